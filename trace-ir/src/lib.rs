@@ -1,0 +1,17 @@
+//! The shared trace IR of Tracery, and everything about a trace that does not depend on the
+//! target machine: its types and text format, the verifier, the reference interpreter that is
+//! the oracle of every test, the optimizer, the register allocator driven by a backend's
+//! register-file description, the exit-state layout with the deopt restore, and the path
+//! vocabulary the tracers produce. It knows no architecture and no tracer; backends and
+//! tracers depend on it, never the other way round.
+
+pub mod builder;
+pub mod ir;
+pub mod path;
+pub mod symbols;
+pub mod types;
+
+pub use builder::Builder;
+pub use ir::*;
+pub use symbols::Symbols;
+pub use types::Type;
