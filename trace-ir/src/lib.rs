@@ -5,11 +5,19 @@
 //! vocabulary the tracers produce. It knows no architecture and no tracer; backends and
 //! tracers depend on it, never the other way round.
 
+pub mod backend;
 pub mod builder;
+pub mod exit;
+pub mod gen;
+pub mod interp;
 pub mod ir;
+pub mod opt;
 pub mod path;
+pub mod regalloc;
 pub mod symbols;
+pub mod text;
 pub mod types;
+pub mod verify;
 
 pub use builder::Builder;
 pub use ir::*;

@@ -1,4 +1,8 @@
+//! The `tracery` command. Each subcommand lives in its own file under `cli/`.
+
+mod cli;
+
 fn main() {
-    eprintln!("tracery: no commands yet");
-    std::process::exit(2);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    std::process::exit(cli::main(&args));
 }

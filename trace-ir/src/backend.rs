@@ -1,0 +1,111 @@
+//! The contract between the target-neutral pipeline and a code generator.
+//!
+//! `Backend` works on any host: it turns an allocated trace into bytes and a listing, which
+//! is how the AArch64 backend serves as a cross compiler on x86-64. `Jit` is implemented only
+//! by the backend of the machine it runs on: it installs traces in executable memory, runs
+//! them and patches side exits.
+
+use crate::ir::{SnapId, Trace};
+use crate::regalloc::{Allocation, RegFile};
+use crate::symbols::Symbols;
+
+/// Why a backend could not compile, install, run or patch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendError {
+    /// The trace failed the verifier or the allocator (the message names the instruction).
+    Invalid(String),
+    /// `@name` is not in the symbol table.
+    UnknownSymbol(String),
+    /// `link T` or a patch names a trace that is not installed.
+    UnknownTrace(u32),
+    UnknownExit {
+        trace: u32,
+        snap: u32,
+    },
+    /// The code region is full, or the OS refused memory or protection changes.
+    Memory(String),
+    /// Something this backend cannot encode (the message says what).
+    Unsupported(String),
+    /// The exit state did not match the trace (see `exit::RestoreError`).
+    Restore(String),
+}
+
+impl std::fmt::Display for BackendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BackendError::Invalid(m) => write!(f, "invalid trace: {m}"),
+            BackendError::UnknownSymbol(s) => write!(f, "unknown function @{s}"),
+            BackendError::UnknownTrace(t) => write!(f, "no installed trace {t}"),
+            BackendError::UnknownExit { trace, snap } => write!(f, "trace {trace} has no exit snap{snap}"),
+            BackendError::Memory(m) => write!(f, "code memory: {m}"),
+            BackendError::Unsupported(m) => write!(f, "unsupported: {m}"),
+            BackendError::Restore(m) => write!(f, "restore: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for BackendError {}
+
+/// One piece of a listing: the IR text it came from (or a label such as `entry`,
+/// `exit stub snap3`) and the machine code emitted for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListingPart {
+    pub what: String,
+    pub offset: usize,
+    pub len: usize,
+}
+
+/// Code assembled at a nominal address, with the map back to the IR.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assembled {
+    pub code: Vec<u8>,
+    pub parts: Vec<ListingPart>,
+}
+
+pub trait Backend {
+    /// The target triple this backend emits code for.
+    fn triple(&self) -> &'static str;
+
+    /// The register file the shared allocator works with.
+    fn regfile(&self) -> &RegFile;
+
+    /// Machine code for an allocated trace, without executing anything. `symbols` gives call
+    /// targets; traces named by `link` are assumed at a placeholder address.
+    fn assemble(
+        &self,
+        trace: &Trace,
+        alloc: &Allocation,
+        symbols: &Symbols,
+    ) -> Result<Assembled, BackendError>;
+
+    /// The listing: each IR line followed by the disassembly of its code.
+    fn listing(&self, trace: &Trace, alloc: &Allocation, symbols: &Symbols) -> Result<String, BackendError>;
+}
+
+/// How a run ended: the trace and snapshot it left through, and the snapshot's resume word.
+/// The slots have been restored when this is returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitInfo {
+    pub trace: u32,
+    pub snap: SnapId,
+    pub resume: u64,
+}
+
+/// Thread-safety contract: installing, linking and unlinking flip code pages writable, so no
+/// compiled code of this `Jit` may run on any thread while they do. `&mut self` enforces it
+/// for safe callers.
+pub trait Jit: Backend {
+    /// Verifies, allocates and emits `trace` into executable memory; returns its id (ids are
+    /// given out in order from 0). Code never moves once installed.
+    fn install(&mut self, trace: &Trace, symbols: &Symbols) -> Result<u32, BackendError>;
+
+    /// Runs trace `id` on `slots` until it leaves, and restores the exit's snapshot.
+    fn run(&mut self, id: u32, slots: &mut [u64]) -> Result<ExitInfo, BackendError>;
+
+    /// Redirects exit `snap` of trace `from` to trace `to`: the snapshot is written to the
+    /// slots and `to` runs from its entry.
+    fn link_exit(&mut self, from: u32, snap: SnapId, to: u32) -> Result<(), BackendError>;
+
+    /// Points exit `snap` of trace `from` back at the deopt path.
+    fn unlink_exit(&mut self, from: u32, snap: SnapId) -> Result<(), BackendError>;
+}

@@ -1,0 +1,1 @@
+//! Seeded random traces that pass the verifier, for property and differential tests.

@@ -1,0 +1,5 @@
+//! `tracery doctor`.
+
+pub fn main(_args: &[String]) -> i32 {
+    super::usage("`doctor` is not implemented yet")
+}
