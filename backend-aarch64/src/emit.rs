@@ -7,7 +7,7 @@
 //! reaches a `dynasm!` immediate is unchecked.
 
 use dynasmrt::aarch64::{encode_logical_immediate_32bit, encode_logical_immediate_64bit, Aarch64Relocation};
-use dynasmrt::{dynasm, DynasmApi, VecAssembler};
+use dynasmrt::{DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 
 use crate::regs::ZR;
 
@@ -15,7 +15,7 @@ pub type Asm = VecAssembler<Aarch64Relocation>;
 
 macro_rules! a64 {
     ($ops:expr; $($t:tt)*) => {
-        dynasm!($ops ; .arch aarch64 ; $($t)*)
+        dynasmrt::dynasm!($ops ; .arch aarch64 ; $($t)*)
     };
 }
 pub(crate) use a64;
@@ -80,6 +80,85 @@ impl Cond {
 
     pub fn code(self) -> u32 {
         self as u32
+    }
+}
+
+/// `b.cond` to a label.
+pub fn bcond(a: &mut Asm, c: Cond, l: DynamicLabel) {
+    match c {
+        Cond::Eq => a64!(a; b.eq =>l),
+        Cond::Ne => a64!(a; b.ne =>l),
+        Cond::Hs => a64!(a; b.hs =>l),
+        Cond::Lo => a64!(a; b.lo =>l),
+        Cond::Mi => a64!(a; b.mi =>l),
+        Cond::Pl => a64!(a; b.pl =>l),
+        Cond::Vs => a64!(a; b.vs =>l),
+        Cond::Vc => a64!(a; b.vc =>l),
+        Cond::Hi => a64!(a; b.hi =>l),
+        Cond::Ls => a64!(a; b.ls =>l),
+        Cond::Ge => a64!(a; b.ge =>l),
+        Cond::Lt => a64!(a; b.lt =>l),
+        Cond::Gt => a64!(a; b.gt =>l),
+        Cond::Le => a64!(a; b.le =>l),
+    }
+}
+
+/// `wd = cond ? 1 : 0`.
+pub fn cset(a: &mut Asm, c: Cond, rd: u8) {
+    match c {
+        Cond::Eq => a64!(a; cset W(rd), eq),
+        Cond::Ne => a64!(a; cset W(rd), ne),
+        Cond::Hs => a64!(a; cset W(rd), hs),
+        Cond::Lo => a64!(a; cset W(rd), lo),
+        Cond::Mi => a64!(a; cset W(rd), mi),
+        Cond::Pl => a64!(a; cset W(rd), pl),
+        Cond::Vs => a64!(a; cset W(rd), vs),
+        Cond::Vc => a64!(a; cset W(rd), vc),
+        Cond::Hi => a64!(a; cset W(rd), hi),
+        Cond::Ls => a64!(a; cset W(rd), ls),
+        Cond::Ge => a64!(a; cset W(rd), ge),
+        Cond::Lt => a64!(a; cset W(rd), lt),
+        Cond::Gt => a64!(a; cset W(rd), gt),
+        Cond::Le => a64!(a; cset W(rd), le),
+    }
+}
+
+/// `rd = cond ? rn : rm`, 64 bits (inputs are zero-extended, so this fits every int type).
+pub fn csel(a: &mut Asm, c: Cond, rd: u8, rn: u8, rm: u8) {
+    match c {
+        Cond::Eq => a64!(a; csel X(rd), X(rn), X(rm), eq),
+        Cond::Ne => a64!(a; csel X(rd), X(rn), X(rm), ne),
+        Cond::Hs => a64!(a; csel X(rd), X(rn), X(rm), hs),
+        Cond::Lo => a64!(a; csel X(rd), X(rn), X(rm), lo),
+        Cond::Mi => a64!(a; csel X(rd), X(rn), X(rm), mi),
+        Cond::Pl => a64!(a; csel X(rd), X(rn), X(rm), pl),
+        Cond::Vs => a64!(a; csel X(rd), X(rn), X(rm), vs),
+        Cond::Vc => a64!(a; csel X(rd), X(rn), X(rm), vc),
+        Cond::Hi => a64!(a; csel X(rd), X(rn), X(rm), hi),
+        Cond::Ls => a64!(a; csel X(rd), X(rn), X(rm), ls),
+        Cond::Ge => a64!(a; csel X(rd), X(rn), X(rm), ge),
+        Cond::Lt => a64!(a; csel X(rd), X(rn), X(rm), lt),
+        Cond::Gt => a64!(a; csel X(rd), X(rn), X(rm), gt),
+        Cond::Le => a64!(a; csel X(rd), X(rn), X(rm), le),
+    }
+}
+
+pub fn fcsel(a: &mut Asm, c: Cond, dd: u8, dn: u8, dm: u8) {
+    match c {
+        Cond::Eq => a64!(a; fcsel D(dd), D(dn), D(dm), eq),
+        Cond::Ne => a64!(a; fcsel D(dd), D(dn), D(dm), ne),
+        Cond::Hs => a64!(a; fcsel D(dd), D(dn), D(dm), hs),
+        Cond::Lo => a64!(a; fcsel D(dd), D(dn), D(dm), lo),
+        Cond::Mi => a64!(a; fcsel D(dd), D(dn), D(dm), mi),
+        Cond::Pl => a64!(a; fcsel D(dd), D(dn), D(dm), pl),
+        Cond::Vs => a64!(a; fcsel D(dd), D(dn), D(dm), vs),
+        Cond::Vc => a64!(a; fcsel D(dd), D(dn), D(dm), vc),
+        Cond::Hi => a64!(a; fcsel D(dd), D(dn), D(dm), hi),
+        Cond::Ls => a64!(a; fcsel D(dd), D(dn), D(dm), ls),
+        Cond::Ge => a64!(a; fcsel D(dd), D(dn), D(dm), ge),
+        Cond::Lt => a64!(a; fcsel D(dd), D(dn), D(dm), lt),
+        Cond::Gt => a64!(a; fcsel D(dd), D(dn), D(dm), gt),
+        Cond::Le => a64!(a; fcsel D(dd), D(dn), D(dm), le),
     }
 }
 
