@@ -333,3 +333,340 @@ fn loads_and_stores_at_every_type_and_displacement() {
     run_once(&t, &regs(&t), &Symbols::new(), &mut slots);
     assert_eq!((slots[0], cell), (77, 77));
 }
+
+extern "C" fn c_zero() -> i64 {
+    42
+}
+extern "C" fn c_ints10(a: i64, b: i64, c: i64, d: i64, e: i64, f: i64, g: i64, h: i64, i: i64, j: i64) -> i64 {
+    a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * f + 7 * g + 8 * h + 9 * i + 10 * j
+}
+extern "C" fn c_floats10(a: f64, b: f64, c: f64, d: f64, e: f64, f: f64, g: f64, h: f64, i: f64, j: f64) -> f64 {
+    a + 2. * b + 3. * c + 4. * d + 5. * e + 6. * f + 7. * g + 8. * h + 9. * i + 10. * j
+}
+#[allow(clippy::too_many_arguments)]
+extern "C" fn c_mixed14(
+    a: i64,
+    b: f64,
+    c: i64,
+    d: f64,
+    e: i64,
+    f: f64,
+    g: i64,
+    h: f64,
+    i: i64,
+    j: f64,
+    k: i64,
+    l: f64,
+    m: i64,
+    n: f64,
+) -> f64 {
+    a as f64 + 2. * b + 3. * c as f64 + 4. * d + 5. * e as f64 + 6. * f + 7. * g as f64 + 8. * h
+        + 9. * i as f64 + 10. * j + 11. * k as f64 + 12. * l + 13. * m as f64 + 14. * n
+}
+/// 10 ints then 4 floats interleaved at the end: two ints go to the stack.
+#[allow(clippy::too_many_arguments)]
+extern "C" fn c_ints_spill(
+    a: i64,
+    b: i64,
+    c: i64,
+    d: i64,
+    e: i64,
+    f: i64,
+    g: i64,
+    h: i64,
+    x: f64,
+    i: i64,
+    y: f64,
+    j: i64,
+    z: f64,
+    w: f64,
+) -> f64 {
+    c_ints10(a, b, c, d, e, f, g, h, i, j) as f64 + 100. * x + 1000. * y + 10000. * z + 100000. * w
+}
+/// 5 ints and 9 floats: one float goes to the stack, between nothing else.
+#[allow(clippy::too_many_arguments)]
+extern "C" fn c_floats_spill(
+    x0: f64,
+    a: i64,
+    x1: f64,
+    x2: f64,
+    b: i64,
+    x3: f64,
+    x4: f64,
+    c: i64,
+    x5: f64,
+    x6: f64,
+    d: i64,
+    x7: f64,
+    x8: f64,
+    e: i64,
+) -> i64 {
+    (x0 + 2. * x1 + 3. * x2 + 4. * x3 + 5. * x4 + 6. * x5 + 7. * x6 + 8. * x7 + 9. * x8) as i64
+        + 100 * (a + 2 * b + 3 * c + 4 * d + 5 * e)
+}
+extern "C" fn c_narrow(a: i8, b: u16, c: i32) -> i8 {
+    (a as i32).wrapping_add(b as i32).wrapping_add(c) as i8
+}
+extern "C" fn c_bool(a: i64) -> bool {
+    a > 5
+}
+static mut SIDE: i64 = 0;
+extern "C" fn c_void(a: i64) {
+    // SAFETY: tests that call this run the trace on one thread, and only read SIDE after.
+    unsafe { SIDE = a };
+}
+
+fn addr(f: *const ()) -> u64 {
+    f as u64
+}
+
+fn syms() -> Symbols {
+    let mut s = Symbols::new();
+    s.define_native("zero", addr(c_zero as *const ()));
+    s.define_native("ints10", addr(c_ints10 as *const ()));
+    s.define_native("floats10", addr(c_floats10 as *const ()));
+    s.define_native("mixed14", addr(c_mixed14 as *const ()));
+    s.define_native("ints_spill", addr(c_ints_spill as *const ()));
+    s.define_native("floats_spill", addr(c_floats_spill as *const ()));
+    s.define_native("narrow", addr(c_narrow as *const ()));
+    s.define_native("bool", addr(c_bool as *const ()));
+    s.define_native("void", addr(c_void as *const ()));
+    s
+}
+
+/// Calls `name` with arguments of `tys` read from slots 1.., result to slot 0; returns it.
+fn call_trace(name: &str, tys: &[Type], ret: Option<Type>, by_value: bool) -> Trace {
+    let mut b = Builder::new();
+    let args: Vec<Value> = tys.iter().enumerate().map(|(i, &t)| b.input(1 + i as u32, t)).collect();
+    let callee = if by_value {
+        Callee::Value(b.input(30, Type::I64))
+    } else {
+        Callee::Symbol(name.into())
+    };
+    let r = b.call(ret, callee, &args, CallEffect::Any);
+    let entries = if ret.is_some() { vec![(0, r)] } else { vec![] };
+    let s = b.snapshot(0, &entries);
+    b.exit(s)
+}
+
+#[test]
+fn calls_with_0_to_14_mixed_arguments() {
+    use Type::{F64 as F, I64 as I};
+    let s = syms();
+    let f = |x: f64| x.to_bits();
+    let cases: Vec<(&str, Vec<Type>, Type, Vec<u64>, u64)> = vec![
+        ("zero", vec![], I, vec![], 42),
+        ("ints10", vec![I; 10], I, (1..=10).collect(), (1..=10u64).map(|k| k * k).sum()),
+        ("floats10", vec![F; 10], F, (1..=10).map(|k| f(k as f64)).collect(), f((1..=10).map(|k| (k * k) as f64).sum())),
+        (
+            "mixed14",
+            [I, F].repeat(7),
+            F,
+            (1..=14).map(|k| if k % 2 == 1 { k } else { f(k as f64) }).collect(),
+            f((1..=14).map(|k| (k * k) as f64).sum()),
+        ),
+        (
+            "ints_spill",
+            vec![I, I, I, I, I, I, I, I, F, I, F, I, F, F],
+            F,
+            vec![1, 2, 3, 4, 5, 6, 7, 8, f(1.0), 9, f(2.0), 10, f(3.0), f(4.0)],
+            f(385.0 + 100. + 2000. + 30000. + 400000.),
+        ),
+        (
+            "floats_spill",
+            vec![F, I, F, F, I, F, F, I, F, F, I, F, F, I],
+            I,
+            vec![f(1.), 1, f(2.), f(3.), 2, f(4.), f(5.), 3, f(6.), f(7.), 4, f(8.), f(9.), 5],
+            285 + 100 * 55,
+        ),
+        ("narrow", vec![Type::I8, Type::I16, Type::I32], Type::I8, vec![0xff, 0xffff, 0x7fff_ffff], 0xfd),
+        ("bool", vec![I], Type::I1, vec![9], 1),
+    ];
+    for (name, tys, ret, args, want) in cases {
+        for by_value in [false, true] {
+            let t = call_trace(name, &tys, Some(ret), by_value);
+            let callee_only = naive(&t, &CALLEE_GPRS, &CALLEE_FPRS);
+            for al in [regs(&t), spilled(&t), callee_only] {
+                let mut slots = vec![0u64; 31];
+                slots[1..1 + args.len()].copy_from_slice(&args);
+                slots[30] = s.addr(name).unwrap();
+                run_once(&t, &al, &s, &mut slots);
+                assert_eq!(slots[0], want, "{name} by_value={by_value}");
+            }
+        }
+    }
+    let t = call_trace("void", &[I], None, false);
+    let mut slots = [0, 1234];
+    run_once(&t, &regs(&t), &s, &mut slots);
+    // SAFETY: the trace has returned; nothing else writes SIDE.
+    assert_eq!(unsafe { SIDE }, 1234);
+}
+
+/// Arguments already sitting in argument registers in a rotated order: the argument moves
+/// are a cycle through x0-x7 and d0-d7.
+#[test]
+fn call_arguments_form_a_cycle_in_argument_registers() {
+    use trace_ir::regalloc::Reg;
+    let s = syms();
+    let t = call_trace("mixed14", &[Type::I64, Type::F64].repeat(7), Some(Type::F64), false);
+    let mut al = regs(&t);
+    for k in 0..7 {
+        al.locs[2 * k] = Loc::Reg(Reg::gpr(((k + 1) % 7) as u8));
+        al.locs[2 * k + 1] = Loc::Reg(Reg::fpr(((k + 3) % 7) as u8));
+    }
+    let mut slots = vec![0u64; 31];
+    for k in 1..=14u64 {
+        slots[k as usize] = if k % 2 == 1 { k } else { (k as f64).to_bits() };
+    }
+    run_once(&t, &al, &s, &mut slots);
+    assert_eq!(f64::from_bits(slots[0]), (1..=14).map(|k| (k * k) as f64).sum::<f64>());
+}
+
+/// Values in callee-saved registers survive a call; the context pointer too (spills after
+/// the call still work).
+#[test]
+fn values_survive_calls() {
+    let s = syms();
+    let mut b = Builder::new();
+    let x = b.input(0, Type::I64);
+    let y = b.input(1, Type::F64);
+    let r = b.call(Some(Type::I64), Callee::Symbol("zero".into()), &[], CallEffect::Any);
+    let z = b.bin(BinOp::Add, x, r);
+    let w = b.bin(BinOp::FAdd, y, y);
+    let sn = b.snapshot(0, &[(0, z), (1, w)]);
+    let t = b.exit(sn);
+    for al in [naive(&t, &CALLEE_GPRS, &CALLEE_FPRS), spilled(&t)] {
+        let mut slots = [8, 1.5f64.to_bits()];
+        run_once(&t, &al, &s, &mut slots);
+        assert_eq!(slots, [50, 3.0f64.to_bits()]);
+    }
+}
+
+fn guarded_trace() -> Trace {
+    // slot0 < 10: exit snap1 with slot0 + 100; otherwise leave through snap0.
+    let mut b = Builder::new();
+    let x = b.input(0, Type::I64);
+    let ten = b.iconst(Type::I64, 10);
+    let c = b.icmp(ICmp::Slt, x, ten);
+    let s0 = b.snapshot(5, &[(0, x)]);
+    b.guard(c, s0);
+    let h = b.iconst(Type::I64, 100);
+    let y = b.bin(BinOp::Add, x, h);
+    let s1 = b.snapshot(6, &[(0, y)]);
+    b.exit(s1)
+}
+
+fn side_trace() -> Trace {
+    let mut b = Builder::new();
+    let x = b.input(0, Type::I64);
+    let two = b.iconst(Type::I64, 2);
+    let z = b.bin(BinOp::Mul, x, two);
+    let seven = b.iconst(Type::I64, 7);
+    let s = b.snapshot(9, &[(0, z), (1, seven)]);
+    b.exit(s)
+}
+
+#[test]
+fn side_exits_link_and_unlink() {
+    let mut j = A64::new();
+    let t0 = guarded_trace();
+    let t1 = side_trace();
+    let a = j.install_with(&t0, &regs(&t0), &Symbols::new()).unwrap();
+    let bb = j.install_with(&t1, &spilled(&t1), &Symbols::new()).unwrap();
+    assert_eq!((a, bb), (0, 1));
+    let mut slots = [20, 0];
+    let e = j.run(a, &mut slots).unwrap();
+    assert_eq!((e.trace, e.snap, e.resume, slots), (0, SnapId(0), 5, [20, 0]));
+
+    j.link_exit(a, SnapId(0), bb).unwrap();
+    let mut slots = [20, 0];
+    let e = j.run(a, &mut slots).unwrap();
+    assert_eq!((e.trace, e.snap, e.resume, slots), (1, SnapId(0), 9, [40, 7]));
+    // The other exit is unaffected.
+    let mut slots = [3, 0];
+    let e = j.run(a, &mut slots).unwrap();
+    assert_eq!((e.trace, e.snap, slots), (0, SnapId(1), [103, 0]));
+
+    j.unlink_exit(a, SnapId(0)).unwrap();
+    let mut slots = [20, 0];
+    let e = j.run(a, &mut slots).unwrap();
+    assert_eq!((e.trace, e.snap, slots), (0, SnapId(0), [20, 0]));
+
+    // Relink to itself: slot0 >= 10 loops back through its own entry forever unless the
+    // side trace breaks it, so link the exit terminator (snap1) of trace 0 to trace 1.
+    j.link_exit(a, SnapId(1), bb).unwrap();
+    let mut slots = [3, 0];
+    let e = j.run(a, &mut slots).unwrap();
+    assert_eq!((e.trace, slots), (1, [206, 7]));
+
+    assert!(matches!(j.link_exit(a, SnapId(5), bb), Err(trace_ir::backend::BackendError::UnknownExit { .. })));
+    assert!(matches!(j.link_exit(a, SnapId(0), 9), Err(trace_ir::backend::BackendError::UnknownTrace(9))));
+    assert!(matches!(j.unlink_exit(7, SnapId(0)), Err(trace_ir::backend::BackendError::UnknownTrace(7))));
+}
+
+#[test]
+fn link_terminator_enters_another_trace() {
+    let mut j = A64::new();
+    let t1 = side_trace();
+    let side = j.install_with(&t1, &regs(&t1), &Symbols::new()).unwrap();
+    let mut b = Builder::new();
+    let x = b.input(0, Type::I64);
+    let one = b.iconst(Type::I64, 1);
+    let w = b.bin(BinOp::Add, x, one);
+    let s = b.snapshot(0, &[(0, w)]);
+    let t2 = b.link(side, s);
+    let id = j.install_with(&t2, &regs(&t2), &Symbols::new()).unwrap();
+    let mut slots = [4, 0];
+    let e = j.run(id, &mut slots).unwrap();
+    assert_eq!((e.trace, e.snap, e.resume, slots), (side, SnapId(0), 9, [10, 7]));
+    // A link to a trace that is not installed is a typed error.
+    let mut b = Builder::new();
+    let s = b.snapshot(0, &[]);
+    let t3 = b.link(42, s);
+    assert!(matches!(
+        j.install_with(&t3, &regs(&t3), &Symbols::new()),
+        Err(trace_ir::backend::BackendError::UnknownTrace(42))
+    ));
+}
+
+#[test]
+fn code_pages_are_never_writable_and_executable() {
+    let mut j = A64::new();
+    let t = sum_loop();
+    let id = j.install_with(&t, &regs(&t), &Symbols::new()).unwrap();
+    let addr = j.addr_of(id, 0).unwrap();
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    for l in maps.lines() {
+        let perm = l.split_whitespace().nth(1).unwrap();
+        assert!(!(perm.contains('w') && perm.contains('x')), "W+X mapping: {l}");
+        let (s, e) = l.split_whitespace().next().unwrap().split_once('-').unwrap();
+        let (s, e) = (u64::from_str_radix(s, 16).unwrap(), u64::from_str_radix(e, 16).unwrap());
+        if s <= addr && addr < e {
+            assert!(perm.starts_with("r-x"), "code mapping {l}");
+        }
+    }
+    // Still runs after a patch round trip.
+    j.patch_link(id, SnapId(0), id).ok();
+    j.unlink_exit(id, SnapId(0)).unwrap();
+    let mut slots = [5, 0, 0];
+    j.run(id, &mut slots).unwrap();
+    assert_eq!(slots, [5, 5, 10]);
+}
+
+#[test]
+fn bad_input_is_a_typed_error() {
+    use trace_ir::backend::BackendError;
+    let mut j = A64::new();
+    let t = call_trace("nope", &[], Some(Type::I64), false);
+    assert!(matches!(j.install_with(&t, &regs(&t), &syms()), Err(BackendError::UnknownSymbol(_))));
+    let t = sum_loop();
+    let short = Allocation::default();
+    assert!(matches!(j.install_with(&t, &short, &syms()), Err(BackendError::Invalid(_))));
+    let id = j.install_with(&t, &regs(&t), &syms()).unwrap();
+    assert!(matches!(j.run(id, &mut [1]), Err(BackendError::Invalid(_))), "slot array too short");
+    assert!(matches!(j.run(id + 1, &mut [1, 2, 3]), Err(BackendError::UnknownTrace(_))));
+    let t = call_trace("ints10", &[Type::I64; 80], Some(Type::I64), false);
+    let mut s = syms();
+    s.define_native("ints10", addr(c_ints10 as *const ()));
+    assert!(matches!(j.install_with(&t, &spilled(&t), &s), Err(BackendError::Unsupported(_))));
+}
