@@ -9,6 +9,9 @@
 //! before they write the destination, because the allocator may give the result the register
 //! of an operand that dies here.
 
+// dynasm's expansion converts every register number with `.into()`.
+#![allow(clippy::useless_conversion)]
+
 use dynasmrt::{DynamicLabel, DynasmApi, DynasmLabelApi};
 use trace_ir::backend::{BackendError, ListingPart};
 use trace_ir::exit::TraceCtx;
@@ -426,6 +429,11 @@ impl<'a> Lower<'a> {
         }
         if let Some(k) = self.konst(y) {
             let c = (k % bits as u64) as u32;
+            if c == 0 {
+                // Shift by zero (lsl #0 would print as lsr #0).
+                mov_rr(&mut self.a, w, d, ra);
+                return Ok(());
+            }
             match (op, w) {
                 (BinOp::Shl, W::W32) => a64!(self.a; lsl W(d), W(ra), c),
                 (BinOp::Shl, W::X64) => a64!(self.a; lsl X(d), X(ra), c),
@@ -505,12 +513,20 @@ impl<'a> Lower<'a> {
     /// Whether register `hw` holds a value of snapshot `s` (then a result must not be written
     /// there before the overflow check, since the exit reads the old value).
     fn snap_uses_gpr(&self, s: SnapId, hw: u8) -> bool {
-        self.t.snaps.get(s.index()).is_some_and(|sn| {
-            sn.entries.iter().any(|&(_, e)| self.loc(e) == Loc::Reg(Reg::gpr(hw)))
-        })
+        self.t
+            .snaps
+            .get(s.index())
+            .is_some_and(|sn| sn.entries.iter().any(|&(_, e)| self.loc(e) == Loc::Reg(Reg::gpr(hw))))
     }
 
-    fn ovf(&mut self, v: Value, op: OvfOp, mut x: Value, mut y: Value, s: SnapId) -> Result<(), BackendError> {
+    fn ovf(
+        &mut self,
+        v: Value,
+        op: OvfOp,
+        mut x: Value,
+        mut y: Value,
+        s: SnapId,
+    ) -> Result<(), BackendError> {
         let ty = self.ty(v)?;
         let bits = ty.bits();
         let stub = *self.stub.get(s.index()).ok_or_else(|| inv(format!("no snap{}", s.0)))?;
@@ -525,7 +541,8 @@ impl<'a> Lower<'a> {
             let ra = self.gpr(x, S0)?;
             let k = self.konst(y).map(|k| if op == OvfOp::Sub { k.wrapping_neg() } else { k });
             let k = k.map(|k| if w == W::W32 { k & 0xffff_ffff } else { k });
-            let kneg = k.map(|k| if w == W::W32 { (k as u32).wrapping_neg() as u64 } else { k.wrapping_neg() });
+            let kneg =
+                k.map(|k| if w == W::W32 { (k as u32).wrapping_neg() as u64 } else { k.wrapping_neg() });
             match (k.and_then(imm12), kneg.and_then(imm12), k) {
                 (Some((i, sh)), _, _) => match (w, sh) {
                     (W::W32, false) => a64!(self.a; adds W(t), WSP(ra), i),
@@ -908,7 +925,9 @@ impl<'a> Lower<'a> {
                     mov_imm(&mut self.a, W::X64, S0, b);
                     mem(&mut self.a, Mem::StX, S0, S2, off, S1);
                 }
-                Loc::None => return Err(BackendError::Restore(format!("snap{} slot {slot} has no location", s.0))),
+                Loc::None => {
+                    return Err(BackendError::Restore(format!("snap{} slot {slot} has no location", s.0)))
+                }
             }
         }
         Ok(())
@@ -919,7 +938,8 @@ impl<'a> Lower<'a> {
 /// a cycle is broken by parking one destination's value in the class's scratch register
 /// (`S0`/`F0`, the allocator's convention).
 pub fn sequence_moves(moves: &[Move]) -> Vec<Move> {
-    let mut pending: Vec<Move> = moves.iter().copied().filter(|m| m.from != m.to && m.to != Loc::None).collect();
+    let mut pending: Vec<Move> =
+        moves.iter().copied().filter(|m| m.from != m.to && m.to != Loc::None).collect();
     let mut out = Vec::new();
     while !pending.is_empty() {
         let ready = (0..pending.len()).find(|&i| !pending.iter().any(|m| m.from == pending[i].to));

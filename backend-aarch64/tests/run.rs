@@ -32,12 +32,20 @@ fn check_case(c: &Case, al: &Allocation, mode: &str) {
             if let Some(want) = f(x, y) {
                 let got = slots[*slot as usize];
                 if !same(*ty, got, want) {
-                    failures.push(format!("{} [{mode}] {what} with a={x:#x} b={y:#x}: got {got:#x} want {want:#x}", c.name));
+                    failures.push(format!(
+                        "{} [{mode}] {what} with a={x:#x} b={y:#x}: got {got:#x} want {want:#x}",
+                        c.name
+                    ));
                 }
             }
         }
     }
-    assert!(failures.is_empty(), "{} failures, first ones:\n{}", failures.len(), failures[..failures.len().min(20)].join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures, first ones:\n{}",
+        failures.len(),
+        failures[..failures.len().min(20)].join("\n")
+    );
 }
 
 #[test]
@@ -147,7 +155,11 @@ fn guards_take_the_right_exit() {
                     let c = b.icmp(cc, x, y);
                     let entries: Vec<(u32, Value)> = if fused { vec![(0, x)] } else { vec![(0, x), (3, c)] };
                     let s0 = b.snapshot(1, &entries);
-                    if expect { b.guard(c, s0) } else { b.guard_not(c, s0) }
+                    if expect {
+                        b.guard(c, s0)
+                    } else {
+                        b.guard_not(c, s0)
+                    }
                     let s1 = b.snapshot(2, &[(2, y)]);
                     let t = b.exit(s1);
                     let mut j = A64::new();
@@ -156,7 +168,12 @@ fn guards_take_the_right_exit() {
                         let mut slots = [p, q, 0, 0];
                         let e = j.run(id, &mut slots).unwrap();
                         let stays = icmp(cc, ty, p, q) == expect;
-                        assert_eq!(e.snap, SnapId(if stays { 1 } else { 0 }), "icmp.{} {ty} {p:#x} {q:#x}", cc.name());
+                        assert_eq!(
+                            e.snap,
+                            SnapId(if stays { 1 } else { 0 }),
+                            "icmp.{} {ty} {p:#x} {q:#x}",
+                            cc.name()
+                        );
                     }
                 }
             }
@@ -167,7 +184,11 @@ fn guards_take_the_right_exit() {
                 let c = b.fcmp(cc, x, y);
                 let entries: Vec<(u32, Value)> = if fused { vec![(0, x)] } else { vec![(0, x), (3, c)] };
                 let s0 = b.snapshot(1, &entries);
-                if expect { b.guard(c, s0) } else { b.guard_not(c, s0) }
+                if expect {
+                    b.guard(c, s0)
+                } else {
+                    b.guard_not(c, s0)
+                }
                 let s1 = b.snapshot(2, &[(2, y)]);
                 let t = b.exit(s1);
                 let mut j = A64::new();
@@ -189,7 +210,11 @@ fn guards_take_the_right_exit() {
         let mut b = Builder::new();
         let c = b.konst(Type::I1, k);
         let s0 = b.snapshot(1, &[]);
-        if expect { b.guard(c, s0) } else { b.guard_not(c, s0) }
+        if expect {
+            b.guard(c, s0)
+        } else {
+            b.guard_not(c, s0)
+        }
         let s1 = b.snapshot(2, &[]);
         let t = b.exit(s1);
         let e = run_once(&t, &regs(&t), &Symbols::new(), &mut []);
@@ -337,10 +362,32 @@ fn loads_and_stores_at_every_type_and_displacement() {
 extern "C" fn c_zero() -> i64 {
     42
 }
-extern "C" fn c_ints10(a: i64, b: i64, c: i64, d: i64, e: i64, f: i64, g: i64, h: i64, i: i64, j: i64) -> i64 {
+extern "C" fn c_ints10(
+    a: i64,
+    b: i64,
+    c: i64,
+    d: i64,
+    e: i64,
+    f: i64,
+    g: i64,
+    h: i64,
+    i: i64,
+    j: i64,
+) -> i64 {
     a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * f + 7 * g + 8 * h + 9 * i + 10 * j
 }
-extern "C" fn c_floats10(a: f64, b: f64, c: f64, d: f64, e: f64, f: f64, g: f64, h: f64, i: f64, j: f64) -> f64 {
+extern "C" fn c_floats10(
+    a: f64,
+    b: f64,
+    c: f64,
+    d: f64,
+    e: f64,
+    f: f64,
+    g: f64,
+    h: f64,
+    i: f64,
+    j: f64,
+) -> f64 {
     a + 2. * b + 3. * c + 4. * d + 5. * e + 6. * f + 7. * g + 8. * h + 9. * i + 10. * j
 }
 #[allow(clippy::too_many_arguments)]
@@ -360,8 +407,20 @@ extern "C" fn c_mixed14(
     m: i64,
     n: f64,
 ) -> f64 {
-    a as f64 + 2. * b + 3. * c as f64 + 4. * d + 5. * e as f64 + 6. * f + 7. * g as f64 + 8. * h
-        + 9. * i as f64 + 10. * j + 11. * k as f64 + 12. * l + 13. * m as f64 + 14. * n
+    a as f64
+        + 2. * b
+        + 3. * c as f64
+        + 4. * d
+        + 5. * e as f64
+        + 6. * f
+        + 7. * g as f64
+        + 8. * h
+        + 9. * i as f64
+        + 10. * j
+        + 11. * k as f64
+        + 12. * l
+        + 13. * m as f64
+        + 14. * n
 }
 /// 10 ints then 4 floats interleaved at the end: two ints go to the stack.
 #[allow(clippy::too_many_arguments)]
@@ -438,11 +497,7 @@ fn syms() -> Symbols {
 fn call_trace(name: &str, tys: &[Type], ret: Option<Type>, by_value: bool) -> Trace {
     let mut b = Builder::new();
     let args: Vec<Value> = tys.iter().enumerate().map(|(i, &t)| b.input(1 + i as u32, t)).collect();
-    let callee = if by_value {
-        Callee::Value(b.input(30, Type::I64))
-    } else {
-        Callee::Symbol(name.into())
-    };
+    let callee = if by_value { Callee::Value(b.input(30, Type::I64)) } else { Callee::Symbol(name.into()) };
     let r = b.call(ret, callee, &args, CallEffect::Any);
     let entries = if ret.is_some() { vec![(0, r)] } else { vec![] };
     let s = b.snapshot(0, &entries);
@@ -454,10 +509,18 @@ fn calls_with_0_to_14_mixed_arguments() {
     use Type::{F64 as F, I64 as I};
     let s = syms();
     let f = |x: f64| x.to_bits();
-    let cases: Vec<(&str, Vec<Type>, Type, Vec<u64>, u64)> = vec![
+    /// (function, argument types, result type, arguments, expected result)
+    type CallCase = (&'static str, Vec<Type>, Type, Vec<u64>, u64);
+    let cases: Vec<CallCase> = vec![
         ("zero", vec![], I, vec![], 42),
         ("ints10", vec![I; 10], I, (1..=10).collect(), (1..=10u64).map(|k| k * k).sum()),
-        ("floats10", vec![F; 10], F, (1..=10).map(|k| f(k as f64)).collect(), f((1..=10).map(|k| (k * k) as f64).sum())),
+        (
+            "floats10",
+            vec![F; 10],
+            F,
+            (1..=10).map(|k| f(k as f64)).collect(),
+            f((1..=10).map(|k| (k * k) as f64).sum()),
+        ),
         (
             "mixed14",
             [I, F].repeat(7),
@@ -599,7 +662,10 @@ fn side_exits_link_and_unlink() {
     let e = j.run(a, &mut slots).unwrap();
     assert_eq!((e.trace, slots), (1, [206, 7]));
 
-    assert!(matches!(j.link_exit(a, SnapId(5), bb), Err(trace_ir::backend::BackendError::UnknownExit { .. })));
+    assert!(matches!(
+        j.link_exit(a, SnapId(5), bb),
+        Err(trace_ir::backend::BackendError::UnknownExit { .. })
+    ));
     assert!(matches!(j.link_exit(a, SnapId(0), 9), Err(trace_ir::backend::BackendError::UnknownTrace(9))));
     assert!(matches!(j.unlink_exit(7, SnapId(0)), Err(trace_ir::backend::BackendError::UnknownTrace(7))));
 }
