@@ -23,11 +23,14 @@
 //! - Integer values are kept zero-extended to 64 bits in every location.
 
 mod check;
+mod dump;
 mod liveness;
 mod parmove;
 mod scan;
 
 pub use check::check;
+pub use dump::annotate;
+pub use parmove::sequentialize;
 
 use crate::ir::Trace;
 use crate::types::Type;
