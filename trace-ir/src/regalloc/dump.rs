@@ -72,6 +72,14 @@ fn op_text(trace: &Trace, i: usize) -> String {
     }
 }
 
+/// Instruction `i` as one line of text.
+pub(crate) fn inst_text(trace: &Trace, i: usize) -> String {
+    match trace.insts[i].ty {
+        Some(_) => format!("{} = {}", value_name(trace, Value(i as u32)), op_text(trace, i)),
+        None => op_text(trace, i),
+    }
+}
+
 fn moves_text(rf: &RegFile, moves: &[Move]) -> String {
     let ms: Vec<String> = moves
         .iter()
@@ -117,11 +125,10 @@ pub fn annotate(trace: &Trace, alloc: &Allocation, rf: &RegFile) -> String {
             l => loc_name(rf, l),
         })
     };
-    let def = |i: usize| format!("{} = {}", value_name(trace, Value(i as u32)), op_text(trace, i));
     // Inputs and constants have no position: they come first.
     for (i, inst) in trace.insts.iter().enumerate() {
         if inst.op.is_positionless() {
-            annotated(&mut out, def(i), note(i));
+            annotated(&mut out, inst_text(trace, i), note(i));
         }
     }
     let params = trace.loop_params();
@@ -156,11 +163,7 @@ pub fn annotate(trace: &Trace, alloc: &Allocation, rf: &RegFile) -> String {
         if let Some(s) = inst.op.snap() {
             snap_line(&mut out, s, indent);
         }
-        let line = match inst.ty {
-            Some(_) => def(i),
-            None => op_text(trace, i),
-        };
-        annotated(&mut out, format!("{indent}{line}"), note(i));
+        annotated(&mut out, format!("{indent}{}", inst_text(trace, i)), note(i));
     }
     match &trace.term {
         Terminator::Jump(args) => {
