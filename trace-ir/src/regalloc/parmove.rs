@@ -6,7 +6,7 @@
 //! destination's value in the class's first scratch register and reading it from there.
 //! Constant sources read no location, so they go last.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::{Loc, Move, Reg, RegClass, RegFile};
 
@@ -19,8 +19,9 @@ fn scratch(rf: &RegFile, class: RegClass) -> Loc {
     Loc::Reg(Reg { class, hw: hw.copied().unwrap_or(0) })
 }
 
-/// Sequences the parallel move `moves` (destinations distinct; sources `Reg`, `Spill` or
-/// `Const`; destinations `Reg` or `Spill`). Self-moves are dropped, and so are moves to or
+/// Sequences the parallel move `moves` (destinations distinct, else the first move to a
+/// destination wins; sources `Reg`, `Spill` or `Const` but not the cycle scratch registers;
+/// destinations `Reg` or `Spill`). Self-moves are dropped, and so are moves to or
 /// from `Loc::None` and moves to a constant. Cycles go through `scratch_gprs[0]` or
 /// `scratch_fprs[0]` (of the class of the move that reads the saved value). Memory-to-memory
 /// moves may appear in the result.
@@ -29,7 +30,12 @@ pub fn sequentialize(moves: &[Move], rf: &RegFile) -> Vec<Move> {
     let mut consts = Vec::new();
     // Pending moves between locations.
     let mut pending: Vec<Move> = Vec::with_capacity(moves.len());
+    let mut written: HashSet<Loc> = HashSet::with_capacity(moves.len());
     for &m in moves {
+        // A second write to one destination is a caller's mistake: the first one wins.
+        if !written.insert(m.to) {
+            continue;
+        }
         match (m.from, m.to) {
             (_, Loc::None | Loc::Const(_)) | (Loc::None, _) => {}
             (Loc::Const(_), _) => consts.push(m),
@@ -219,6 +225,18 @@ mod tests {
         let seq = sequentialize(&moves, &rf());
         assert_eq!(seq.last().unwrap().from, Loc::Const(7));
         assert!(!seq.iter().any(|m| m.to == g(5)), "self-moves are dropped");
+    }
+
+    #[test]
+    fn a_repeated_destination_keeps_the_first_move() {
+        let g = |k| Loc::Reg(Reg::gpr(k));
+        let moves = [
+            Move { from: g(1), to: g(0), class: RegClass::Gpr },
+            Move { from: g(0), to: g(1), class: RegClass::Gpr },
+            Move { from: g(2), to: g(0), class: RegClass::Gpr },
+        ];
+        check(&moves[..2]);
+        assert_eq!(sequentialize(&moves, &rf()), sequentialize(&moves[..2], &rf()));
     }
 
     #[test]

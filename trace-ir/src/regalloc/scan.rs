@@ -47,6 +47,8 @@ struct ClassRegs {
     owner: Vec<Option<Value>>,
     /// Sorted positions at which each register is unavailable to ranges that span them.
     blocked: Vec<Vec<u32>>,
+    /// Per register: the index of its first blocked position after the current start.
+    cursor: Vec<u32>,
     /// Values in registers, by value.
     active: Vec<Value>,
 }
@@ -62,7 +64,14 @@ impl ClassRegs {
             }
         }
         let n = regs.len();
-        ClassRegs { regs, index, owner: vec![None; n], blocked: vec![Vec::new(); n], active: Vec::new() }
+        ClassRegs {
+            regs,
+            index,
+            owner: vec![None; n],
+            blocked: vec![Vec::new(); n],
+            cursor: vec![0; n],
+            active: Vec::new(),
+        }
     }
 
     fn idx(&self, r: Reg) -> Option<usize> {
@@ -70,11 +79,20 @@ impl ClassRegs {
         (i != NO_REG).then_some(i as usize)
     }
 
-    /// True when no position in `(start, end]` blocks register `i`.
-    fn allowed(&self, i: usize, start: u32, end: u32) -> bool {
-        let b = &self.blocked[i];
-        let k = b.partition_point(|&c| c <= start);
-        k == b.len() || b[k] > end
+    /// Moves every register's cursor past the blocked positions at or before `start`. Ranges
+    /// arrive by start, so each list is walked once over the whole scan.
+    fn advance(&mut self, start: u32) {
+        for (b, c) in self.blocked.iter().zip(self.cursor.iter_mut()) {
+            while b.get(*c as usize).is_some_and(|&p| p <= start) {
+                *c += 1;
+            }
+        }
+    }
+
+    /// True when no position in `(start, end]` blocks register `i`, for the `start` of the
+    /// last `advance`.
+    fn allowed(&self, i: usize, end: u32) -> bool {
+        self.blocked[i].get(self.cursor[i] as usize).is_none_or(|&p| p > end)
     }
 }
 
@@ -215,9 +233,10 @@ impl Scan<'_> {
             }
         }
 
+        cls.advance(start);
         let hint = self.hint(v, rf).and_then(|r| self.classes[ci].idx(r));
         let cls = &self.classes[ci];
-        let free = |i: usize| cls.owner[i].is_none() && cls.allowed(i, start, end);
+        let free = |i: usize| cls.owner[i].is_none() && cls.allowed(i, end);
         let pick = hint.filter(|&i| free(i)).or_else(|| (0..cls.regs.len()).find(|&i| free(i)));
         if let Some(i) = pick {
             self.take(ci, i, v);
@@ -231,7 +250,7 @@ impl Scan<'_> {
             let w = self.classes[ci].active[k];
             let Loc::Reg(r) = self.loc[w.index()] else { continue };
             let Some(i) = self.classes[ci].idx(r) else { continue };
-            if !self.classes[ci].allowed(i, start, end) {
+            if !self.classes[ci].allowed(i, end) {
                 continue;
             }
             let next = self.next_reg_use(w, start);
