@@ -200,6 +200,10 @@ pub(crate) fn compute(trace: &Trace) -> Result<Liveness, AllocError> {
             Op::LoopParam { .. } => late(trace.loop_start.unwrap_or(i)),
             _ => late(i),
         };
+        let first_use = use_pos[use_off[i] as usize];
+        if first_use <= start[i] {
+            return Err(invalid(format!("%{i} is used before its definition")));
+        }
         if let Some(lp) = loop_pos {
             // Defined before the loop and read inside it: needed again on every iteration.
             if start[i] < lp && end[i] > lp {
@@ -297,5 +301,17 @@ mod tests {
         let s = b.snapshot(0, &[(0, Value(1))]);
         let t = b.exit(s);
         assert!(compute(&t).is_err(), "a store defines no value");
+        let mut b = Builder::new();
+        let x = b.input(0, Type::I64);
+        let y = b.bin(BinOp::Add, x, Value(2));
+        let z = b.bin(BinOp::Add, y, x);
+        let s = b.snapshot(0, &[(0, z)]);
+        let t = b.exit(s);
+        assert!(compute(&t).is_err(), "use before definition");
+        let mut b = Builder::new();
+        let x = b.input(0, Type::I64);
+        let _ = b.begin_loop(&[Value(1)]);
+        let t = b.jump(&[x]);
+        assert!(compute(&t).is_err(), "a parameter as its own init");
     }
 }
