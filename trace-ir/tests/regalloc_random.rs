@@ -61,3 +61,59 @@ fn more_simultaneous_spills_than_slots_is_a_typed_error() {
         a.locs.iter().filter_map(|l| if let Loc::Spill(k) = l { Some(*k) } else { None }).collect();
     assert_eq!(used.len() as u32, a.spill_slots);
 }
+
+#[test]
+fn allocations_that_ignore_constraints_are_caught() {
+    // Allocate as if nothing clobbered anything, then check against the real register file.
+    let real = small();
+    let blind = trace_ir::regalloc::RegFile {
+        caller_saved_gprs: vec![],
+        caller_saved_fprs: vec![],
+        constraints: |_, _| Default::default(),
+        ..small()
+    };
+    let (mut caught, mut total) = (0, 0);
+    for seed in 0..300 {
+        let t = random_trace(seed, 30);
+        let a = allocate(&t, &blind).unwrap();
+        total += 1;
+        if check(&t, &a, &real).is_err() {
+            caught += 1;
+        }
+    }
+    assert!(caught > total / 10, "caught {caught} of {total}");
+}
+
+#[test]
+fn unsequenced_back_edge_moves_are_caught() {
+    let rf = small();
+    let mut caught = 0;
+    for seed in 0..800 {
+        let t = random_trace(seed, 30);
+        let mut a = allocate(&t, &rf).unwrap();
+        // The parallel move done in order, without the scratch register.
+        let naive: Vec<_> = a.backedge_moves.iter().copied().filter(|m| !is_scratch(&rf, m.to)).collect();
+        let sequenced_through_scratch = naive.len() != a.backedge_moves.len();
+        if sequenced_through_scratch {
+            let mut bad = naive;
+            // Reading the saved value from the scratch register becomes reading the original.
+            for m in bad.iter_mut() {
+                if is_scratch(&rf, m.from) {
+                    let saved = a.backedge_moves.iter().find(|s| is_scratch(&rf, s.to)).unwrap();
+                    m.from = saved.from;
+                }
+            }
+            a.backedge_moves = bad;
+            assert!(check(&t, &a, &rf).is_err(), "seed {seed}: a broken cycle passed");
+            caught += 1;
+        }
+    }
+    assert!(caught >= 8, "{caught} traces had cycles at the back edge");
+}
+
+fn is_scratch(rf: &trace_ir::regalloc::RegFile, l: Loc) -> bool {
+    matches!(l, Loc::Reg(r) if match r.class {
+        trace_ir::regalloc::RegClass::Gpr => rf.scratch_gprs.contains(&r.hw),
+        trace_ir::regalloc::RegClass::Fpr => rf.scratch_fprs.contains(&r.hw),
+    })
+}
