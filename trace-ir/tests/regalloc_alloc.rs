@@ -129,3 +129,21 @@ fn no_registers_means_everything_spills() {
     assert!(a.spill_slots > 0);
     check(&t, &a, &rf).unwrap();
 }
+
+#[test]
+fn callee_saved_registers_are_kept_for_ranges_that_cross_calls() {
+    // Callee-saved first in the register file, as a backend might list them: x is defined
+    // first but crosses no call, so it must not take gc from v, which does.
+    let rf = trace_ir::regalloc::RegFile { gprs: vec![2, 0, 1], ..small() };
+    let mut b = Builder::new();
+    let x = b.input(0, Type::I64);
+    let v = b.load(Type::I64, x, 0, false);
+    let w = b.load(Type::I64, x, 8, false);
+    b.call(None, Callee::Symbol("f".into()), &[w], CallEffect::Any);
+    let s = b.snapshot(0, &[(0, v)]);
+    let t = b.exit(s);
+    let a = allocate(&t, &rf).unwrap();
+    check(&t, &a, &rf).unwrap();
+    assert_eq!(a.loc(v), Loc::Reg(Reg::gpr(2)), "{}", annotate(&t, &a, &rf));
+    assert_eq!(a.spill_slots, 0);
+}

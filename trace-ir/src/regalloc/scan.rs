@@ -41,6 +41,9 @@ const NO_REG: u8 = u8::MAX;
 /// The allocatable registers of one class and their state during the scan.
 struct ClassRegs {
     regs: Vec<Reg>,
+    /// Indices into `regs` for ranges that cross no call: the caller-saved ones first, in
+    /// `RegFile` order, which keeps callee-saved registers for the ranges that need them.
+    call_free_order: Vec<usize>,
     /// Index into `regs` by hardware number, or `NO_REG`.
     index: [u8; 256],
     /// The value in each register.
@@ -54,7 +57,7 @@ struct ClassRegs {
 }
 
 impl ClassRegs {
-    fn new(class: RegClass, hws: &[u8], scratch: &[u8]) -> ClassRegs {
+    fn new(class: RegClass, hws: &[u8], scratch: &[u8], caller_saved: &[u8]) -> ClassRegs {
         let mut regs = Vec::new();
         let mut index = [NO_REG; 256];
         for &hw in hws {
@@ -64,7 +67,10 @@ impl ClassRegs {
             }
         }
         let n = regs.len();
+        let saved = |i: &usize| caller_saved.contains(&regs[*i].hw);
+        let call_free_order = (0..n).filter(saved).chain((0..n).filter(|i| !saved(i))).collect();
         ClassRegs {
+            call_free_order,
             regs,
             index,
             owner: vec![None; n],
@@ -107,6 +113,9 @@ struct Scan<'a> {
     /// Spill slots by the position up to which they are taken.
     free_slots: BinaryHeap<Reverse<(u32, u32)>>,
     slots: u32,
+    /// The positions of calls, and the first one after the current start.
+    calls: Vec<u32>,
+    next_call: usize,
     /// Per value: how many of its uses need it in a register.
     reg_use_count: Vec<u32>,
     /// Per value: the loop parameter it is the jump argument of.
@@ -237,7 +246,17 @@ impl Scan<'_> {
         let hint = self.hint(v, rf).and_then(|r| self.classes[ci].idx(r));
         let cls = &self.classes[ci];
         let free = |i: usize| cls.owner[i].is_none() && cls.allowed(i, end);
-        let pick = hint.filter(|&i| free(i)).or_else(|| (0..cls.regs.len()).find(|&i| free(i)));
+        while self.calls.get(self.next_call).is_some_and(|&p| p <= start) {
+            self.next_call += 1;
+        }
+        let crosses_call = self.calls.get(self.next_call).is_some_and(|&p| p <= end);
+        let pick = hint.filter(|&i| free(i)).or_else(|| {
+            if crosses_call {
+                (0..cls.regs.len()).find(|&i| free(i))
+            } else {
+                cls.call_free_order.iter().copied().find(|&i| free(i))
+            }
+        });
         if let Some(i) = pick {
             self.take(ci, i, v);
             return;
@@ -286,13 +305,17 @@ pub fn allocate(trace: &Trace, rf: &RegFile) -> Result<Allocation, AllocError> {
     let lv = liveness::compute(trace)?;
     let n = trace.insts.len();
     let mut classes = [
-        ClassRegs::new(RegClass::Gpr, &rf.gprs, &rf.scratch_gprs),
-        ClassRegs::new(RegClass::Fpr, &rf.fprs, &rf.scratch_fprs),
+        ClassRegs::new(RegClass::Gpr, &rf.gprs, &rf.scratch_gprs, &rf.caller_saved_gprs),
+        ClassRegs::new(RegClass::Fpr, &rf.fprs, &rf.scratch_fprs, &rf.caller_saved_fprs),
     ];
     let mut two_address = vec![false; n];
+    let mut calls = Vec::new();
     for (i, inst) in trace.insts.iter().enumerate() {
         if !is_emitted(&inst.op) {
             continue;
+        }
+        if matches!(inst.op, Op::Call { .. }) {
+            calls.push(late(i));
         }
         let c = constraints(trace, rf, i);
         two_address[i] = c.two_address;
@@ -334,6 +357,8 @@ pub fn allocate(trace: &Trace, rf: &RegFile) -> Result<Allocation, AllocError> {
         cursor,
         free_slots: BinaryHeap::new(),
         slots: 0,
+        calls,
+        next_call: 0,
         reg_use_count,
         jump_arg_of,
     };
