@@ -147,3 +147,38 @@ fn callee_saved_registers_are_kept_for_ranges_that_cross_calls() {
     assert_eq!(a.loc(v), Loc::Reg(Reg::gpr(2)), "{}", annotate(&t, &a, &rf));
     assert_eq!(a.spill_slots, 0);
 }
+
+#[test]
+fn degenerate_shapes() {
+    let rf = small();
+    // Nothing at all but an exit.
+    let mut b = Builder::new();
+    let s = b.snapshot(0, &[]);
+    let t = b.exit(s);
+    let a = allocate(&t, &rf).unwrap();
+    check(&t, &a, &rf).unwrap();
+    assert!(a.locs.is_empty());
+    // A loop without parameters or body.
+    let mut b = Builder::new();
+    let x = b.input(0, Type::I64);
+    b.begin_loop(&[]);
+    let t = b.jump(&[]);
+    let a = allocate(&t, &rf).unwrap();
+    check(&t, &a, &rf).unwrap();
+    assert_eq!(a.loc(x), Loc::None);
+    // A loop whose parameter is only passed around, and a constant jump argument.
+    let mut b = Builder::new();
+    let x = b.input(0, Type::I64);
+    let k = b.iconst(Type::I64, 9);
+    let ps = b.begin_loop(&[x, x, k]);
+    let s = b.snapshot(0, &[(0, ps[0]), (1, ps[1]), (2, ps[2])]);
+    let c = b.icmp(ICmp::Eq, ps[0], ps[2]);
+    b.guard(c, s);
+    let t = b.jump(&[ps[1], k, ps[0]]);
+    let a = allocate(&t, &rf).unwrap();
+    check(&t, &a, &rf).unwrap();
+    assert!(a.backedge_moves.iter().any(|m| m.from == Loc::Const(9)));
+    // A register file without scratch registers cannot break cycles.
+    let bad = trace_ir::regalloc::RegFile { scratch_gprs: vec![], ..small() };
+    assert!(matches!(allocate(&t, &bad), Err(trace_ir::regalloc::AllocError::Unsatisfiable(_))));
+}

@@ -117,3 +117,41 @@ fn is_scratch(rf: &trace_ir::regalloc::RegFile, l: Loc) -> bool {
         trace_ir::regalloc::RegClass::Fpr => rf.scratch_fprs.contains(&r.hw),
     })
 }
+
+#[test]
+fn malformed_traces_give_errors_not_panics() {
+    let rf = small();
+    for seed in 0..400u64 {
+        let mut t = random_trace(seed, 20);
+        let mut r = Rng(seed * 7919 + 13);
+        let n = t.insts.len();
+        let wild = |r: &mut Rng| trace_ir::ir::Value(r.below(n + 4) as u32);
+        match r.below(6) {
+            0 => {
+                let i = r.below(n);
+                t.insts[i].op.map_operands(|_| wild(&mut r));
+            }
+            1 => {
+                if let Some(s) = t.snaps.get_mut(0) {
+                    s.entries.push((99, wild(&mut r)));
+                } else {
+                    t.term = trace_ir::ir::Terminator::Exit(trace_ir::ir::SnapId(5));
+                }
+            }
+            2 => t.loop_start = Some(r.below(n + 3)),
+            3 => t.loop_inits.push(wild(&mut r)),
+            4 => t.term.map_operands(|_| wild(&mut r)),
+            _ => {
+                let i = r.below(n);
+                t.insts[i].ty = None;
+            }
+        }
+        // Either outcome is fine; a panic is not. An allocation that comes back must check
+        // or be rejected with a message.
+        if let Ok(a) = allocate(&t, &rf) {
+            let _ = check(&t, &a, &rf);
+            let _ = annotate(&t, &a, &rf);
+        }
+        let _ = check(&t, &trace_ir::regalloc::Allocation::default(), &rf);
+    }
+}
