@@ -113,6 +113,9 @@ struct Scan<'a> {
     /// Spill slots by the position up to which they are taken.
     free_slots: BinaryHeap<Reverse<(u32, u32)>>,
     slots: u32,
+    /// Per value living through the loop: its first register use on the next iteration, as a
+    /// position past the back edge (0 until needed).
+    wrapped: Vec<u64>,
     /// The positions of calls, and the first one after the current start.
     calls: Vec<u32>,
     next_call: usize,
@@ -149,8 +152,13 @@ impl Scan<'_> {
         let far = 2 * lv.back_edge as u64 + 2;
         match lv.loop_pos {
             Some(lp) if lv.start[v.index()] < lp && lv.end[v.index()] == lv.back_edge => {
-                let first = uses.iter().copied().find(|&p| p > lp && lv.is_reg_use(p));
-                first.map_or(far, |p| (lv.back_edge + p - lp) as u64)
+                // The same answer every time from here on: compute it once.
+                if self.wrapped[v.index()] == 0 {
+                    let k = uses.partition_point(|&p| p <= lp);
+                    let first = uses[k..].iter().copied().find(|&p| lv.is_reg_use(p));
+                    self.wrapped[v.index()] = first.map_or(far, |p| (lv.back_edge + p - lp) as u64);
+                }
+                self.wrapped[v.index()]
             }
             _ => far,
         }
@@ -357,6 +365,7 @@ pub fn allocate(trace: &Trace, rf: &RegFile) -> Result<Allocation, AllocError> {
         cursor,
         free_slots: BinaryHeap::new(),
         slots: 0,
+        wrapped: vec![0; n],
         calls,
         next_call: 0,
         reg_use_count,
