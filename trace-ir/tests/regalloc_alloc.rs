@@ -182,3 +182,36 @@ fn degenerate_shapes() {
     let bad = trace_ir::regalloc::RegFile { scratch_gprs: vec![], ..small() };
     assert!(matches!(allocate(&t, &bad), Err(trace_ir::regalloc::AllocError::Unsatisfiable(_))));
 }
+
+#[test]
+fn the_dump_annotates_every_definition_and_shows_the_moves() {
+    let t = sum_to_n();
+    let rf = roomy();
+    let a = allocate(&t, &rf).unwrap();
+    let d = annotate(&t, &a, &rf);
+    let lines: Vec<&str> = d.lines().collect();
+    assert_eq!(lines[0], "trace sum_to_n");
+    let line = |prefix: &str| {
+        *lines
+            .iter()
+            .find(|l| l.trim_start().starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in\n{d}"))
+    };
+    assert!(line("%1 = const 0 : i64").ends_with("; const"), "{d}");
+    assert!(line("%acc1 = add %acc, %i").ends_with(&format!("; {}", rf.name(reg(a.loc(Value(7)))))), "{d}");
+    assert!(line("; preheader moves:").contains("<- 0x0"), "{d}");
+    assert!(line("; back-edge moves:").contains(" <- "), "{d}");
+    assert!(line("guard %5, snap0").find(';').is_none(), "no location for a guard:\n{d}");
+    assert!(line("loop (%i = %1, %acc = %1)").contains("%i: "), "{d}");
+    // Spill slots read as such.
+    let a = allocate(&t, &none()).unwrap();
+    let d = annotate(&t, &a, &none());
+    assert!(d.contains("; spill 0"), "{d}");
+}
+
+fn reg(l: Loc) -> Reg {
+    match l {
+        Loc::Reg(r) => r,
+        l => panic!("{l:?}"),
+    }
+}
