@@ -199,7 +199,9 @@ impl Scan<'_> {
                 let init = *self.trace.loop_inits.get(*index as usize)?;
                 let s = self.trace.loop_start?;
                 if self.lv.end.get(init.index()) == Some(&early(s)) {
-                    return in_reg(init);
+                    if let Some(r) = in_reg(init) {
+                        return Some(r);
+                    }
                 }
             }
             Op::Call { .. } => {
@@ -214,10 +216,8 @@ impl Scan<'_> {
                     op.visit_operands(|w| {
                         first.get_or_insert(w);
                     });
-                    if let Some(a) = first {
-                        if self.lv.end[a.index()] == early(i) {
-                            return in_reg(a);
-                        }
+                    if let Some(r) = first.filter(|a| self.lv.end[a.index()] == early(i)).and_then(in_reg) {
+                        return Some(r);
                     }
                 }
             }
