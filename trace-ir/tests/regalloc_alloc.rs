@@ -191,6 +191,7 @@ fn the_dump_annotates_every_definition_and_shows_the_moves() {
     let d = annotate(&t, &a, &rf);
     let lines: Vec<&str> = d.lines().collect();
     assert_eq!(lines[0], "trace sum_to_n");
+    assert_eq!(lines[1], "; 0 spill slots");
     let line = |prefix: &str| {
         *lines
             .iter()
@@ -207,6 +208,7 @@ fn the_dump_annotates_every_definition_and_shows_the_moves() {
     let a = allocate(&t, &none()).unwrap();
     let d = annotate(&t, &a, &none());
     assert!(d.contains("; spill 0"), "{d}");
+    assert!(d.contains(&format!("; {} spill slots", a.spill_slots)), "{d}");
 }
 
 fn reg(l: Loc) -> Reg {

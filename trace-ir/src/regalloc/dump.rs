@@ -117,6 +117,7 @@ pub fn annotate(trace: &Trace, alloc: &Allocation, rf: &RegFile) -> String {
     if let Some(n) = &trace.name {
         let _ = writeln!(out, "trace {n}");
     }
+    let _ = writeln!(out, "; {} spill slots", alloc.spill_slots);
     let note = |i: usize| -> Option<String> {
         trace.insts[i].ty?;
         Some(match alloc.loc(Value(i as u32)) {
