@@ -358,6 +358,9 @@ pub fn parallel_to_regs(a: &mut Asm, moves: &[(u8, Opnd)], class: RegClass, cycl
 /// `cmp l, src` (dynasm has no imm8 template for a run-time cmp immediate, so imm32).
 pub fn cmp(a: &mut Asm, w64: bool, l: u8, src: Opnd) {
     match (w64, src) {
+        // Same flags as `cmp l, 0` for every condition, three bytes shorter.
+        (true, Opnd::I(0)) => dynasm!(a ; .arch x64 ; test Rq(l), Rq(l)),
+        (false, Opnd::I(0)) => dynasm!(a ; .arch x64 ; test Rd(l), Rd(l)),
         (true, Opnd::R(s)) => dynasm!(a ; .arch x64 ; cmp Rq(l), Rq(s)),
         (false, Opnd::R(s)) => dynasm!(a ; .arch x64 ; cmp Rd(l), Rd(s)),
         (true, Opnd::M(off)) => dynasm!(a ; .arch x64 ; cmp Rq(l), QWORD [Rq(CTX) + off]),

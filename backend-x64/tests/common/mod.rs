@@ -2,6 +2,8 @@
 //! and Rust models of the IR ops. Until the shared allocator lands, tests use this.
 #![allow(dead_code)]
 
+pub mod kernels;
+
 use backend_x64::regs::*;
 use backend_x64::X64;
 use trace_ir::backend::{ExitInfo, Jit};
