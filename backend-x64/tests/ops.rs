@@ -569,3 +569,42 @@ fn inputs_of_every_type_read_only_their_low_bits() {
         }
     }
 }
+
+/// The shared allocator may give a result the register of a dying operand, the first or the
+/// second one (and rcx/rax/rdx to results of shifts and divisions): every binary op must
+/// read both operands before it writes.
+#[test]
+fn results_may_take_either_operands_register() {
+    use backend_x64::regs::*;
+    use trace_ir::regalloc::{Allocation, Loc, Reg};
+    let mut jit = X64::new();
+    let ops: Vec<BinOp> = BinOp::ALL.to_vec();
+    for op in ops {
+        let tys: &[Type] = if op.is_float() { &[Type::F64] } else { &Type::INTS };
+        for &ty in tys {
+            let t = binary_trace(ty, None, None, |b, x, y| b.bin(op, x, y));
+            let reg = |hw| if ty == Type::F64 { Loc::Reg(Reg::fpr(hw)) } else { Loc::Reg(Reg::gpr(hw)) };
+            let mut dsts = vec![reg(RSI), reg(RDI), reg(R8)];
+            if ty != Type::F64 {
+                dsts.extend([reg(RCX), reg(RAX), reg(RDX)]);
+            }
+            for d in dsts {
+                let al = Allocation { locs: vec![reg(RSI), reg(RDI), d], ..Default::default() };
+                let id = jit.install_with(&t, &al, &Symbols::new()).unwrap();
+                for &x in &samples(ty).iter().step_by(3).copied().collect::<Vec<_>>() {
+                    for &y in &samples(ty) {
+                        let (x, y) = if ty == Type::F64 {
+                            (f64::to_bits(x as f64 + 0.5), f64::to_bits(y as f64 - 3.0))
+                        } else {
+                            (x, y)
+                        };
+                        let Some(want) = eval_bin(op, ty, x, y) else { continue };
+                        let mut slots = [x, y, 0];
+                        jit.run(id, &mut slots).unwrap();
+                        assert!(same_f64(slots[2], want), "{} {ty} {x:#x} {y:#x} -> {d:?}", op.name());
+                    }
+                }
+            }
+        }
+    }
+}

@@ -19,9 +19,14 @@ pub enum Mode {
     Spill,
     /// Registers in reverse preference order (rcx/rdx/rax first where allowed).
     Reverse,
+    /// Linear scan with register reuse: a result may take the register of an operand that
+    /// dies at it, as the shared allocator does.
+    Scan,
+    /// Linear scan with only three registers per class, so reuse and spilling mix.
+    Scan3,
 }
 
-pub const MODES: [Mode; 3] = [Mode::Regs, Mode::Spill, Mode::Reverse];
+pub const MODES: [Mode; 5] = [Mode::Regs, Mode::Spill, Mode::Reverse, Mode::Scan, Mode::Scan3];
 
 fn has_call(t: &Trace) -> bool {
     t.insts.iter().any(|i| matches!(i.op, Op::Call { .. }))
@@ -34,6 +39,9 @@ fn has_fixed(t: &Trace) -> bool {
 /// Every non-constant value gets its own register or spill slot. Caller-saved registers
 /// are avoided in traces with calls; rax/rcx/rdx in traces with shifts or divisions.
 pub fn naive_alloc(t: &Trace, mode: Mode) -> Allocation {
+    if matches!(mode, Mode::Scan | Mode::Scan3) {
+        return scan_alloc(t, if mode == Mode::Scan { 99 } else { 3 });
+    }
     let call = has_call(t);
     let mut gprs: Vec<u8> = if call {
         vec![RBX, R12, R13, R14, RBP]
@@ -52,7 +60,7 @@ pub fn naive_alloc(t: &Trace, mode: Mode) -> Allocation {
             gprs.reverse();
             fprs.reverse();
         }
-        Mode::Regs => {}
+        Mode::Regs | Mode::Scan | Mode::Scan3 => {}
     }
     let (mut gi, mut fi, mut spill) = (0, 0, 0u32);
     let mut locs = Vec::new();
@@ -212,4 +220,106 @@ pub fn samples(ty: Type) -> Vec<u64> {
 
 pub fn fsamples() -> Vec<f64> {
     vec![0.0, -0.0, 1.0, -1.5, 3.25, 1e300, -1e-300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN]
+}
+
+/// A small linear scan (live ranges from definition to last use, registers freed at the last
+/// use so a result can reuse an operand's register, spill the new value when none is free).
+/// Stands in for the shared allocator until it lands.
+pub fn scan_alloc(t: &Trace, max_regs: usize) -> Allocation {
+    let n = t.insts.len();
+    let end = n + 1;
+    let call = has_call(t);
+    let mut gprs: Vec<u8> = if call {
+        vec![RBX, R12, R13, R14, RBP]
+    } else if has_fixed(t) {
+        vec![RSI, RDI, R8, R9, RBX, R12, R13, R14, RBP]
+    } else {
+        ALLOC_GPRS.to_vec()
+    };
+    let mut fprs: Vec<u8> = if call { vec![] } else { ALLOC_FPRS.to_vec() };
+    gprs.truncate(max_regs);
+    fprs.truncate(max_regs);
+    let loop_start = t.loop_start.unwrap_or(n);
+    let mut last = vec![0usize; n];
+    let mut use_at = |v: Value, at: usize, last: &mut Vec<usize>| {
+        // Values from before the loop that the loop reads stay live to the back edge.
+        let before = v.index() < loop_start || t.insts[v.index()].op.is_positionless();
+        let at = if before && at >= loop_start { end } else { at };
+        last[v.index()] = last[v.index()].max(at);
+    };
+    for (i, inst) in t.insts.iter().enumerate() {
+        inst.op.visit_operands(|v| use_at(v, i, &mut last));
+        if let Some(s) = inst.op.snap() {
+            for &(_, v) in &t.snaps[s.index()].entries {
+                use_at(v, i, &mut last);
+            }
+        }
+    }
+    for &v in &t.loop_inits {
+        use_at(v, loop_start, &mut last);
+    }
+    t.term.visit_operands(|v| use_at(v, end, &mut last));
+    if let Some(s) = t.term.snap() {
+        for &(_, v) in &t.snaps[s.index()].entries {
+            use_at(v, end, &mut last);
+        }
+    }
+    for p in t.loop_params() {
+        last[p.index()] = end;
+    }
+    let mut locs = vec![Loc::None; n];
+    let mut active: Vec<(usize, Loc)> = Vec::new();
+    let mut spill = 0u32;
+    let mut assign = |v: usize, active: &mut Vec<(usize, Loc)>, locs: &mut Vec<Loc>| {
+        let ty = t.insts[v].ty.unwrap_or(Type::I64);
+        let pool = if ty == Type::F64 { &fprs } else { &gprs };
+        let class = RegClass::of(ty);
+        let free =
+            pool.iter().copied().find(|&r| !active.iter().any(|&(_, l)| l == Loc::Reg(Reg { class, hw: r })));
+        let loc = match free {
+            Some(r) => Loc::Reg(Reg { class, hw: r }),
+            None => {
+                spill += 1;
+                Loc::Spill(spill - 1)
+            }
+        };
+        locs[v] = loc;
+        active.push((v, loc));
+    };
+    for (i, inst) in t.insts.iter().enumerate() {
+        match inst.op {
+            Op::Const { bits } => locs[i] = Loc::Const(bits),
+            Op::Input { .. } if last[i] > 0 => assign(i, &mut active, &mut locs),
+            _ => {}
+        }
+    }
+    for (i, inst) in t.insts.iter().enumerate() {
+        if inst.op.is_positionless() {
+            continue;
+        }
+        active.retain(|&(v, _)| last[v] > i);
+        if inst.ty.is_some() && (last[i] > 0 || matches!(inst.op, Op::LoopParam { .. })) {
+            assign(i, &mut active, &mut locs);
+        }
+    }
+    let params = t.loop_params();
+    let class = |v: Value| RegClass::of(t.ty(v).unwrap_or(Type::I64));
+    let preheader = sequence(
+        params
+            .iter()
+            .zip(&t.loop_inits)
+            .map(|(&p, &i)| Move { from: locs[i.index()], to: locs[p.index()], class: class(p) })
+            .collect(),
+    );
+    let back = match &t.term {
+        Terminator::Jump(next) => sequence(
+            params
+                .iter()
+                .zip(next)
+                .map(|(&p, &v)| Move { from: locs[v.index()], to: locs[p.index()], class: class(p) })
+                .collect(),
+        ),
+        _ => vec![],
+    };
+    Allocation { locs, spill_slots: spill, preheader_moves: preheader, backedge_moves: back }
 }
