@@ -241,7 +241,7 @@ pub fn scan_alloc(t: &Trace, max_regs: usize) -> Allocation {
     fprs.truncate(max_regs);
     let loop_start = t.loop_start.unwrap_or(n);
     let mut last = vec![0usize; n];
-    let mut use_at = |v: Value, at: usize, last: &mut Vec<usize>| {
+    let use_at = |v: Value, at: usize, last: &mut Vec<usize>| {
         // Values from before the loop that the loop reads stay live to the back edge.
         let before = v.index() < loop_start || t.insts[v.index()].op.is_positionless();
         let at = if before && at >= loop_start { end } else { at };
