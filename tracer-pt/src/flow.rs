@@ -246,8 +246,8 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
 
     /// Decodes the whole trace into `sink`.
     pub fn run(&mut self, sink: &mut dyn Sink) {
-        let mut from = 0usize;
-        while let Some(psb) = find_psb(self.buf, from) {
+        let mut next = find_psb(self.buf, 0);
+        while let Some(psb) = next {
             self.reset_at(psb);
             match self.run_synced(sink) {
                 Ok(()) => return,
@@ -257,8 +257,12 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
                         self.buf.get(self.pos..).map_or(0, |r| r.iter().take_while(|&&b| b == 0).count());
                     let err = FlowError { offset: (self.pos + skip) as u64, ip: self.ip, kind };
                     sink.event(&Event::Error(err));
-                    // Resume at the next PSB after where the decoder had read to.
-                    from = self.pos.max(psb + 1);
+                    // Resume at the next PSB after where the decoder had read to; nothing
+                    // complete follows a packet cut off by the end of the buffer.
+                    next = match kind {
+                        FlowErrorKind::Packet(PacketErrorKind::Truncated) => None,
+                        _ => packet::resync(self.buf, self.pos, psb),
+                    };
                 }
             }
         }

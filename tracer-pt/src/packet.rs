@@ -214,8 +214,13 @@ pub fn find_psb(buf: &[u8], from: usize) -> Option<usize> {
         // Find the next 0x02 0x82 pair quickly, then check the whole pattern.
         let rest = &buf[i..buf.len() - PSB.len() + 2];
         let j = rest.windows(2).position(|w| w == [0x02, 0x82])?;
-        let at = i + j;
+        let mut at = i + j;
         if buf[at..at + PSB.len()] == PSB {
+            // In a longer run of the pattern the PSB is its last 16 bytes, the earlier ones
+            // being the tail of something else (libipt's choice too).
+            while buf.get(at + 16..at + 18) == Some(&[0x02, 0x82]) {
+                at += 2;
+            }
             return Some(at);
         }
         i = at + 1;
@@ -271,12 +276,11 @@ pub fn decode(buf: &[u8], block: Option<bool>) -> Result<(Packet, usize), Packet
         while more {
             let b = *buf.get(size).ok_or(Truncated)?;
             size += 1;
-            if size > 16 {
+            // As libipt: at most 8 extension bytes (a 61-bit count).
+            if shift + 7 > 64 {
                 return Err(BadPacket);
             }
-            if shift < 64 {
-                value |= ((b >> 1) as u64) << shift;
-            }
+            value |= ((b >> 1) as u64) << shift;
             shift += 7;
             more = b & 1 != 0;
         }
@@ -349,7 +353,15 @@ fn decode_ext(buf: &[u8]) -> Result<(Packet, usize), PacketErrorKind> {
             Packet::Pip { cr3: (v >> 1) << 5, nr: v & 1 != 0 }
         }),
         0x03 => fixed(4, &|p| Packet::Cbr(p[0])),
-        0x73 => fixed(7, &|p| Packet::Tma { ctc: le(p, 2) as u16, fc: (le(&p[3..], 2) & 0x1ff) as u16 }),
+        0x73 => {
+            let p = need(buf, 7)?;
+            let fc = le(&p[5..], 2);
+            // The reserved byte and the fast counter's high bits must be zero (libipt agrees).
+            if fc & !0x1ff != 0 || p[4] != 0 {
+                return Err(BadPacket);
+            }
+            Ok((Packet::Tma { ctc: le(&p[2..], 2) as u16, fc: fc as u16 }, 7))
+        }
         0xc8 => fixed(7, &|p| Packet::Vmcs(le(p, 5) << 12)),
         0xc3 => {
             let p = need(buf, 3)?;
@@ -392,6 +404,15 @@ fn decode_ext(buf: &[u8]) -> Result<(Packet, usize), PacketErrorKind> {
     }
 }
 
+/// Where to look for the next PSB after an error at `err` when the last sync was at `sync`:
+/// a little before the error, since a PSB may hide in the bytes of a bad packet, but never at
+/// or before the last sync point.
+pub fn resync(buf: &[u8], err: usize, sync: usize) -> Option<usize> {
+    let pos = if err == sync { err + PSB.len() } else { err };
+    let from = pos.saturating_sub(PSB.len() - 1).max(sync + 1);
+    find_psb(buf, from)
+}
+
 /// One item of a packet stream.
 pub type Item = Result<(u64, Packet), PacketError>;
 
@@ -401,12 +422,14 @@ pub struct Packets<'a> {
     buf: &'a [u8],
     pos: usize,
     synced: bool,
+    /// The PSB of the last synchronization.
+    sync: Option<usize>,
     block: Option<bool>,
 }
 
 impl<'a> Packets<'a> {
     pub fn new(buf: &'a [u8]) -> Packets<'a> {
-        Packets { buf, pos: 0, synced: false, block: None }
+        Packets { buf, pos: 0, synced: false, sync: None, block: None }
     }
 
     /// The offset of the next packet.
@@ -420,7 +443,11 @@ impl Iterator for Packets<'_> {
 
     fn next(&mut self) -> Option<Item> {
         if !self.synced {
-            self.pos = find_psb(self.buf, self.pos)?;
+            self.pos = match self.sync {
+                None => find_psb(self.buf, self.pos)?,
+                Some(s) => resync(self.buf, self.pos, s)?,
+            };
+            self.sync = Some(self.pos);
             self.synced = true;
             self.block = None;
         }
@@ -440,7 +467,11 @@ impl Iterator for Packets<'_> {
             }
             Err(kind) => {
                 self.synced = false;
-                self.pos = at + 1;
+                if kind == PacketErrorKind::Truncated {
+                    // Nothing complete follows a packet cut off by the end of the buffer.
+                    self.sync = None;
+                    self.pos = self.buf.len();
+                }
                 Some(Err(PacketError { offset: at as u64, kind }))
             }
         }
@@ -675,7 +706,14 @@ mod tests {
         assert_eq!(one(&[0x0f, 0x03, 0x02]), Packet::Cyc(1 | (1 << 5) | (1 << 12)));
         assert_eq!(one(&[0x02, 0x43, 0x03, 0, 0, 0, 0, 0]), Packet::Pip { cr3: 0x20, nr: true });
         assert_eq!(one(&[0x02, 0x03, 0x1f, 0]), Packet::Cbr(0x1f));
-        assert_eq!(one(&[0x02, 0x73, 0x34, 0x12, 0, 0xff, 0x03]), Packet::Tma { ctc: 0x1234, fc: 0x1ff });
+        assert_eq!(one(&[0x02, 0x73, 0x34, 0x12, 0, 0xff, 0x01]), Packet::Tma { ctc: 0x1234, fc: 0x1ff });
+        assert_eq!(decode(&[0x02, 0x73, 0x34, 0x12, 0, 0xff, 0x03], None), Err(PacketErrorKind::BadPacket));
+        let mut cyc = vec![0x07];
+        cyc.extend_from_slice(&[0x03; 7]);
+        cyc.push(0x02);
+        assert!(matches!(decode(&cyc, None), Ok((Packet::Cyc(_), 9))));
+        cyc.insert(1, 0x03);
+        assert_eq!(decode(&cyc, None), Err(PacketErrorKind::BadPacket));
         assert_eq!(one(&[0x02, 0xc8, 1, 0, 0, 0, 0]), Packet::Vmcs(0x1000));
         assert_eq!(one(&[0x02, 0xc3, 0x88, 1, 0, 0, 0, 0, 0, 0, 0]), Packet::Mnt(1));
         assert_eq!(
