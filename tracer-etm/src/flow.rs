@@ -116,6 +116,8 @@ pub struct FlowDecoder {
     is_secure: bool,
     rs: RetStack,
     index_curr: u64,
+    last_vmid: Option<u32>,
+    last_cid: Option<u32>,
 }
 
 enum Walk {
@@ -148,6 +150,8 @@ impl FlowDecoder {
             is_secure: true,
             rs: RetStack { active: cfg.ret_stack_enabled(), entries: Vec::new(), overflow: false, tinfo_wait: false },
             index_curr: 0,
+            last_vmid: None,
+            last_cid: None,
         };
         d.reset_state();
         d
@@ -537,7 +541,14 @@ impl FlowDecoder {
         self.is_secure = !c.ns;
         self.ctx = Some((c.el, security));
         self.need_ctxt = false;
-        let pc = PeContext { el: c.el, security, bits64: c.sf, vmid: c.vmid, ctxt_id: c.ctxt_id };
+        // like OpenCSD's output element, VMID and context ID stay shown once seen
+        if c.vmid.is_some() {
+            self.last_vmid = c.vmid;
+        }
+        if c.ctxt_id.is_some() {
+            self.last_cid = c.ctxt_id;
+        }
+        let pc = PeContext { el: c.el, security, bits64: c.sf, vmid: self.last_vmid, ctxt_id: self.last_cid };
         self.emit(out, index, ElementKind::PeContext(pc));
     }
 

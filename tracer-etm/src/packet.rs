@@ -157,6 +157,8 @@ pub struct Packet {
     pub ite_value: u64,
 }
 
+const EXACT_MATCH_PUSHES: bool = true;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum H {
     NotSync,
@@ -199,6 +201,7 @@ pub struct PacketDecoder {
     cur_idx: u64,
     // persistent state across packets
     addr_hist: [(u64, u8); 3],
+    cur_addr: u64,
     ts: u64,
     ts_valid: bool,
     first_tinfo: bool,
@@ -217,6 +220,7 @@ impl PacketDecoder {
             pkt: Packet::default(),
             cur_idx: 0,
             addr_hist: [(0, 0); 3],
+            cur_addr: 0,
             ts: 0,
             ts_valid: false,
             first_tinfo: false,
@@ -236,6 +240,7 @@ impl PacketDecoder {
         self.in_packet = false;
         self.synced = false;
         self.addr_hist = [(0, 0); 3];
+        self.cur_addr = 0;
         self.ts = 0;
         self.ts_valid = false;
         self.first_tinfo = false;
@@ -447,6 +452,7 @@ impl PacketDecoder {
     }
 
     fn push_addr(&mut self, addr: u64, is: u8) {
+        self.cur_addr = addr;
         self.addr_hist[2] = self.addr_hist[1];
         self.addr_hist[1] = self.addr_hist[0];
         self.addr_hist[0] = (addr, is);
@@ -455,7 +461,7 @@ impl PacketDecoder {
     }
 
     fn set_addr_bits(&mut self, val: u64, bits: u32, is: u8) {
-        let cur = self.addr_hist[0].0;
+        let cur = self.cur_addr;
         let addr = if bits >= 64 {
             val
         } else {
@@ -467,6 +473,10 @@ impl PacketDecoder {
 
     fn exact_match(&mut self, i: u8) {
         let (a, is) = self.addr_hist[(i as usize).min(2)];
+        if EXACT_MATCH_PUSHES {
+            self.push_addr(a, is);
+        }
+        self.cur_addr = a;
         self.pkt.addr = a;
         self.pkt.addr_is = is;
     }
@@ -624,6 +634,7 @@ impl PacketDecoder {
         self.first_tinfo = true;
         self.ts_valid = false;
         self.addr_hist = [(0, 0); 3];
+        self.cur_addr = 0;
         Act::Send
     }
 
@@ -715,7 +726,7 @@ impl PacketDecoder {
                     return Act::None;
                 }
                 let p = buf[1];
-                let off = if p & 1 == 1 { self.cfg.max_spec_depth() as i64 - 15 } else { 1 };
+                let off = if h & 1 == 1 { self.cfg.max_spec_depth() as i64 - 15 } else { 1 };
                 self.pkt.commit = (((p >> 4) & 0xf) as i64 + off).max(0) as u32;
                 self.pkt.cc = Some(self.cc_threshold + (p & 0xf) as u32);
                 Act::Send
