@@ -373,8 +373,10 @@ pub fn misc_case(ty: Type) -> Case {
             c.check(r, to, format!("trunc.{to}"), Box::new(move |x, _| Some(x & to.mask())));
         }
     }
-    let r = c.b.conv(Conv::SIToFP, a, Type::F64);
-    c.check(r, Type::F64, "sitofp".into(), Box::new(move |x, _| Some((ty.sext(x) as f64).to_bits())));
+    if ty != Type::I1 {
+        let r = c.b.conv(Conv::SIToFP, a, Type::F64);
+        c.check(r, Type::F64, "sitofp".into(), Box::new(move |x, _| Some((ty.sext(x) as f64).to_bits())));
+    }
     if ty == Type::I64 {
         let r = c.b.conv(Conv::Bitcast, a, Type::F64);
         c.check(r, Type::F64, "bitcast".into(), Box::new(|x, _| Some(x)));
