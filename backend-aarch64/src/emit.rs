@@ -509,6 +509,30 @@ pub fn mem(a: &mut Asm, m: Mem, rt: u8, base: u8, off: i64, tmp: u8) {
     }
 }
 
+/// `rt <-> [base + (index << shift)]`, `shift` 0 or log2 of the access size.
+pub fn mem_index(a: &mut Asm, m: Mem, rt: u8, base: u8, ix: u8, shift: u32) {
+    match (m, shift != 0) {
+        (Mem::LdB, _) => a64!(a; ldrb W(rt), [XSP(base), X(ix)]),
+        (Mem::StB, _) => a64!(a; strb W(rt), [XSP(base), X(ix)]),
+        (Mem::LdH, false) => a64!(a; ldrh W(rt), [XSP(base), X(ix)]),
+        (Mem::LdH, true) => a64!(a; ldrh W(rt), [XSP(base), X(ix), lsl 1]),
+        (Mem::StH, false) => a64!(a; strh W(rt), [XSP(base), X(ix)]),
+        (Mem::StH, true) => a64!(a; strh W(rt), [XSP(base), X(ix), lsl 1]),
+        (Mem::LdW, false) => a64!(a; ldr W(rt), [XSP(base), X(ix)]),
+        (Mem::LdW, true) => a64!(a; ldr W(rt), [XSP(base), X(ix), lsl 2]),
+        (Mem::StW, false) => a64!(a; str W(rt), [XSP(base), X(ix)]),
+        (Mem::StW, true) => a64!(a; str W(rt), [XSP(base), X(ix), lsl 2]),
+        (Mem::LdX, false) => a64!(a; ldr X(rt), [XSP(base), X(ix)]),
+        (Mem::LdX, true) => a64!(a; ldr X(rt), [XSP(base), X(ix), lsl 3]),
+        (Mem::StX, false) => a64!(a; str X(rt), [XSP(base), X(ix)]),
+        (Mem::StX, true) => a64!(a; str X(rt), [XSP(base), X(ix), lsl 3]),
+        (Mem::LdD, false) => a64!(a; ldr D(rt), [XSP(base), X(ix)]),
+        (Mem::LdD, true) => a64!(a; ldr D(rt), [XSP(base), X(ix), lsl 3]),
+        (Mem::StD, false) => a64!(a; str D(rt), [XSP(base), X(ix)]),
+        (Mem::StD, true) => a64!(a; str D(rt), [XSP(base), X(ix), lsl 3]),
+    }
+}
+
 /// `b` with a 26-bit word offset, as a raw instruction word (for patching and for branches
 /// to code outside this assembler). `None` when out of the ±128 MiB range or misaligned.
 pub fn b_word(from: u64, to: u64) -> Option<u32> {
