@@ -193,6 +193,7 @@ pub fn compile(t: &Trace, al: &Allocation, syms: &Symbols, tgt: &Target) -> Resu
     }
     let mut loop_head = None;
     let mut back_edge = None;
+    let mut pending_link = None;
     let s = l.offset();
     match &t.term {
         Terminator::Jump(_) => {
@@ -212,10 +213,22 @@ pub fn compile(t: &Trace, al: &Allocation, syms: &Symbols, tgt: &Target) -> Resu
         Terminator::Link { trace, snap } => {
             l.snapshot_store(*snap)?;
             let at = tgt.base + l.offset() as u64;
-            let target = (tgt.resolve)(*trace).ok_or(BackendError::UnknownTrace(*trace))?;
-            let w = b_word(at, target)
-                .ok_or_else(|| BackendError::Memory(format!("trace {trace} is out of branch range")))?;
-            l.a.push_u32(w);
+            match (tgt.resolve)(*trace) {
+                Some(target) => {
+                    let w = b_word(at, target).ok_or_else(|| {
+                        BackendError::Memory(format!("trace {trace} is out of branch range"))
+                    })?;
+                    l.a.push_u32(w);
+                }
+                None => {
+                    // Not installed yet: leave through the snapshot's deopt path (the slots
+                    // already hold the snapshot) until the installer patches this branch
+                    // when trace `trace` arrives.
+                    pending_link = Some((l.offset(), *trace));
+                    let d = deopt[snap.index()];
+                    a64!(l.a; b =>d);
+                }
+            }
         }
     }
     l.part(crate::disasm::term_text(t), s);
@@ -269,7 +282,19 @@ pub fn compile(t: &Trace, al: &Allocation, syms: &Symbols, tgt: &Target) -> Resu
     let code =
         l.a.finalize()
             .map_err(|e| BackendError::Unsupported(format!("trace too large for its branches: {e}")))?;
-    Ok(Compiled { code, parts, entry, internal, loop_head, back_edge, stubs, deopts, link_paths, link_tails })
+    Ok(Compiled {
+        code,
+        parts,
+        entry,
+        internal,
+        loop_head,
+        back_edge,
+        stubs,
+        deopts,
+        link_paths,
+        link_tails,
+        pending_link,
+    })
 }
 
 /// The offset of a register in the exit state, for tests and tools.

@@ -113,6 +113,9 @@ pub struct Compiled {
     pub link_paths: Vec<usize>,
     /// Per snapshot: the patchable `b` at the end of the link path.
     pub link_tails: Vec<usize>,
+    /// A `link T` to a trace that was not installed yet: the offset of its `b` (now to the
+    /// deopt path) and `T`.
+    pub pending_link: Option<(usize, u32)>,
 }
 
 pub struct Lower<'a> {
@@ -955,12 +958,7 @@ impl<'a> Lower<'a> {
 
     /// Base register, and either an index register with its shift or a displacement, for
     /// the access at instruction `i`.
-    fn operand_address(
-        &mut self,
-        i: usize,
-        base: Value,
-        disp: i32,
-    ) -> Result<(u8, At), BackendError> {
+    fn operand_address(&mut self, i: usize, base: Value, disp: i32) -> Result<(u8, At), BackendError> {
         match self.addr.get(&i).copied() {
             Some(AddrMode { base, index: Some((ix, sh)), .. }) => {
                 let rb = self.gpr(base, S0)?;
