@@ -161,7 +161,21 @@ pub fn compile(t: &Trace, al: &Allocation, syms: &Symbols, tgt: &Target) -> Resu
     if t.loop_start.is_none() && matches!(t.term, Terminator::Jump(_)) {
         return Err(BackendError::Invalid("jump without a loop".into()));
     }
+    match compile_with(t, al, syms, tgt, false) {
+        Err(BackendError::Unsupported(_)) => compile_with(t, al, syms, tgt, true),
+        r => r,
+    }
+}
+
+fn compile_with(
+    t: &Trace,
+    al: &Allocation,
+    syms: &Symbols,
+    tgt: &Target,
+    far: bool,
+) -> Result<Compiled, BackendError> {
     let mut l = Lower::new(t, al, syms, tgt);
+    l.far = far;
     let nsnaps = t.snaps.len();
     let deopt: Vec<_> = (0..nsnaps).map(|_| l.a.new_dynamic_label()).collect();
     let link: Vec<_> = (0..nsnaps).map(|_| l.a.new_dynamic_label()).collect();

@@ -138,6 +138,8 @@ pub struct Lower<'a> {
     addr: std::collections::HashMap<usize, AddrMode>,
     /// `icmp.{eq,ne} (and x, y), 0` compares folded into `tst x, y`: compare -> the `and`.
     tst: std::collections::HashMap<usize, usize>,
+    /// Conditional exits go through an unconditional `b` (for traces over 1 MiB).
+    pub far: bool,
 }
 
 /// `[base + index << shift + disp]` (with `index`, `disp` is 0).
@@ -193,6 +195,7 @@ impl<'a> Lower<'a> {
             flag_fused: vec![false; n],
             addr: Default::default(),
             tst: Default::default(),
+            far: false,
         };
         l.plan_fusions();
         l
@@ -734,7 +737,7 @@ impl<'a> Lower<'a> {
                     }
                 }
             }
-            bcond(&mut self.a, Cond::Vs, stub);
+            self.exit_if(Cond::Vs, stub);
             mov_rr(&mut self.a, W::X64, d, t);
             self.fin(v, d);
             return Ok(());
@@ -748,14 +751,14 @@ impl<'a> Lower<'a> {
                 ; smulh X(S1), X(ra), X(rb)
                 ; cmp X(S1), X(S2), asr 63
             );
-            bcond(&mut self.a, Cond::Ne, stub);
+            self.exit_if(Cond::Ne, stub);
             mov_rr(&mut self.a, W::X64, d, S2);
         } else if ty == Type::I32 {
             a64!(self.a
                 ; smull X(S2), W(ra), W(rb)
                 ; cmp XSP(S2), W(S2), sxtw
             );
-            bcond(&mut self.a, Cond::Ne, stub);
+            self.exit_if(Cond::Ne, stub);
             a64!(self.a; mov W(d), W(S2));
         } else {
             // Narrow: compute exactly in 32 bits from sign-extended operands, then check
@@ -769,7 +772,7 @@ impl<'a> Lower<'a> {
             }
             sext_bits(&mut self.a, W::W32, S1, S2, bits);
             cmp_rr(&mut self.a, W::W32, S2, S1);
-            bcond(&mut self.a, Cond::Ne, stub);
+            self.exit_if(Cond::Ne, stub);
             zext_bits(&mut self.a, d, S2, bits);
         }
         self.fin(v, d);
@@ -804,6 +807,35 @@ impl<'a> Lower<'a> {
             cmp_rr(&mut self.a, w, ra, rb);
         }
         Ok(icmp_cond(c))
+    }
+
+    /// Branches to an exit stub when `c` holds. `b.cond` reaches ±1 MiB; a trace larger than
+    /// that is compiled again with `far` set, and then every conditional exit hops over an
+    /// unconditional `b` (±128 MiB) with the inverted condition.
+    fn exit_if(&mut self, c: Cond, stub: DynamicLabel) {
+        if self.far {
+            let skip = self.a.new_dynamic_label();
+            bcond(&mut self.a, c.invert(), skip);
+            a64!(self.a; b =>stub; =>skip);
+        } else {
+            bcond(&mut self.a, c, stub);
+        }
+    }
+
+    /// Branches to an exit stub when `wr` is zero (`zero`) or non-zero (`!zero`).
+    fn exit_if_zero(&mut self, r: u8, zero: bool, stub: DynamicLabel) {
+        if self.far {
+            let skip = self.a.new_dynamic_label();
+            match zero {
+                true => a64!(self.a; cbnz W(r), =>skip; b =>stub; =>skip),
+                false => a64!(self.a; cbz W(r), =>skip; b =>stub; =>skip),
+            }
+        } else {
+            match zero {
+                true => a64!(self.a; cbz W(r), =>stub),
+                false => a64!(self.a; cbnz W(r), =>stub),
+            }
+        }
     }
 
     /// `tst` for `icmp.{eq,ne} (and p, q), 0`, with `q` as a bitmask immediate when it has one.
@@ -1032,7 +1064,7 @@ impl<'a> Lower<'a> {
             if i == cond.index() {
                 self.flags = None;
                 let leave = if expect { c.invert() } else { c };
-                bcond(&mut self.a, leave, stub);
+                self.exit_if(leave, stub);
                 return Ok(());
             }
         }
@@ -1044,9 +1076,9 @@ impl<'a> Lower<'a> {
         }
         let r = self.gpr(cond, S0)?;
         if expect {
-            a64!(self.a; cbz W(r), =>stub);
+            self.exit_if_zero(r, true, stub);
         } else {
-            a64!(self.a; cbnz W(r), =>stub);
+            self.exit_if_zero(r, false, stub);
         }
         Ok(())
     }

@@ -232,3 +232,20 @@ fn dump_case() {
         }
     }
 }
+
+/// Exits beyond the ±1 MiB reach of `b.cond` hop over an unconditional `b` instead.
+#[test]
+fn traces_over_a_mebibyte_use_far_exit_branches() {
+    let (t, al) = common::huge_trace(270_000);
+    let a = asm(&t, &al);
+    assert!(a.code.len() > 1 << 20);
+    let g = part(&a, "guard");
+    assert_eq!(g.len(), 2, "{g:?}");
+    assert!(g[0].starts_with("b.lt"), "{g:?}");
+    assert!(g[1].starts_with("b "), "{g:?}");
+    // A small trace keeps the single b.cond.
+    let (t, al) = common::huge_trace(10);
+    let g = part(&asm(&t, &al), "guard");
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert!(g[0].starts_with("b.ge"), "{g:?}");
+}

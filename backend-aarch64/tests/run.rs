@@ -900,3 +900,16 @@ fn address_folding_respects_registers_reused_in_between() {
     run_once(&t, &al, &Symbols::new(), &mut slots);
     assert_eq!((slots[2], slots[3]), (33, 17));
 }
+
+#[test]
+fn traces_over_a_mebibyte_still_reach_their_exits() {
+    let (t, al) = huge_trace(270_000);
+    let mut j = A64::new();
+    let id = j.install_with(&t, &al, &Symbols::new()).unwrap();
+    let mut slots = [5];
+    let e = j.run(id, &mut slots).unwrap();
+    assert_eq!((e.snap, slots[0]), (SnapId(1), 270_005));
+    let mut slots = [20];
+    let e = j.run(id, &mut slots).unwrap();
+    assert_eq!((e.snap, e.resume, slots[0]), (SnapId(0), 1, 20));
+}
