@@ -190,19 +190,24 @@ fn compile_with(
     l.part("internal entry: inputs".into(), internal);
 
     let body_start = t.loop_start.unwrap_or(t.insts.len());
+    let rotate = if far { None } else { l.rotation() };
     for i in 0..t.insts.len() {
         if i == body_start {
             let s = l.offset();
             l.moves(&al.preheader_moves)?;
             l.part("preheader moves".into(), s);
         }
-        if t.loop_start == Some(i) {
+        if t.loop_start == Some(i) && rotate.is_none() {
             l.a.dynamic_label(head);
         }
         let s = l.offset();
         l.inst(i)?;
         if !t.insts[i].op.is_positionless() && !matches!(t.insts[i].op, Op::Nop | Op::LoopParam { .. }) {
             l.part(crate::disasm::inst_text(t, i), s);
+        }
+        if rotate.is_some_and(|(_, g)| g == i) {
+            // The loop proper starts after the entry copy of its leading compare and guard.
+            l.a.dynamic_label(head);
         }
     }
     let mut loop_head = None;
@@ -217,8 +222,19 @@ fn compile_with(
                 l.a.dynamic_label(head);
             }
             l.moves(&al.backedge_moves)?;
-            back_edge = Some(l.offset());
-            a64!(l.a; b =>head);
+            match rotate {
+                // Rotated: the leading compare and guard again, branching back while the
+                // guard holds; the snapshot sees the next iteration's values, as at the top.
+                Some((c, g)) => {
+                    l.inst(c)?;
+                    back_edge = Some(l.offset());
+                    l.bottom_guard(g, head)?;
+                }
+                None => {
+                    back_edge = Some(l.offset());
+                    a64!(l.a; b =>head);
+                }
+            }
         }
         Terminator::Exit(sn) => {
             let stub = l.stub[sn.index()];

@@ -809,6 +809,40 @@ impl<'a> Lower<'a> {
         Ok(icmp_cond(c))
     }
 
+    /// When the loop body starts with a compare whose flags feed the guard right after it,
+    /// the loop can be rotated: that pair runs once before the loop and again after the
+    /// back-edge moves, where a single `b.cond` closes the loop. Returns (compare, guard).
+    pub fn rotation(&self) -> Option<(usize, usize)> {
+        let s = self.t.loop_start?;
+        if !matches!(self.t.term, Terminator::Jump(_)) {
+            return None;
+        }
+        let c = (s..self.t.insts.len()).find(|&i| {
+            let op = &self.t.insts[i].op;
+            !op.is_positionless() && !matches!(op, Op::Nop | Op::LoopParam { .. })
+        })?;
+        let fused = self.flag_fused[c] && matches!(self.t.insts[c].op, Op::ICmp(..) | Op::FCmp(..));
+        let guard = matches!(self.t.insts.get(c + 1).map(|i| &i.op), Some(Op::Guard { cond, .. }) if cond.index() == c);
+        (fused && guard && !self.tst.contains_key(&c)).then_some((c, c + 1))
+    }
+
+    /// The rotated loop's closing branch: back to `head` while guard `g` holds (its compare
+    /// was just emitted), otherwise on to its exit stub.
+    pub fn bottom_guard(&mut self, g: usize, head: DynamicLabel) -> Result<(), BackendError> {
+        let Op::Guard { cond, expect, snap } = self.t.insts[g].op else {
+            return Err(inv("loop rotation without a guard"));
+        };
+        let Some((i, c)) = self.flags.take().filter(|&(i, _)| i == cond.index()) else {
+            return Err(inv("loop rotation without the guard's flags"));
+        };
+        let _ = i;
+        let stay = if expect { c } else { c.invert() };
+        let stub = *self.stub.get(snap.index()).ok_or_else(|| inv(format!("no snap{}", snap.0)))?;
+        bcond(&mut self.a, stay, head);
+        a64!(self.a; b =>stub);
+        Ok(())
+    }
+
     /// Branches to an exit stub when `c` holds. `b.cond` reaches ±1 MiB; a trace larger than
     /// that is compiled again with `far` set, and then every conditional exit hops over an
     /// unconditional `b` (±128 MiB) with the inverted condition.
