@@ -333,8 +333,10 @@ impl Parser {
             None => (w, None),
         };
         // The column of the suffix, for errors about it.
-        let suffix_tok =
-            Token { tok: Tok::Word(suffix.unwrap_or("")), col: opt.col + to_u32(head.len()) + 1 };
+        let suffix_tok = Token {
+            tok: Tok::Word(suffix.unwrap_or("")),
+            col: opt.col.saturating_add(to_u32(head.len() + 1)),
+        };
         let suffix_type = |cur: &Cursor<'_, '_>| -> Result<Type, ParseError> {
             match suffix {
                 None => Err(cur.err(opt, format!("`{w}` needs a result type, as in `{w}.i64`"))),
@@ -560,7 +562,7 @@ impl Parser {
         let Some(s) = w.strip_prefix("store.") else {
             return Err(cur.err(opt, "`store` needs the stored type, as in `store.i64`".into()));
         };
-        let suffix_tok = Token { tok: Tok::Word(s), col: opt.col + 6 };
+        let suffix_tok = Token { tok: Tok::Word(s), col: opt.col.saturating_add(6) };
         let ty = type_name(s).ok_or_else(|| cur.err(suffix_tok, format!("unknown type `{s}`")))?;
         let (base, disp) = self.address(cur, &format!("after `{w}`"))?;
         cur.punct(',', "after the address")?;
@@ -586,7 +588,7 @@ impl Parser {
         let Some(s) = w.strip_prefix("call.") else {
             return Err(cur.err(opt, "`call` needs a result type, as in `call.i64` or `call.void`".into()));
         };
-        let suffix_tok = Token { tok: Tok::Word(s), col: opt.col + 5 };
+        let suffix_tok = Token { tok: Tok::Word(s), col: opt.col.saturating_add(5) };
         let ty = if s == "void" {
             None
         } else {
