@@ -186,7 +186,7 @@ impl Parser {
                     return Err(cur.err(first, format!("`%{name}` is already defined on line {l}")));
                 }
                 cur.punct('=', &format!("after `%{name}`"))?;
-                self.value_inst(cur, name, first.col)
+                self.value_inst(cur, name)
             }
             Tok::Word("loop") => self.loop_line(cur),
             Tok::Word(w) if snap_number(w).is_some() => self.snapshot(cur),
@@ -322,7 +322,7 @@ impl Parser {
         }
     }
 
-    fn value_inst(&mut self, cur: &mut Cursor<'_, '_>, name: &str, _col: u32) -> Result<(), ParseError> {
+    fn value_inst(&mut self, cur: &mut Cursor<'_, '_>, name: &str) -> Result<(), ParseError> {
         let line = cur.line;
         let opt = cur.peek();
         let Tok::Word(w) = opt.tok else {
