@@ -220,3 +220,34 @@ loop (%i = %zero, %acc = %zero)         ; %i: gb, %acc: gc
     assert!(d.contains("; spill 0") && d.contains(&format!("; {} spill slots", a.spill_slots)), "{d}");
     assert!(d.contains("; back-edge moves: spill"), "{d}");
 }
+
+#[test]
+fn the_examples_and_the_differential_corpus_check_on_every_register_file() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for dir in ["examples", "examples/kernels", "cross-tests/cases"] {
+        if let Ok(rd) = std::fs::read_dir(root.join(dir)) {
+            files
+                .extend(rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "tir")));
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 4, "{files:?}");
+    let rfs = regfiles();
+    let mut checked = 0;
+    for path in &files {
+        let src = std::fs::read_to_string(path).unwrap();
+        // Some corpus files are meant to be rejected; the allocator only sees valid traces.
+        let Ok(t) = trace_ir::text::parse(&src) else { continue };
+        if trace_ir::verify::verify(&t).is_err() {
+            continue;
+        }
+        for (name, rf) in &rfs {
+            let a = allocate(&t, rf).unwrap_or_else(|e| panic!("{} on {name}: {e}", path.display()));
+            check(&t, &a, rf)
+                .unwrap_or_else(|e| panic!("{} on {name}: {e}\n{}", path.display(), annotate(&t, &a, rf)));
+        }
+        checked += 1;
+    }
+    assert!(checked * 2 >= files.len(), "only {checked} of {} files are valid traces", files.len());
+}

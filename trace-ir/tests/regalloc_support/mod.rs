@@ -64,8 +64,74 @@ pub fn one() -> RegFile {
     RegFile { gprs: vec![0], fprs: vec![0], ..small() }
 }
 
+/// Shaped like backend-x64's: shift counts in rcx (hw 1), division in rax/rdx, two-address
+/// arithmetic, callee-saved rbx/rbp/r12-r14, r11/r10 and xmm15/xmm14 as scratch.
+pub fn x64_constraints(trace: &Trace, i: usize) -> OpConstraints {
+    match &trace.insts[i].op {
+        Op::Bin(BinOp::Shl | BinOp::LShr | BinOp::AShr, _, b) => OpConstraints {
+            temps: if trace.const_bits(*b).is_some() { vec![] } else { vec![Reg::gpr(1)] },
+            two_address: true,
+            ..Default::default()
+        },
+        Op::Bin(op, ..) if op.is_division() => {
+            OpConstraints { temps: vec![Reg::gpr(0), Reg::gpr(2)], ..Default::default() }
+        }
+        Op::Bin(..) | Op::Un(..) => OpConstraints { two_address: true, ..Default::default() },
+        _ => OpConstraints::default(),
+    }
+}
+
+pub const X64_GPRS: &[&str] = &[
+    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
+    "r15",
+];
+
+pub fn x64_like() -> RegFile {
+    RegFile {
+        gprs: vec![6, 7, 8, 9, 3, 12, 13, 14, 5, 0, 2, 1],
+        fprs: (0..14).collect(),
+        caller_saved_gprs: vec![0, 1, 2, 6, 7, 8, 9, 10, 11],
+        caller_saved_fprs: (0..16).collect(),
+        arg_gprs: vec![7, 6, 2, 1, 8, 9],
+        arg_fprs: (0..8).collect(),
+        ret_gpr: 0,
+        ret_fpr: 0,
+        scratch_gprs: vec![11, 10],
+        scratch_fprs: vec![15, 14],
+        gpr_names: X64_GPRS,
+        fpr_names: &[],
+        constraints: x64_constraints,
+    }
+}
+
+/// Shaped like backend-aarch64's: three-address, callee-saved x19-x27 and d8-d15 first.
+pub fn a64_like() -> RegFile {
+    RegFile {
+        gprs: vec![19, 20, 21, 22, 23, 24, 25, 26, 27, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
+        fprs: vec![8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23],
+        caller_saved_gprs: (0..18).chain([30]).collect(),
+        caller_saved_fprs: (0..8).chain(16..32).collect(),
+        arg_gprs: (0..8).collect(),
+        arg_fprs: (0..8).collect(),
+        ret_gpr: 0,
+        ret_fpr: 0,
+        scratch_gprs: vec![16, 17, 15],
+        scratch_fprs: vec![31, 30],
+        gpr_names: &[],
+        fpr_names: &[],
+        constraints: |_, _| OpConstraints::default(),
+    }
+}
+
 pub fn regfiles() -> Vec<(&'static str, RegFile)> {
-    vec![("small", small()), ("roomy", roomy()), ("none", none()), ("one", one())]
+    vec![
+        ("small", small()),
+        ("roomy", roomy()),
+        ("none", none()),
+        ("one", one()),
+        ("x64", x64_like()),
+        ("a64", a64_like()),
+    ]
 }
 
 /// Parses and verifies IR text.
