@@ -34,7 +34,30 @@ pub struct Lower<'a> {
     pub stubs: Vec<DynamicLabel>,
     /// Number of uses of each value (operands, snapshot entries, loop inits, jump args).
     uses: Vec<u32>,
-    pub parts: Vec<(String, usize)>,
+    pub parts: Vec<(Part, usize)>,
+}
+
+/// What a stretch of code was emitted for; turned into text only for listings, so that
+/// installing pays no formatting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Label(&'static str),
+    Inst(usize),
+    Term,
+    Stub(u32),
+    Deopt(u32),
+}
+
+impl Part {
+    pub fn text(self, t: &Trace) -> String {
+        match self {
+            Part::Label(s) => s.to_string(),
+            Part::Inst(i) => crate::disasm::inst_text(t, i),
+            Part::Term => crate::disasm::term_text(t),
+            Part::Stub(s) => format!("exit stub snap{s}"),
+            Part::Deopt(s) => format!("deopt snap{s}"),
+        }
+    }
 }
 
 fn unsupported(m: String) -> BackendError {
@@ -72,7 +95,7 @@ impl<'a> Lower<'a> {
         Ok(Lower { t, al, syms, a, stubs, uses, parts: Vec::new() })
     }
 
-    pub fn part(&mut self, what: String) {
+    pub fn part(&mut self, what: Part) {
         let off = self.a.offset().0;
         self.parts.push((what, off));
     }
@@ -169,29 +192,29 @@ impl<'a> Lower<'a> {
                 continue;
             }
             if Some(i) == start {
-                self.part("preheader moves".into());
+                self.part(Part::Label("preheader moves"));
                 for m in &self.al.preheader_moves {
                     emit::move_loc(&mut self.a, m.from, m.to, m.class);
                 }
-                self.part("loop:".into());
+                self.part(Part::Label("loop:"));
                 loop_label = Some(emit::here(&mut self.a));
             }
             if matches!(inst.op, Op::LoopParam { .. } | Op::Nop) {
                 continue;
             }
-            self.part(crate::disasm::inst_text(t, i));
+            self.part(Part::Inst(i));
             self.inst(i, inst)?;
         }
         if start.is_some_and(|s| s >= t.insts.len()) {
             // A loop with no instructions at all.
-            self.part("preheader moves".into());
+            self.part(Part::Label("preheader moves"));
             for m in &self.al.preheader_moves {
                 emit::move_loc(&mut self.a, m.from, m.to, m.class);
             }
-            self.part("loop:".into());
+            self.part(Part::Label("loop:"));
             loop_label = Some(emit::here(&mut self.a));
         }
-        self.part(crate::disasm::term_text(t));
+        self.part(Part::Term);
         match &t.term {
             Terminator::Jump(_) => {
                 let Some(l) = loop_label else {

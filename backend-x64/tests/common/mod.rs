@@ -284,7 +284,9 @@ pub fn scan_alloc(t: &Trace, max_regs: usize) -> Allocation {
             }
         };
         locs[v] = loc;
-        active.push((v, loc));
+        if matches!(loc, Loc::Reg(_)) {
+            active.push((v, loc));
+        }
     };
     for (i, inst) in t.insts.iter().enumerate() {
         match inst.op {
