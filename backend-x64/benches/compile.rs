@@ -7,7 +7,6 @@
 //! `trace_ir::opt` exposes a pass driver.
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::time::Instant;

@@ -6,7 +6,6 @@
 //! Allocation: `trace_ir::regalloc::allocate` when it succeeds, else the test linear scan.
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::hint::black_box;
