@@ -1,0 +1,25 @@
+//! Instruction-cache maintenance.
+//!
+//! AArch64 does not keep the instruction cache coherent with data writes: after code bytes
+//! are written (installing a trace, re-pointing a branch) the written lines must be cleaned
+//! from the data cache to the point of unification (`dc cvau`), the stale instruction-cache
+//! lines invalidated (`ic ivau`), both completed with `dsb ish`, and the executing core's
+//! pipeline refetched with `isb`. dynasmrt's `synchronize_icache` does the first three for a
+//! range (using the line sizes from CTR_EL0); `prepare_for_execution` is the `isb`. On x86-64
+//! both are no-ops, which is correct there. QEMU does not model incoherent caches, so a
+//! missing call here would never fail a test: every write to code goes through `sync`.
+
+/// Makes `len` bytes at `ptr`, just written through a data mapping, visible to instruction
+/// fetch on this and (through the `ic ivau` broadcast to the inner-shareable domain) every
+/// other core. Other cores that may run the code must still execute an `isb` (or take an
+/// exception, such as the syscall that hands them work) before running it.
+pub fn sync(ptr: *const u8, len: usize) {
+    if len == 0 {
+        return;
+    }
+    // SAFETY: callers pass a range of the code region that is mapped readable (RX after the
+    // write); the maintenance instructions only read the addresses.
+    let slice = unsafe { std::slice::from_raw_parts(ptr, len) };
+    dynasmrt::cache_control::synchronize_icache(slice);
+    dynasmrt::cache_control::prepare_for_execution(slice);
+}
