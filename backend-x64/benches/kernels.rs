@@ -35,7 +35,19 @@ fn time(reps: usize, mut f: impl FnMut()) -> f64 {
     )
 }
 
+/// Installs `examples/kernels/NAME.tir` when it parses (the public path: verify, shared
+/// allocator, emit), else the Builder twin with the shared or the test allocator.
 fn install(jit: &mut X64, t: &Trace) -> (u32, &'static str) {
+    let name = t.name.clone().unwrap_or_default();
+    let path = format!("{}/../examples/kernels/{name}.tir", env!("CARGO_MANIFEST_DIR"));
+    if let Ok(parsed) = std::fs::read_to_string(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|s| trace_ir::text::parse(&s).map_err(|e| e.to_string()))
+    {
+        if let Ok(id) = jit.install(&parsed, &Symbols::new()) {
+            return (id, ".tir file, shared allocator");
+        }
+    }
     match trace_ir::regalloc::allocate(t, jit.regfile()) {
         Ok(al) => (jit.install_with(t, &al, &Symbols::new()).unwrap(), "shared allocator"),
         Err(_) => {

@@ -49,11 +49,11 @@ pub enum Part {
 }
 
 impl Part {
-    pub fn text(self, t: &Trace) -> String {
+    pub fn text(self, p: &trace_ir::text::Printer) -> String {
         match self {
             Part::Label(s) => s.to_string(),
-            Part::Inst(i) => crate::disasm::inst_text(t, i),
-            Part::Term => crate::disasm::term_text(t),
+            Part::Inst(i) => p.inst(i),
+            Part::Term => p.terminator(),
             Part::Stub(s) => format!("exit stub snap{s}"),
             Part::Deopt(s) => format!("deopt snap{s}"),
         }

@@ -24,9 +24,12 @@ pub enum Mode {
     Scan,
     /// Linear scan with only three registers per class, so reuse and spilling mix.
     Scan3,
+    /// The shared allocator (`trace_ir::regalloc::allocate`), its result proven by
+    /// `regalloc::check`.
+    Shared,
 }
 
-pub const MODES: [Mode; 5] = [Mode::Regs, Mode::Spill, Mode::Reverse, Mode::Scan, Mode::Scan3];
+pub const MODES: [Mode; 6] = [Mode::Regs, Mode::Spill, Mode::Reverse, Mode::Scan, Mode::Scan3, Mode::Shared];
 
 fn has_call(t: &Trace) -> bool {
     t.insts.iter().any(|i| matches!(i.op, Op::Call { .. }))
@@ -39,6 +42,15 @@ fn has_fixed(t: &Trace) -> bool {
 /// Every non-constant value gets its own register or spill slot. Caller-saved registers
 /// are avoided in traces with calls; rax/rcx/rdx in traces with shifts or divisions.
 pub fn naive_alloc(t: &Trace, mode: Mode) -> Allocation {
+    if mode == Mode::Shared {
+        let rf = regfile();
+        let al = trace_ir::regalloc::allocate(t, &rf)
+            .unwrap_or_else(|e| panic!("allocate: {e}\n{}", trace_ir::text::print(t)));
+        if let Err(e) = trace_ir::regalloc::check(t, &al, &rf) {
+            panic!("check: {e}\n{}", trace_ir::regalloc::annotate(t, &al, &rf));
+        }
+        return al;
+    }
     if matches!(mode, Mode::Scan | Mode::Scan3) {
         return scan_alloc(t, if mode == Mode::Scan { 99 } else { 3 });
     }
@@ -60,7 +72,7 @@ pub fn naive_alloc(t: &Trace, mode: Mode) -> Allocation {
             gprs.reverse();
             fprs.reverse();
         }
-        Mode::Regs | Mode::Scan | Mode::Scan3 => {}
+        _ => {}
     }
     let (mut gi, mut fi, mut spill) = (0, 0, 0u32);
     let mut locs = Vec::new();
