@@ -1,5 +1,5 @@
 //! Prints the listing of a kernel (`sum_i64`, `dot_f64`, `memcpy_i64`, `mix_guards`) with
-//! the test suite's linear-scan allocation: `cargo run -p backend-x64 --example listing dot_f64`.
+//! the shared allocator: `cargo run -p backend-x64 --example listing dot_f64`.
 #[path = "../tests/common/mod.rs"]
 mod common;
 use trace_ir::backend::Backend;
@@ -11,6 +11,6 @@ fn main() {
         "mix_guards" => common::kernels::mix_guards(),
         _ => common::kernels::sum_i64(),
     };
-    let al = common::scan_alloc(&t, 99);
+    let al = common::naive_alloc(&t, common::Mode::Shared);
     print!("{}", backend_x64::X64::new().listing(&t, &al, &trace_ir::Symbols::new()).unwrap());
 }

@@ -183,6 +183,21 @@ impl<'a> Lower<'a> {
         matches!(self.t.insts.get(i + 1), Some(Inst { op: Op::Guard { cond, .. }, .. }) if cond.index() == i)
     }
 
+    /// A compare whose only use is the integer select right after it sets the flags for a
+    /// `cmov` (or the branch of an f64 select) directly. Float eq/ne need two flags: not fused.
+    fn fused_into_select(&self, i: usize) -> bool {
+        if self.uses_of(Value(i as u32)) != 1 {
+            return false;
+        }
+        let single_flag = match self.t.insts[i].op {
+            Op::ICmp(..) => true,
+            Op::FCmp(c, ..) => !matches!(c, FCmp::Eq | FCmp::Ne),
+            _ => false,
+        };
+        single_flag
+            && matches!(self.t.insts.get(i + 1), Some(Inst { op: Op::Select(c, ..), .. }) if c.index() == i)
+    }
+
     pub fn body(&mut self) -> Result<(), BackendError> {
         let t = self.t;
         let start = t.loop_start;
@@ -278,7 +293,7 @@ impl<'a> Lower<'a> {
             Op::Un(op, x) => self.un(*op, *x, dst, ty),
             Op::Ovf(op, x, y, s) => self.ovf(*op, *x, *y, *s, dst, ty)?,
             Op::ICmp(..) | Op::FCmp(..) => {
-                if !self.fused_into_next(i) {
+                if !self.fused_into_next(i) && !self.fused_into_select(i) {
                     let f = self.compare(&inst.op);
                     self.materialize(f, dst);
                 }
@@ -323,7 +338,8 @@ impl<'a> Lower<'a> {
     fn shift(&mut self, op: BinOp, x: Value, y: Value, dst: Opnd, ty: Type) {
         let (ox, oy) = (self.op(x), self.op(y));
         let bits = ty.bits() as u64;
-        let t = if dst == Opnd::R(RCX) { S0 } else { self.target(dst, &[]) };
+        // A variable count occupies rcx, so a result there is computed in S0.
+        let t = if dst == Opnd::R(RCX) && !matches!(oy, Opnd::I(_)) { S0 } else { self.target(dst, &[]) };
         let w64 = ty == Type::I64;
         let a = &mut self.a;
         if bits == 1 {
@@ -482,10 +498,10 @@ impl<'a> Lower<'a> {
         store_fpr(a, dst, t);
     }
 
-    /// Overflow-checked arithmetic. The result is computed in `S0` and written to its
-    /// location only after the check, so the snapshot still reads the operands on exit.
-    /// `i32`/`i64` use `jo`; narrower types compute on sign-extended operands and leave when
-    /// the result does not survive sign-extension from the type's width.
+    /// Overflow-checked arithmetic, computed in the result's register (the snapshot never
+    /// shares a register with the result, so a failing check leaves it intact; the garbage
+    /// result is not restored). `i32`/`i64` use `jo`; narrower types compute on sign-extended
+    /// operands and leave when the result does not survive sign-extension from the width.
     fn ovf(
         &mut self,
         op: OvfOp,
@@ -496,36 +512,48 @@ impl<'a> Lower<'a> {
         ty: Type,
     ) -> Result<(), BackendError> {
         let stub = self.stub(s)?;
-        let (ox, oy) = (self.op(x), self.op(y));
+        let (mut ox, mut oy) = (self.op(x), self.op(y));
+        if op != OvfOp::Sub
+            && ((matches!(ox, Opnd::I(_)) && !matches!(oy, Opnd::I(_))) || (dst == oy && dst != ox))
+        {
+            std::mem::swap(&mut ox, &mut oy);
+        }
+        // Results that alias a live snapshot value (hand-made allocations) go through S0.
+        let snap_regs = self
+            .t
+            .snaps
+            .get(s.index())
+            .map_or(false, |sn| sn.entries.iter().any(|&(_, v)| self.op(v) == dst));
+        let t = if snap_regs { S0 } else { self.target(dst, &[oy]) };
         let a = &mut self.a;
         if matches!(ty, Type::I32 | Type::I64) {
             let w64 = ty == Type::I64;
-            load_gpr(a, S0, ox);
+            load_gpr(a, t, ox);
             let src = fit(a, oy, w64, S1);
             match op {
-                OvfOp::Add => alu!(a, add, w64, S0, src),
-                OvfOp::Sub => alu!(a, sub, w64, S0, src),
-                OvfOp::Mul => imul(a, S0, src, w64),
+                OvfOp::Add => alu!(a, add, w64, t, src),
+                OvfOp::Sub => alu!(a, sub, w64, t, src),
+                OvfOp::Mul => imul(a, t, src, w64),
             }
             emit::jcc(a, Cc::O, stub);
         } else {
-            sext_to(a, S0, ox, ty);
             sext_to(a, S1, oy, ty);
+            sext_to(a, t, ox, ty);
             match op {
-                OvfOp::Add => dynasm!(a ; .arch x64 ; add Rq(S0), Rq(S1)),
-                OvfOp::Sub => dynasm!(a ; .arch x64 ; sub Rq(S0), Rq(S1)),
-                OvfOp::Mul => dynasm!(a ; .arch x64 ; imul Rq(S0), Rq(S1)),
+                OvfOp::Add => dynasm!(a ; .arch x64 ; add Rq(t), Rq(S1)),
+                OvfOp::Sub => dynasm!(a ; .arch x64 ; sub Rq(t), Rq(S1)),
+                OvfOp::Mul => dynasm!(a ; .arch x64 ; imul Rq(t), Rq(S1)),
             }
             match ty {
-                Type::I1 => dynasm!(a ; .arch x64 ; mov Rq(S1), Rq(S0) ; and Rq(S1), 1 ; neg Rq(S1)),
-                Type::I8 => dynasm!(a ; .arch x64 ; movsx Rq(S1), Rb(S0)),
-                _ => dynasm!(a ; .arch x64 ; movsx Rq(S1), Rw(S0)),
+                Type::I1 => dynasm!(a ; .arch x64 ; mov Rq(S1), Rq(t) ; and Rq(S1), 1 ; neg Rq(S1)),
+                Type::I8 => dynasm!(a ; .arch x64 ; movsx Rq(S1), Rb(t)),
+                _ => dynasm!(a ; .arch x64 ; movsx Rq(S1), Rw(t)),
             }
-            dynasm!(a ; .arch x64 ; cmp Rq(S1), Rq(S0));
+            dynasm!(a ; .arch x64 ; cmp Rq(S1), Rq(t));
             emit::jcc(a, Cc::Ne, stub);
-            canon(a, S0, ty, true);
+            canon(a, t, ty, true);
         }
-        store_gpr(a, dst, S0);
+        store_gpr(a, dst, t);
         Ok(())
     }
 
@@ -676,11 +704,22 @@ impl<'a> Lower<'a> {
             }
             return;
         }
+        // The condition's flags: from the fused compare, or from testing the i1.
+        let fused = self.fused_into_select(c.index());
+        let cc = if fused {
+            let t = self.t;
+            match self.compare(&t.insts[c.index()].op) {
+                Flags::Cc(cc) => cc,
+                _ => unreachable!("two-flag compares are not fused"),
+            }
+        } else {
+            test_cond(&mut self.a, oc);
+            Cc::Ne
+        };
         if ty == Type::F64 {
             let a = &mut self.a;
             let (other, end) = (a.new_dynamic_label(), a.new_dynamic_label());
-            test_cond(a, oc);
-            emit::jcc(a, Cc::E, other);
+            emit::jcc(a, cc.negate(), other);
             load_fpr(a, XS0, ox, S1);
             dynasm!(a ; .arch x64 ; jmp =>end ; =>other);
             load_fpr(a, XS0, oy, S1);
@@ -688,6 +727,7 @@ impl<'a> Lower<'a> {
             store_fpr(a, dst, XS0);
             return;
         }
+        // Only flag-preserving `mov`s from here to the cmov.
         let t = self.target(dst, &[ox, oc]);
         let a = &mut self.a;
         load_gpr(a, t, oy);
@@ -698,12 +738,7 @@ impl<'a> Lower<'a> {
             }
             o => o,
         };
-        test_cond(a, oc);
-        match src {
-            Opnd::R(s) => dynasm!(a ; .arch x64 ; cmovne Rq(t), Rq(s)),
-            Opnd::M(off) => dynasm!(a ; .arch x64 ; cmovne Rq(t), QWORD [Rq(CTX) + off]),
-            Opnd::I(_) => unreachable!(),
-        }
+        emit::cmov(a, cc, t, src);
         store_gpr(a, dst, t);
     }
 

@@ -608,3 +608,97 @@ fn results_may_take_either_operands_register() {
         }
     }
 }
+
+/// A compare whose only use is the next select drives a `cmov` (or, for f64 arms, a branch)
+/// straight from the flags: every predicate at every type, both arm classes.
+#[test]
+fn compares_fused_into_selects() {
+    let mut jit = X64::new();
+    let (pi, qi) = (0x1111u64, 0x2222u64);
+    let (pf, qf) = (1.25f64.to_bits(), (-8.0f64).to_bits());
+    let mut cases: Vec<(
+        Type,
+        Vec<u64>,
+        Box<dyn Fn(&mut Builder, Value, Value) -> Value>,
+        Box<dyn Fn(u64, u64) -> bool>,
+        String,
+    )> = vec![];
+    for c in ICmp::ALL {
+        for ty in Type::INTS {
+            let xs: Vec<u64> = samples(ty).into_iter().step_by(3).collect();
+            cases.push((
+                ty,
+                xs,
+                Box::new(move |b, x, y| b.icmp(c, x, y)),
+                Box::new(move |x, y| eval_icmp(c, ty, x, y)),
+                format!("icmp.{} {ty}", c.name()),
+            ));
+        }
+    }
+    for c in FCmp::ALL {
+        let xs: Vec<u64> = [0.0, -1.5, 2.0, f64::NAN].iter().map(|f| f.to_bits()).collect();
+        cases.push((
+            Type::F64,
+            xs,
+            Box::new(move |b, x, y| b.fcmp(c, x, y)),
+            Box::new(move |x, y| eval_fcmp(c, f64::from_bits(x), f64::from_bits(y))),
+            format!("fcmp.{}", c.name()),
+        ));
+    }
+    for (ty, xs, mk, want, what) in &cases {
+        for arm in [Type::I64, Type::F64] {
+            for mode in [Mode::Shared, Mode::Regs, Mode::Spill] {
+                let mut b = Builder::new();
+                let x = b.input(0, *ty);
+                let y = b.input(1, *ty);
+                let p = b.input(2, arm);
+                let q = b.input(3, arm);
+                let k = mk(&mut b, x, y);
+                let r = b.select(k, p, q);
+                let s = b.snapshot(0, &[(4, r)]);
+                let id = install(&mut jit, &b.exit(s), mode, &Symbols::new());
+                let (pv, qv) = if arm == Type::F64 { (pf, qf) } else { (pi, qi) };
+                for &xv in xs {
+                    for &yv in xs {
+                        let mut slots = [xv, yv, pv, qv, 0];
+                        jit.run(id, &mut slots).unwrap();
+                        let w = if want(xv, yv) { pv } else { qv };
+                        assert_eq!(slots[4], w, "{what} {xv:#x} {yv:#x} select {arm} {mode:?}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An overflow op whose result register holds a value of its own snapshot (possible in
+/// hand-made allocations) must leave that value intact when it exits.
+#[test]
+fn overflow_exit_keeps_a_snapshot_value_that_shares_the_result_register() {
+    use backend_x64::regs::*;
+    use trace_ir::regalloc::{Allocation, Loc, Reg};
+    let mut jit = X64::new();
+    for ty in [Type::I8, Type::I64] {
+        for d in [RSI, RDI] {
+            let mut b = Builder::new();
+            let x = b.input(0, ty);
+            let y = b.input(1, ty);
+            let s0 = b.snapshot(1, &[(2, x), (3, y)]);
+            let r = b.ovf(OvfOp::Add, x, y, s0);
+            let s1 = b.snapshot(2, &[(2, r)]);
+            let t = b.exit(s1);
+            let al = Allocation {
+                locs: vec![Loc::Reg(Reg::gpr(RSI)), Loc::Reg(Reg::gpr(RDI)), Loc::Reg(Reg::gpr(d))],
+                ..Default::default()
+            };
+            let id = jit.install_with(&t, &al, &Symbols::new()).unwrap();
+            let max = ty.mask() >> 1;
+            let mut slots = [max, 1, 0, 0];
+            let e = jit.run(id, &mut slots).unwrap();
+            assert_eq!((e.resume, slots[2], slots[3]), (1, max, 1), "{ty} result in {d}");
+            let mut slots = [5, 1, 0, 0];
+            let e = jit.run(id, &mut slots).unwrap();
+            assert_eq!((e.resume, slots[2]), (2, 6));
+        }
+    }
+}
