@@ -523,7 +523,7 @@ impl<'a> Lower<'a> {
             .t
             .snaps
             .get(s.index())
-            .map_or(false, |sn| sn.entries.iter().any(|&(_, v)| self.op(v) == dst));
+            .is_some_and(|sn| sn.entries.iter().any(|&(_, v)| self.op(v) == dst));
         let t = if snap_regs { S0 } else { self.target(dst, &[oy]) };
         let a = &mut self.a;
         if matches!(ty, Type::I32 | Type::I64) {
