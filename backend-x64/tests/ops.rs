@@ -609,6 +609,15 @@ fn results_may_take_either_operands_register() {
     }
 }
 
+/// A compare at a type, its sample operands, the trace op, its model and a description.
+type SelectCase = (
+    Type,
+    Vec<u64>,
+    Box<dyn Fn(&mut Builder, Value, Value) -> Value>,
+    Box<dyn Fn(u64, u64) -> bool>,
+    String,
+);
+
 /// A compare whose only use is the next select drives a `cmov` (or, for f64 arms, a branch)
 /// straight from the flags: every predicate at every type, both arm classes.
 #[test]
@@ -616,13 +625,7 @@ fn compares_fused_into_selects() {
     let mut jit = X64::new();
     let (pi, qi) = (0x1111u64, 0x2222u64);
     let (pf, qf) = (1.25f64.to_bits(), (-8.0f64).to_bits());
-    let mut cases: Vec<(
-        Type,
-        Vec<u64>,
-        Box<dyn Fn(&mut Builder, Value, Value) -> Value>,
-        Box<dyn Fn(u64, u64) -> bool>,
-        String,
-    )> = vec![];
+    let mut cases: Vec<SelectCase> = vec![];
     for c in ICmp::ALL {
         for ty in Type::INTS {
             let xs: Vec<u64> = samples(ty).into_iter().step_by(3).collect();
