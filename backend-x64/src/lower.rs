@@ -519,11 +519,8 @@ impl<'a> Lower<'a> {
             std::mem::swap(&mut ox, &mut oy);
         }
         // Results that alias a live snapshot value (hand-made allocations) go through S0.
-        let snap_regs = self
-            .t
-            .snaps
-            .get(s.index())
-            .is_some_and(|sn| sn.entries.iter().any(|&(_, v)| self.op(v) == dst));
+        let snap_regs =
+            self.t.snaps.get(s.index()).is_some_and(|sn| sn.entries.iter().any(|&(_, v)| self.op(v) == dst));
         let t = if snap_regs { S0 } else { self.target(dst, &[oy]) };
         let a = &mut self.a;
         if matches!(ty, Type::I32 | Type::I64) {

@@ -6,6 +6,7 @@ pub mod kernels;
 
 use backend_x64::regs::*;
 use backend_x64::X64;
+#[cfg(target_arch = "x86_64")]
 use trace_ir::backend::{ExitInfo, Jit};
 use trace_ir::ir::*;
 use trace_ir::regalloc::{Allocation, Loc, Move, Reg, RegClass};
@@ -140,6 +141,7 @@ pub fn sequence(moves: Vec<Move>) -> Vec<Move> {
 }
 
 /// Installs `t` with the naive allocator and runs it once on `slots`.
+#[cfg(target_arch = "x86_64")]
 pub fn run(t: &Trace, mode: Mode, slots: &mut [u64]) -> ExitInfo {
     let mut jit = X64::new();
     let id = install(&mut jit, t, mode, &Symbols::new());
