@@ -404,3 +404,28 @@ pub fn cmov(a: &mut Asm, cc: Cc, t: u8, src: Opnd) {
         (_, Opnd::I(_)) => unreachable!("cmov has no immediate form"),
     }
 }
+
+/// A memory operand `[base + index * scale + disp]`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Addr {
+    pub base: u8,
+    /// Index register and scale (1, 2, 4 or 8).
+    pub index: Option<(u8, u8)>,
+    pub disp: i32,
+}
+
+/// Emits one instruction with an `Addr` memory operand: `mem!(a, addr, [tokens before the
+/// operand] [tokens after it])`.
+macro_rules! mem {
+    ($a:expr, $addr:expr, [$($pre:tt)*] [$($post:tt)*]) => {{
+        let emit::Addr { base, index, disp } = $addr;
+        match index {
+            None => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + disp] $($post)*),
+            Some((i, 1)) => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i) + disp] $($post)*),
+            Some((i, 2)) => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i) * 2 + disp] $($post)*),
+            Some((i, 4)) => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i) * 4 + disp] $($post)*),
+            Some((i, _)) => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i) * 8 + disp] $($post)*),
+        }
+    }};
+}
+pub(crate) use mem;

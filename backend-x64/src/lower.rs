@@ -10,10 +10,18 @@ use trace_ir::regalloc::{Allocation, Loc, RegClass};
 use trace_ir::{Symbols, Type};
 
 use crate::emit::{
-    self, alu, canon, fit, fit_fpr, in_reg, load_fpr, load_gpr, mov_imm, sext_to, store_fpr, store_gpr, Asm,
-    Cc, Opnd,
+    self, alu, canon, fit, fit_fpr, in_reg, load_fpr, load_gpr, mem, mov_imm, sext_to, store_fpr, store_gpr,
+    Asm, Cc, Opnd,
 };
 use crate::regs::*;
+
+/// `base + index * scale + disp` in terms of values, for an `add` folded into a load or store.
+#[derive(Clone, Copy, Debug)]
+struct AddrExpr {
+    base: Value,
+    index: Option<(Value, u8)>,
+    disp: i32,
+}
 
 /// How a compare's result is read from the flags.
 #[derive(Clone, Copy, Debug)]
@@ -34,6 +42,10 @@ pub struct Lower<'a> {
     pub stubs: Vec<DynamicLabel>,
     /// Number of uses of each value (operands, snapshot entries, loop inits, jump args).
     uses: Vec<u32>,
+    /// Address arithmetic folded into the memory operand of its only user (see `fuse_addresses`).
+    fused_addr: Vec<Option<AddrExpr>>,
+    /// Instructions emitted as part of another's addressing mode.
+    skipped: Vec<bool>,
     pub parts: Vec<(Part, usize)>,
 }
 
@@ -92,7 +104,116 @@ impl<'a> Lower<'a> {
         t.term.visit_operands(&mut count);
         let mut a = a;
         let stubs = (0..t.snaps.len()).map(|_| a.new_dynamic_label()).collect();
-        Ok(Lower { t, al, syms, a, stubs, uses, parts: Vec::new() })
+        let mut l = Lower {
+            t,
+            al,
+            syms,
+            a,
+            stubs,
+            uses,
+            fused_addr: vec![None; t.insts.len()],
+            skipped: vec![false; t.insts.len()],
+            parts: Vec::new(),
+        };
+        l.fuse_addresses();
+        Ok(l)
+    }
+
+    /// Finds `add` instructions (and a `shl` by 0..3 feeding them) whose only use is the
+    /// address of a later load or store, and whose operands are in registers and still live
+    /// there at that load or store: those become `[base + index * scale + disp]` and are
+    /// not emitted on their own.
+    fn fuse_addresses(&mut self) {
+        let t = self.t;
+        let n = t.insts.len();
+        let end = n + 1;
+        let loop_start = t.loop_start.unwrap_or(n);
+        let mut last = vec![0usize; n];
+        let mut use_at = |v: Value, at: usize| {
+            if v.index() >= n {
+                return;
+            }
+            let before = v.index() < loop_start || t.insts[v.index()].op.is_positionless();
+            let at = if before && at >= loop_start { end } else { at };
+            last[v.index()] = last[v.index()].max(at);
+        };
+        for (i, inst) in t.insts.iter().enumerate() {
+            inst.op.visit_operands(|v| use_at(v, i));
+            if let Some(s) = inst.op.snap() {
+                t.snaps.get(s.index()).into_iter().flat_map(|s| &s.entries).for_each(|&(_, v)| use_at(v, i));
+            }
+        }
+        t.loop_inits.iter().for_each(|&v| use_at(v, loop_start));
+        t.term.visit_operands(|v| use_at(v, end));
+        if let Some(s) = t.term.snap() {
+            t.snaps.get(s.index()).into_iter().flat_map(|s| &s.entries).for_each(|&(_, v)| use_at(v, end));
+        }
+        let mut fused = vec![None; n];
+        let mut skipped = vec![false; n];
+        let in_reg_at = |v: Value, u: usize| {
+            matches!(self.loc(v), Loc::Reg(r) if r.class == RegClass::Gpr) && last[v.index()] >= u
+        };
+        for (u, inst) in t.insts.iter().enumerate() {
+            let (base, disp) = match inst.op {
+                Op::Load { base, disp, .. } => (base, disp),
+                Op::Store { base, disp, value } if value != base => (base, disp),
+                _ => continue,
+            };
+            let k = base.index();
+            if k >= u || self.uses_of(base) != 1 || t.ty(base) != Some(Type::I64) {
+                continue;
+            }
+            let Op::Bin(BinOp::Add, x, y) = t.insts[k].op else { continue };
+            let shifted = |v: Value| match t.insts.get(v.index()).map(|i| &i.op) {
+                Some(&Op::Bin(BinOp::Shl, i, c)) if self.uses_of(v) == 1 && v.index() < k => {
+                    t.const_bits(c).filter(|&c| c <= 3).map(|c| (i, 1u8 << c))
+                }
+                _ => None,
+            };
+            let mut expr = None;
+            for (p, q) in [(x, y), (y, x)] {
+                if !in_reg_at(p, u) {
+                    continue;
+                }
+                if let Some(c) = t.const_bits(q) {
+                    if let Ok(d) = i32::try_from(c as i64 + disp as i64) {
+                        expr = Some(AddrExpr { base: p, index: None, disp: d });
+                    }
+                } else if let Some((i, sc)) = shifted(q).filter(|&(i, _)| in_reg_at(i, u)) {
+                    skipped[q.index()] = true;
+                    expr = Some(AddrExpr { base: p, index: Some((i, sc)), disp });
+                } else if in_reg_at(q, u) {
+                    expr = Some(AddrExpr { base: p, index: Some((q, 1)), disp });
+                }
+                if expr.is_some() {
+                    break;
+                }
+            }
+            if let Some(e) = expr {
+                fused[k] = Some(e);
+                skipped[k] = true;
+            }
+        }
+        self.fused_addr = fused;
+        self.skipped = skipped;
+    }
+
+    /// The memory operand of a load or store at `base + disp`; a base that is not in a
+    /// register is loaded into `S1`.
+    fn addr(&mut self, base: Value, disp: i32) -> emit::Addr {
+        let reg = |l: &Lower, v: Value| match l.op(v) {
+            Opnd::R(r) => r,
+            _ => unreachable!("fused address operands are registers"),
+        };
+        if let Some(e) = self.fused_addr.get(base.index()).copied().flatten() {
+            return emit::Addr {
+                base: reg(self, e.base),
+                index: e.index.map(|(i, s)| (reg(self, i), s)),
+                disp: e.disp,
+            };
+        }
+        let ob = self.op(base);
+        emit::Addr { base: in_reg(&mut self.a, ob, S1), index: None, disp }
     }
 
     pub fn part(&mut self, what: Part) {
@@ -279,7 +400,7 @@ impl<'a> Lower<'a> {
         let v = Value(i as u32);
         let dst = Opnd::of(self.al.loc(v));
         let dead = self.al.loc(v) == Loc::None;
-        if dead && !inst.op.has_side_effect() && !matches!(inst.op, Op::Call { .. }) {
+        if (dead || self.skipped[i]) && !inst.op.has_side_effect() && !matches!(inst.op, Op::Call { .. }) {
             return Ok(());
         }
         let ty = inst.ty.unwrap_or(Type::I64);
@@ -799,46 +920,51 @@ impl<'a> Lower<'a> {
     }
 
     fn load(&mut self, base: Value, disp: i32, dst: Opnd, ty: Type) {
-        let ob = self.op(base);
+        let m = self.addr(base, disp);
         let a = &mut self.a;
-        let b = in_reg(a, ob, S1);
         if ty == Type::F64 {
             let t = match dst {
                 Opnd::R(d) => d,
                 _ => XS0,
             };
-            dynasm!(a ; .arch x64 ; movsd Rx(t), QWORD [Rq(b) + disp]);
+            mem!(a, m, [movsd Rx(t), QWORD] []);
             store_fpr(a, dst, t);
-        } else {
-            let t = if let Opnd::R(d) = dst { d } else { S0 };
-            load_mem(a, ty, t, b, disp);
-            store_gpr(a, dst, t);
+            return;
         }
+        let t = if let Opnd::R(d) = dst { d } else { S0 };
+        match ty {
+            Type::I1 | Type::I8 => mem!(a, m, [movzx Rd(t), BYTE] []),
+            Type::I16 => mem!(a, m, [movzx Rd(t), WORD] []),
+            Type::I32 => mem!(a, m, [mov Rd(t), DWORD] []),
+            _ => mem!(a, m, [mov Rq(t), QWORD] []),
+        }
+        if ty == Type::I1 {
+            dynasm!(a ; .arch x64 ; and Rd(t), 1);
+        }
+        store_gpr(a, dst, t);
     }
 
     fn store(&mut self, base: Value, disp: i32, value: Value) {
         let ty = self.ty(value);
-        let (ob, ov) = (self.op(base), self.op(value));
+        let ov = self.op(value);
+        let m = self.addr(base, disp);
         let a = &mut self.a;
-        let b = in_reg(a, ob, S1);
         if let (Type::F64, Opnd::R(x)) = (ty, ov) {
-            dynasm!(a ; .arch x64 ; movsd QWORD [Rq(b) + disp], Rx(x));
+            mem!(a, m, [movsd QWORD] [, Rx(x)]);
             return;
         }
         match (ty.bytes(), ov) {
-            (1, Opnd::I(i)) => dynasm!(a ; .arch x64 ; mov BYTE [Rq(b) + disp], i as i8),
-            (2, Opnd::I(i)) => dynasm!(a ; .arch x64 ; mov WORD [Rq(b) + disp], i as i16),
-            (4, Opnd::I(i)) => dynasm!(a ; .arch x64 ; mov DWORD [Rq(b) + disp], i as i32),
-            (_, Opnd::I(i)) if emit::imm_fits(i, true) => {
-                dynasm!(a ; .arch x64 ; mov QWORD [Rq(b) + disp], i as i32)
-            }
+            (1, Opnd::I(i)) => mem!(a, m, [mov BYTE] [, i as i8]),
+            (2, Opnd::I(i)) => mem!(a, m, [mov WORD] [, i as i16]),
+            (4, Opnd::I(i)) => mem!(a, m, [mov DWORD] [, i as i32]),
+            (_, Opnd::I(i)) if emit::imm_fits(i, true) => mem!(a, m, [mov QWORD] [, i as i32]),
             (n, o) => {
                 let r = in_reg(a, o, S0);
                 match n {
-                    1 => dynasm!(a ; .arch x64 ; mov BYTE [Rq(b) + disp], Rb(r)),
-                    2 => dynasm!(a ; .arch x64 ; mov WORD [Rq(b) + disp], Rw(r)),
-                    4 => dynasm!(a ; .arch x64 ; mov DWORD [Rq(b) + disp], Rd(r)),
-                    _ => dynasm!(a ; .arch x64 ; mov QWORD [Rq(b) + disp], Rq(r)),
+                    1 => mem!(a, m, [mov BYTE] [, Rb(r)]),
+                    2 => mem!(a, m, [mov WORD] [, Rw(r)]),
+                    4 => mem!(a, m, [mov DWORD] [, Rd(r)]),
+                    _ => mem!(a, m, [mov QWORD] [, Rq(r)]),
                 }
             }
         }

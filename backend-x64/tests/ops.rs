@@ -610,13 +610,8 @@ fn results_may_take_either_operands_register() {
 }
 
 /// A compare at a type, its sample operands, the trace op, its model and a description.
-type SelectCase = (
-    Type,
-    Vec<u64>,
-    Box<dyn Fn(&mut Builder, Value, Value) -> Value>,
-    Box<dyn Fn(u64, u64) -> bool>,
-    String,
-);
+type SelectCase =
+    (Type, Vec<u64>, Box<dyn Fn(&mut Builder, Value, Value) -> Value>, Box<dyn Fn(u64, u64) -> bool>, String);
 
 /// A compare whose only use is the next select drives a `cmov` (or, for f64 arms, a branch)
 /// straight from the flags: every predicate at every type, both arm classes.
@@ -704,4 +699,64 @@ fn overflow_exit_keeps_a_snapshot_value_that_shares_the_result_register() {
             assert_eq!((e.resume, slots[2]), (2, 6));
         }
     }
+}
+
+/// `add`s (and a `shl` by 0..3 under them) whose only use is a load or store address fold
+/// into `[base + index * scale + disp]` when their operands stay live in registers; any
+/// other shape still computes the address. Results are checked in every allocation mode.
+#[test]
+fn address_arithmetic_folds_into_memory_operands_only_when_sound() {
+    let mut buf: Vec<u64> = (0..64).map(|k| k * 1000 + 7).collect();
+    let p = buf.as_mut_ptr() as u64;
+    let mut jit = X64::new();
+    for sh in 0..5u64 {
+        for mode in MODES {
+            // load [p + (i << sh) + 8], store [p + 16 + 8*j], i and p live afterwards.
+            let mut b = Builder::new();
+            let base = b.input(0, Type::I64);
+            let i = b.input(1, Type::I64);
+            let j = b.input(2, Type::I64);
+            let shc = b.iconst(Type::I64, sh as i64);
+            let off = b.bin(BinOp::Shl, i, shc);
+            let q = b.bin(BinOp::Add, base, off);
+            let v = b.load(Type::I64, q, 8, false);
+            let c16 = b.iconst(Type::I64, 16);
+            let three = b.iconst(Type::I64, 3);
+            let j8 = b.bin(BinOp::Shl, j, three);
+            let r = b.bin(BinOp::Add, base, c16);
+            let w = b.bin(BinOp::Add, r, j8);
+            b.store(w, 0, v);
+            // p dies at this add; its register may be reused before the load.
+            let q2 = b.bin(BinOp::Add, i, base);
+            let dummy = b.bin(BinOp::Mul, i, j);
+            let dummy2 = b.bin(BinOp::Xor, dummy, i);
+            let v2 = b.load(Type::I32, q2, 0, false);
+            let s = b.snapshot(0, &[(3, v), (4, v2), (5, dummy2), (6, i)]);
+            let t = b.exit(s);
+            let id = install(&mut jit, &t, mode, &Symbols::new());
+            let (iv, jv) = (8u64, 5u64);
+            let mut slots = [p, iv, jv, 0, 0, 0, 0];
+            jit.run(id, &mut slots).unwrap();
+            let want = buf[(((iv << sh) + 8) / 8) as usize];
+            assert_eq!(slots[3], want, "shl {sh} {mode:?}");
+            assert_eq!(buf[2 + jv as usize], want);
+            assert_eq!(slots[4], buf[1] & 0xffff_ffff);
+            assert_eq!((slots[5], slots[6]), ((iv * jv) ^ iv, iv));
+            buf[2 + jv as usize] = (2 + jv) * 1000 + 7;
+        }
+    }
+    // The folded form appears in the code.
+    let mut b = Builder::new();
+    let base = b.input(0, Type::I64);
+    let i = b.input(1, Type::I64);
+    let three = b.iconst(Type::I64, 3);
+    let off = b.bin(BinOp::Shl, i, three);
+    let q = b.bin(BinOp::Add, base, off);
+    let v = b.load(Type::F64, q, 24, false);
+    let s = b.snapshot(0, &[(2, v), (3, i), (4, base)]);
+    let t = b.exit(s);
+    use trace_ir::backend::Backend;
+    let l = X64::new().listing(&t, &naive_alloc(&t, Mode::Shared), &Symbols::new()).unwrap();
+    assert!(l.contains("*8+18h]"), "{l}");
+    assert!(!l.contains("  shl "), "{l}");
 }
