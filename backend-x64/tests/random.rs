@@ -1,4 +1,4 @@
-//! Random straight-line traces (every pure op at every type, guards, overflow ops, fused
+//! Random straight-line traces and loops (every pure op at every type, guards, overflow ops, fused
 //! compares, selects, loads and stores on a buffer) run natively under several allocations
 //! and compared with a small model interpreter: same exit, same slots, same memory.
 //! (The shared reference interpreter replaces the model once it lands.)
@@ -35,7 +35,7 @@ fn pick(r: &mut Rng, pool: &[Vec<Value>], ty: Type) -> Value {
 }
 
 /// A random trace; slot 0 holds the buffer address (an i64 input), slots 1.. hold values.
-fn generate(r: &mut Rng, len: usize) -> Trace {
+fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
     let mut b = Builder::new();
     let buf = b.input(0, Type::I64);
     let mut pool: Vec<Vec<Value>> = TYS
@@ -61,6 +61,31 @@ fn generate(r: &mut Rng, len: usize) -> Trace {
         }
         b.snapshot(r.next() % 1000, &e)
     };
+    // A loop: parameters of every type (initialized from the pools) plus a counter that a
+    // guard bounds, so the body runs a few times with values carried around the back edge.
+    let mut carried = vec![];
+    let mut counter = None;
+    if looped {
+        let mut inits = vec![];
+        for _ in 0..2 + r.below(6) {
+            let ty = TYS[r.below(6)];
+            inits.push((ty, pick(r, &pool, ty)));
+        }
+        let zero = b.iconst(Type::I64, 0);
+        let mut all: Vec<Value> = inits.iter().map(|x| x.1).collect();
+        all.push(zero);
+        let params = b.begin_loop(&all);
+        for (k, &(ty, _)) in inits.iter().enumerate() {
+            pool[TYS.iter().position(|&t| t == ty).unwrap()].push(params[k]);
+            carried.push(ty);
+        }
+        let ctr = *params.last().unwrap();
+        let limit = b.iconst(Type::I64, 1 + r.below(4) as i64);
+        let c = b.icmp(ICmp::Slt, ctr, limit);
+        let s = snap(&mut b, r, &pool);
+        b.guard(c, s);
+        counter = Some(ctr);
+    }
     for _ in 0..len {
         let ty = TYS[r.below(6)];
         let ti = TYS.iter().position(|&t| t == ty).unwrap();
@@ -183,8 +208,18 @@ fn generate(r: &mut Rng, len: usize) -> Trace {
         };
         pool[ti].push(v);
     }
-    let s = snap(&mut b, r, &pool);
-    let t = b.exit(s);
+    let t = match counter {
+        Some(ctr) => {
+            let mut next: Vec<Value> = carried.iter().map(|&ty| pick(r, &pool, ty)).collect();
+            let one = b.iconst(Type::I64, 1);
+            next.push(b.bin(BinOp::Add, ctr, one));
+            b.jump(&next)
+        }
+        None => {
+            let s = snap(&mut b, r, &pool);
+            b.exit(s)
+        }
+    };
     if let Err(e) = trace_ir::verify::verify(&t) {
         panic!("generator made an invalid trace: {e}\n{}", trace_ir::text::print(&t));
     }
@@ -197,6 +232,15 @@ struct Undefined;
 /// Runs `t` on `slots` and `mem`: the exit's snapshot index, or `Undefined`.
 fn interpret(t: &Trace, slots: &mut [u64], mem: &mut [u64]) -> Result<u32, Undefined> {
     let mut val = vec![0u64; t.insts.len()];
+    let mut entered = vec![false; t.insts.len()];
+    // Inputs and constants hold everywhere: evaluate them first.
+    for (i, inst) in t.insts.iter().enumerate() {
+        match inst.op {
+            Op::Input { slot } => val[i] = slots[slot as usize] & inst.ty.unwrap().mask(),
+            Op::Const { bits } => val[i] = bits,
+            _ => {}
+        }
+    }
     let base = slots[0];
     let f = f64::from_bits;
     let leave = |s: SnapId, val: &[u64], slots: &mut [u64]| {
@@ -205,13 +249,45 @@ fn interpret(t: &Trace, slots: &mut [u64], mem: &mut [u64]) -> Result<u32, Undef
         }
         Ok(s.0)
     };
-    for (i, inst) in t.insts.iter().enumerate() {
+    let n = t.insts.len();
+    let mut i = 0;
+    let mut fuel = 1000;
+    while i <= n {
+        if i == n {
+            match &t.term {
+                Terminator::Exit(s) => return leave(*s, &val, slots),
+                Terminator::Jump(next) => {
+                    fuel -= 1;
+                    assert!(fuel > 0, "model loops forever");
+                    let vals: Vec<u64> = next.iter().map(|v| val[v.index()]).collect();
+                    let start = t.loop_start.unwrap();
+                    for (k, p) in t.loop_params().iter().enumerate() {
+                        val[p.index()] = vals[k];
+                    }
+                    i = start;
+                    continue;
+                }
+                _ => unreachable!(),
+            }
+        }
+        if Some(i) == t.loop_start {
+            // Entering the loop the first time: parameters take their inits.
+            let params = t.loop_params();
+            if params.first().is_some_and(|p| !entered[p.index()]) {
+                for (k, p) in params.iter().enumerate() {
+                    val[p.index()] = val[t.loop_inits[k].index()];
+                    entered[p.index()] = true;
+                }
+            }
+        }
+        let inst = &t.insts[i];
+        i += 1;
+        let i = i - 1;
         let ty = inst.ty.unwrap_or(Type::I64);
         let g = |v: Value| val[v.index()];
         let addr = |b: Value, d: i32| ((g(b).wrapping_add(d as i64 as u64)).wrapping_sub(base) / 8) as usize;
         val[i] = match &inst.op {
-            Op::Input { slot } => slots[*slot as usize] & ty.mask(),
-            Op::Const { bits } => *bits,
+            Op::Input { .. } | Op::Const { .. } | Op::LoopParam { .. } => val[i],
             Op::Bin(op, a, b) => eval_bin(*op, ty, g(*a), g(*b)).ok_or(Undefined)?,
             Op::Un(op, a) => match op {
                 UnOp::Neg => g(*a).wrapping_neg() & ty.mask(),
@@ -273,22 +349,19 @@ fn interpret(t: &Trace, slots: &mut [u64], mem: &mut [u64]) -> Result<u32, Undef
                 }
                 0
             }
-            Op::LoopParam { .. } | Op::Call { .. } | Op::Nop => unreachable!(),
+            Op::Call { .. } | Op::Nop => unreachable!(),
         };
     }
-    match t.term {
-        Terminator::Exit(s) => leave(s, &val, slots),
-        _ => unreachable!(),
-    }
+    unreachable!()
 }
 
 #[test]
-fn random_traces_agree_with_the_model_under_every_allocation() {
+fn random_traces_and_loops_agree_with_the_model_under_every_allocation() {
     let mut r = Rng(0x9e37_79b9_7f4a_7c15);
     let mut jit = X64::new();
     let (mut runs, mut exits_early) = (0, 0);
     for n in 0..600 {
-        let t = generate(&mut r, 10 + n % 60);
+        let t = generate(&mut r, 10 + n % 60, n % 2 == 1);
         let ids: Vec<(Mode, u32)> = [Mode::Shared, Mode::Spill, Mode::Scan3, Mode::Reverse]
             .iter()
             .map(|&m| (m, install(&mut jit, &t, m, &Symbols::new())))
