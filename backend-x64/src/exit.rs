@@ -33,7 +33,7 @@ use trace_ir::regalloc::Allocation;
 use trace_ir::Symbols;
 
 use crate::emit::{self, Asm};
-use crate::lower::Lower;
+use crate::lower::{Lower, Part};
 use crate::regs::*;
 
 /// Outgoing stack-argument slots reserved in every frame.
@@ -46,7 +46,7 @@ pub const FRAME: i32 = (OUTGOING_ARGS * 8 + 8) as i32;
 pub struct TraceCode {
     pub code: Vec<u8>,
     /// `(what, offset)` listing parts in order.
-    pub parts: Vec<(String, usize)>,
+    pub parts: Vec<(Part, usize)>,
     pub inner: usize,
     /// Offset of each snapshot's `jmp rel32` stub.
     pub stubs: Vec<usize>,
@@ -65,9 +65,9 @@ pub fn assemble_trace(
     inner_of: &dyn Fn(u32) -> Option<usize>,
 ) -> Result<TraceCode, BackendError> {
     let mut l = Lower::new(trace, alloc, syms, Asm::new(base))?;
-    l.part("entry".into());
+    l.part(Part::Label("entry"));
     prologue(&mut l.a);
-    l.part("inputs".into());
+    l.part(Part::Label("inputs"));
     let inner_label = emit::here(&mut l.a);
     let inner = l.a.offset().0;
     l.inputs()?;
@@ -86,18 +86,18 @@ pub fn assemble_trace(
     let common = l.a.new_dynamic_label();
     let mut stubs = Vec::with_capacity(n);
     for (s, &deopt) in deopt_labels.iter().enumerate() {
-        l.part(format!("exit stub snap{s}"));
+        l.part(Part::Stub(s as u32));
         stubs.push(l.a.offset().0);
         let stub = l.stubs[s];
         dynasm!(l.a ; .arch x64 ; =>stub ; jmp =>deopt);
     }
     let mut deopts = Vec::with_capacity(n);
     for (s, &deopt) in deopt_labels.iter().enumerate() {
-        l.part(format!("deopt snap{s}"));
+        l.part(Part::Deopt(s as u32));
         deopts.push(l.a.offset().0);
         dynasm!(l.a ; .arch x64 ; =>deopt ; mov Rd(S0), s as i32 ; jmp =>common);
     }
-    l.part("common exit".into());
+    l.part(Part::Label("common exit"));
     dynasm!(l.a ; .arch x64 ; =>common);
     common_exit(&mut l.a, id);
     let parts = std::mem::take(&mut l.parts);

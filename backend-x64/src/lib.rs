@@ -8,6 +8,8 @@
 
 // dynasm's expansion converts register numbers with `.into()`, which clippy flags.
 #![allow(clippy::useless_conversion)]
+// The installed-trace bookkeeping serves only the x86-64-only `Jit` impl.
+#![cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 
 pub mod code;
 pub mod disasm;
@@ -16,7 +18,10 @@ pub mod exit;
 pub mod lower;
 pub mod regs;
 
-use trace_ir::backend::{Assembled, Backend, BackendError, ExitInfo, Jit, ListingPart};
+use trace_ir::backend::{Assembled, Backend, BackendError, ListingPart};
+#[cfg(target_arch = "x86_64")]
+use trace_ir::backend::{ExitInfo, Jit};
+#[cfg(target_arch = "x86_64")]
 use trace_ir::exit::{EntryFn, TraceCtx};
 use trace_ir::ir::{SnapId, Trace};
 use trace_ir::regalloc::{Allocation, RegFile};
@@ -167,10 +172,11 @@ impl Backend for X64 {
         symbols: &Symbols,
     ) -> Result<Assembled, BackendError> {
         let tc = self.assemble_with_id(trace, alloc, symbols, 0, NOMINAL_BASE)?;
+        let pr = trace_ir::text::Printer::new(trace);
         let parts = (tc.parts.iter().enumerate())
             .map(|(k, (what, off))| {
                 let end = tc.parts.get(k + 1).map_or(tc.code.len(), |p| p.1);
-                ListingPart { what: what.clone(), offset: *off, len: end - off }
+                ListingPart { what: what.text(&pr), offset: *off, len: end - off }
             })
             .collect();
         Ok(Assembled { code: tc.code, parts })
@@ -178,7 +184,9 @@ impl Backend for X64 {
 
     fn listing(&self, trace: &Trace, alloc: &Allocation, symbols: &Symbols) -> Result<String, BackendError> {
         let tc = self.assemble_with_id(trace, alloc, symbols, 0, NOMINAL_BASE)?;
-        Ok(disasm::listing(&tc.parts, &tc.code, NOMINAL_BASE as u64))
+        let pr = trace_ir::text::Printer::new(trace);
+        let parts: Vec<(String, usize)> = tc.parts.iter().map(|(p, off)| (p.text(&pr), *off)).collect();
+        Ok(disasm::listing(&parts, &tc.code, NOMINAL_BASE as u64))
     }
 }
 
@@ -186,6 +194,8 @@ fn invalid<E: std::fmt::Display>(e: E) -> BackendError {
     BackendError::Invalid(e.to_string())
 }
 
+/// Only on x86-64 hosts: elsewhere `X64` is a cross assembler.
+#[cfg(target_arch = "x86_64")]
 impl Jit for X64 {
     fn install(&mut self, trace: &Trace, symbols: &Symbols) -> Result<u32, BackendError> {
         trace_ir::verify::verify(trace).map_err(invalid)?;

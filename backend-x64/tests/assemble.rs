@@ -176,3 +176,17 @@ fn register_file_matches_the_frame_conventions() {
     assert!(c(6).clobbers.contains(&Reg::gpr(0)) && c(6).clobbers.contains(&Reg::fpr(15)));
     assert!(!c(6).clobbers.contains(&Reg::gpr(3)), "rbx is callee-saved");
 }
+
+#[test]
+fn a_compare_feeding_only_the_next_select_becomes_a_cmov() {
+    let mut b = Builder::new();
+    let x = b.input(0, Type::I64);
+    let y = b.input(1, Type::I64);
+    let k = b.icmp(ICmp::Ult, x, y);
+    let r = b.select(k, x, y);
+    let s = b.snapshot(0, &[(2, r)]);
+    let t = b.exit(s);
+    let l = X64::new().listing(&t, &naive_alloc(&t, Mode::Regs), &Symbols::new()).unwrap();
+    assert!(l.contains("cmovb"), "{l}");
+    assert!(!l.contains("setb"), "{l}");
+}

@@ -420,3 +420,46 @@ fn slot_arrays_too_short_for_the_trace_are_rejected() {
     let err = jit.run(id, &mut [0u64; 2]).unwrap_err();
     assert!(matches!(err, BackendError::Restore(_)), "{err:?}");
 }
+
+fn kernel_file(name: &str) -> Trace {
+    let path = format!("{}/../examples/kernels/{name}.tir", env!("CARGO_MANIFEST_DIR"));
+    let src = std::fs::read_to_string(&path).unwrap();
+    let t = trace_ir::text::parse(&src).unwrap_or_else(|e| panic!("{path}:{e}"));
+    trace_ir::verify::verify(&t).unwrap_or_else(|e| panic!("{path}: {e}"));
+    t
+}
+
+/// The kernel files through the whole public path: parse, `Jit::install` (verify, shared
+/// allocator, emit), `Jit::run`.
+#[test]
+fn kernel_files_parse_install_and_match_rust() {
+    let mut jit = X64::new();
+    let xs: Vec<i64> = (0..777).map(|i| i * 13 - 5000).collect();
+    let id = jit.install(&kernel_file("sum_i64"), &Symbols::new()).unwrap();
+    let mut slots = [xs.as_ptr() as u64, xs.len() as u64, 0, 0];
+    let e = jit.run(id, &mut slots).unwrap();
+    assert_eq!((e.resume, slots[2] as i64, slots[3]), (1, kernels::sum_i64_rust(&xs), 777));
+
+    let fa: Vec<f64> = (0..300).map(|i| i as f64 - 7.5).collect();
+    let fb: Vec<f64> = (0..300).map(|i| (i as f64).sqrt()).collect();
+    let id = jit.install(&kernel_file("dot_f64"), &Symbols::new()).unwrap();
+    let mut slots = [fa.as_ptr() as u64, fb.as_ptr() as u64, 300, 0, 0];
+    jit.run(id, &mut slots).unwrap();
+    assert_eq!(f64::from_bits(slots[3]), kernels::dot_f64_rust(&fa, &fb));
+
+    let mut dst = vec![0i64; 777];
+    let id = jit.install(&kernel_file("memcpy_i64"), &Symbols::new()).unwrap();
+    let mut slots = [dst.as_mut_ptr() as u64, xs.as_ptr() as u64, 777, 0];
+    jit.run(id, &mut slots).unwrap();
+    assert_eq!((dst.as_slice(), slots[3]), (xs.as_slice(), 777));
+
+    let id = jit.install(&kernel_file("mix_guards"), &Symbols::new()).unwrap();
+    let pos: Vec<i64> = (0..100).map(|i| i * 5).collect();
+    for data in [&pos[..], &xs[..], &xs[400..]] {
+        let mut slots = [data.as_ptr() as u64, data.len() as u64, 0, 0, 0];
+        let e = jit.run(id, &mut slots).unwrap();
+        let (acc, odd, i, early) = kernels::mix_guards_rust(data);
+        assert_eq!((slots[2] as i64, slots[3] as i64, slots[4] as usize), (acc, odd, i));
+        assert_eq!(e.resume, if early { 2 } else { 1 });
+    }
+}
