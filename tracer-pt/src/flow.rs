@@ -612,19 +612,21 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         Ok(())
     }
 
-    /// At the end of the trace: run on through code that needs no trace packets.
+    /// At the end of the trace: run on through code that needs no trace packets, up to and
+    /// including the first instruction that would.
     fn walk_to_end(&mut self, mut cur: u32, sink: &mut dyn Sink) -> Res<()> {
         for _ in 0..PROGRESS_LIMIT {
             let blk = self.blocks.get(cur);
             let (exit, end, n) = (blk.exit, blk.end, blk.len());
+            // Like ptxed, the instruction that needs the missing trace is still reported.
+            sink.insns(blk, n);
+            self.insn_count += n as u64;
             let to = match exit {
                 End::Fall => end,
                 End::Jump { target } => target,
                 End::Call { target, .. } => target,
                 _ => break,
             };
-            sink.insns(blk, n);
-            self.insn_count += n as u64;
             self.ip = to;
             cur = match self.blocks.successor(cur, !matches!(exit, End::Fall), to) {
                 Ok(c) => c,
