@@ -1103,7 +1103,7 @@ mod tests {
         ete.trcidr0 |= 1 << 23;
         ete.trcdevarch = 0x4773_5a13; // ETE 1.3: ITE packets
         let seq: Vec<(&[u8], PacketKind)> = vec![
-            (&[0x01, 0x89, 0x01, 0x16], PacketKind::TraceInfo),
+            (&[0x01, 0x09, 0x01, 0x16], PacketKind::TraceInfo),
             (&[0x02, 0x81, 0x01], PacketKind::Timestamp),
             (&[0x04], PacketKind::TraceOn),
             (&[0x0e, 0x05], PacketKind::CcntF1),
