@@ -16,7 +16,7 @@ use crate::packet::{Context, Packet, PacketKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum P0Kind {
-    Atom { bits: u32, count: u8 },
+    Atom { bits: u64, count: u8 },
     Addr { addr: u64 },
     Ctxt(Context),
     TrcOn,
@@ -786,7 +786,7 @@ impl FlowDecoder {
         for _ in 0..count {
             let Some(i) = code.insn(self.instr_addr) else { break };
             self.last_insn = i;
-            self.instr_addr += 4;
+            self.instr_addr = self.instr_addr.wrapping_add(4);
             n += 1;
             is_branch = i.is_branch();
             if is_branch {
@@ -816,15 +816,15 @@ impl FlowDecoder {
         } else {
             cur
         };
-        let end = src + 4;
+        let end = src.wrapping_add(4);
         let mut rstart = start;
-        let mut n = ((end - start) / 4) as u32;
-        if self.opts.src_addr_n_atoms && end - start > 4 {
+        let mut n = (end.wrapping_sub(start) / 4) as u32;
+        if self.opts.src_addr_n_atoms && end.wrapping_sub(start) > 4 {
             let mut a = start;
             n = 0;
             while a < end {
                 let Some(x) = code.insn(a) else { break };
-                a += 4;
+                a = a.wrapping_add(4);
                 n += 1;
                 if a < end && x.ty != InsnType::Other {
                     let save = self.last_insn;
@@ -867,13 +867,13 @@ impl FlowDecoder {
             };
             if e.p0 {
                 if let P0Kind::Atom { bits, count } = e.kind {
-                    let c = (self.res.cancel as u32).min(count as u32) as u8;
+                    let c = self.res.cancel.min(count as i64) as u8;
                     self.res.cancel -= c as i64;
                     let left = count - c;
                     if left == 0 {
                         self.stack.pop_front();
                     } else if let Some(f) = self.stack.front_mut() {
-                        f.kind = P0Kind::Atom { bits: bits & ((1u32 << left) - 1), count: left };
+                        f.kind = P0Kind::Atom { bits: bits & ((1u64 << left) - 1), count: left };
                     }
                 } else {
                     self.res.cancel -= 1;
@@ -906,7 +906,9 @@ impl FlowDecoder {
         while i < self.stack.len() {
             match self.stack[i].kind {
                 P0Kind::Atom { bits, count } => {
-                    self.stack[i].kind = P0Kind::Atom { bits: bits ^ (1 << (count - 1)), count };
+                    if count > 0 {
+                        self.stack[i].kind = P0Kind::Atom { bits: bits ^ (1 << (count - 1)), count };
+                    }
                     return true;
                 }
                 P0Kind::Addr { .. } => {

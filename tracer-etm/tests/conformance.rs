@@ -38,7 +38,7 @@ fn check(snapshot: &str, reference: &str, opts: DecodeOptions) {
     let dir = shared.join("testdata/etm").join(snapshot);
     let snap = Snapshot::load(&dir).unwrap_or_else(|e| panic!("loading {}: {e}", dir.display()));
     let ours = compare_form(&snap, &opts);
-    let out_path = std::env::temp_dir().join(format!("tracer-etm-{}-{snapshot}.txt", std::process::id()));
+    let out_path = std::env::temp_dir().join(format!("tracer-etm-{}-{reference}.txt", std::process::id()));
     std::fs::write(&out_path, &ours).expect("writing the compare form");
     let tool = shared.join("tools/etm-compare");
     let reference = dir.join("reference").join(reference);
