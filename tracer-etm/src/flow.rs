@@ -177,6 +177,8 @@ impl FlowDecoder {
         self.stack.clear();
         self.res = Res::default();
         self.permit_ts = !self.cfg.has_ts_marker();
+        self.last_vmid = None;
+        self.last_cid = None;
     }
 
     /// Starts a new session (`--multi-session`): everything is forgotten.
