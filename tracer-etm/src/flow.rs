@@ -362,7 +362,10 @@ impl FlowDecoder {
                     i,
                     true,
                 );
-                if !reset {
+                if reset {
+                    // A PE reset is a P0 element with no address to wait for.
+                    self.spec_depth += 1;
+                } else {
                     self.pending_addr = true;
                 }
             }
