@@ -2,7 +2,6 @@
 //! buffers), per-ID packet decoders, then flow reconstruction. Also the compare form that
 //! `tracery decode etm` prints and `etm-compare` reads, and the conversion to `Path`.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use trace_ir::path::{BranchKind, CodeImage, ExecRange, Path, PathEvent};
@@ -94,7 +93,9 @@ pub fn decode_snapshot(
     } else {
         snap.buffers.iter().take(1).collect()
     };
-    let mut chans: BTreeMap<u8, Chan> = BTreeMap::new();
+    // channel per trace ID: a direct table, as the deformatter looks one up per byte
+    let mut chans: Vec<Chan> = Vec::new();
+    let mut slot = [u8::MAX; 128];
     let fopts = FlowOptions { src_addr_n_atoms: opts.src_addr_n };
     let mut out = Vec::new();
     for (session, buf) in bufs.into_iter().enumerate() {
@@ -104,26 +105,24 @@ pub fn decode_snapshot(
         for dev in sources.iter().take(if raw { 1 } else { usize::MAX }) {
             let cfg = dev.etm_config();
             let id = cfg.trace_id();
-            if let Some(ch) = chans.get_mut(&id) {
+            if let Some(ch) = chans.get_mut(slot[id as usize] as usize) {
                 ch.pdec.reset();
                 ch.fdec.reset();
             } else {
-                chans.insert(
-                    id,
-                    Chan {
-                        pkt_id: if raw { 0 } else { id },
-                        pdec: PacketDecoder::new(&cfg),
-                        fdec: FlowDecoder::new(&cfg, fopts),
-                        code: BlockCache::new(&snap.image, cfg.wfi_wfe_branch()),
-                    },
-                );
+                slot[id as usize] = chans.len() as u8;
+                chans.push(Chan {
+                    pkt_id: if raw { 0 } else { id },
+                    pdec: PacketDecoder::new(&cfg),
+                    fdec: FlowDecoder::new(&cfg, fopts),
+                    code: BlockCache::new(&snap.image, cfg.wfi_wfe_branch()),
+                });
             }
             let _ = session;
             active.push(id);
         }
         stats.bytes += buf.data.len() as u64;
         if raw {
-            if let Some(ch) = active.first().and_then(|id| chans.get_mut(id)) {
+            if let Some(ch) = active.first().and_then(|&id| chans.get_mut(slot[id as usize] as usize)) {
                 for (i, &b) in buf.data.iter().enumerate() {
                     feed(ch, b, i as u64, opts, &mut out, &mut on_packet, &mut stats);
                     if out.len() > 1024 {
@@ -135,7 +134,7 @@ pub fn decode_snapshot(
         } else {
             deformat(&buf.data, FrameMode::MemAligned, &mut |ev| match ev {
                 FrameEvent::Data { id, index, byte } => {
-                    if let Some(ch) = chans.get_mut(&id) {
+                    if let Some(ch) = chans.get_mut(slot[(id & 0x7f) as usize] as usize) {
                         feed(ch, byte, index, opts, &mut out, &mut on_packet, &mut stats);
                         if out.len() > 1024 {
                             stats.elements += out.len() as u64;
@@ -144,16 +143,16 @@ pub fn decode_snapshot(
                     }
                 }
                 FrameEvent::Reset { .. } => {
-                    for id in &active {
-                        if let Some(ch) = chans.get_mut(id) {
+                    for &id in &active {
+                        if let Some(ch) = chans.get_mut(slot[id as usize] as usize) {
                             ch.pdec.reset();
                         }
                     }
                 }
             });
         }
-        for id in &active {
-            if let Some(ch) = chans.get_mut(id) {
+        for &id in &active {
+            if let Some(ch) = chans.get_mut(slot[id as usize] as usize) {
                 finish(ch, opts, &mut out, &mut on_packet, &mut stats);
             }
         }

@@ -388,6 +388,20 @@ impl PacketDecoder {
 
     /// Feeds one byte at buffer index `idx`; completed packets go to `sink` with their bytes.
     pub fn push(&mut self, b: u8, idx: u64, sink: &mut impl FnMut(&Packet, &[u8])) {
+        if !self.in_packet && self.synced {
+            let (k, h) = self.table[b as usize];
+            if h == H::Atom {
+                // fast path for the most common packet: one byte, no buffering
+                self.pkt.index = idx;
+                self.pkt.kind = k;
+                self.cur_idx = idx;
+                self.atom(b);
+                sink(&self.pkt, std::slice::from_ref(&b));
+                self.pkt.atom_bits = 0;
+                self.pkt.atom_count = 0;
+                return;
+            }
+        }
         if !self.in_packet {
             self.in_packet = true;
             self.pkt.index = idx;
