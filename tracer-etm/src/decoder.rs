@@ -189,8 +189,13 @@ pub fn compare_form(snap: &Snapshot, opts: &DecodeOptions) -> String {
 
 /// Decodes one raw (single source) buffer against `image` into elements.
 pub fn decode_raw(cfg: &EtmConfig, data: &[u8], image: &CodeImage) -> Vec<Element> {
+    decode_raw_with(cfg, data, image, FlowOptions::default())
+}
+
+/// `decode_raw` with explicit flow options.
+pub fn decode_raw_with(cfg: &EtmConfig, data: &[u8], image: &CodeImage, opts: FlowOptions) -> Vec<Element> {
     let mut pdec = PacketDecoder::new(cfg);
-    let mut fdec = FlowDecoder::new(cfg, FlowOptions::default());
+    let mut fdec = FlowDecoder::new(cfg, opts);
     let mut code = BlockCache::new(image, cfg.wfi_wfe_branch());
     let mut out = Vec::new();
     for (i, &b) in data.iter().enumerate() {
