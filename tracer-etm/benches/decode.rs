@@ -26,8 +26,10 @@ const ROUNDS: usize = 21;
 
 fn load() -> Vec<(Snapshot, DecodeOptions)> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata/etm");
+    let only = std::env::var("ETM_BENCH_ONLY").ok();
     SNAPSHOTS
         .iter()
+        .filter(|(n, _)| only.as_deref().is_none_or(|o| o == *n))
         .map(|(n, multi)| {
             let s = Snapshot::load(root.join(n)).unwrap_or_else(|e| panic!("{n}: {e}"));
             (s, DecodeOptions { multi_session: *multi, ..Default::default() })

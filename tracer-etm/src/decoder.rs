@@ -8,7 +8,7 @@ use trace_ir::path::{BranchKind, CodeImage, ExecRange, Path, PathEvent};
 
 use crate::blocks::BlockCache;
 use crate::config::EtmConfig;
-use crate::deformat::{deformat, FrameEvent, FrameMode};
+use crate::deformat::{deformat_runs, FrameMode, RunEvent};
 use crate::element::{Element, ElementKind, UnsyncReason};
 use crate::flow::{FlowDecoder, FlowOptions};
 use crate::insn::{InsnSubType, InsnType};
@@ -40,22 +40,29 @@ struct Chan<'a> {
     code: BlockCache<'a>,
 }
 
-/// Decodes raw bytes of one source through one channel.
-fn feed<'a>(
+/// Decodes a run of one source's bytes (starting at buffer index `base`) through its channel.
+#[allow(clippy::too_many_arguments)]
+fn feed_slice<'a>(
     ch: &mut Chan<'a>,
-    byte: u8,
-    index: u64,
+    data: &[u8],
+    base: u64,
     opts: &DecodeOptions,
     out: &mut Vec<Element>,
     on_packet: &mut impl FnMut(u8, &Packet, &[u8]),
+    on_element: &mut impl FnMut(&Element),
     stats: &mut DecodeStats,
 ) {
     let Chan { pkt_id, pdec, fdec, code } = ch;
-    pdec.push(byte, index, &mut |p, raw| {
+    let (pkt_id, packets_only) = (*pkt_id, opts.packets_only);
+    pdec.push_slice(data, base, &mut |p, raw| {
         stats.packets += 1;
-        on_packet(*pkt_id, p, raw);
-        if !opts.packets_only {
+        on_packet(pkt_id, p, raw);
+        if !packets_only {
             fdec.packet(p, code, out);
+            if out.len() > 1024 {
+                stats.elements += out.len() as u64;
+                out.drain(..).for_each(|e| on_element(&e));
+            }
         }
     });
 }
@@ -98,7 +105,7 @@ pub fn decode_snapshot(
     let mut slot = [u8::MAX; 128];
     let fopts = FlowOptions { src_addr_n_atoms: opts.src_addr_n };
     let mut out = Vec::new();
-    for (session, buf) in bufs.into_iter().enumerate() {
+    for buf in bufs {
         let sources = snap.sources_for(&buf.name);
         let raw = buf.format == BufferFormat::SourceData;
         let mut active: Vec<u8> = Vec::new();
@@ -117,32 +124,30 @@ pub fn decode_snapshot(
                     code: BlockCache::new(&snap.image, cfg.wfi_wfe_branch()),
                 });
             }
-            let _ = session;
             active.push(id);
         }
         stats.bytes += buf.data.len() as u64;
         if raw {
             if let Some(ch) = active.first().and_then(|&id| chans.get_mut(slot[id as usize] as usize)) {
-                for (i, &b) in buf.data.iter().enumerate() {
-                    feed(ch, b, i as u64, opts, &mut out, &mut on_packet, &mut stats);
-                    if out.len() > 1024 {
-                        stats.elements += out.len() as u64;
-                        out.drain(..).for_each(|e| on_element(&e));
-                    }
-                }
+                feed_slice(ch, &buf.data, 0, opts, &mut out, &mut on_packet, &mut on_element, &mut stats);
             }
         } else {
-            deformat(&buf.data, FrameMode::MemAligned, &mut |ev| match ev {
-                FrameEvent::Data { id, index, byte } => {
+            deformat_runs(&buf.data, FrameMode::MemAligned, &mut |ev| match ev {
+                RunEvent::Data { id, index, bytes } => {
                     if let Some(ch) = chans.get_mut(slot[(id & 0x7f) as usize] as usize) {
-                        feed(ch, byte, index, opts, &mut out, &mut on_packet, &mut stats);
-                        if out.len() > 1024 {
-                            stats.elements += out.len() as u64;
-                            out.drain(..).for_each(|e| on_element(&e));
-                        }
+                        feed_slice(
+                            ch,
+                            bytes,
+                            index,
+                            opts,
+                            &mut out,
+                            &mut on_packet,
+                            &mut on_element,
+                            &mut stats,
+                        );
                     }
                 }
-                FrameEvent::Reset { .. } => {
+                RunEvent::Reset { .. } => {
                     for &id in &active {
                         if let Some(ch) = chans.get_mut(slot[id as usize] as usize) {
                             ch.pdec.reset();

@@ -193,6 +193,8 @@ enum Act {
 pub struct PacketDecoder {
     cfg: EtmConfig,
     table: [(PacketKind, H); 256],
+    /// Decoded atom patterns for the atom headers: (bits, count).
+    atoms: [(u64, u8); 256],
     buf: Vec<u8>,
     in_packet: bool,
     synced: bool,
@@ -213,6 +215,7 @@ impl PacketDecoder {
         let mut d = PacketDecoder {
             cfg: cfg.clone(),
             table: [(PacketKind::Reserved, H::Reserved); 256],
+            atoms: [(0, 0); 256],
             buf: Vec::with_capacity(32),
             in_packet: false,
             synced: false,
@@ -227,6 +230,14 @@ impl PacketDecoder {
             cc_threshold: 0,
         };
         d.build_table();
+        for b in 0..=255u8 {
+            if d.table[b as usize].1 == H::Atom {
+                d.pkt.kind = d.table[b as usize].0;
+                d.atom(b);
+                d.atoms[b as usize] = (d.pkt.atom_bits, d.pkt.atom_count);
+            }
+        }
+        d.pkt = Packet::default();
         d
     }
 
@@ -387,6 +398,7 @@ impl PacketDecoder {
     }
 
     /// Feeds one byte at buffer index `idx`; completed packets go to `sink` with their bytes.
+    #[inline]
     pub fn push(&mut self, b: u8, idx: u64, sink: &mut impl FnMut(&Packet, &[u8])) {
         if !self.in_packet && self.synced {
             let (k, h) = self.table[b as usize];
@@ -395,7 +407,7 @@ impl PacketDecoder {
                 self.pkt.index = idx;
                 self.pkt.kind = k;
                 self.cur_idx = idx;
-                self.atom(b);
+                (self.pkt.atom_bits, self.pkt.atom_count) = self.atoms[b as usize];
                 sink(&self.pkt, std::slice::from_ref(&b));
                 self.pkt.atom_bits = 0;
                 self.pkt.atom_count = 0;
