@@ -35,8 +35,10 @@ impl Default for SysEnv {
     }
 }
 
-/// The kernel that first accepts address filters on anonymous (JIT) memory for `cs_etm`
-/// user-space tracing in our scheme (start/size filters without a backing file).
+/// The oldest kernel we try start/size address filters (no backing file, so usable on
+/// anonymous JIT memory) with. This is a conservative assumption, not a documented boundary:
+/// whatever the version, a kernel that refuses the filter (EINVAL/EOPNOTSUPP from
+/// `PERF_EVENT_IOC_SET_FILTER`) is reported as `KernelTooOldForFilters` too.
 pub const MIN_KERNEL_ANON_FILTERS: (u32, u32) = (5, 10);
 
 /// The highest `perf_event_paranoid` that allows an unprivileged per-thread user-space event.
