@@ -255,8 +255,7 @@ impl FlowDecoder {
     }
 
     /// End of the trace: flush what can be flushed and say so.
-    pub fn finish(&mut self, code: &mut BlockCache, out: &mut Vec<Element>) {
-        let _ = code;
+    pub fn finish(&mut self, _code: &mut BlockCache, out: &mut Vec<Element>) {
         while let Some(e) = self.stack.back().copied() {
             match e.kind {
                 P0Kind::Atom { .. }

@@ -569,7 +569,7 @@ impl PacketDecoder {
             }
             H::TraceInfo => self.trace_info(),
             H::Timestamp => self.timestamp(),
-            H::Exception => self.exception(b),
+            H::Exception => self.exception(),
             H::Ccnt => self.ccnt(b),
             H::SpecRes => self.spec_res(b),
             H::CondInstr => self.cond_instr(b),
@@ -712,7 +712,7 @@ impl PacketDecoder {
         Act::Send
     }
 
-    fn exception(&mut self, b: u8) -> Act {
+    fn exception(&mut self) -> Act {
         let n = self.buf.len();
         let mut size = 3;
         if n >= 2 && self.buf[1] & 0x80 == 0 {
@@ -722,7 +722,6 @@ impl PacketDecoder {
                 size = 3;
             }
         }
-        let _ = b;
         if n < size {
             return Act::None;
         }
@@ -1035,8 +1034,7 @@ impl PacketDecoder {
                 let (v, bits, _) = self.short_val(at, is);
                 self.set_addr_bits(v, bits, is);
             } else {
-                let _ = l;
-                let v = self.long_addr_val(at, is, 4);
+                let v = self.long_addr_val(at, is, l);
                 self.set_addr_bits(v, 32, is);
             }
         }
