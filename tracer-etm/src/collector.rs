@@ -35,8 +35,10 @@ impl Default for SysEnv {
     }
 }
 
-/// The kernel that first accepts address filters on anonymous (JIT) memory for `cs_etm`
-/// user-space tracing in our scheme (start/size filters without a backing file).
+/// The oldest kernel we try start/size address filters (no backing file, so usable on
+/// anonymous JIT memory) with. This is a conservative assumption, not a documented boundary:
+/// whatever the version, a kernel that refuses the filter (EINVAL/EOPNOTSUPP from
+/// `PERF_EVENT_IOC_SET_FILTER`) is reported as `KernelTooOldForFilters` too.
 pub const MIN_KERNEL_ANON_FILTERS: (u32, u32) = (5, 10);
 
 /// The highest `perf_event_paranoid` that allows an unprivileged per-thread user-space event.
@@ -391,6 +393,27 @@ const AUX_TAIL: usize = 1064;
 const AUX_OFFSET: usize = 1072;
 const AUX_SIZE: usize = 1080;
 
+/// Opens `attr` for the calling thread on any CPU.
+fn perf_event_open(attr: &PerfEventAttr) -> Result<libc::c_int, OpenError> {
+    // SAFETY: perf_event_open reads `attr` (a valid repr(C) struct of the size it is told)
+    // and returns a new descriptor or -1; no memory is shared.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_perf_event_open,
+            attr as *const PerfEventAttr,
+            0,
+            -1,
+            -1,
+            PERF_FLAG_FD_CLOEXEC,
+        )
+    } as libc::c_int;
+    if fd < 0 {
+        Err(map_open_errno(errno()))
+    } else {
+        Ok(fd)
+    }
+}
+
 fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }
@@ -446,21 +469,7 @@ impl Collector {
             flags: FLAG_DISABLED | FLAG_EXCLUDE_KERNEL | FLAG_EXCLUDE_HV,
             ..Default::default()
         };
-        // SAFETY: perf_event_open reads `attr` (a valid repr(C) struct of the size it is told)
-        // and returns a new descriptor or -1; no memory is shared.
-        let fd = unsafe {
-            libc::syscall(
-                libc::SYS_perf_event_open,
-                &attr as *const PerfEventAttr,
-                0,
-                -1,
-                -1,
-                PERF_FLAG_FD_CLOEXEC,
-            )
-        } as libc::c_int;
-        if fd < 0 {
-            return Err(map_open_errno(errno()));
-        }
+        let fd = perf_event_open(&attr)?;
         let mut c = Collector {
             fd,
             ring: std::ptr::null_mut(),
@@ -582,6 +591,33 @@ impl Collector {
             })
             .collect();
         Capture { data, formatted: matches!(self.info.sink, Sink::Etr { .. }), configs }
+    }
+}
+
+impl Capture {
+    /// Decodes the capture against `image`: every CPU's stream, in CPU order.
+    pub fn decode(&self, image: &trace_ir::path::CodeImage) -> Vec<crate::Element> {
+        let mut out = Vec::new();
+        for cfg in &self.configs {
+            if self.formatted {
+                let mut bytes = Vec::new();
+                crate::deformat::deformat_runs(
+                    &self.data,
+                    crate::deformat::FrameMode::MemAligned,
+                    &mut |e| {
+                        if let crate::deformat::RunEvent::Data { id, bytes: b, .. } = e {
+                            if id == cfg.trace_id() {
+                                bytes.extend_from_slice(b);
+                            }
+                        }
+                    },
+                );
+                out.extend(crate::decoder::decode_raw(cfg, &bytes, image));
+            } else {
+                out.extend(crate::decoder::decode_raw(cfg, &self.data, image));
+            }
+        }
+        out
     }
 }
 
@@ -743,6 +779,40 @@ mod tests {
         assert_eq!(FormatField::parse("config:9-3"), None);
         assert_eq!(parse_release("6.1.0-18-arm64"), (6, 1));
         assert_eq!(parse_release("5.15.0"), (5, 15));
+    }
+
+    /// The raw system call answers with a descriptor or a typed error: under QEMU user mode
+    /// (the AArch64 CI) it is ENOSYS, which must come out as `PerfUnavailable`.
+    #[test]
+    fn perf_event_open_result_is_typed() {
+        // a software CPU-clock event, user space only: available wherever perf is
+        let attr = PerfEventAttr {
+            type_: 1,
+            size: std::mem::size_of::<PerfEventAttr>() as u32,
+            flags: FLAG_DISABLED | FLAG_EXCLUDE_KERNEL | FLAG_EXCLUDE_HV,
+            ..Default::default()
+        };
+        match perf_event_open(&attr) {
+            Ok(fd) => {
+                // SAFETY: closing the descriptor we just opened.
+                unsafe { libc::close(fd) };
+            }
+            Err(e) => {
+                println!("perf_event_open: {e}");
+                assert!(
+                    matches!(
+                        e,
+                        OpenError::PerfUnavailable | OpenError::PermissionDenied { .. } | OpenError::NoSink
+                    ),
+                    "{e:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn attr_has_the_kernel_size() {
+        assert_eq!(std::mem::size_of::<PerfEventAttr>(), 136);
     }
 
     /// Whatever this machine is, `probe` answers with a typed result and never panics; on the

@@ -240,11 +240,13 @@ impl FlowDecoder {
                     return;
                 }
                 State::Decode => {
-                    self.decode_packet(p);
-                    if self.state != State::Decode {
-                        return;
+                    if !self.atoms_fast(p, code, out) {
+                        self.decode_packet(p);
+                        if self.state != State::Decode {
+                            return;
+                        }
+                        self.resolve(code, out);
                     }
-                    self.resolve(code, out);
                     // an error or discard while resolving reports the loss of sync at once
                     if self.state != State::NoSync {
                         return;
@@ -255,8 +257,7 @@ impl FlowDecoder {
     }
 
     /// End of the trace: flush what can be flushed and say so.
-    pub fn finish(&mut self, code: &mut BlockCache, out: &mut Vec<Element>) {
-        let _ = code;
+    pub fn finish(&mut self, _code: &mut BlockCache, out: &mut Vec<Element>) {
         while let Some(e) = self.stack.back().copied() {
             match e.kind {
                 P0Kind::Atom { .. }
@@ -452,78 +453,124 @@ impl FlowDecoder {
                 self.bad(UnsyncReason::BadPacket);
                 return false;
             };
-            let mut pop = true;
-            match e.kind {
-                P0Kind::TrcOn => {
-                    self.emit(out, e.index, ElementKind::TraceOn { overflow: self.prev_overflow });
-                    self.prev_overflow = false;
+            match self.commit_entry(e, code, out) {
+                None => return false,
+                Some(true) => {
+                    self.stack.pop_back();
                 }
-                P0Kind::Addr { addr } => {
-                    self.rs.tinfo_wait = false;
-                    self.set_addr(addr);
-                    self.clear_need_addr();
-                }
-                P0Kind::Ctxt(c) => {
-                    if c.updated {
-                        self.update_context(&c, e.index, out);
-                    }
-                }
-                P0Kind::Event(_) | P0Kind::Ts { .. } | P0Kind::Cc(_) => self.ts_cc_event(e, out),
-                P0Kind::Marker => self.marker(e, out),
-                P0Kind::Atom { mut bits, mut count } => {
-                    while count > 0 && self.res.commit > 0 {
-                        let taken = bits & 1 == 1;
-                        bits >>= 1;
-                        count -= 1;
-                        if !self.return_stack_pop() {
-                            return false;
-                        }
-                        if !self.need_ctxt && !self.need_addr {
-                            self.process_atom(taken, e.index, code, out);
-                        }
-                        self.res.commit -= 1;
-                    }
-                    if count > 0 {
-                        pop = false;
-                        if let Some(b) = self.stack.back_mut() {
-                            b.kind = P0Kind::Atom { bits, count };
-                        }
-                    }
-                }
-                P0Kind::Excep { .. } => {
-                    pop = false;
-                    if !self.process_exception(code, out) {
-                        return false;
-                    }
-                    self.res.commit -= 1;
-                }
-                P0Kind::ExcepRet => self.emit(out, e.index, ElementKind::ExceptionRet),
-                P0Kind::SrcAddr { addr } => {
-                    self.process_src_addr(addr, e.index, code, out);
-                    self.res.commit -= 1;
-                }
-                P0Kind::Q { .. } => {
-                    pop = false;
-                    if !self.process_q(code, out) {
-                        return false;
-                    }
-                    self.res.commit -= 1;
-                }
-                P0Kind::Trans(_) => self.trans(e, out),
-                P0Kind::Ite { el, value } => {
-                    self.emit(out, e.index, ElementKind::Instrumentation { el, value })
-                }
-                P0Kind::Unseen => self.res.commit -= 1,
-                P0Kind::Tinfo => {
-                    self.rs.tinfo_wait = true;
-                    self.rs.flush();
-                }
-            }
-            if pop {
-                self.stack.pop_back();
+                Some(false) => {}
             }
         }
         self.spec_depth -= req - self.res.commit;
+        true
+    }
+
+    /// Resolves the oldest entry `e`; `Some(pop)` says whether it is used up, `None` that
+    /// decoding lost sync.
+    fn commit_entry(&mut self, e: P0, code: &mut BlockCache, out: &mut Vec<Element>) -> Option<bool> {
+        let mut pop = true;
+        match e.kind {
+            P0Kind::TrcOn => {
+                self.emit(out, e.index, ElementKind::TraceOn { overflow: self.prev_overflow });
+                self.prev_overflow = false;
+            }
+            P0Kind::Addr { addr } => {
+                self.rs.tinfo_wait = false;
+                self.set_addr(addr);
+                self.clear_need_addr();
+            }
+            P0Kind::Ctxt(c) => {
+                if c.updated {
+                    self.update_context(&c, e.index, out);
+                }
+            }
+            P0Kind::Event(_) | P0Kind::Ts { .. } | P0Kind::Cc(_) => self.ts_cc_event(e, out),
+            P0Kind::Marker => self.marker(e, out),
+            P0Kind::Atom { mut bits, mut count } => {
+                while count > 0 && self.res.commit > 0 {
+                    let taken = bits & 1 == 1;
+                    bits >>= 1;
+                    count -= 1;
+                    if !self.return_stack_pop() {
+                        return None;
+                    }
+                    if !self.need_ctxt && !self.need_addr {
+                        self.process_atom(taken, e.index, code, out);
+                    }
+                    self.res.commit -= 1;
+                }
+                if count > 0 {
+                    pop = false;
+                    if let Some(b) = self.stack.back_mut() {
+                        b.kind = P0Kind::Atom { bits, count };
+                    }
+                }
+            }
+            P0Kind::Excep { .. } => {
+                pop = false;
+                if !self.process_exception(code, out) {
+                    return None;
+                }
+                self.res.commit -= 1;
+            }
+            P0Kind::ExcepRet => self.emit(out, e.index, ElementKind::ExceptionRet),
+            P0Kind::SrcAddr { addr } => {
+                self.process_src_addr(addr, e.index, code, out);
+                self.res.commit -= 1;
+            }
+            P0Kind::Q { .. } => {
+                pop = false;
+                if !self.process_q(code, out) {
+                    return None;
+                }
+                self.res.commit -= 1;
+            }
+            P0Kind::Trans(_) => self.trans(e, out),
+            P0Kind::Ite { el, value } => self.emit(out, e.index, ElementKind::Instrumentation { el, value }),
+            P0Kind::Unseen => self.res.commit -= 1,
+            P0Kind::Tinfo => {
+                self.rs.tinfo_wait = true;
+                self.rs.flush();
+            }
+        }
+        Some(pop)
+    }
+
+    /// Non-speculative trace (maximum speculation depth 0) commits an atom packet at once,
+    /// after everything queued before it. When nothing queued is a P0 element, resolve the
+    /// queue and the atoms directly instead of queueing the atoms first. Returns false when
+    /// the general path must be taken.
+    fn atoms_fast(&mut self, p: &Packet, code: &mut BlockCache, out: &mut Vec<Element>) -> bool {
+        use PacketKind as K;
+        if !matches!(p.kind, K::AtomF1 | K::AtomF2 | K::AtomF3 | K::AtomF4 | K::AtomF5 | K::AtomF6)
+            || self.max_spec != 0
+            || self.pending_addr
+            || self.for_res()
+            || p.atom_count == 0
+            || self.stack.iter().any(|e| e.p0)
+        {
+            return false;
+        }
+        while let Some(e) = self.stack.back().copied() {
+            match self.commit_entry(e, code, out) {
+                None => return true,
+                Some(true) => {
+                    self.stack.pop_back();
+                }
+                Some(false) => {}
+            }
+        }
+        let mut bits = p.atom_bits;
+        for _ in 0..p.atom_count {
+            let taken = bits & 1 == 1;
+            bits >>= 1;
+            if !self.return_stack_pop() {
+                return true;
+            }
+            if !self.need_ctxt && !self.need_addr {
+                self.process_atom(taken, p.index, code, out);
+            }
+        }
         true
     }
 
@@ -606,7 +653,13 @@ impl FlowDecoder {
         let start = self.instr_addr;
         let id = match self.hint {
             Some((a, id)) if a == start => id,
-            _ => code.block_id(start),
+            _ => {
+                // unmapped code (common in kernel traces with a partial image): no block
+                if code.read_word(start).is_none() {
+                    return (start, 0, Walk::Nacc, u32::MAX);
+                }
+                code.block_id(start)
+            }
         };
         let b = *code.block(id);
         self.instr_addr = b.end;

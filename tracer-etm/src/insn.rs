@@ -50,6 +50,11 @@ fn sext(v: u32, bits: u32) -> i64 {
 
 /// Classifies the A64 instruction `word` at `addr`. `wfx_branch` makes WFI/WFE waypoints.
 pub fn classify(word: u32, addr: u64, wfx_branch: bool) -> InsnInfo {
+    // Waypoints all live in the "branches, exception generating and system" encoding group
+    // (bits 28:26 = 0b101); everything else is an ordinary instruction, no decode needed.
+    if (word >> 26) & 0b111 != 0b101 {
+        return InsnInfo::OTHER;
+    }
     let bytes = word.to_le_bytes();
     let mut rd = U8Reader::new(&bytes);
     let op = match InstDecoder::default().decode(&mut rd) {

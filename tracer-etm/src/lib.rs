@@ -4,7 +4,9 @@
 //!
 //! Layers, each usable alone: [`deformat`] (formatter frames to per-ID bytes), [`packet`]
 //! (bytes to packets), [`flow`] (packets to elements over a [`blocks::BlockCache`]).
-//! [`snapshot`] reads CoreSight snapshot directories and [`decoder`] runs the whole pipeline.
+//! [`snapshot`] reads CoreSight snapshot directories, [`decoder`] runs the whole pipeline and
+//! prints the compare form, [`collector`] self-traces through perf and [`probe`] tells
+//! `tracery doctor` what is missing.
 
 pub mod blocks;
 pub mod collector;

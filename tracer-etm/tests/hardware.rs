@@ -5,8 +5,6 @@
 
 use trace_ir::path::CodeImage;
 use tracer_etm::collector::{CollectOptions, Collector};
-use tracer_etm::decoder::decode_raw;
-use tracer_etm::deformat::{deformat, FrameEvent, FrameMode};
 use tracer_etm::element::ElementKind;
 
 std::arch::global_asm!(
@@ -33,6 +31,14 @@ fn known_loop_decodes_iteration_by_iteration() {
     let start = tracery_etm_test_loop as *const () as u64;
     let end = tracery_etm_test_loop_end as *const () as u64;
     let opts = CollectOptions { filter: Some((start, end)), ..Default::default() };
+    // stay on one CPU so one trace unit sees the whole loop
+    // SAFETY: plain libc calls on a zeroed cpu_set_t we own.
+    unsafe {
+        let cpu = libc::sched_getcpu();
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu as usize, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
     let c = Collector::open(&opts).unwrap_or_else(|e| panic!("cannot trace: {e}"));
     const N: u64 = 5;
     c.enable().unwrap();
@@ -45,30 +51,14 @@ fn known_loop_decodes_iteration_by_iteration() {
     // SAFETY: the routine's code is mapped and readable for the life of the process.
     let code = unsafe { std::slice::from_raw_parts(start as *const u8, (end - start) as usize) };
     img.add(start, code.to_vec(), "loop");
-    let mut ranges = Vec::new();
-    for cfg in &cap.configs {
-        let elems = if cap.formatted {
-            let mut bytes = Vec::new();
-            deformat(&cap.data, FrameMode::MemAligned, &mut |e| {
-                if let FrameEvent::Data { id, byte, .. } = e {
-                    if id == cfg.trace_id() {
-                        bytes.push(byte);
-                    }
-                }
-            });
-            decode_raw(cfg, &bytes, &img)
-        } else {
-            decode_raw(cfg, &cap.data, &img)
-        };
-        for e in elems {
-            if let ElementKind::InstrRange(r) = e.kind {
-                ranges.push((r.start - start, r.end - start, r.num_instr, r.executed));
-            }
-        }
-        if !ranges.is_empty() {
-            break;
-        }
-    }
+    let ranges: Vec<_> = cap
+        .decode(&img)
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            ElementKind::InstrRange(r) => Some((r.start - start, r.end - start, r.num_instr, r.executed)),
+            _ => None,
+        })
+        .collect();
     let mut want = vec![(0, 16, 4, N > 1)];
     for i in 2..=N {
         want.push((4, 16, 3, i < N));

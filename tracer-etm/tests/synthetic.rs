@@ -206,3 +206,19 @@ fn eret_atom_reports_exception_return_on_ete() {
         .unwrap();
     assert_eq!(k[i + 1], ElementKind::ExceptionRet);
 }
+
+#[test]
+fn source_address_ranges_split_on_not_taken_branches() {
+    use tracer_etm::decoder::decode_raw_with;
+    use tracer_etm::flow::FlowOptions;
+    let mut s = start(0x1000);
+    s.extend_from_slice(&[0xb4, 0x04]); // source address 0x1010 (the bl): b.ne at 0x1008 not taken
+    let cfg = EtmConfig::ete_default(1);
+    let plain = ranges(&kinds(&cfg, &s));
+    assert_eq!(plain, vec![(0x1000, 0x1014, 5, true)]);
+    let split: Vec<ElementKind> = decode_raw_with(&cfg, &s, &image(), FlowOptions { src_addr_n_atoms: true })
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(ranges(&split), vec![(0x1000, 0x100c, 3, false), (0x100c, 0x1014, 2, true)]);
+}
