@@ -41,5 +41,14 @@ pub fn tracer_pt_status() -> String {
 
 /// One line on CoreSight ETM for `tracery doctor`.
 pub fn tracer_etm_status() -> String {
-    "probe not available in this build".into()
+    match tracer_etm::probe() {
+        Ok(i) => format!(
+            "available (PMU type {}, sink {:?}, {} CPUs with ETM, {} address filters)",
+            i.pmu_type,
+            i.sink,
+            i.cpus.len(),
+            i.nr_addr_filters
+        ),
+        Err(e) => format!("unavailable: {e}; the software tracer is used"),
+    }
 }
