@@ -51,6 +51,9 @@ pub struct X64 {
     region: Option<CodeRegion>,
     region_size: usize,
     traces: Vec<Installed>,
+    /// The exit state, reused by every run (its slot pointer is set per run).
+    #[cfg(target_arch = "x86_64")]
+    ctx: Box<TraceCtx>,
 }
 
 impl Default for X64 {
@@ -66,7 +69,14 @@ impl X64 {
     }
 
     pub fn with_region_size(size: usize) -> X64 {
-        X64 { rf: regs::regfile(), region: None, region_size: size, traces: Vec::new() }
+        X64 {
+            rf: regs::regfile(),
+            region: None,
+            region_size: size,
+            traces: Vec::new(),
+            #[cfg(target_arch = "x86_64")]
+            ctx: TraceCtx::new(&mut []),
+        }
     }
 
     /// The code region, once something is installed (for inspection: protections, base).
@@ -213,7 +223,8 @@ impl Jit for X64 {
             )));
         }
         let region = self.region.as_ref().ok_or(BackendError::UnknownTrace(id))?;
-        let mut ctx = TraceCtx::new(slots);
+        let ctx = &mut *self.ctx;
+        ctx.slots = slots.as_mut_ptr();
         let addr = region.base() + t.entry;
         // SAFETY: `addr` is the entry of code assembled by `exit::assemble_trace` for exactly
         // this address, installed read-execute and never moved; it follows the `EntryFn` ABI
@@ -223,11 +234,13 @@ impl Jit for X64 {
         // calls name, which the caller vouches for when building the trace.
         let snap = unsafe {
             let entry: EntryFn = std::mem::transmute::<usize, EntryFn>(addr);
-            entry(&mut *ctx)
+            entry(ctx)
         };
+        // The slot pointer is only meaningful during the run.
+        ctx.slots = std::ptr::null_mut();
         let exit_trace = ctx.exit_trace;
         let from = self.traces.get(exit_trace as usize).ok_or(BackendError::UnknownTrace(exit_trace))?;
-        let resume = trace_ir::exit::restore(&from.trace, &from.alloc, SnapId(snap), &ctx, slots)
+        let resume = trace_ir::exit::restore(&from.trace, &from.alloc, SnapId(snap), ctx, slots)
             .map_err(|e| BackendError::Restore(e.to_string()))?;
         Ok(ExitInfo { trace: exit_trace, snap: SnapId(snap), resume })
     }
