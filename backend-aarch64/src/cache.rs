@@ -12,14 +12,12 @@
 /// Makes `len` bytes at `ptr`, just written through a data mapping, visible to instruction
 /// fetch on this and (through the `ic ivau` broadcast to the inner-shareable domain) every
 /// other core. Other cores that may run the code must still execute an `isb` (or take an
-/// exception, such as the syscall that hands them work) before running it.
-pub fn sync(ptr: *const u8, len: usize) {
-    if len == 0 {
+/// exception, such as the syscall that hands them work) before running it. `code` is the
+/// just-written range, read back through its (now read-execute) mapping.
+pub fn sync(slice: &[u8]) {
+    if slice.is_empty() {
         return;
     }
-    // SAFETY: callers pass a range of the code region that is mapped readable (RX after the
-    // write); the maintenance instructions only read the addresses.
-    let slice = unsafe { std::slice::from_raw_parts(ptr, len) };
     dynasmrt::cache_control::synchronize_icache(slice);
     dynasmrt::cache_control::prepare_for_execution(slice);
 }

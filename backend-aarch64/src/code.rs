@@ -95,13 +95,12 @@ impl CodeRegion {
         self.protect(start, end, libc::PROT_READ | libc::PROT_EXEC)?;
         self.used = end;
         // New code: make it visible to instruction fetch before anyone branches to it.
-        // SAFETY: in bounds, see above.
-        cache::sync(unsafe { self.base.add(start) }, code.len());
+        cache::sync(self.bytes(start, code.len()));
         Ok(start)
     }
 
     pub fn read_u32(&self, off: usize) -> Option<u32> {
-        if off % 4 != 0 || off + 4 > self.used {
+        if !off.is_multiple_of(4) || off + 4 > self.used {
             return None;
         }
         // SAFETY: in bounds of the used (readable) part, 4-byte aligned.
@@ -113,7 +112,7 @@ impl CodeRegion {
     /// atomicity of aligned words; also the architecture's rule for concurrently modified
     /// `b`). After it the i-cache is synchronized for that word.
     pub fn patch_u32(&mut self, off: usize, word: u32) -> Result<(), BackendError> {
-        if off % 4 != 0 || off + 4 > self.used {
+        if !off.is_multiple_of(4) || off + 4 > self.used {
             return Err(BackendError::Memory(format!("patch at {off:#x} outside the code")));
         }
         self.protect(off, off + 4, libc::PROT_READ | libc::PROT_WRITE)?;
@@ -122,8 +121,7 @@ impl CodeRegion {
         self.protect(off, off + 4, libc::PROT_READ | libc::PROT_EXEC)?;
         // The patched branch may already be in the i-cache of this or another core: clean
         // the line to the point of unification and invalidate it, then isb.
-        // SAFETY: in bounds, see above.
-        cache::sync(unsafe { self.base.add(off) }, 4);
+        cache::sync(self.bytes(off, 4));
         Ok(())
     }
 

@@ -6,6 +6,9 @@
 //! offset, movz/movn/orr/movk sequences) and falls back to a scratch register; no value that
 //! reaches a `dynasm!` immediate is unchecked.
 
+// dynasm's expansion converts every register number with `.into()`.
+#![allow(clippy::useless_conversion)]
+
 use dynasmrt::aarch64::{encode_logical_immediate_32bit, encode_logical_immediate_64bit, Aarch64Relocation};
 use dynasmrt::{DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 
@@ -402,13 +405,16 @@ pub fn logic_rr(a: &mut Asm, op: Logic, w: W, rd: u8, rn: u8, rm: u8) {
     }
 }
 
+/// Bitfield start for extensions (a named value: dynasm's range check adds it to the width).
+const LSB0: u32 = 0;
+
 /// Zero-extends the low `bits` (1..=32) of `rn` into `rd` (uxtb/uxth are ubfx aliases).
 pub fn zext_bits(a: &mut Asm, rd: u8, rn: u8, bits: u32) {
     match bits {
         32 => a64!(a; mov W(rd), W(rn)),
         8 => a64!(a; uxtb W(rd), W(rn)),
         16 => a64!(a; uxth W(rd), W(rn)),
-        b if (1..32).contains(&b) => a64!(a; ubfx W(rd), W(rn), 0, b),
+        b if (1..32).contains(&b) => a64!(a; ubfx W(rd), W(rn), LSB0, b),
         _ => mov_rr(a, W::X64, rd, rn),
     }
 }
@@ -420,11 +426,11 @@ pub fn sext_bits(a: &mut Asm, w: W, rd: u8, rn: u8, bits: u32) {
         (W::W32, 32) => a64!(a; mov W(rd), W(rn)),
         (W::W32, 8) => a64!(a; sxtb W(rd), W(rn)),
         (W::W32, 16) => a64!(a; sxth W(rd), W(rn)),
-        (W::W32, b) => a64!(a; sbfx W(rd), W(rn), 0, b),
+        (W::W32, b) => a64!(a; sbfx W(rd), W(rn), LSB0, b),
         (W::X64, 8) => a64!(a; sxtb X(rd), W(rn)),
         (W::X64, 16) => a64!(a; sxth X(rd), W(rn)),
         (W::X64, 32) => a64!(a; sxtw X(rd), W(rn)),
-        (W::X64, b) => a64!(a; sbfx X(rd), X(rn), 0, b),
+        (W::X64, b) => a64!(a; sbfx X(rd), X(rn), LSB0, b),
     }
 }
 
@@ -503,6 +509,30 @@ pub fn mem(a: &mut Asm, m: Mem, rt: u8, base: u8, off: i64, tmp: u8) {
     }
 }
 
+/// `rt <-> [base + (index << shift)]`, `shift` 0 or log2 of the access size.
+pub fn mem_index(a: &mut Asm, m: Mem, rt: u8, base: u8, ix: u8, shift: u32) {
+    match (m, shift != 0) {
+        (Mem::LdB, _) => a64!(a; ldrb W(rt), [XSP(base), X(ix)]),
+        (Mem::StB, _) => a64!(a; strb W(rt), [XSP(base), X(ix)]),
+        (Mem::LdH, false) => a64!(a; ldrh W(rt), [XSP(base), X(ix)]),
+        (Mem::LdH, true) => a64!(a; ldrh W(rt), [XSP(base), X(ix), lsl 1]),
+        (Mem::StH, false) => a64!(a; strh W(rt), [XSP(base), X(ix)]),
+        (Mem::StH, true) => a64!(a; strh W(rt), [XSP(base), X(ix), lsl 1]),
+        (Mem::LdW, false) => a64!(a; ldr W(rt), [XSP(base), X(ix)]),
+        (Mem::LdW, true) => a64!(a; ldr W(rt), [XSP(base), X(ix), lsl 2]),
+        (Mem::StW, false) => a64!(a; str W(rt), [XSP(base), X(ix)]),
+        (Mem::StW, true) => a64!(a; str W(rt), [XSP(base), X(ix), lsl 2]),
+        (Mem::LdX, false) => a64!(a; ldr X(rt), [XSP(base), X(ix)]),
+        (Mem::LdX, true) => a64!(a; ldr X(rt), [XSP(base), X(ix), lsl 3]),
+        (Mem::StX, false) => a64!(a; str X(rt), [XSP(base), X(ix)]),
+        (Mem::StX, true) => a64!(a; str X(rt), [XSP(base), X(ix), lsl 3]),
+        (Mem::LdD, false) => a64!(a; ldr D(rt), [XSP(base), X(ix)]),
+        (Mem::LdD, true) => a64!(a; ldr D(rt), [XSP(base), X(ix), lsl 3]),
+        (Mem::StD, false) => a64!(a; str D(rt), [XSP(base), X(ix)]),
+        (Mem::StD, true) => a64!(a; str D(rt), [XSP(base), X(ix), lsl 3]),
+    }
+}
+
 /// `b` with a 26-bit word offset, as a raw instruction word (for patching and for branches
 /// to code outside this assembler). `None` when out of the ±128 MiB range or misaligned.
 pub fn b_word(from: u64, to: u64) -> Option<u32> {
@@ -577,7 +607,7 @@ mod tests {
             1,
             4095,
             4096,
-            0x1000_000,
+            0x0100_0000,
             0xffff,
             0x1_0000,
             0xffff_0000,
@@ -623,7 +653,7 @@ mod tests {
             assert_eq!(t.len(), 1, "{imm:#x}: {t:?}");
             assert_eq!(t[0], want);
         }
-        for imm in [0x1000_000u64, 4097, i64::MIN as u64, i64::MAX as u64, 0x1001] {
+        for imm in [0x0100_0000u64, 4097, i64::MIN as u64, i64::MAX as u64, 0x1001] {
             let t = text(|a| add_imm(a, W::X64, 1, 2, imm, 16));
             assert!(t.last().unwrap().starts_with("add x1, x2, x16"), "{imm:#x}: {t:?}");
         }
@@ -632,7 +662,7 @@ mod tests {
         for imm in [0u64, 1, 4095, 4096, (-1i64) as u64, (-4096i64) as u64] {
             assert_eq!(text(|a| cmp_imm(a, W::X64, 1, imm, 16)).len(), 1, "{imm:#x}");
         }
-        for imm in [i64::MIN as u64, 0x1000_000, 12345678] {
+        for imm in [i64::MIN as u64, 0x0100_0000, 12345678] {
             let t = text(|a| cmp_imm(a, W::X64, 1, imm, 16));
             assert!(t.last().unwrap().starts_with("cmp x1, x16"), "{t:?}");
         }

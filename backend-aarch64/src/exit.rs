@@ -18,6 +18,9 @@
 //! - the common exit stores every allocatable register into `ctx.gpr`/`ctx.fpr` (by hardware
 //!   number), records the trace id and the snapshot, and returns the snapshot id.
 
+// dynasm's expansion converts every register number with `.into()`.
+#![allow(clippy::useless_conversion)]
+
 use dynasmrt::{DynasmApi, DynasmLabelApi};
 use trace_ir::backend::BackendError;
 use trace_ir::exit::TraceCtx;
@@ -73,17 +76,16 @@ pub fn epilogue(a: &mut Asm) {
 
 /// Loads every used input from `ctx.slots[slot]`, zero-extended to its type.
 fn load_inputs(l: &mut Lower) -> Result<(), BackendError> {
-    let inputs: Vec<(usize, u32, Type)> = l
-        .t
-        .insts
-        .iter()
-        .enumerate()
-        .filter_map(|(i, inst)| match inst.op {
-            Op::Input { slot } => Some((i, slot, inst.ty?)),
-            _ => None,
-        })
-        .filter(|&(i, _, _)| matches!(l.al.locs.get(i), Some(Loc::Reg(_)) | Some(Loc::Spill(_))))
-        .collect();
+    let inputs: Vec<(usize, u32, Type)> =
+        l.t.insts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, inst)| match inst.op {
+                Op::Input { slot } => Some((i, slot, inst.ty?)),
+                _ => None,
+            })
+            .filter(|&(i, _, _)| matches!(l.al.locs.get(i), Some(Loc::Reg(_)) | Some(Loc::Spill(_))))
+            .collect();
     if inputs.is_empty() {
         return Ok(());
     }
@@ -140,12 +142,7 @@ fn save_regs(a: &mut Asm, regs: &[u8], fpr: bool) {
 }
 
 /// Lowers a whole trace at `tgt.base`.
-pub fn compile(
-    t: &Trace,
-    al: &Allocation,
-    syms: &Symbols,
-    tgt: &Target,
-) -> Result<Compiled, BackendError> {
+pub fn compile(t: &Trace, al: &Allocation, syms: &Symbols, tgt: &Target) -> Result<Compiled, BackendError> {
     if al.locs.len() < t.insts.len() {
         return Err(BackendError::Invalid(format!(
             "the allocation covers {} values, the trace has {}",
@@ -155,7 +152,10 @@ pub fn compile(
     }
     if let Terminator::Exit(s) | Terminator::Link { snap: s, .. } = t.term {
         if s.index() >= t.snaps.len() {
-            return Err(BackendError::Invalid(format!("the terminator names snap{}, which does not exist", s.0)));
+            return Err(BackendError::Invalid(format!(
+                "the terminator names snap{}, which does not exist",
+                s.0
+            )));
         }
     }
     if t.loop_start.is_none() && matches!(t.term, Terminator::Jump(_)) {
@@ -266,10 +266,9 @@ pub fn compile(
         loop_head = l.a.labels().resolve_dynamic(head).ok().map(|o| o.0);
     }
     let parts = std::mem::take(&mut l.parts);
-    let code = l
-        .a
-        .finalize()
-        .map_err(|e| BackendError::Unsupported(format!("trace too large for its branches: {e}")))?;
+    let code =
+        l.a.finalize()
+            .map_err(|e| BackendError::Unsupported(format!("trace too large for its branches: {e}")))?;
     Ok(Compiled { code, parts, entry, internal, loop_head, back_edge, stubs, deopts, link_paths, link_tails })
 }
 

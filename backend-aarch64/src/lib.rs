@@ -154,7 +154,12 @@ impl Backend for A64 {
     }
 
     /// Assembles at nominal address 0; a `link T` branches to the placeholder address 0.
-    fn assemble(&self, trace: &Trace, alloc: &Allocation, symbols: &Symbols) -> Result<Assembled, BackendError> {
+    fn assemble(
+        &self,
+        trace: &Trace,
+        alloc: &Allocation,
+        symbols: &Symbols,
+    ) -> Result<Assembled, BackendError> {
         let c = self.compile(trace, alloc, symbols, 0, 0, &|_| Some(0))?;
         Ok(Assembled { code: c.code, parts: c.parts })
     }

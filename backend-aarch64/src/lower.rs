@@ -9,6 +9,9 @@
 //! before they write the destination, because the allocator may give the result the register
 //! of an operand that dies here.
 
+// dynasm's expansion converts every register number with `.into()`.
+#![allow(clippy::useless_conversion)]
+
 use dynasmrt::{DynamicLabel, DynasmApi, DynasmLabelApi};
 use trace_ir::backend::{BackendError, ListingPart};
 use trace_ir::exit::TraceCtx;
@@ -120,9 +123,34 @@ pub struct Lower<'a> {
     pub tgt: &'a Target<'a>,
     pub stub: Vec<DynamicLabel>,
     uses: Vec<u32>,
-    /// The compare whose flags are live for the guard that follows it.
+    /// The compare whose flags are live for the guard or select that consumes it.
     flags: Option<(usize, Cond)>,
     pub parts: Vec<ListingPart>,
+    /// Instructions whose code their single consumer emits (address arithmetic folded into
+    /// an addressing mode, an `and` folded into `tst`).
+    folded: Vec<bool>,
+    /// Compares that leave their result in the flags for their consumer.
+    flag_fused: Vec<bool>,
+    /// Addressing modes of loads and stores whose address arithmetic was folded.
+    addr: std::collections::HashMap<usize, AddrMode>,
+    /// `icmp.{eq,ne} (and x, y), 0` compares folded into `tst x, y`: compare -> the `and`.
+    tst: std::collections::HashMap<usize, usize>,
+}
+
+/// `[base + index << shift + disp]` (with `index`, `disp` is 0).
+#[derive(Clone, Copy, Debug)]
+struct AddrMode {
+    base: Value,
+    index: Option<(Value, u32)>,
+    disp: i64,
+}
+
+/// The offset part of an address: `Ok((index register, shift))` or `Err(displacement)`.
+type At = Result<(u8, u32), i64>;
+
+/// Whether the lowering of `op` writes the condition flags.
+fn sets_flags(op: &Op) -> bool {
+    matches!(op, Op::ICmp(..) | Op::FCmp(..) | Op::Ovf(..) | Op::Select(..) | Op::Call { .. })
 }
 
 fn inv(m: impl Into<String>) -> BackendError {
@@ -147,7 +175,142 @@ impl<'a> Lower<'a> {
         }
         t.term.visit_operands(&mut count);
         t.loop_inits.iter().copied().for_each(&mut count);
-        Lower { a, t, al, syms, tgt, stub, uses, flags: None, parts: Vec::new() }
+        let n = t.insts.len();
+        let mut l = Lower {
+            a,
+            t,
+            al,
+            syms,
+            tgt,
+            stub,
+            uses,
+            flags: None,
+            parts: Vec::new(),
+            folded: vec![false; n],
+            flag_fused: vec![false; n],
+            addr: Default::default(),
+            tst: Default::default(),
+        };
+        l.plan_fusions();
+        l
+    }
+
+    /// The instruction defining `v` when it is positioned (not an input or constant).
+    fn def(&self, v: Value) -> Option<&'a Op> {
+        let t: &'a Trace = self.t;
+        t.insts.get(v.index()).map(|i| &i.op).filter(|op| !op.is_positionless())
+    }
+
+    /// True when code for instruction `j` can be emitted at `i` instead: both in the same
+    /// block (preheader or loop body), no call between, and nothing between writes the
+    /// locations of `operands` (so they still hold their values at `i`).
+    fn movable(&self, j: usize, i: usize, operands: &[Value]) -> bool {
+        if let Some(s) = self.t.loop_start {
+            if j < s && i >= s {
+                return false;
+            }
+        }
+        let locs: Vec<Loc> = operands.iter().map(|&v| self.loc(v)).collect();
+        (j + 1..i).all(|k| {
+            let op = &self.t.insts[k].op;
+            !matches!(op, Op::Call { .. }) && {
+                let l = self.al.loc(Value(k as u32));
+                !matches!(l, Loc::Reg(_) | Loc::Spill(_)) || !locs.contains(&l)
+            }
+        })
+    }
+
+    /// Decides which address computations fold into loads and stores, which `and`s fold into
+    /// `tst`, and which compares hand their flags to a guard or select.
+    fn plan_fusions(&mut self) {
+        let t = self.t;
+        for i in 0..t.insts.len() {
+            match &t.insts[i].op {
+                Op::Load { base, disp, .. } | Op::Store { base, disp, .. } => {
+                    let size = match &t.insts[i].op {
+                        Op::Store { value, .. } => t.ty(*value).map(|t| t.bytes()).unwrap_or(8),
+                        _ => t.insts[i].ty.map(|t| t.bytes()).unwrap_or(8),
+                    };
+                    if let Some(m) = self.plan_address(i, *base, *disp as i64, size) {
+                        self.addr.insert(i, m);
+                    }
+                }
+                Op::ICmp(c @ (ICmp::Eq | ICmp::Ne), x, y) => {
+                    let _ = c;
+                    if self.konst(*y) == Some(0) {
+                        if let Some(Op::Bin(BinOp::And, p, q)) = self.def(*x) {
+                            let j = x.index();
+                            if self.uses[j] == 1 && j < i && self.movable(j, i, &[*p, *q]) {
+                                self.folded[j] = true;
+                                self.tst.insert(i, j);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            if matches!(t.insts[i].op, Op::ICmp(..) | Op::FCmp(..)) && self.uses[i] == 1 {
+                let v = Value(i as u32);
+                let consumer = (i + 1..t.insts.len()).find(|&k| {
+                    matches!(&t.insts[k].op, Op::Guard { cond, .. } if *cond == v)
+                        || matches!(&t.insts[k].op, Op::Select(c, ..) if *c == v)
+                });
+                if let Some(k) = consumer {
+                    let crosses = t.loop_start.is_some_and(|s| i < s && k >= s);
+                    if !crosses && (i + 1..k).all(|m| !sets_flags(&t.insts[m].op)) {
+                        self.flag_fused[i] = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Folds `base = add x, y` (and `y = shl z, log2(size)`) into the access at `i`.
+    fn plan_address(&mut self, i: usize, base: Value, disp: i64, size: u32) -> Option<AddrMode> {
+        let Some(Op::Bin(BinOp::Add, x, y)) = self.def(base) else { return None };
+        let j = base.index();
+        if self.uses[j] != 1 || j >= i || self.t.ty(base) != Some(Type::I64) {
+            return None;
+        }
+        let (mut x, mut y) = (*x, *y);
+        if self.konst(x).is_some() {
+            std::mem::swap(&mut x, &mut y);
+        }
+        if self.konst(x).is_some() {
+            return None;
+        }
+        if let Some(k) = self.konst(y) {
+            if !self.movable(j, i, &[x]) {
+                return None;
+            }
+            self.folded[j] = true;
+            return Some(AddrMode { base: x, index: None, disp: disp.wrapping_add(k as i64) });
+        }
+        if disp != 0 {
+            return None;
+        }
+        let scale = size.trailing_zeros();
+        for (b, ix) in [(x, y), (y, x)] {
+            if let Some(Op::Bin(BinOp::Shl, z, k)) = self.def(ix) {
+                let js = ix.index();
+                if self.konst(*k) == Some(scale as u64)
+                    && scale > 0
+                    && self.uses[js] == 1
+                    && self.konst(*z).is_none()
+                    && self.movable(js, i, &[*z, b])
+                    && self.movable(j, i, &[b, *z])
+                {
+                    self.folded[j] = true;
+                    self.folded[js] = true;
+                    return Some(AddrMode { base: b, index: Some((*z, scale)), disp: 0 });
+                }
+            }
+        }
+        if self.konst(y).is_none() && self.movable(j, i, &[x, y]) {
+            self.folded[j] = true;
+            return Some(AddrMode { base: x, index: Some((y, 0)), disp: 0 });
+        }
+        None
     }
 
     pub fn offset(&self) -> usize {
@@ -274,6 +437,9 @@ impl<'a> Lower<'a> {
     pub fn inst(&mut self, i: usize) -> Result<(), BackendError> {
         let inst = &self.t.insts[i];
         let v = Value(i as u32);
+        if self.folded[i] {
+            return Ok(());
+        }
         match &inst.op {
             Op::Input { .. } | Op::Const { .. } | Op::LoopParam { .. } | Op::Nop => Ok(()),
             Op::Bin(op, x, y) => {
@@ -286,7 +452,10 @@ impl<'a> Lower<'a> {
             Op::Un(op, x) => self.un(v, *op, *x),
             Op::Ovf(op, x, y, s) => self.ovf(v, *op, *x, *y, *s),
             Op::ICmp(c, x, y) => {
-                let cond = self.icmp(*c, *x, *y)?;
+                let cond = match self.tst.get(&i) {
+                    Some(&j) => self.tst(j, *c)?,
+                    None => self.icmp(*c, *x, *y)?,
+                };
                 self.setcc(i, v, cond);
                 Ok(())
             }
@@ -304,8 +473,8 @@ impl<'a> Lower<'a> {
             }
             Op::Select(c, x, y) => self.select(v, *c, *x, *y),
             Op::Conv(c, x) => self.conv(v, *c, *x),
-            Op::Load { base, disp, .. } => self.load(v, *base, *disp),
-            Op::Store { base, disp, value } => self.store(*base, *disp, *value),
+            Op::Load { base, disp, .. } => self.load(i, v, *base, *disp),
+            Op::Store { base, disp, value } => self.store(i, *base, *disp, *value),
             Op::Call { callee, args, .. } => self.call(v, callee, args),
             Op::Guard { cond, expect, snap } => self.guard(*cond, *expect, *snap),
         }
@@ -314,10 +483,7 @@ impl<'a> Lower<'a> {
     /// Leaves the flags for the guard that follows when it is the compare's only use;
     /// otherwise materializes the `i1`.
     fn setcc(&mut self, i: usize, v: Value, cond: Cond) {
-        let fused = self.uses[i] == 1
-            && self.t.loop_start != Some(i + 1)
-            && matches!(self.t.insts.get(i + 1).map(|n| &n.op), Some(Op::Guard { cond: c, .. }) if *c == v);
-        if fused {
+        if self.flag_fused[i] {
             self.flags = Some((i, cond));
             return;
         }
@@ -426,6 +592,11 @@ impl<'a> Lower<'a> {
         }
         if let Some(k) = self.konst(y) {
             let c = (k % bits as u64) as u32;
+            if c == 0 {
+                // Shift by zero (lsl #0 would print as lsr #0).
+                mov_rr(&mut self.a, w, d, ra);
+                return Ok(());
+            }
             match (op, w) {
                 (BinOp::Shl, W::W32) => a64!(self.a; lsl W(d), W(ra), c),
                 (BinOp::Shl, W::X64) => a64!(self.a; lsl X(d), X(ra), c),
@@ -505,12 +676,20 @@ impl<'a> Lower<'a> {
     /// Whether register `hw` holds a value of snapshot `s` (then a result must not be written
     /// there before the overflow check, since the exit reads the old value).
     fn snap_uses_gpr(&self, s: SnapId, hw: u8) -> bool {
-        self.t.snaps.get(s.index()).is_some_and(|sn| {
-            sn.entries.iter().any(|&(_, e)| self.loc(e) == Loc::Reg(Reg::gpr(hw)))
-        })
+        self.t
+            .snaps
+            .get(s.index())
+            .is_some_and(|sn| sn.entries.iter().any(|&(_, e)| self.loc(e) == Loc::Reg(Reg::gpr(hw))))
     }
 
-    fn ovf(&mut self, v: Value, op: OvfOp, mut x: Value, mut y: Value, s: SnapId) -> Result<(), BackendError> {
+    fn ovf(
+        &mut self,
+        v: Value,
+        op: OvfOp,
+        mut x: Value,
+        mut y: Value,
+        s: SnapId,
+    ) -> Result<(), BackendError> {
         let ty = self.ty(v)?;
         let bits = ty.bits();
         let stub = *self.stub.get(s.index()).ok_or_else(|| inv(format!("no snap{}", s.0)))?;
@@ -525,7 +704,8 @@ impl<'a> Lower<'a> {
             let ra = self.gpr(x, S0)?;
             let k = self.konst(y).map(|k| if op == OvfOp::Sub { k.wrapping_neg() } else { k });
             let k = k.map(|k| if w == W::W32 { k & 0xffff_ffff } else { k });
-            let kneg = k.map(|k| if w == W::W32 { (k as u32).wrapping_neg() as u64 } else { k.wrapping_neg() });
+            let kneg =
+                k.map(|k| if w == W::W32 { (k as u32).wrapping_neg() as u64 } else { k.wrapping_neg() });
             match (k.and_then(imm12), kneg.and_then(imm12), k) {
                 (Some((i, sh)), _, _) => match (w, sh) {
                     (W::W32, false) => a64!(self.a; adds W(t), WSP(ra), i),
@@ -623,6 +803,48 @@ impl<'a> Lower<'a> {
         Ok(icmp_cond(c))
     }
 
+    /// `tst` for `icmp.{eq,ne} (and p, q), 0`, with `q` as a bitmask immediate when it has one.
+    fn tst(&mut self, j: usize, c: ICmp) -> Result<Cond, BackendError> {
+        let Op::Bin(BinOp::And, mut p, mut q) = self.t.insts[j].op else {
+            return Err(inv("tst fusion without an and"));
+        };
+        let ty = self.ty(p)?;
+        let w = width(ty);
+        if self.konst(p).is_some() {
+            std::mem::swap(&mut p, &mut q);
+        }
+        let rp = self.gpr(p, S0)?;
+        let imm = self.konst(q).filter(|&k| match w {
+            W::W32 => dynasmrt::aarch64::encode_logical_immediate_32bit(k as u32).is_some(),
+            W::X64 => dynasmrt::aarch64::encode_logical_immediate_64bit(k).is_some(),
+        });
+        match (imm, w) {
+            (Some(k), W::W32) => a64!(self.a; tst W(rp), k as u32),
+            (Some(k), W::X64) => a64!(self.a; tst X(rp), k),
+            (None, _) => {
+                let rq = self.gpr(q, S1)?;
+                match w {
+                    W::W32 => a64!(self.a; tst W(rp), W(rq)),
+                    W::X64 => a64!(self.a; tst X(rp), X(rq)),
+                }
+            }
+        }
+        Ok(if c == ICmp::Eq { Cond::Eq } else { Cond::Ne })
+    }
+
+    /// The condition under which `c` is true: the flags of a fused compare, or `c != 0`.
+    fn cond_flags(&mut self, c: Value) -> Result<Cond, BackendError> {
+        if let Some((i, cond)) = self.flags {
+            if i == c.index() {
+                self.flags = None;
+                return Ok(cond);
+            }
+        }
+        let rc = self.gpr(c, S2)?;
+        a64!(self.a; cmp WSP(rc), 0);
+        Ok(Cond::Ne)
+    }
+
     fn select(&mut self, v: Value, c: Value, x: Value, y: Value) -> Result<(), BackendError> {
         let ty = self.ty(v)?;
         if let Some(k) = self.konst(c) {
@@ -630,19 +852,18 @@ impl<'a> Lower<'a> {
             let to = self.loc(v);
             return self.mov(&Move { from: self.loc(from), to, class: RegClass::of(ty) });
         }
-        let rc = self.gpr(c, S2)?;
-        a64!(self.a; cmp WSP(rc), 0);
+        let cond = self.cond_flags(c)?;
         if ty.is_float() {
             let ra = self.fpr(x, F0, S0)?;
             let rb = self.fpr(y, F1, S1)?;
             let d = self.fdst(v);
-            fcsel(&mut self.a, Cond::Ne, d, ra, rb);
+            fcsel(&mut self.a, cond, d, ra, rb);
             self.ffin(v, d);
         } else {
             let ra = self.gpr(x, S0)?;
             let rb = self.gpr(y, S1)?;
             let d = self.dst(v);
-            csel(&mut self.a, Cond::Ne, d, ra, rb);
+            csel(&mut self.a, cond, d, ra, rb);
             self.fin(v, d);
         }
         Ok(())
@@ -732,12 +953,41 @@ impl<'a> Lower<'a> {
         Ok((self.gpr(base, S0)?, disp as i64))
     }
 
-    fn load(&mut self, v: Value, base: Value, disp: i32) -> Result<(), BackendError> {
+    /// Base register, and either an index register with its shift or a displacement, for
+    /// the access at instruction `i`.
+    fn operand_address(
+        &mut self,
+        i: usize,
+        base: Value,
+        disp: i32,
+    ) -> Result<(u8, At), BackendError> {
+        match self.addr.get(&i).copied() {
+            Some(AddrMode { base, index: Some((ix, sh)), .. }) => {
+                let rb = self.gpr(base, S0)?;
+                let ri = self.gpr(ix, S1)?;
+                Ok((rb, Ok((ri, sh))))
+            }
+            Some(AddrMode { base, index: None, disp }) => Ok((self.gpr(base, S0)?, Err(disp))),
+            None => {
+                let (rb, off) = self.address(base, disp)?;
+                Ok((rb, Err(off)))
+            }
+        }
+    }
+
+    fn access(&mut self, m: Mem, rt: u8, rb: u8, at: At) {
+        match at {
+            Ok((ri, sh)) => mem_index(&mut self.a, m, rt, rb, ri, sh),
+            Err(off) => mem(&mut self.a, m, rt, rb, off, S1),
+        }
+    }
+
+    fn load(&mut self, i: usize, v: Value, base: Value, disp: i32) -> Result<(), BackendError> {
         let ty = self.ty(v)?;
-        let (rb, off) = self.address(base, disp)?;
+        let (rb, at) = self.operand_address(i, base, disp)?;
         if ty.is_float() {
             let d = self.fdst(v);
-            mem(&mut self.a, Mem::LdD, d, rb, off, S1);
+            self.access(Mem::LdD, d, rb, at);
             self.ffin(v, d);
             return Ok(());
         }
@@ -748,7 +998,7 @@ impl<'a> Lower<'a> {
             Type::I32 => Mem::LdW,
             _ => Mem::LdX,
         };
-        mem(&mut self.a, m, d, rb, off, S1);
+        self.access(m, d, rb, at);
         if ty == Type::I1 {
             normalize(&mut self.a, ty, d);
         }
@@ -756,14 +1006,14 @@ impl<'a> Lower<'a> {
         Ok(())
     }
 
-    fn store(&mut self, base: Value, disp: i32, value: Value) -> Result<(), BackendError> {
+    fn store(&mut self, i: usize, base: Value, disp: i32, value: Value) -> Result<(), BackendError> {
         let ty = self.ty(value)?;
-        let (rb, off) = self.address(base, disp)?;
+        let (rb, at) = self.operand_address(i, base, disp)?;
         if ty.is_float() {
             let r = if self.konst(value) == Some(0) { None } else { Some(self.fpr(value, F0, S2)?) };
             match r {
-                Some(r) => mem(&mut self.a, Mem::StD, r, rb, off, S1),
-                None => mem(&mut self.a, Mem::StX, ZR, rb, off, S1),
+                Some(r) => self.access(Mem::StD, r, rb, at),
+                None => self.access(Mem::StX, ZR, rb, at),
             }
             return Ok(());
         }
@@ -774,14 +1024,15 @@ impl<'a> Lower<'a> {
             Type::I32 => Mem::StW,
             _ => Mem::StX,
         };
-        mem(&mut self.a, m, r, rb, off, S1);
+        self.access(m, r, rb, at);
         Ok(())
     }
 
     fn guard(&mut self, cond: Value, expect: bool, s: SnapId) -> Result<(), BackendError> {
         let stub = *self.stub.get(s.index()).ok_or_else(|| inv(format!("no snap{}", s.0)))?;
-        if let Some((i, c)) = self.flags.take() {
+        if let Some((i, c)) = self.flags {
             if i == cond.index() {
+                self.flags = None;
                 let leave = if expect { c.invert() } else { c };
                 bcond(&mut self.a, leave, stub);
                 return Ok(());
@@ -908,7 +1159,9 @@ impl<'a> Lower<'a> {
                     mov_imm(&mut self.a, W::X64, S0, b);
                     mem(&mut self.a, Mem::StX, S0, S2, off, S1);
                 }
-                Loc::None => return Err(BackendError::Restore(format!("snap{} slot {slot} has no location", s.0))),
+                Loc::None => {
+                    return Err(BackendError::Restore(format!("snap{} slot {slot} has no location", s.0)))
+                }
             }
         }
         Ok(())
@@ -919,7 +1172,8 @@ impl<'a> Lower<'a> {
 /// a cycle is broken by parking one destination's value in the class's scratch register
 /// (`S0`/`F0`, the allocator's convention).
 pub fn sequence_moves(moves: &[Move]) -> Vec<Move> {
-    let mut pending: Vec<Move> = moves.iter().copied().filter(|m| m.from != m.to && m.to != Loc::None).collect();
+    let mut pending: Vec<Move> =
+        moves.iter().copied().filter(|m| m.from != m.to && m.to != Loc::None).collect();
     let mut out = Vec::new();
     while !pending.is_empty() {
         let ready = (0..pending.len()).find(|&i| !pending.iter().any(|m| m.from == pending[i].to));

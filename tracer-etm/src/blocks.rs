@@ -70,7 +70,10 @@ impl<'a> BlockCache<'a> {
         let mut nacc = true;
         while let Some(w) = self.read_word(a) {
             last = classify(w, a, self.wfx_branch);
-            a += 4;
+            a = a.wrapping_add(4);
+            if a == 0 {
+                break;
+            }
             n += 1;
             if last.ty != crate::insn::InsnType::Other {
                 nacc = false;

@@ -89,7 +89,11 @@ pub fn decode_snapshot(
     mut on_element: impl FnMut(&Element),
 ) -> DecodeStats {
     let mut stats = DecodeStats::default();
-    let bufs: Vec<_> = if opts.multi_session { snap.buffers.iter().collect() } else { snap.buffers.iter().take(1).collect() };
+    let bufs: Vec<_> = if opts.multi_session {
+        snap.buffers.iter().collect()
+    } else {
+        snap.buffers.iter().take(1).collect()
+    };
     let mut chans: BTreeMap<u8, Chan> = BTreeMap::new();
     let fopts = FlowOptions { src_addr_n_atoms: opts.src_addr_n };
     let mut out = Vec::new();
@@ -231,10 +235,12 @@ pub fn to_path(elems: &[Element]) -> Path {
             ElementKind::NoSync(UnsyncReason::Overflow) => PathEvent::Overflow,
             ElementKind::NoSync(UnsyncReason::InitDecoder) => continue,
             ElementKind::NoSync(r) => PathEvent::Gap { reason: format!("no sync ({r:?})") },
-            ElementKind::AddrNacc { addr, .. } => PathEvent::Gap { reason: format!("code at {addr:#x} not in the image") },
-            ElementKind::IRangeNoPath { start, next, count } => {
-                PathEvent::Gap { reason: format!("{count} instructions from {start:#x} to {next:#x}, path unknown") }
+            ElementKind::AddrNacc { addr, .. } => {
+                PathEvent::Gap { reason: format!("code at {addr:#x} not in the image") }
             }
+            ElementKind::IRangeNoPath { start, next, count } => PathEvent::Gap {
+                reason: format!("{count} instructions from {start:#x} to {next:#x}, path unknown"),
+            },
             _ => continue,
         };
         events.push(ev);

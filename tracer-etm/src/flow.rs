@@ -16,7 +16,7 @@ use crate::packet::{Context, Packet, PacketKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum P0Kind {
-    Atom { bits: u32, count: u8 },
+    Atom { bits: u64, count: u8 },
     Addr { addr: u64 },
     Ctxt(Context),
     TrcOn,
@@ -148,7 +148,12 @@ impl FlowDecoder {
             last_insn: InsnInfo::OTHER,
             ctx: None,
             is_secure: true,
-            rs: RetStack { active: cfg.ret_stack_enabled(), entries: Vec::new(), overflow: false, tinfo_wait: false },
+            rs: RetStack {
+                active: cfg.ret_stack_enabled(),
+                entries: Vec::new(),
+                overflow: false,
+                tinfo_wait: false,
+            },
             index_curr: 0,
             last_vmid: None,
             last_cid: None,
@@ -172,6 +177,8 @@ impl FlowDecoder {
         self.stack.clear();
         self.res = Res::default();
         self.permit_ts = !self.cfg.has_ts_marker();
+        self.last_vmid = None;
+        self.last_cid = None;
     }
 
     /// Starts a new session (`--multi-session`): everything is forgotten.
@@ -252,18 +259,25 @@ impl FlowDecoder {
         let _ = code;
         while let Some(e) = self.stack.back().copied() {
             match e.kind {
-                P0Kind::Atom { .. } | P0Kind::TrcOn | P0Kind::Excep { .. } | P0Kind::ExcepRet | P0Kind::Q { .. } | P0Kind::Unseen => {
+                P0Kind::Atom { .. }
+                | P0Kind::TrcOn
+                | P0Kind::Excep { .. }
+                | P0Kind::ExcepRet
+                | P0Kind::Q { .. }
+                | P0Kind::Unseen => {
                     self.stack.clear();
                     break;
                 }
-                P0Kind::Trans(MemTrans::Fail) | P0Kind::Trans(MemTrans::Commit) => {
-                    if self.max_spec == 0 || self.spec_depth == 0 {
-                        self.trans(e, out);
-                    }
+                P0Kind::Trans(MemTrans::Fail) | P0Kind::Trans(MemTrans::Commit)
+                    if self.max_spec == 0 || self.spec_depth == 0 =>
+                {
+                    self.trans(e, out);
                 }
                 P0Kind::Event(_) | P0Kind::Ts { .. } | P0Kind::Cc(_) => self.ts_cc_event(e, out),
                 P0Kind::Marker => self.marker(e, out),
-                P0Kind::Ite { el, value } => self.emit(out, e.index, ElementKind::Instrumentation { el, value }),
+                P0Kind::Ite { el, value } => {
+                    self.emit(out, e.index, ElementKind::Instrumentation { el, value })
+                }
                 _ => {}
             }
             self.stack.pop_back();
@@ -296,8 +310,16 @@ impl FlowDecoder {
                 self.bad(UnsyncReason::BadPacket);
                 return;
             }
-            K::CondIF1 | K::CondIF2 | K::CondIF3 | K::CondFlush | K::CondResF1 | K::CondResF2 | K::CondResF3
-            | K::CondResF4 | K::NumDsMkr | K::UnnumDsMkr => {
+            K::CondIF1
+            | K::CondIF2
+            | K::CondIF3
+            | K::CondFlush
+            | K::CondResF1
+            | K::CondResF2
+            | K::CondResF3
+            | K::CondResF4
+            | K::NumDsMkr
+            | K::UnnumDsMkr => {
                 self.bad(UnsyncReason::BadPacket);
                 return;
             }
@@ -308,7 +330,13 @@ impl FlowDecoder {
                 self.spec_depth += p.atom_count as i64;
             }
             K::Ctxt => self.push(P0Kind::Ctxt(p.ctxt), i, false),
-            K::AddrMatch | K::AddrSIs0 | K::AddrSIs1 | K::AddrL32Is0 | K::AddrL32Is1 | K::AddrL64Is0 | K::AddrL64Is1 => {
+            K::AddrMatch
+            | K::AddrSIs0
+            | K::AddrSIs1
+            | K::AddrL32Is0
+            | K::AddrL32Is1
+            | K::AddrL64Is0
+            | K::AddrL64Is1 => {
                 self.push(P0Kind::Addr { addr: p.addr }, i, false);
                 is_addr = true;
             }
@@ -317,8 +345,13 @@ impl FlowDecoder {
                 self.push(P0Kind::Ctxt(p.ctxt), i, false);
                 is_addr = true;
             }
-            K::SrcAddrMatch | K::SrcAddrSIs0 | K::SrcAddrSIs1 | K::SrcAddrL32Is0 | K::SrcAddrL32Is1
-            | K::SrcAddrL64Is0 | K::SrcAddrL64Is1 => {
+            K::SrcAddrMatch
+            | K::SrcAddrSIs0
+            | K::SrcAddrSIs1
+            | K::SrcAddrL32Is0
+            | K::SrcAddrL32Is1
+            | K::SrcAddrL64Is0
+            | K::SrcAddrL64Is1 => {
                 self.push(P0Kind::SrcAddr { addr: p.addr }, i, true);
                 self.spec_depth += 1;
             }
@@ -329,7 +362,10 @@ impl FlowDecoder {
                     i,
                     true,
                 );
-                if !reset {
+                if reset {
+                    // A PE reset is a P0 element with no address to wait for.
+                    self.spec_depth += 1;
+                } else {
                     self.pending_addr = true;
                 }
             }
@@ -391,10 +427,8 @@ impl FlowDecoder {
 
     fn resolve(&mut self, code: &mut BlockCache, out: &mut Vec<Element>) {
         while self.for_res() && self.state == State::Decode {
-            if self.res.commit > 0 {
-                if !self.commit(code, out) {
-                    return;
-                }
+            if self.res.commit > 0 && !self.commit(code, out) {
+                return;
             }
             if self.res.commit <= 0 {
                 self.res.commit = 0;
@@ -476,7 +510,9 @@ impl FlowDecoder {
                     self.res.commit -= 1;
                 }
                 P0Kind::Trans(_) => self.trans(e, out),
-                P0Kind::Ite { el, value } => self.emit(out, e.index, ElementKind::Instrumentation { el, value }),
+                P0Kind::Ite { el, value } => {
+                    self.emit(out, e.index, ElementKind::Instrumentation { el, value })
+                }
                 P0Kind::Unseen => self.res.commit -= 1,
                 P0Kind::Tinfo => {
                     self.rs.tinfo_wait = true;
@@ -623,7 +659,11 @@ impl FlowDecoder {
                 if n > 0 {
                     self.emit(out, index, self.range(start, self.instr_addr, n, true));
                 }
-                self.emit(out, index, ElementKind::AddrNacc { addr: self.instr_addr, mem_space: self.mem_space() });
+                self.emit(
+                    out,
+                    index,
+                    ElementKind::AddrNacc { addr: self.instr_addr, mem_space: self.mem_space() },
+                );
             }
         }
     }
@@ -638,7 +678,7 @@ impl FlowDecoder {
             if b.num_instr == 0 {
                 return (start, n, Walk::Nacc);
             }
-            if target > b.start && target <= b.end && (target - b.start) % 4 == 0 {
+            if target > b.start && target <= b.end && (target - b.start) & 3 == 0 {
                 n += ((target - b.start) / 4) as u32;
                 self.instr_addr = target;
                 self.last_insn = code.insn(target - 4).unwrap_or(InsnInfo::OTHER);
@@ -702,7 +742,11 @@ impl FlowDecoder {
                 }
             }
             if nacc {
-                self.emit(out, idx, ElementKind::AddrNacc { addr: self.instr_addr, mem_space: self.mem_space() });
+                self.emit(
+                    out,
+                    idx,
+                    ElementKind::AddrNacc { addr: self.instr_addr, mem_space: self.mem_space() },
+                );
             }
         }
         self.emit(out, idx, ElementKind::Exception { ret_addr, number, ret_is_branch_target: prev_same });
@@ -747,7 +791,7 @@ impl FlowDecoder {
         for _ in 0..count {
             let Some(i) = code.insn(self.instr_addr) else { break };
             self.last_insn = i;
-            self.instr_addr += 4;
+            self.instr_addr = self.instr_addr.wrapping_add(4);
             n += 1;
             is_branch = i.is_branch();
             if is_branch {
@@ -777,15 +821,15 @@ impl FlowDecoder {
         } else {
             cur
         };
-        let end = src + 4;
+        let end = src.wrapping_add(4);
         let mut rstart = start;
-        let mut n = ((end - start) / 4) as u32;
-        if self.opts.src_addr_n_atoms && end - start > 4 {
+        let mut n = (end.wrapping_sub(start) / 4) as u32;
+        if self.opts.src_addr_n_atoms && end.wrapping_sub(start) > 4 {
             let mut a = start;
             n = 0;
             while a < end {
                 let Some(x) = code.insn(a) else { break };
-                a += 4;
+                a = a.wrapping_add(4);
                 n += 1;
                 if a < end && x.ty != InsnType::Other {
                     let save = self.last_insn;
@@ -828,13 +872,13 @@ impl FlowDecoder {
             };
             if e.p0 {
                 if let P0Kind::Atom { bits, count } = e.kind {
-                    let c = (self.res.cancel as u32).min(count as u32) as u8;
+                    let c = self.res.cancel.min(count as i64) as u8;
                     self.res.cancel -= c as i64;
                     let left = count - c;
                     if left == 0 {
                         self.stack.pop_front();
                     } else if let Some(f) = self.stack.front_mut() {
-                        f.kind = P0Kind::Atom { bits: bits & ((1u32 << left) - 1), count: left };
+                        f.kind = P0Kind::Atom { bits: bits & ((1u64 << left) - 1), count: left };
                     }
                 } else {
                     self.res.cancel -= 1;
@@ -844,7 +888,11 @@ impl FlowDecoder {
                 self.stack.pop_front();
                 if matches!(
                     e.kind,
-                    P0Kind::Event(_) | P0Kind::Ts { .. } | P0Kind::Cc(_) | P0Kind::Marker | P0Kind::Ite { .. }
+                    P0Kind::Event(_)
+                        | P0Kind::Ts { .. }
+                        | P0Kind::Cc(_)
+                        | P0Kind::Marker
+                        | P0Kind::Ite { .. }
                 ) {
                     keep.push(e);
                 }
@@ -863,7 +911,9 @@ impl FlowDecoder {
         while i < self.stack.len() {
             match self.stack[i].kind {
                 P0Kind::Atom { bits, count } => {
-                    self.stack[i].kind = P0Kind::Atom { bits: bits ^ (1 << (count - 1)), count };
+                    if count > 0 {
+                        self.stack[i].kind = P0Kind::Atom { bits: bits ^ (1 << (count - 1)), count };
+                    }
                     return true;
                 }
                 P0Kind::Addr { .. } => {
@@ -897,10 +947,8 @@ impl FlowDecoder {
     fn ts_cc_event(&mut self, e: P0, out: &mut Vec<Element>) {
         match e.kind {
             P0Kind::Event(n) => self.emit(out, e.index, ElementKind::Event(n)),
-            P0Kind::Ts { ts, cc } => {
-                if self.permit_ts {
-                    self.emit(out, e.index, ElementKind::Timestamp { ts, cc });
-                }
+            P0Kind::Ts { ts, cc } if self.permit_ts => {
+                self.emit(out, e.index, ElementKind::Timestamp { ts, cc })
             }
             P0Kind::Cc(c) => self.emit(out, e.index, ElementKind::CycleCount(c)),
             _ => {}

@@ -63,13 +63,23 @@ pub fn classify(word: u32, addr: u64, wfx_branch: bool) -> InsnInfo {
         link,
         target: addr.wrapping_add(off as u64),
     };
-    let indirect = |sub: InsnSubType, link: bool| InsnInfo { ty: InsnType::IndirectBranch, sub, cond: false, link, target: 0 };
+    let indirect = |sub: InsnSubType, link: bool| InsnInfo {
+        ty: InsnType::IndirectBranch,
+        sub,
+        cond: false,
+        link,
+        target: 0,
+    };
     match op {
         Opcode::B => direct(false, false, sext(word & 0x03ff_ffff, 26) * 4),
         Opcode::BL => direct(true, false, sext(word & 0x03ff_ffff, 26) * 4),
-        Opcode::Bcc(_) | Opcode::CBZ | Opcode::CBNZ => direct(false, true, sext((word >> 5) & 0x7_ffff, 19) * 4),
+        Opcode::Bcc(_) | Opcode::CBZ | Opcode::CBNZ => {
+            direct(false, true, sext((word >> 5) & 0x7_ffff, 19) * 4)
+        }
         Opcode::TBZ | Opcode::TBNZ => direct(false, true, sext((word >> 5) & 0x3fff, 14) * 4),
-        Opcode::BR | Opcode::BRAA | Opcode::BRAAZ | Opcode::BRAB | Opcode::BRABZ => indirect(InsnSubType::None, false),
+        Opcode::BR | Opcode::BRAA | Opcode::BRAAZ | Opcode::BRAB | Opcode::BRABZ => {
+            indirect(InsnSubType::None, false)
+        }
         Opcode::BLR | Opcode::BLRAA | Opcode::BLRAAZ | Opcode::BLRAB | Opcode::BLRABZ => {
             indirect(InsnSubType::BranchLink, true)
         }

@@ -7,6 +7,7 @@
 //! [`snapshot`] reads CoreSight snapshot directories and [`decoder`] runs the whole pipeline.
 
 pub mod blocks;
+pub mod collector;
 pub mod config;
 pub mod decoder;
 pub mod deformat;
@@ -17,6 +18,7 @@ pub mod insn;
 pub mod packet;
 pub mod snapshot;
 
+pub use collector::{probe, Collector, EtmInfo, OpenError};
 pub use config::EtmConfig;
 pub use decoder::{compare_form, decode_raw, decode_snapshot, to_path, DecodeOptions, DecodeStats};
 pub use element::{Element, ElementKind};

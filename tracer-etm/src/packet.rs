@@ -135,7 +135,7 @@ pub struct Packet {
     pub index: u64,
     pub kind: PacketKind,
     /// Atoms, oldest in bit 0; 1 = E (taken).
-    pub atom_bits: u32,
+    pub atom_bits: u64,
     pub atom_count: u8,
     /// The full address after compression is undone.
     pub addr: u64,
@@ -448,6 +448,11 @@ impl PacketDecoder {
 
     fn set_err(&mut self, k: PacketKind) -> Act {
         self.pkt.kind = k;
+        // After a malformed packet nothing that follows can be trusted: hunt for the next
+        // A-Sync. (OpenCSD carries on parsing garbage; on clean data there is no difference.)
+        if matches!(k, PacketKind::BadSequence | PacketKind::Reserved | PacketKind::ReservedCfg) {
+            self.synced = false;
+        }
         Act::Send
     }
 
@@ -1015,10 +1020,10 @@ impl PacketDecoder {
     }
 
     fn atom(&mut self, b: u8) -> Act {
-        let (bits, cnt): (u32, u8) = match self.pkt.kind {
-            PacketKind::AtomF1 => ((b & 1) as u32, 1),
-            PacketKind::AtomF2 => ((b & 3) as u32, 2),
-            PacketKind::AtomF3 => ((b & 7) as u32, 3),
+        let (bits, cnt): (u64, u8) = match self.pkt.kind {
+            PacketKind::AtomF1 => ((b & 1) as u64, 1),
+            PacketKind::AtomF2 => ((b & 3) as u64, 2),
+            PacketKind::AtomF3 => ((b & 7) as u64, 3),
             PacketKind::AtomF4 => ([0xe, 0x0, 0xa, 0x5][(b & 3) as usize], 4),
             PacketKind::AtomF5 => match ((b & 0x20) >> 3) | (b & 3) {
                 5 => (0x1e, 5),
@@ -1029,7 +1034,7 @@ impl PacketDecoder {
             },
             _ => {
                 let e = (b & 0x1f) as u32 + 3;
-                let mut p = (1u32 << e) - 1;
+                let mut p = (1u64 << e) - 1;
                 if b & 0x20 == 0 {
                     p |= 1 << e;
                 }
@@ -1103,7 +1108,7 @@ mod tests {
         ete.trcidr0 |= 1 << 23;
         ete.trcdevarch = 0x4773_5a13; // ETE 1.3: ITE packets
         let seq: Vec<(&[u8], PacketKind)> = vec![
-            (&[0x01, 0x89, 0x01, 0x16], PacketKind::TraceInfo),
+            (&[0x01, 0x09, 0x01, 0x16], PacketKind::TraceInfo),
             (&[0x02, 0x81, 0x01], PacketKind::Timestamp),
             (&[0x04], PacketKind::TraceOn),
             (&[0x0e, 0x05], PacketKind::CcntF1),
@@ -1154,12 +1159,24 @@ mod tests {
     }
 
     #[test]
-    fn reserved_headers_are_errors_and_decoding_continues() {
+    fn reserved_header_is_an_error_and_decoding_resyncs_at_the_next_async() {
         let mut data = ASYNC.to_vec();
         data.extend_from_slice(&[0x01, 0x00, 0x08, 0xf7]);
+        data.extend_from_slice(&ASYNC);
+        data.push(0xf7);
         let p = decode(&EtmConfig::etm4_default(0x10), &data);
-        assert_eq!(p[2].1, PacketKind::Reserved);
-        assert_eq!(p[3].1, PacketKind::AtomF1);
+        let kinds: Vec<_> = p.iter().map(|x| x.1).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                PacketKind::Async,
+                PacketKind::TraceInfo,
+                PacketKind::Reserved,
+                PacketKind::NotSync,
+                PacketKind::Async,
+                PacketKind::AtomF1
+            ]
+        );
     }
 
     #[test]

@@ -172,7 +172,8 @@ pub fn same(ty: Type, got: u64, want: u64) -> bool {
     got == want || (ty.is_float() && f64::from_bits(got).is_nan() && f64::from_bits(want).is_nan())
 }
 
-pub const FLOATS: [f64; 10] = [0.0, -0.0, 1.0, -2.5, 0.1, 1e300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 3.0];
+pub const FLOATS: [f64; 10] =
+    [0.0, -0.0, 1.0, -2.5, 0.1, 1e300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 3.0];
 
 /// Expected result of a check from the two inputs; `None` when undefined (not checked).
 pub type Expect = Box<dyn Fn(u64, u64) -> Option<u64>>;
@@ -204,7 +205,8 @@ impl CaseBuilder {
             self.results.iter().enumerate().map(|(i, r)| (2 + i as u32, r.0)).collect();
         let s = self.b.snapshot(99, &entries);
         let trace = self.b.exit(s);
-        let checks = self.results.into_iter().enumerate().map(|(i, (_, t, w, f))| (2 + i as u32, t, w, f)).collect();
+        let checks =
+            self.results.into_iter().enumerate().map(|(i, (_, t, w, f))| (2 + i as u32, t, w, f)).collect();
         Case { name, trace, in_ty, checks }
     }
 }
@@ -216,7 +218,7 @@ pub fn imm_consts(ty: Type) -> Vec<u64> {
         1,
         4095,
         4096,
-        0x1000_000,
+        0x0100_0000,
         0x5555_5555_5555_5555,
         0x1234,
         u64::MAX,
@@ -267,34 +269,53 @@ pub fn misc_case(ty: Type) -> Case {
         }
         for cc in FCmp::ALL {
             let r = c.b.fcmp(cc, a, bb);
-            c.check(r, Type::I1, format!("fcmp.{}", cc.name()), Box::new(move |x, y| {
-                Some(fcmp(cc, f64::from_bits(x), f64::from_bits(y)) as u64)
-            }));
+            c.check(
+                r,
+                Type::I1,
+                format!("fcmp.{}", cc.name()),
+                Box::new(move |x, y| Some(fcmp(cc, f64::from_bits(x), f64::from_bits(y)) as u64)),
+            );
             for k in [0.0f64, -0.0, 1.5] {
                 let kv = c.b.fconst(k);
                 let r = c.b.fcmp(cc, a, kv);
-                c.check(r, Type::I1, format!("fcmp.{} a, {k}", cc.name()), Box::new(move |x, _| {
-                    Some(fcmp(cc, f64::from_bits(x), k) as u64)
-                }));
+                c.check(
+                    r,
+                    Type::I1,
+                    format!("fcmp.{} a, {k}", cc.name()),
+                    Box::new(move |x, _| Some(fcmp(cc, f64::from_bits(x), k) as u64)),
+                );
             }
         }
         let lt = c.b.fcmp(FCmp::Lt, a, bb);
         let r = c.b.select(lt, a, bb);
-        c.check(r, ty, "select".into(), Box::new(move |x, y| {
-            Some(if f64::from_bits(x) < f64::from_bits(y) { x } else { y })
-        }));
+        c.check(
+            r,
+            ty,
+            "select".into(),
+            Box::new(move |x, y| Some(if f64::from_bits(x) < f64::from_bits(y) { x } else { y })),
+        );
         let k = c.b.fconst(0.1);
         let r = c.b.select(lt, k, a);
-        c.check(r, ty, "select k".into(), Box::new(move |x, y| {
-            Some(if f64::from_bits(x) < f64::from_bits(y) { 0.1f64.to_bits() } else { x })
-        }));
+        c.check(
+            r,
+            ty,
+            "select k".into(),
+            Box::new(move |x, y| {
+                Some(if f64::from_bits(x) < f64::from_bits(y) { 0.1f64.to_bits() } else { x })
+            }),
+        );
         for to in [Type::I8, Type::I16, Type::I32, Type::I64] {
             let r = c.b.conv(Conv::FPToSI, a, to);
-            c.check(r, to, format!("fptosi.{to}"), Box::new(move |x, _| {
-                let f = f64::from_bits(x).trunc();
-                let lim = 2f64.powi(to.bits() as i32 - 1);
-                (f >= -lim && f < lim).then(|| (f as i64 as u64) & to.mask())
-            }));
+            c.check(
+                r,
+                to,
+                format!("fptosi.{to}"),
+                Box::new(move |x, _| {
+                    let f = f64::from_bits(x).trunc();
+                    let lim = 2f64.powi(to.bits() as i32 - 1);
+                    (f >= -lim && f < lim).then(|| (f as i64 as u64) & to.mask())
+                }),
+            );
         }
         let r = c.b.conv(Conv::Bitcast, a, Type::I64);
         c.check(r, Type::I64, "bitcast".into(), Box::new(|x, _| Some(x)));
@@ -306,17 +327,28 @@ pub fn misc_case(ty: Type) -> Case {
     }
     for cc in ICmp::ALL {
         let r = c.b.icmp(cc, a, bb);
-        c.check(r, Type::I1, format!("icmp.{}", cc.name()), Box::new(move |x, y| Some(icmp(cc, ty, x, y) as u64)));
+        c.check(
+            r,
+            Type::I1,
+            format!("icmp.{}", cc.name()),
+            Box::new(move |x, y| Some(icmp(cc, ty, x, y) as u64)),
+        );
         for k in [0u64, 1, 4096, 0x1234, u64::MAX, i64::MIN as u64, i64::MAX as u64].map(|k| k & ty.mask()) {
             let kv = c.b.konst(ty, k);
             let r = c.b.icmp(cc, a, kv);
-            c.check(r, Type::I1, format!("icmp.{} a, {k:#x}", cc.name()), Box::new(move |x, _| {
-                Some(icmp(cc, ty, x, k) as u64)
-            }));
+            c.check(
+                r,
+                Type::I1,
+                format!("icmp.{} a, {k:#x}", cc.name()),
+                Box::new(move |x, _| Some(icmp(cc, ty, x, k) as u64)),
+            );
             let r = c.b.icmp(cc, kv, a);
-            c.check(r, Type::I1, format!("icmp.{} {k:#x}, a", cc.name()), Box::new(move |x, _| {
-                Some(icmp(cc, ty, k, x) as u64)
-            }));
+            c.check(
+                r,
+                Type::I1,
+                format!("icmp.{} {k:#x}, a", cc.name()),
+                Box::new(move |x, _| Some(icmp(cc, ty, k, x) as u64)),
+            );
         }
     }
     let lt = c.b.icmp(ICmp::Ult, a, bb);
@@ -324,7 +356,12 @@ pub fn misc_case(ty: Type) -> Case {
     c.check(r, ty, "select".into(), Box::new(move |x, y| Some(if x < y { x } else { y })));
     let k = c.b.konst(ty, 0x1234_5678_9abc & ty.mask());
     let r = c.b.select(lt, k, a);
-    c.check(r, ty, "select k".into(), Box::new(move |x, y| Some(if x < y { 0x1234_5678_9abc & ty.mask() } else { x })));
+    c.check(
+        r,
+        ty,
+        "select k".into(),
+        Box::new(move |x, y| Some(if x < y { 0x1234_5678_9abc & ty.mask() } else { x })),
+    );
     for to in Type::INTS {
         if to.bits() > ty.bits() {
             let r = c.b.conv(Conv::ZExt, a, to);
@@ -336,8 +373,10 @@ pub fn misc_case(ty: Type) -> Case {
             c.check(r, to, format!("trunc.{to}"), Box::new(move |x, _| Some(x & to.mask())));
         }
     }
-    let r = c.b.conv(Conv::SIToFP, a, Type::F64);
-    c.check(r, Type::F64, "sitofp".into(), Box::new(move |x, _| Some((ty.sext(x) as f64).to_bits())));
+    if ty != Type::I1 {
+        let r = c.b.conv(Conv::SIToFP, a, Type::F64);
+        c.check(r, Type::F64, "sitofp".into(), Box::new(move |x, _| Some((ty.sext(x) as f64).to_bits())));
+    }
     if ty == Type::I64 {
         let r = c.b.conv(Conv::Bitcast, a, Type::F64);
         c.check(r, Type::F64, "bitcast".into(), Box::new(|x, _| Some(x)));
