@@ -1104,6 +1104,35 @@ pub fn check_allocation(t: &Trace, al: &Allocation) -> Result<(), BackendError> 
             return Err(invalid(format!("value %{i} allocated to {l:?}, which this backend cannot use")));
         }
     }
+    // Every operand must have a location (constants may rely on their instruction).
+    let has_loc =
+        |v: Value| v.index() < t.insts.len() && (al.loc(v) != Loc::None || t.const_bits(v).is_some());
+    for (i, inst) in t.insts.iter().enumerate() {
+        let emitted = al.loc(Value(i as u32)) != Loc::None
+            || inst.op.has_side_effect()
+            || matches!(inst.op, Op::Call { .. } | Op::ICmp(..) | Op::FCmp(..));
+        if !emitted {
+            continue;
+        }
+        let mut bad = None;
+        inst.op.visit_operands(|v| {
+            if !has_loc(v) {
+                bad = Some(v);
+            }
+        });
+        if let Some(v) = bad {
+            return Err(invalid(format!("operand %{} of instruction %{i} has no location", v.0)));
+        }
+    }
+    let mut bad = None;
+    t.term.visit_operands(|v| {
+        if !has_loc(v) && t.loop_start.is_none() {
+            bad = Some(v);
+        }
+    });
+    if let Some(v) = bad {
+        return Err(invalid(format!("terminator operand %{} has no location", v.0)));
+    }
     for m in al.preheader_moves.iter().chain(&al.backedge_moves) {
         let class_ok = |l: Loc| !matches!(l, Loc::Reg(r) if r.class != m.class);
         if !ok_reg(m.from, true) || !ok_reg(m.to, true) || !class_ok(m.from) || !class_ok(m.to) {

@@ -190,3 +190,20 @@ fn a_compare_feeding_only_the_next_select_becomes_a_cmov() {
     assert!(l.contains("cmovb"), "{l}");
     assert!(!l.contains("setb"), "{l}");
 }
+
+#[test]
+fn operands_without_locations_are_typed_errors() {
+    let t = kernels::sum_i64();
+    let mut al = naive_alloc(&t, Mode::Regs);
+    al.locs[1] = Loc::None; // %n, read by the loop's compare
+    let e = X64::new().assemble(&t, &al, &Symbols::new()).unwrap_err();
+    assert!(matches!(e, BackendError::Invalid(ref m) if m.contains("no location")), "{e:?}");
+    // An operand naming a value that does not exist.
+    let mut b = Builder::new();
+    let x = b.input(0, Type::I64);
+    let v = b.bin(BinOp::Add, x, Value(99));
+    let s = b.snapshot(0, &[(1, v)]);
+    let t = b.exit(s);
+    let e = X64::new().assemble(&t, &naive_alloc(&t, Mode::Regs), &Symbols::new()).unwrap_err();
+    assert!(matches!(e, BackendError::Invalid(_)), "{e:?}");
+}
