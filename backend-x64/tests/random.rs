@@ -25,6 +25,51 @@ impl Rng {
     }
 }
 
+/// Native functions the random traces call: 8 integer arguments (two on the stack), and 10
+/// floats plus an integer (two floats on the stack). Their models are `h8_model`/`hf_model`.
+extern "C" fn h8(a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64, h: u64) -> u64 {
+    h8_model(&[a, b, c, d, e, f, g, h])
+}
+
+fn h8_model(a: &[u64]) -> u64 {
+    a.iter().enumerate().fold(0u64, |s, (k, &x)| s.wrapping_mul(31).wrapping_add(x ^ k as u64))
+}
+
+#[allow(clippy::too_many_arguments)]
+extern "C" fn hf(
+    a: f64,
+    b: f64,
+    c: f64,
+    d: f64,
+    e: f64,
+    f: f64,
+    g: f64,
+    h: f64,
+    i: f64,
+    j: f64,
+    n: u64,
+) -> f64 {
+    hf_model(&[a, b, c, d, e, f, g, h, i, j], n)
+}
+
+/// NaN results are made canonical: which NaN an add of two NaNs returns depends on how the
+/// compiler ordered the operands, which differs between inlined copies of this function.
+fn hf_model(a: &[f64], n: u64) -> f64 {
+    let r = a.iter().enumerate().fold(n as i64 as f64, |s, (k, &x)| s * 0.5 + x * (k as f64 + 1.0));
+    if r.is_nan() {
+        f64::NAN
+    } else {
+        r
+    }
+}
+
+fn symbols() -> Symbols {
+    let mut s = Symbols::new();
+    s.define_native("h8", h8 as *const () as u64);
+    s.define_native("hf", hf as *const () as u64);
+    s
+}
+
 const TYS: [Type; 6] = [Type::I1, Type::I8, Type::I16, Type::I32, Type::I64, Type::F64];
 const NSLOTS: u32 = 12;
 const BUF: usize = 16;
@@ -107,9 +152,14 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
                     let x = pick(r, &pool, from);
                     b.conv(Conv::SIToFP, x, ty)
                 }
-                75..=84 => {
+                75..=80 => {
                     let x = pick(r, &pool, Type::I64);
                     b.conv(Conv::Bitcast, x, ty)
+                }
+                81..=84 => {
+                    let mut args: Vec<Value> = (0..10).map(|_| pick(r, &pool, Type::F64)).collect();
+                    args.push(pick(r, &pool, Type::I64));
+                    b.call(Some(ty), Callee::Symbol("hf".into()), &args, CallEffect::Any)
                 }
                 _ => {
                     let v = b.load(ty, buf, 8 * r.below(BUF) as i32, false);
@@ -193,7 +243,16 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
                         }
                     }
                 }
-                80..=89 if ty != Type::I1 => {
+                80..=84 if ty != Type::I1 => {
+                    let args: Vec<Value> = (0..8)
+                        .map(|_| {
+                            let aty = TYS[1 + r.below(4)];
+                            pick(r, &pool, aty)
+                        })
+                        .collect();
+                    b.call(Some(ty), Callee::Symbol("h8".into()), &args, CallEffect::Any)
+                }
+                85..=89 if ty != Type::I1 => {
                     let v = b.load(ty, buf, 8 * r.below(BUF) as i32, false);
                     let x = pick(r, &pool, ty);
                     b.store(buf, 8 * r.below(BUF) as i32, x);
@@ -349,6 +408,13 @@ fn interpret(t: &Trace, slots: &mut [u64], mem: &mut [u64]) -> Result<u32, Undef
                 }
                 0
             }
+            Op::Call { callee: Callee::Symbol(name), args, .. } => {
+                let a: Vec<u64> = args.iter().map(|&v| g(v)).collect();
+                match name.as_str() {
+                    "h8" => h8_model(&a) & ty.mask(),
+                    _ => hf_model(&a[..10].iter().map(|&x| f(x)).collect::<Vec<_>>(), a[10]).to_bits(),
+                }
+            }
             Op::Call { .. } | Op::Nop => unreachable!(),
         };
     }
@@ -364,7 +430,7 @@ fn random_traces_and_loops_agree_with_the_model_under_every_allocation() {
         let t = generate(&mut r, 10 + n % 60, n % 2 == 1);
         let ids: Vec<(Mode, u32)> = [Mode::Shared, Mode::Spill, Mode::Scan3, Mode::Reverse]
             .iter()
-            .map(|&m| (m, install(&mut jit, &t, m, &Symbols::new())))
+            .map(|&m| (m, install(&mut jit, &t, m, &symbols())))
             .collect();
         for _ in 0..4 {
             let mut mem0 = [0u64; BUF];
