@@ -464,3 +464,61 @@ fn random_traces_and_loops_agree_with_the_model_under_every_allocation() {
     eprintln!("{runs} runs, {exits_early} inputs left early");
     assert!(runs > 2000 && exits_early > 100, "runs {runs}, early exits {exits_early}");
 }
+
+/// Random parents with a random side trace linked to one of their exits: the transfer block
+/// writes the parent's snapshot from the parent's locations, the side trace continues.
+#[test]
+fn random_side_traces_linked_to_random_exits_agree_with_the_model() {
+    let mut r = Rng(0x2545_f491_4f6c_dd1d);
+    let mut jit = X64::new();
+    let syms = symbols();
+    let mut linked_runs = 0;
+    for n in 0..300 {
+        let parent = generate(&mut r, 10 + n % 30, n % 3 == 0);
+        let side = generate(&mut r, 5 + n % 20, false);
+        let mode = [Mode::Shared, Mode::Spill, Mode::Scan3][n % 3];
+        let a = install(&mut jit, &parent, mode, &syms);
+        let b = install(&mut jit, &side, Mode::Shared, &syms);
+        let k = r.below(parent.snaps.len()) as u32;
+        jit.link_exit(a, SnapId(k), b).unwrap();
+        for _ in 0..4 {
+            let mut mem0 = [0u64; BUF];
+            mem0.iter_mut().for_each(|m| *m = r.next());
+            let mut slots0 = vec![0u64; NSLOTS as usize];
+            for (j, s) in slots0.iter_mut().enumerate().skip(1) {
+                *s = if j == 6 {
+                    (r.below(2000) as f64 - 1000.0).to_bits()
+                } else {
+                    [r.next(), r.next() % 5, 0][r.below(3)]
+                };
+            }
+            let (mut ms, mut mm) = (slots0.clone(), mem0);
+            ms[0] = mm.as_ptr() as u64;
+            let Ok(first) = interpret(&parent, &mut ms, &mut mm) else { continue };
+            let (want_trace, want_snap) = if first == k {
+                match interpret(&side, &mut ms, &mut mm) {
+                    Ok(s) => (b, s),
+                    Err(_) => continue,
+                }
+            } else {
+                (a, first)
+            };
+            let (mut slots, mut mem) = (slots0.clone(), mem0);
+            slots[0] = mem.as_mut_ptr() as u64;
+            let e = jit.run(a, &mut slots).unwrap();
+            let ctx = || {
+                format!(
+                    "pair {n} {mode:?} exit {k}\n{}\n--\n{}",
+                    trace_ir::text::print(&parent),
+                    trace_ir::text::print(&side)
+                )
+            };
+            assert_eq!((e.trace, e.snap.0), (want_trace, want_snap), "{}", ctx());
+            assert_eq!(&slots[1..], &ms[1..], "slots; {}", ctx());
+            assert_eq!(mem, mm, "memory; {}", ctx());
+            linked_runs += (want_trace == b) as u32;
+        }
+    }
+    eprintln!("{linked_runs} runs went through a linked exit");
+    assert!(linked_runs > 100, "{linked_runs}");
+}
