@@ -621,8 +621,8 @@ impl<'a> Lower<'a> {
 
     /// Overflow-checked arithmetic, computed in the result's register (the snapshot never
     /// shares a register with the result, so a failing check leaves it intact; the garbage
-    /// result is not restored). `i32`/`i64` use `jo`; narrower types compute on sign-extended
-    /// operands and leave when the result does not survive sign-extension from the width.
+    /// result is not restored). `jo` after the operation in the type's own width (8, 16, 32
+    /// or 64 bits); i8 multiply and i1 check the sign-extended result instead.
     fn ovf(
         &mut self,
         op: OvfOp,
@@ -654,7 +654,35 @@ impl<'a> Lower<'a> {
                 OvfOp::Mul => imul(a, t, src, w64),
             }
             emit::jcc(a, Cc::O, stub);
+        } else if ty == Type::I16 || (ty == Type::I8 && op != OvfOp::Mul) {
+            // The narrow forms set OF for the narrow width.
+            load_gpr(a, t, ox);
+            macro_rules! narrow {
+                ($op:ident) => {
+                    match (ty, oy) {
+                        (Type::I8, Opnd::R(y)) => dynasm!(a ; .arch x64 ; $op Rb(t), Rb(y)),
+                        (Type::I8, Opnd::M(off)) => dynasm!(a ; .arch x64 ; $op Rb(t), BYTE [Rq(CTX) + off]),
+                        (Type::I8, Opnd::I(b)) => dynasm!(a ; .arch x64 ; $op Rb(t), b as i8),
+                        (_, Opnd::R(y)) => dynasm!(a ; .arch x64 ; $op Rw(t), Rw(y)),
+                        (_, Opnd::M(off)) => dynasm!(a ; .arch x64 ; $op Rw(t), WORD [Rq(CTX) + off]),
+                        (_, Opnd::I(b)) => dynasm!(a ; .arch x64 ; $op Rw(t), b as i16),
+                    }
+                };
+            }
+            match op {
+                OvfOp::Add => narrow!(add),
+                OvfOp::Sub => narrow!(sub),
+                OvfOp::Mul => match oy {
+                    Opnd::R(y) => dynasm!(a ; .arch x64 ; imul Rw(t), Rw(y)),
+                    Opnd::M(off) => dynasm!(a ; .arch x64 ; imul Rw(t), WORD [Rq(CTX) + off]),
+                    Opnd::I(b) => dynasm!(a ; .arch x64 ; imul Rw(t), Rw(t), b as i16),
+                },
+            }
+            emit::jcc(a, Cc::O, stub);
+            canon(a, t, ty, false);
         } else {
+            // i8 multiply (no two-operand 8-bit imul) and i1: compute on sign-extended
+            // operands, leave when the result does not survive sign-extension from the width.
             sext_to(a, S1, oy, ty);
             sext_to(a, t, ox, ty);
             match op {
