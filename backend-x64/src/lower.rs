@@ -323,10 +323,8 @@ impl<'a> Lower<'a> {
         let t = self.t;
         let start = t.loop_start;
         let mut loop_label = None;
+        let mut rotated: Option<(usize, bool, SnapId, DynamicLabel)> = None;
         for (i, inst) in t.insts.iter().enumerate() {
-            if inst.op.is_positionless() {
-                continue;
-            }
             if Some(i) == start {
                 self.part(Part::Label("preheader moves"));
                 for m in &self.al.preheader_moves {
@@ -334,14 +332,20 @@ impl<'a> Lower<'a> {
                 }
                 self.part(Part::Label("loop:"));
                 loop_label = Some(emit::here(&mut self.a));
+                rotated = self.rotation(i);
             }
-            if matches!(inst.op, Op::LoopParam { .. } | Op::Nop) {
+            if inst.op.is_positionless() || matches!(inst.op, Op::LoopParam { .. } | Op::Nop) {
                 continue;
             }
             self.part(Part::Inst(i));
             self.inst(i, inst)?;
+            if let Some((c, _, _, after)) = rotated {
+                if i == c + 1 {
+                    dynasm!(self.a ; .arch x64 ; =>after);
+                }
+            }
         }
-        if start.is_some_and(|s| s >= t.insts.len()) {
+        if loop_label.is_none() && start.is_some_and(|s| s >= t.insts.len()) {
             // A loop with no instructions at all.
             self.part(Part::Label("preheader moves"));
             for m in &self.al.preheader_moves {
@@ -359,7 +363,19 @@ impl<'a> Lower<'a> {
                 for m in &self.al.backedge_moves {
                     emit::move_loc(&mut self.a, m.from, m.to, m.class);
                 }
-                dynasm!(self.a ; .arch x64 ; jmp =>l);
+                match rotated {
+                    // The loop's first guard tested again at the bottom: one taken branch
+                    // per iteration instead of `jmp` plus the guard's not-taken branch.
+                    Some((c, expect, snap, after)) => {
+                        let stub = self.stub(snap)?;
+                        let Flags::Cc(cc) = self.compare(&t.insts[c].op) else {
+                            unreachable!("only single-flag compares rotate")
+                        };
+                        emit::jcc(&mut self.a, if expect { cc } else { cc.negate() }, after);
+                        dynasm!(self.a ; .arch x64 ; jmp =>stub);
+                    }
+                    None => dynasm!(self.a ; .arch x64 ; jmp =>l),
+                }
             }
             Terminator::Exit(s) => {
                 let l = self.stub(*s)?;
@@ -368,6 +384,32 @@ impl<'a> Lower<'a> {
             Terminator::Link { .. } => {} // emitted by the caller, which knows the target
         }
         Ok(())
+    }
+
+    /// When the loop body starts with a single-flag compare fused into a guard, the back edge
+    /// can repeat that test and branch past the guard: `(compare, expect, snap, label)`.
+    /// Its operands are loop parameters or values from before the loop (nothing else is
+    /// defined yet), which hold the next iteration's values after the back-edge moves.
+    fn rotation(&mut self, start: usize) -> Option<(usize, bool, SnapId, DynamicLabel)> {
+        let t = self.t;
+        if !matches!(t.term, Terminator::Jump(_)) {
+            return None;
+        }
+        let c = (start..t.insts.len()).find(|&i| {
+            let op = &t.insts[i].op;
+            !op.is_positionless() && !matches!(op, Op::LoopParam { .. } | Op::Nop)
+        })?;
+        let single = match t.insts[c].op {
+            Op::ICmp(..) => true,
+            Op::FCmp(f, ..) => !matches!(f, FCmp::Eq | FCmp::Ne),
+            _ => false,
+        };
+        match t.insts.get(c + 1)?.op {
+            Op::Guard { cond, expect, snap } if single && cond.index() == c && self.fused_into_next(c) => {
+                Some((c, expect, snap, self.a.new_dynamic_label()))
+            }
+            _ => None,
+        }
     }
 
     /// Stores snapshot `s` into `ctx.slots` from the values' locations (for `link` and for

@@ -463,3 +463,43 @@ fn kernel_files_parse_install_and_match_rust() {
         assert_eq!(e.resume, if early { 2 } else { 1 });
     }
 }
+
+/// Loops whose first guard is a `guard.not` or an ordered float compare, rotated to the
+/// back edge, leave at the same iteration as the unrotated form would.
+#[test]
+fn rotated_loop_guards_leave_at_the_right_iteration() {
+    for mode in MODES {
+        // Counts down with guard.not (i <= 0 leaves), and counts float steps with fcmp.lt.
+        let mut b = Builder::new();
+        let n = b.input(0, Type::I64);
+        let zero = b.iconst(Type::I64, 0);
+        let one = b.iconst(Type::I64, 1);
+        let l = b.begin_loop(&[n, zero]);
+        let done = b.icmp(ICmp::Sle, l[0], zero);
+        let s = b.snapshot(1, &[(1, l[1]), (2, l[0])]);
+        b.guard_not(done, s);
+        let i1 = b.bin(BinOp::Sub, l[0], one);
+        let k1 = b.bin(BinOp::Add, l[1], one);
+        let t = b.jump(&[i1, k1]);
+        for nv in [0u64, 1, 5, 100] {
+            let mut slots = [nv, 99, 99];
+            let e = run(&t, mode, &mut slots);
+            assert_eq!((e.resume, slots[1], slots[2]), (1, nv, 0), "n={nv} {mode:?}");
+        }
+        let mut b = Builder::new();
+        let lim = b.input(0, Type::F64);
+        let f0 = b.fconst(0.0);
+        let step = b.fconst(0.5);
+        let l = b.begin_loop(&[f0]);
+        let more = b.fcmp(FCmp::Lt, l[0], lim);
+        let s = b.snapshot(2, &[(1, l[0])]);
+        b.guard(more, s);
+        let f1 = b.bin(BinOp::FAdd, l[0], step);
+        let t = b.jump(&[f1]);
+        for (lv, want) in [(0.0, 0.0), (2.0, 2.0), (2.2, 2.5), (f64::NAN, 0.0)] {
+            let mut slots = [f64::to_bits(lv), 0];
+            run(&t, mode, &mut slots);
+            assert_eq!(f64::from_bits(slots[1]), want, "lim={lv} {mode:?}");
+        }
+    }
+}
