@@ -419,7 +419,14 @@ pub struct Addr {
 macro_rules! mem {
     ($a:expr, $addr:expr, [$($pre:tt)*] [$($post:tt)*]) => {{
         let emit::Addr { base, index, disp } = $addr;
+        // A run-time displacement is always encoded as disp32; without one dynasm uses the
+        // short form, so zero displacements get their own arms.
         match index {
+            None if disp == 0 => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base)] $($post)*),
+            Some((i, 1)) if disp == 0 => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i)] $($post)*),
+            Some((i, 2)) if disp == 0 => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i) * 2] $($post)*),
+            Some((i, 4)) if disp == 0 => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i) * 4] $($post)*),
+            Some((i, 8)) if disp == 0 => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i) * 8] $($post)*),
             None => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + disp] $($post)*),
             Some((i, 1)) => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i) + disp] $($post)*),
             Some((i, 2)) => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i) * 2 + disp] $($post)*),
