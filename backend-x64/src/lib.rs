@@ -51,6 +51,8 @@ pub struct X64 {
     region: Option<CodeRegion>,
     region_size: usize,
     traces: Vec<Installed>,
+    /// `slots_needed` per trace, cleared whenever links change.
+    need_cache: Vec<Option<u32>>,
     /// The exit state, reused by every run (its slot pointer is set per run).
     #[cfg(target_arch = "x86_64")]
     ctx: Box<TraceCtx>,
@@ -74,6 +76,7 @@ impl X64 {
             region: None,
             region_size: size,
             traces: Vec::new(),
+            need_cache: Default::default(),
             #[cfg(target_arch = "x86_64")]
             ctx: TraceCtx::new(&mut []),
         }
@@ -138,7 +141,11 @@ impl X64 {
 
     /// The slots trace `id` and every trace it may continue in (through `link` or linked
     /// exits) touch.
-    fn slots_needed(&self, id: u32) -> u32 {
+    fn slots_needed(&mut self, id: u32) -> u32 {
+        self.need_cache.resize(self.traces.len(), None);
+        if let Some(n) = self.need_cache.get(id as usize).copied().flatten() {
+            return n;
+        }
         let mut seen = vec![false; self.traces.len()];
         let mut work = vec![id];
         let mut need = 0;
@@ -152,6 +159,9 @@ impl X64 {
                 work.push(trace);
             }
             work.extend(x.linked.iter().map(|l| l.1));
+        }
+        if let Some(c) = self.need_cache.get_mut(id as usize) {
+            *c = Some(need);
         }
         need
     }
@@ -214,7 +224,7 @@ impl Jit for X64 {
     }
 
     fn run(&mut self, id: u32, slots: &mut [u64]) -> Result<ExitInfo, BackendError> {
-        let t = self.traces.get(id as usize).ok_or(BackendError::UnknownTrace(id))?;
+        let entry = self.traces.get(id as usize).ok_or(BackendError::UnknownTrace(id))?.entry;
         let need = self.slots_needed(id) as usize;
         if slots.len() < need {
             return Err(BackendError::Restore(format!(
@@ -225,7 +235,7 @@ impl Jit for X64 {
         let region = self.region.as_ref().ok_or(BackendError::UnknownTrace(id))?;
         let ctx = &mut *self.ctx;
         ctx.slots = slots.as_mut_ptr();
-        let addr = region.base() + t.entry;
+        let addr = region.base() + entry;
         // SAFETY: `addr` is the entry of code assembled by `exit::assemble_trace` for exactly
         // this address, installed read-execute and never moved; it follows the `EntryFn` ABI
         // (System V, callee-saved registers restored, 16-byte aligned calls). It only touches
@@ -260,6 +270,7 @@ impl Jit for X64 {
         let linked = &mut self.traces[from as usize].linked;
         linked.retain(|l| l.0 != snap.0);
         linked.push((snap.0, to));
+        self.need_cache.clear();
         Ok(())
     }
 
@@ -270,6 +281,7 @@ impl Jit for X64 {
         let jmp = exit::jmp_rel32(base + stub, base + deopt)?;
         region.patch(stub, &jmp)?;
         self.traces[from as usize].linked.retain(|l| l.0 != snap.0);
+        self.need_cache.clear();
         Ok(())
     }
 }
