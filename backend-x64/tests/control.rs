@@ -503,3 +503,16 @@ fn rotated_loop_guards_leave_at_the_right_iteration() {
         }
     }
 }
+
+#[test]
+fn the_slot_check_follows_links() {
+    let mut jit = X64::new();
+    let a = install(&mut jit, &parent(), Mode::Shared, &Symbols::new());
+    let b = install(&mut jit, &side(), Mode::Shared, &Symbols::new());
+    assert!(jit.run(a, &mut [20u64, 0, 0, 0]).is_ok(), "the parent alone uses 4 slots");
+    jit.link_exit(a, SnapId(0), b).unwrap();
+    let err = jit.run(a, &mut [20u64, 0, 0, 0]).unwrap_err();
+    assert!(matches!(err, BackendError::Restore(_)), "{err:?}");
+    jit.unlink_exit(a, SnapId(0)).unwrap();
+    assert!(jit.run(a, &mut [20u64, 0, 0, 0]).is_ok());
+}
