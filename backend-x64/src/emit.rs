@@ -414,6 +414,13 @@ pub struct Addr {
     pub disp: i32,
 }
 
+impl Addr {
+    /// Whether the operand reads register `r`.
+    pub fn uses(&self, r: u8) -> bool {
+        self.base == r || self.index.is_some_and(|(i, _)| i == r)
+    }
+}
+
 /// Emits one instruction with an `Addr` memory operand: `mem!(a, addr, [tokens before the
 /// operand] [tokens after it])`.
 macro_rules! mem {

@@ -46,6 +46,8 @@ pub struct Lower<'a> {
     fused_addr: Vec<Option<AddrExpr>>,
     /// Instructions emitted as part of another's addressing mode.
     skipped: Vec<bool>,
+    /// Loads read directly as the memory operand of the next instruction (see `fuse_loads`).
+    fused_load: Vec<bool>,
     pub parts: Vec<(Part, usize)>,
 }
 
@@ -113,9 +115,11 @@ impl<'a> Lower<'a> {
             uses,
             fused_addr: vec![None; t.insts.len()],
             skipped: vec![false; t.insts.len()],
+            fused_load: vec![false; t.insts.len()],
             parts: Vec::new(),
         };
         l.fuse_addresses();
+        l.fuse_loads();
         Ok(l)
     }
 
@@ -196,6 +200,54 @@ impl<'a> Lower<'a> {
         }
         self.fused_addr = fused;
         self.skipped = skipped;
+    }
+
+    /// Finds i32/i64/f64 loads whose only use is the instruction right after them, an
+    /// integer add/sub/and/or/xor/mul or compare or a float add/sub/mul/div that can take a
+    /// memory operand in that position, with the address in registers. Nothing is emitted
+    /// between the two, so the address registers still hold their values; the consumer keeps
+    /// its result out of them.
+    fn fuse_loads(&mut self) {
+        let t = self.t;
+        for u in 1..t.insts.len() {
+            if self.skipped[u] {
+                continue; // folded into an address itself: its operands are read elsewhere
+            }
+            let (x, y, commutes, want) = match t.insts[u].op {
+                Op::Bin(op, x, y) if op.is_float() => (x, y, op.is_commutative(), Type::F64),
+                Op::Bin(
+                    op @ (BinOp::Add | BinOp::Sub | BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Mul),
+                    x,
+                    y,
+                ) => (x, y, op.is_commutative(), self.ty(x)),
+                Op::ICmp(_, x, y) => (x, y, true, self.ty(x)),
+                _ => continue,
+            };
+            if x == y || !matches!(want, Type::I32 | Type::I64 | Type::F64) {
+                continue;
+            }
+            let l = u - 1;
+            let Op::Load { base, .. } = t.insts[l].op else { continue };
+            let fits = (y.index() == l || (commutes && x.index() == l))
+                && t.insts[l].ty == Some(want)
+                && self.uses_of(Value(l as u32)) == 1
+                && !self.skipped[l]
+                && (matches!(self.loc(base), Loc::Reg(r) if r.class == RegClass::Gpr)
+                    || self.fused_addr.get(base.index()).is_some_and(|f| f.is_some()));
+            if fits {
+                self.fused_load[l] = true;
+                self.skipped[l] = true;
+            }
+        }
+    }
+
+    /// The memory operand of `v` when it is a load fused into its user.
+    fn mem_of(&mut self, v: Value) -> Option<emit::Addr> {
+        if !self.fused_load.get(v.index()).copied().unwrap_or(false) {
+            return None;
+        }
+        let Op::Load { base, disp, .. } = self.t.insts[v.index()].op else { return None };
+        Some(self.addr(base, disp))
     }
 
     /// The memory operand of a load or store at `base + disp`; a base that is not in a
@@ -473,6 +525,40 @@ impl<'a> Lower<'a> {
     }
 
     fn ibin(&mut self, op: BinOp, x: Value, y: Value, dst: Opnd, ty: Type) {
+        let fused = match (self.mem_of(y), self.mem_of(x)) {
+            (Some(m), _) => Some((m, x)),
+            (None, Some(m)) => Some((m, y)),
+            _ => None,
+        };
+        if let Some((m, other)) = fused {
+            let ox = self.op(other);
+            let t = match dst {
+                Opnd::R(d) if !m.uses(d) => d,
+                _ => S0,
+            };
+            let w64 = ty == Type::I64;
+            let a = &mut self.a;
+            load_gpr(a, t, ox);
+            macro_rules! alu_mem {
+                ($op:ident) => {
+                    if w64 {
+                        mem!(a, m, [$op Rq(t), QWORD] [])
+                    } else {
+                        mem!(a, m, [$op Rd(t), DWORD] [])
+                    }
+                };
+            }
+            match op {
+                BinOp::Add => alu_mem!(add),
+                BinOp::Sub => alu_mem!(sub),
+                BinOp::And => alu_mem!(and),
+                BinOp::Or => alu_mem!(or),
+                BinOp::Xor => alu_mem!(xor),
+                _ => alu_mem!(imul),
+            }
+            store_gpr(a, dst, t);
+            return;
+        }
         let (mut ox, mut oy) = (self.op(x), self.op(y));
         if op.is_commutative()
             && ((matches!(ox, Opnd::I(_)) && !matches!(oy, Opnd::I(_))) || (dst == oy && dst != ox))
@@ -635,6 +721,28 @@ impl<'a> Lower<'a> {
     }
 
     fn fbin(&mut self, op: BinOp, x: Value, y: Value, dst: Opnd) {
+        let fused = match (self.mem_of(y), self.mem_of(x)) {
+            (Some(m), _) => Some((m, x)),
+            (None, Some(m)) => Some((m, y)),
+            _ => None,
+        };
+        if let Some((m, other)) = fused {
+            let ox = self.op(other);
+            let t = match dst {
+                Opnd::R(d) => d,
+                _ => XS0,
+            };
+            let a = &mut self.a;
+            load_fpr(a, t, ox, S1);
+            match op {
+                BinOp::FAdd => mem!(a, m, [addsd Rx(t), QWORD] []),
+                BinOp::FSub => mem!(a, m, [subsd Rx(t), QWORD] []),
+                BinOp::FMul => mem!(a, m, [mulsd Rx(t), QWORD] []),
+                _ => mem!(a, m, [divsd Rx(t), QWORD] []),
+            }
+            store_fpr(a, dst, t);
+            return;
+        }
         let (mut ox, mut oy) = (self.op(x), self.op(y));
         if op.is_commutative() && dst == oy && dst != ox {
             std::mem::swap(&mut ox, &mut oy);
@@ -752,8 +860,22 @@ impl<'a> Lower<'a> {
                 let ty = self.ty(x);
                 let (mut ox, mut oy, mut c) = (self.op(x), self.op(y), c);
                 let signed = matches!(c, ICmp::Slt | ICmp::Sle | ICmp::Sgt | ICmp::Sge);
+                let fused = match (self.mem_of(y), self.mem_of(x)) {
+                    (Some(m), _) => Some((m, ox, c)),
+                    (None, Some(m)) => Some((m, oy, c.swapped())),
+                    _ => None,
+                };
                 let a = &mut self.a;
-                if signed && ty != Type::I64 && ty != Type::I32 {
+                if let Some((m, other, cc)) = fused {
+                    // The compare writes no register, so the address needs no protection.
+                    let l = in_reg(a, other, S0);
+                    if ty == Type::I64 {
+                        mem!(a, m, [cmp Rq(l), QWORD] []);
+                    } else {
+                        mem!(a, m, [cmp Rd(l), DWORD] []);
+                    }
+                    c = cc;
+                } else if signed && ty != Type::I64 && ty != Type::I32 {
                     sext_to(a, S0, ox, ty);
                     sext_to(a, S1, oy, ty);
                     dynasm!(a ; .arch x64 ; cmp Rq(S0), Rq(S1));

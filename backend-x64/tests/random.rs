@@ -79,6 +79,16 @@ fn pick(r: &mut Rng, pool: &[Vec<Value>], ty: Type) -> Value {
     v[v.len() - 1 - r.below(v.len().min(6))]
 }
 
+/// Sometimes a load right before its user (so it folds into the user's memory operand),
+/// otherwise a recent value.
+fn fresh_load_or_pick(b: &mut Builder, r: &mut Rng, pool: &[Vec<Value>], ty: Type, buf: Value) -> Value {
+    if matches!(ty, Type::I32 | Type::I64 | Type::F64) && r.below(3) == 0 {
+        b.load(ty, buf, 8 * r.below(BUF) as i32, false)
+    } else {
+        pick(r, pool, ty)
+    }
+}
+
 /// A random trace; slot 0 holds the buffer address (an i64 input), slots 1.. hold values.
 fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
     let mut b = Builder::new();
@@ -139,7 +149,7 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
             match k {
                 0..=39 => {
                     let op = [BinOp::FAdd, BinOp::FSub, BinOp::FMul, BinOp::FDiv][r.below(4)];
-                    let (x, y) = (pick(r, &pool, ty), pick(r, &pool, ty));
+                    let (x, y) = (pick(r, &pool, ty), fresh_load_or_pick(&mut b, r, &pool, ty, buf));
                     b.bin(op, x, y)
                 }
                 40..=59 => {
@@ -188,8 +198,13 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
                         BinOp::SRem,
                         BinOp::URem,
                     ][r.below(13)];
-                    let (x, y) = (pick(r, &pool, ty), pick(r, &pool, ty));
-                    b.bin(op, x, y)
+                    let x = pick(r, &pool, ty);
+                    let y = fresh_load_or_pick(&mut b, r, &pool, ty, buf);
+                    if r.below(2) == 0 {
+                        b.bin(op, x, y)
+                    } else {
+                        b.bin(op, y, x)
+                    }
                 }
                 30..=37 => {
                     let x = pick(r, &pool, ty);
@@ -202,7 +217,9 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
                 }
                 50..=64 => {
                     let cty = TYS[r.below(6)];
-                    let (x, y) = (pick(r, &pool, cty), pick(r, &pool, cty));
+                    let x = pick(r, &pool, cty);
+                    let y = fresh_load_or_pick(&mut b, r, &pool, cty, buf);
+                    let (x, y) = if r.below(2) == 0 { (x, y) } else { (y, x) };
                     let c = if cty == Type::F64 {
                         b.fcmp(FCmp::ALL[r.below(7)], x, y)
                     } else {
