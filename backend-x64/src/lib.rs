@@ -196,7 +196,7 @@ impl Backend for X64 {
         let parts = (tc.parts.iter().enumerate())
             .map(|(k, (what, off))| {
                 let end = tc.parts.get(k + 1).map_or(tc.code.len(), |p| p.1);
-                ListingPart { what: what.text(&pr), offset: *off, len: end - off }
+                ListingPart { what: what.text(trace, &pr, false), offset: *off, len: end - off }
             })
             .collect();
         Ok(Assembled { code: tc.code, parts })
@@ -205,7 +205,8 @@ impl Backend for X64 {
     fn listing(&self, trace: &Trace, alloc: &Allocation, symbols: &Symbols) -> Result<String, BackendError> {
         let tc = self.assemble_with_id(trace, alloc, symbols, 0, NOMINAL_BASE)?;
         let pr = trace_ir::text::Printer::new(trace);
-        let parts: Vec<(String, usize)> = tc.parts.iter().map(|(p, off)| (p.text(&pr), *off)).collect();
+        let parts: Vec<(String, usize)> =
+            tc.parts.iter().map(|(p, off)| (p.text(trace, &pr, true), *off)).collect();
         Ok(disasm::listing(&parts, &tc.code, NOMINAL_BASE as u64))
     }
 }

@@ -63,10 +63,22 @@ pub enum Part {
 }
 
 impl Part {
-    pub fn text(self, p: &trace_ir::text::Printer) -> String {
+    /// The part's text; `snaps` adds the snapshot line before a guard or overflow op that
+    /// first uses it (listings), as a second line.
+    pub fn text(self, t: &Trace, p: &trace_ir::text::Printer, snaps: bool) -> String {
         match self {
             Part::Label(s) => s.to_string(),
-            Part::Inst(i) => p.inst(i),
+            Part::Inst(i) => {
+                // A guard or overflow op shows the snapshot it leaves through, as the text
+                // format does before the snapshot's first user.
+                let snap = t.insts.get(i).and_then(|x| x.op.snap());
+                let first =
+                    snap.is_some_and(|s| t.insts.iter().position(|x| x.op.snap() == Some(s)) == Some(i));
+                match snap {
+                    Some(s) if first && snaps => format!("{}\n; {}", p.snapshot(s.index()), p.inst(i)),
+                    _ => p.inst(i),
+                }
+            }
             Part::Term => p.terminator(),
             Part::Stub(s) => format!("exit stub snap{s}"),
             Part::Deopt(s) => format!("deopt snap{s}"),
