@@ -52,6 +52,7 @@ fn listing_interleaves_ir_and_intel_syntax() {
     {
         assert!(l.contains(want), "{want} not in\n{l}");
     }
+    assert!(l.contains("; snap0 @resume(1) {"), "the snapshot line precedes its guard\n{l}");
     // The compare is fused into its guard: no setcc, a jge to the stub.
     assert!(!l.contains("setl"), "{l}");
     assert!(l.contains("jge"), "{l}");
