@@ -44,6 +44,8 @@ struct Installed {
     deopts: Vec<usize>,
     /// Exits currently linked to another trace: `(snap, to)`.
     linked: Vec<(u32, u32)>,
+    /// `link T` jumps waiting for `T` to be installed: `(region offset of the jmp, T)`.
+    pending_links: Vec<(usize, u32)>,
 }
 
 pub struct X64 {
@@ -135,8 +137,31 @@ impl X64 {
             stubs: tc.stubs.iter().map(|s| off + s).collect(),
             deopts: tc.deopts.iter().map(|s| off + s).collect(),
             linked: Vec::new(),
+            pending_links: tc.pending_links.iter().map(|&(o, t)| (off + o, t)).collect(),
         });
+        self.resolve_links(id)?;
+        self.need_cache.clear();
         Ok(id)
+    }
+
+    /// Re-points every pending `link id` jump at the newly installed trace `id`.
+    fn resolve_links(&mut self, id: u32) -> Result<(), BackendError> {
+        let inner = self.traces[id as usize].inner;
+        let mut patches = Vec::new();
+        for t in &mut self.traces {
+            t.pending_links.retain(|&(off, target)| {
+                if target == id {
+                    patches.push(off);
+                }
+                target != id
+            });
+        }
+        let region = self.region_mut()?;
+        let base = region.base();
+        for off in patches {
+            region.patch(off, &exit::jmp_rel32(base + off, base + inner)?)?;
+        }
+        Ok(())
     }
 
     /// The slots trace `id` and every trace it may continue in (through `link` or linked

@@ -340,12 +340,40 @@ fn link_terminator_enters_another_trace_and_itself() {
         let mut slots = [1000u64];
         let e = jit.run(c, &mut slots).unwrap();
         assert_eq!((e.trace, e.resume, slots[0]), (c, 9, 0));
+    }
+}
 
-        let mut t = Builder::new();
-        let s = t.snapshot(1, &[]);
-        let t = t.link(42, s);
-        let err = jit.install_with(&t, &naive_alloc(&t, mode), &Symbols::new());
-        assert_eq!(err, Err(BackendError::UnknownTrace(42)));
+/// `link T` to a trace installed later: until then the trace leaves through the link's
+/// snapshot; installing `T` re-points the jump. Two traces linking to each other count up.
+#[test]
+fn forward_links_exit_until_their_target_is_installed() {
+    for mode in MODES {
+        let mut jit = X64::new();
+        // Trace 0: k < 5 or leave (resume 300); k += 1; link 1.
+        let mut b = Builder::new();
+        let k = b.input(0, Type::I64);
+        let five = b.iconst(Type::I64, 5);
+        let one = b.iconst(Type::I64, 1);
+        let more = b.icmp(ICmp::Slt, k, five);
+        let s0 = b.snapshot(300, &[]);
+        b.guard(more, s0);
+        let k1 = b.bin(BinOp::Add, k, one);
+        let s1 = b.snapshot(301, &[(0, k1)]);
+        let ping = install(&mut jit, &b.link(1, s1), mode, &Symbols::new());
+        let mut slots = [0u64, 0];
+        let e = jit.run(ping, &mut slots).unwrap();
+        assert_eq!((e.trace, e.snap, e.resume, slots), (ping, SnapId(1), 301, [1, 0]), "{mode:?}");
+        // Trace 1: acc += k; link 0.
+        let mut b = Builder::new();
+        let k = b.input(0, Type::I64);
+        let acc = b.input(1, Type::I64);
+        let acc1 = b.bin(BinOp::Add, acc, k);
+        let s = b.snapshot(302, &[(1, acc1)]);
+        let pong = install(&mut jit, &b.link(0, s), mode, &Symbols::new());
+        let mut slots = [0u64, 0];
+        let e = jit.run(ping, &mut slots).unwrap();
+        assert_eq!((e.trace, e.resume, slots), (ping, 300, [5, 15]), "{mode:?}");
+        let _ = pong;
     }
 }
 
