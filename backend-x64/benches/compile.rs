@@ -1,20 +1,14 @@
-//! Compile time per IR op: allocation + emission (assemble, no install) of generated
-//! straight-line traces of 100, 1,000 and 10,000 ops. Prints medians in ns per op and the
-//! linearity ratio (ns/op at 10,000 over ns/op at 100; 1.0 is perfectly linear).
-//!
-//! Allocation uses `trace_ir::regalloc::allocate` when it succeeds, else the test suite's
-//! linear scan (the output says which). The optimizer is not in the timed pipeline until
-//! `trace_ir::opt` exposes a pass driver.
-
-#[path = "../tests/common/mod.rs"]
-mod common;
+//! Compile time per IR op: optimize + allocate + emit (no install) of generated traces of
+//! about 100, 1,000 and 10,000 ops, from `trace_ir::gen` and from this bench's own
+//! straight-line generator. Prints medians in ns per positioned op and the linearity ratio
+//! (ns/op at 10,000 over ns/op at 100; 1.0 is perfectly linear).
 
 use std::time::Instant;
 
 use backend_x64::X64;
 use trace_ir::backend::Backend;
 use trace_ir::ir::*;
-use trace_ir::{Builder, Symbols, Type};
+use trace_ir::{Builder, Type};
 
 struct Rng(u64);
 impl Rng {
@@ -93,37 +87,68 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     let x = X64::new();
-    let syms = Symbols::new();
-    let mut per_op = vec![];
-    let shared = trace_ir::regalloc::allocate(&generate(100, 1), x.regfile()).is_ok();
+    let helpers = trace_ir::gen::helper_symbols();
     println!(
-        "compile bench: allocation by {}, emission by backend-x64 (code bytes and patch offsets, as install makes them, without the copy into the region)",
-        if shared { "trace_ir::regalloc::allocate" } else { "the test linear scan (shared allocator not available)" }
+        "compile bench: trace_ir::opt::optimize + trace_ir::regalloc::allocate + backend-x64 emission \
+         (code bytes and patch offsets as install makes them, without the copy into the region); \
+         ns per positioned IR op, medians"
     );
-    for n in [100usize, 1_000, 10_000] {
-        let t = generate(n, 7 + n as u64);
-        let positional = t.insts.iter().filter(|i| !i.op.is_positionless()).count();
-        let reps = (200_000 / n).max(10);
-        let (mut total, mut emit_only) = (vec![], vec![]);
-        for _ in 0..reps {
-            let t0 = Instant::now();
-            let al = if shared {
-                trace_ir::regalloc::allocate(&t, x.regfile()).unwrap()
-            } else {
-                common::scan_alloc(&t, 99)
-            };
-            let t1 = Instant::now();
-            let a = x.assemble_with_id(&t, &al, &syms, 0, backend_x64::NOMINAL_BASE).unwrap();
-            let t2 = Instant::now();
-            std::hint::black_box(a);
-            total.push((t2 - t0).as_nanos() as f64 / positional as f64);
-            emit_only.push((t2 - t1).as_nanos() as f64 / positional as f64);
+    for (what, make) in [
+        (
+            "trace_ir::gen, default config (loops, calls, memory, floats, guards)",
+            Box::new(|n: usize| {
+                trace_ir::gen::random_case(n as u64, &trace_ir::gen::GenConfig::with_ops(n)).trace
+            }) as Box<dyn Fn(usize) -> Trace>,
+        ),
+        (
+            "trace_ir::gen without loops",
+            Box::new(|n: usize| {
+                let cfg = trace_ir::gen::GenConfig { loops: false, ..trace_ir::gen::GenConfig::with_ops(n) };
+                trace_ir::gen::random_case(n as u64, &cfg).trace
+            }),
+        ),
+        ("straight-line generator of this bench", Box::new(|n: usize| generate(n, 7 + n as u64))),
+    ] {
+        println!("  traces: {what}");
+        let mut per_op = vec![];
+        for n in [100usize, 1_000, 10_000] {
+            let t = make(n);
+            let positional = t.insts.iter().filter(|i| !i.op.is_positionless()).count();
+            let reps = (200_000 / n).max(10);
+            let (mut total, mut emit_only) = (vec![], vec![]);
+            let mut failed = None;
+            for _ in 0..reps {
+                let mut t = t.clone();
+                let t0 = Instant::now();
+                trace_ir::opt::optimize(&mut t);
+                let al = match trace_ir::regalloc::allocate(&t, x.regfile()) {
+                    Ok(al) => al,
+                    Err(e) => {
+                        failed = Some(format!("allocate: {e}"));
+                        break;
+                    }
+                };
+                let t1 = Instant::now();
+                let a = x.assemble_with_id(&t, &al, &helpers, 0, backend_x64::NOMINAL_BASE);
+                let t2 = Instant::now();
+                if let Err(e) = a {
+                    failed = Some(format!("emit: {e}"));
+                    break;
+                }
+                std::hint::black_box(a.ok());
+                total.push((t2 - t0).as_nanos() as f64 / positional as f64);
+                emit_only.push((t2 - t1).as_nanos() as f64 / positional as f64);
+            }
+            if let Some(e) = failed {
+                println!("    {positional:>6} ops: {e}");
+                continue;
+            }
+            let (m, e) = (median(total), median(emit_only));
+            per_op.push(m);
+            println!("    {positional:>6} ops: optimize+alloc+emit {m:7.1} ns/op (emit alone {e:6.1} ns/op), {reps} reps");
         }
-        let (m, e) = (median(total), median(emit_only));
-        per_op.push(m);
-        println!(
-            "  {positional:>6} ops: alloc+emit {m:7.1} ns/op (emit alone {e:7.1} ns/op), median of {reps}"
-        );
+        if per_op.len() == 3 {
+            println!("    linearity (ns/op at 10,000 over ns/op at 100): {:.2}", per_op[2] / per_op[0]);
+        }
     }
-    println!("  linearity (ns/op at 10,000 over ns/op at 100): {:.2}", per_op[2] / per_op[0]);
 }

@@ -414,12 +414,26 @@ pub struct Addr {
     pub disp: i32,
 }
 
+impl Addr {
+    /// Whether the operand reads register `r`.
+    pub fn uses(&self, r: u8) -> bool {
+        self.base == r || self.index.is_some_and(|(i, _)| i == r)
+    }
+}
+
 /// Emits one instruction with an `Addr` memory operand: `mem!(a, addr, [tokens before the
 /// operand] [tokens after it])`.
 macro_rules! mem {
     ($a:expr, $addr:expr, [$($pre:tt)*] [$($post:tt)*]) => {{
         let emit::Addr { base, index, disp } = $addr;
+        // A run-time displacement is always encoded as disp32; without one dynasm uses the
+        // short form, so zero displacements get their own arms.
         match index {
+            None if disp == 0 => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base)] $($post)*),
+            Some((i, 1)) if disp == 0 => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i)] $($post)*),
+            Some((i, 2)) if disp == 0 => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i) * 2] $($post)*),
+            Some((i, 4)) if disp == 0 => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i) * 4] $($post)*),
+            Some((i, 8)) if disp == 0 => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i) * 8] $($post)*),
             None => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + disp] $($post)*),
             Some((i, 1)) => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i) + disp] $($post)*),
             Some((i, 2)) => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i) * 2 + disp] $($post)*),

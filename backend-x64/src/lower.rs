@@ -46,6 +46,8 @@ pub struct Lower<'a> {
     fused_addr: Vec<Option<AddrExpr>>,
     /// Instructions emitted as part of another's addressing mode.
     skipped: Vec<bool>,
+    /// Loads read directly as the memory operand of the next instruction (see `fuse_loads`).
+    fused_load: Vec<bool>,
     pub parts: Vec<(Part, usize)>,
 }
 
@@ -61,10 +63,22 @@ pub enum Part {
 }
 
 impl Part {
-    pub fn text(self, p: &trace_ir::text::Printer) -> String {
+    /// The part's text; `snaps` adds the snapshot line before a guard or overflow op that
+    /// first uses it (listings), as a second line.
+    pub fn text(self, t: &Trace, p: &trace_ir::text::Printer, snaps: bool) -> String {
         match self {
             Part::Label(s) => s.to_string(),
-            Part::Inst(i) => p.inst(i),
+            Part::Inst(i) => {
+                // A guard or overflow op shows the snapshot it leaves through, as the text
+                // format does before the snapshot's first user.
+                let snap = t.insts.get(i).and_then(|x| x.op.snap());
+                let first =
+                    snap.is_some_and(|s| t.insts.iter().position(|x| x.op.snap() == Some(s)) == Some(i));
+                match snap {
+                    Some(s) if first && snaps => format!("{}\n; {}", p.snapshot(s.index()), p.inst(i)),
+                    _ => p.inst(i),
+                }
+            }
             Part::Term => p.terminator(),
             Part::Stub(s) => format!("exit stub snap{s}"),
             Part::Deopt(s) => format!("deopt snap{s}"),
@@ -113,9 +127,11 @@ impl<'a> Lower<'a> {
             uses,
             fused_addr: vec![None; t.insts.len()],
             skipped: vec![false; t.insts.len()],
+            fused_load: vec![false; t.insts.len()],
             parts: Vec::new(),
         };
         l.fuse_addresses();
+        l.fuse_loads();
         Ok(l)
     }
 
@@ -196,6 +212,54 @@ impl<'a> Lower<'a> {
         }
         self.fused_addr = fused;
         self.skipped = skipped;
+    }
+
+    /// Finds i32/i64/f64 loads whose only use is the instruction right after them, an
+    /// integer add/sub/and/or/xor/mul or compare or a float add/sub/mul/div that can take a
+    /// memory operand in that position, with the address in registers. Nothing is emitted
+    /// between the two, so the address registers still hold their values; the consumer keeps
+    /// its result out of them.
+    fn fuse_loads(&mut self) {
+        let t = self.t;
+        for u in 1..t.insts.len() {
+            if self.skipped[u] {
+                continue; // folded into an address itself: its operands are read elsewhere
+            }
+            let (x, y, commutes, want) = match t.insts[u].op {
+                Op::Bin(op, x, y) if op.is_float() => (x, y, op.is_commutative(), Type::F64),
+                Op::Bin(
+                    op @ (BinOp::Add | BinOp::Sub | BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Mul),
+                    x,
+                    y,
+                ) => (x, y, op.is_commutative(), self.ty(x)),
+                Op::ICmp(_, x, y) => (x, y, true, self.ty(x)),
+                _ => continue,
+            };
+            if x == y || !matches!(want, Type::I32 | Type::I64 | Type::F64) {
+                continue;
+            }
+            let l = u - 1;
+            let Op::Load { base, .. } = t.insts[l].op else { continue };
+            let fits = (y.index() == l || (commutes && x.index() == l))
+                && t.insts[l].ty == Some(want)
+                && self.uses_of(Value(l as u32)) == 1
+                && !self.skipped[l]
+                && (matches!(self.loc(base), Loc::Reg(r) if r.class == RegClass::Gpr)
+                    || self.fused_addr.get(base.index()).is_some_and(|f| f.is_some()));
+            if fits {
+                self.fused_load[l] = true;
+                self.skipped[l] = true;
+            }
+        }
+    }
+
+    /// The memory operand of `v` when it is a load fused into its user.
+    fn mem_of(&mut self, v: Value) -> Option<emit::Addr> {
+        if !self.fused_load.get(v.index()).copied().unwrap_or(false) {
+            return None;
+        }
+        let Op::Load { base, disp, .. } = self.t.insts[v.index()].op else { return None };
+        Some(self.addr(base, disp))
     }
 
     /// The memory operand of a load or store at `base + disp`; a base that is not in a
@@ -323,10 +387,8 @@ impl<'a> Lower<'a> {
         let t = self.t;
         let start = t.loop_start;
         let mut loop_label = None;
+        let mut rotated: Option<(usize, bool, SnapId, DynamicLabel)> = None;
         for (i, inst) in t.insts.iter().enumerate() {
-            if inst.op.is_positionless() {
-                continue;
-            }
             if Some(i) == start {
                 self.part(Part::Label("preheader moves"));
                 for m in &self.al.preheader_moves {
@@ -334,14 +396,20 @@ impl<'a> Lower<'a> {
                 }
                 self.part(Part::Label("loop:"));
                 loop_label = Some(emit::here(&mut self.a));
+                rotated = self.rotation(i);
             }
-            if matches!(inst.op, Op::LoopParam { .. } | Op::Nop) {
+            if inst.op.is_positionless() || matches!(inst.op, Op::LoopParam { .. } | Op::Nop) {
                 continue;
             }
             self.part(Part::Inst(i));
             self.inst(i, inst)?;
+            if let Some((c, _, _, after)) = rotated {
+                if i == c + 1 {
+                    dynasm!(self.a ; .arch x64 ; =>after);
+                }
+            }
         }
-        if start.is_some_and(|s| s >= t.insts.len()) {
+        if loop_label.is_none() && start.is_some_and(|s| s >= t.insts.len()) {
             // A loop with no instructions at all.
             self.part(Part::Label("preheader moves"));
             for m in &self.al.preheader_moves {
@@ -359,7 +427,19 @@ impl<'a> Lower<'a> {
                 for m in &self.al.backedge_moves {
                     emit::move_loc(&mut self.a, m.from, m.to, m.class);
                 }
-                dynasm!(self.a ; .arch x64 ; jmp =>l);
+                match rotated {
+                    // The loop's first guard tested again at the bottom: one taken branch
+                    // per iteration instead of `jmp` plus the guard's not-taken branch.
+                    Some((c, expect, snap, after)) => {
+                        let stub = self.stub(snap)?;
+                        let Flags::Cc(cc) = self.compare(&t.insts[c].op) else {
+                            unreachable!("only single-flag compares rotate")
+                        };
+                        emit::jcc(&mut self.a, if expect { cc } else { cc.negate() }, after);
+                        dynasm!(self.a ; .arch x64 ; jmp =>stub);
+                    }
+                    None => dynasm!(self.a ; .arch x64 ; jmp =>l),
+                }
             }
             Terminator::Exit(s) => {
                 let l = self.stub(*s)?;
@@ -368,6 +448,32 @@ impl<'a> Lower<'a> {
             Terminator::Link { .. } => {} // emitted by the caller, which knows the target
         }
         Ok(())
+    }
+
+    /// When the loop body starts with a single-flag compare fused into a guard, the back edge
+    /// can repeat that test and branch past the guard: `(compare, expect, snap, label)`.
+    /// Its operands are loop parameters or values from before the loop (nothing else is
+    /// defined yet), which hold the next iteration's values after the back-edge moves.
+    fn rotation(&mut self, start: usize) -> Option<(usize, bool, SnapId, DynamicLabel)> {
+        let t = self.t;
+        if !matches!(t.term, Terminator::Jump(_)) {
+            return None;
+        }
+        let c = (start..t.insts.len()).find(|&i| {
+            let op = &t.insts[i].op;
+            !op.is_positionless() && !matches!(op, Op::LoopParam { .. } | Op::Nop)
+        })?;
+        let single = match t.insts[c].op {
+            Op::ICmp(..) => true,
+            Op::FCmp(f, ..) => !matches!(f, FCmp::Eq | FCmp::Ne),
+            _ => false,
+        };
+        match t.insts.get(c + 1)?.op {
+            Op::Guard { cond, expect, snap } if single && cond.index() == c && self.fused_into_next(c) => {
+                Some((c, expect, snap, self.a.new_dynamic_label()))
+            }
+            _ => None,
+        }
     }
 
     /// Stores snapshot `s` into `ctx.slots` from the values' locations (for `link` and for
@@ -431,6 +537,40 @@ impl<'a> Lower<'a> {
     }
 
     fn ibin(&mut self, op: BinOp, x: Value, y: Value, dst: Opnd, ty: Type) {
+        let fused = match (self.mem_of(y), self.mem_of(x)) {
+            (Some(m), _) => Some((m, x)),
+            (None, Some(m)) => Some((m, y)),
+            _ => None,
+        };
+        if let Some((m, other)) = fused {
+            let ox = self.op(other);
+            let t = match dst {
+                Opnd::R(d) if !m.uses(d) => d,
+                _ => S0,
+            };
+            let w64 = ty == Type::I64;
+            let a = &mut self.a;
+            load_gpr(a, t, ox);
+            macro_rules! alu_mem {
+                ($op:ident) => {
+                    if w64 {
+                        mem!(a, m, [$op Rq(t), QWORD] [])
+                    } else {
+                        mem!(a, m, [$op Rd(t), DWORD] [])
+                    }
+                };
+            }
+            match op {
+                BinOp::Add => alu_mem!(add),
+                BinOp::Sub => alu_mem!(sub),
+                BinOp::And => alu_mem!(and),
+                BinOp::Or => alu_mem!(or),
+                BinOp::Xor => alu_mem!(xor),
+                _ => alu_mem!(imul),
+            }
+            store_gpr(a, dst, t);
+            return;
+        }
         let (mut ox, mut oy) = (self.op(x), self.op(y));
         if op.is_commutative()
             && ((matches!(ox, Opnd::I(_)) && !matches!(oy, Opnd::I(_))) || (dst == oy && dst != ox))
@@ -593,6 +733,28 @@ impl<'a> Lower<'a> {
     }
 
     fn fbin(&mut self, op: BinOp, x: Value, y: Value, dst: Opnd) {
+        let fused = match (self.mem_of(y), self.mem_of(x)) {
+            (Some(m), _) => Some((m, x)),
+            (None, Some(m)) => Some((m, y)),
+            _ => None,
+        };
+        if let Some((m, other)) = fused {
+            let ox = self.op(other);
+            let t = match dst {
+                Opnd::R(d) => d,
+                _ => XS0,
+            };
+            let a = &mut self.a;
+            load_fpr(a, t, ox, S1);
+            match op {
+                BinOp::FAdd => mem!(a, m, [addsd Rx(t), QWORD] []),
+                BinOp::FSub => mem!(a, m, [subsd Rx(t), QWORD] []),
+                BinOp::FMul => mem!(a, m, [mulsd Rx(t), QWORD] []),
+                _ => mem!(a, m, [divsd Rx(t), QWORD] []),
+            }
+            store_fpr(a, dst, t);
+            return;
+        }
         let (mut ox, mut oy) = (self.op(x), self.op(y));
         if op.is_commutative() && dst == oy && dst != ox {
             std::mem::swap(&mut ox, &mut oy);
@@ -621,8 +783,8 @@ impl<'a> Lower<'a> {
 
     /// Overflow-checked arithmetic, computed in the result's register (the snapshot never
     /// shares a register with the result, so a failing check leaves it intact; the garbage
-    /// result is not restored). `i32`/`i64` use `jo`; narrower types compute on sign-extended
-    /// operands and leave when the result does not survive sign-extension from the width.
+    /// result is not restored). `jo` after the operation in the type's own width (8, 16, 32
+    /// or 64 bits); i8 multiply and i1 check the sign-extended result instead.
     fn ovf(
         &mut self,
         op: OvfOp,
@@ -654,7 +816,35 @@ impl<'a> Lower<'a> {
                 OvfOp::Mul => imul(a, t, src, w64),
             }
             emit::jcc(a, Cc::O, stub);
+        } else if ty == Type::I16 || (ty == Type::I8 && op != OvfOp::Mul) {
+            // The narrow forms set OF for the narrow width.
+            load_gpr(a, t, ox);
+            macro_rules! narrow {
+                ($op:ident) => {
+                    match (ty, oy) {
+                        (Type::I8, Opnd::R(y)) => dynasm!(a ; .arch x64 ; $op Rb(t), Rb(y)),
+                        (Type::I8, Opnd::M(off)) => dynasm!(a ; .arch x64 ; $op Rb(t), BYTE [Rq(CTX) + off]),
+                        (Type::I8, Opnd::I(b)) => dynasm!(a ; .arch x64 ; $op Rb(t), b as i8),
+                        (_, Opnd::R(y)) => dynasm!(a ; .arch x64 ; $op Rw(t), Rw(y)),
+                        (_, Opnd::M(off)) => dynasm!(a ; .arch x64 ; $op Rw(t), WORD [Rq(CTX) + off]),
+                        (_, Opnd::I(b)) => dynasm!(a ; .arch x64 ; $op Rw(t), b as i16),
+                    }
+                };
+            }
+            match op {
+                OvfOp::Add => narrow!(add),
+                OvfOp::Sub => narrow!(sub),
+                OvfOp::Mul => match oy {
+                    Opnd::R(y) => dynasm!(a ; .arch x64 ; imul Rw(t), Rw(y)),
+                    Opnd::M(off) => dynasm!(a ; .arch x64 ; imul Rw(t), WORD [Rq(CTX) + off]),
+                    Opnd::I(b) => dynasm!(a ; .arch x64 ; imul Rw(t), Rw(t), b as i16),
+                },
+            }
+            emit::jcc(a, Cc::O, stub);
+            canon(a, t, ty, false);
         } else {
+            // i8 multiply (no two-operand 8-bit imul) and i1: compute on sign-extended
+            // operands, leave when the result does not survive sign-extension from the width.
             sext_to(a, S1, oy, ty);
             sext_to(a, t, ox, ty);
             match op {
@@ -682,8 +872,22 @@ impl<'a> Lower<'a> {
                 let ty = self.ty(x);
                 let (mut ox, mut oy, mut c) = (self.op(x), self.op(y), c);
                 let signed = matches!(c, ICmp::Slt | ICmp::Sle | ICmp::Sgt | ICmp::Sge);
+                let fused = match (self.mem_of(y), self.mem_of(x)) {
+                    (Some(m), _) => Some((m, ox, c)),
+                    (None, Some(m)) => Some((m, oy, c.swapped())),
+                    _ => None,
+                };
                 let a = &mut self.a;
-                if signed && ty != Type::I64 && ty != Type::I32 {
+                if let Some((m, other, cc)) = fused {
+                    // The compare writes no register, so the address needs no protection.
+                    let l = in_reg(a, other, S0);
+                    if ty == Type::I64 {
+                        mem!(a, m, [cmp Rq(l), QWORD] []);
+                    } else {
+                        mem!(a, m, [cmp Rd(l), DWORD] []);
+                    }
+                    c = cc;
+                } else if signed && ty != Type::I64 && ty != Type::I32 {
                     sext_to(a, S0, ox, ty);
                     sext_to(a, S1, oy, ty);
                     dynasm!(a ; .arch x64 ; cmp Rq(S0), Rq(S1));
@@ -1103,6 +1307,35 @@ pub fn check_allocation(t: &Trace, al: &Allocation) -> Result<(), BackendError> 
         if !ok_reg(l, false) || !class_ok {
             return Err(invalid(format!("value %{i} allocated to {l:?}, which this backend cannot use")));
         }
+    }
+    // Every operand must have a location (constants may rely on their instruction).
+    let has_loc =
+        |v: Value| v.index() < t.insts.len() && (al.loc(v) != Loc::None || t.const_bits(v).is_some());
+    for (i, inst) in t.insts.iter().enumerate() {
+        let emitted = al.loc(Value(i as u32)) != Loc::None
+            || inst.op.has_side_effect()
+            || matches!(inst.op, Op::Call { .. });
+        if !emitted {
+            continue;
+        }
+        let mut bad = None;
+        inst.op.visit_operands(|v| {
+            if !has_loc(v) {
+                bad = Some(v);
+            }
+        });
+        if let Some(v) = bad {
+            return Err(invalid(format!("operand %{} of instruction %{i} has no location", v.0)));
+        }
+    }
+    let mut bad = None;
+    t.term.visit_operands(|v| {
+        if !has_loc(v) && t.loop_start.is_none() {
+            bad = Some(v);
+        }
+    });
+    if let Some(v) = bad {
+        return Err(invalid(format!("terminator operand %{} has no location", v.0)));
     }
     for m in al.preheader_moves.iter().chain(&al.backedge_moves) {
         let class_ok = |l: Loc| !matches!(l, Loc::Reg(r) if r.class != m.class);

@@ -760,3 +760,107 @@ fn address_arithmetic_folds_into_memory_operands_only_when_sound() {
     assert!(l.contains("*8+18h]"), "{l}");
     assert!(!l.contains("  shl "), "{l}");
 }
+
+/// A load whose only use is the next instruction is read as that instruction's memory
+/// operand. The result may be allocated to the load's base register (the base dies at the
+/// load): the address must be read before the result is written.
+#[test]
+fn loads_fold_into_their_only_user_even_when_the_result_takes_the_base_register() {
+    use backend_x64::regs::*;
+    use trace_ir::regalloc::{Allocation, Loc, Reg};
+    let mut jit = X64::new();
+    let mut buf = [0u64; 4];
+    for ty in [Type::I32, Type::I64, Type::F64] {
+        let vals: Vec<u64> = if ty == Type::F64 {
+            [1.5f64, -3.0, 0.0].iter().map(|f| f.to_bits()).collect()
+        } else {
+            vec![5, ty.mask(), 1 << (ty.bits() - 1), 12345]
+        };
+        let ops: Vec<BinOp> = if ty == Type::F64 {
+            vec![BinOp::FAdd, BinOp::FSub, BinOp::FMul, BinOp::FDiv]
+        } else {
+            vec![BinOp::Add, BinOp::Sub, BinOp::And, BinOp::Or, BinOp::Xor, BinOp::Mul]
+        };
+        let r =
+            |hw: u8, t: Type| if t == Type::F64 { Loc::Reg(Reg::fpr(hw)) } else { Loc::Reg(Reg::gpr(hw)) };
+        for load_first in [false, true] {
+            for op in &ops {
+                if !op.is_commutative() && load_first {
+                    continue;
+                }
+                for dst in [RSI, RDI, R9] {
+                    let mut b = Builder::new();
+                    let base = b.input(0, Type::I64);
+                    let other = b.input(1, ty);
+                    let v = b.load(ty, base, 8, false);
+                    let res = if load_first { b.bin(*op, v, other) } else { b.bin(*op, other, v) };
+                    let s = b.snapshot(0, &[(2, res)]);
+                    let t = b.exit(s);
+                    let d = if ty == Type::F64 { r(dst - RSI + 2, ty) } else { r(dst, ty) };
+                    let al = Allocation {
+                        locs: vec![
+                            r(RSI, Type::I64),
+                            if ty == Type::F64 { r(1, ty) } else { r(RDI, ty) },
+                            r(if ty == Type::F64 { 3 } else { R8 }, ty),
+                            d,
+                        ],
+                        ..Default::default()
+                    };
+                    let id = jit.install_with(&t, &al, &Symbols::new()).unwrap();
+                    for &lv in &vals {
+                        for &ov in &vals {
+                            buf[1] = lv;
+                            let mut slots = [buf.as_mut_ptr() as u64, ov, 0];
+                            jit.run(id, &mut slots).unwrap();
+                            let want = if load_first {
+                                eval_bin(*op, ty, lv, ov)
+                            } else {
+                                eval_bin(*op, ty, ov, lv)
+                            };
+                            assert!(
+                                same_f64(slots[2], want.unwrap()),
+                                "{} {ty} load_first={load_first} dst={dst}",
+                                op.name()
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        if ty == Type::F64 {
+            continue;
+        }
+        for c in ICmp::ALL {
+            for load_first in [false, true] {
+                let mut b = Builder::new();
+                let base = b.input(0, Type::I64);
+                let other = b.input(1, ty);
+                let v = b.load(ty, base, 8, false);
+                let k = if load_first { b.icmp(c, v, other) } else { b.icmp(c, other, v) };
+                let z = b.conv(Conv::ZExt, k, Type::I64);
+                let s = b.snapshot(0, &[(2, z)]);
+                let t = b.exit(s);
+                let al = Allocation {
+                    locs: vec![r(RSI, Type::I64), r(RDI, ty), r(R8, ty), r(RSI, Type::I1), r(RSI, Type::I64)],
+                    ..Default::default()
+                };
+                let id = jit.install_with(&t, &al, &Symbols::new()).unwrap();
+                for &lv in &vals {
+                    for &ov in &vals {
+                        buf[1] = lv;
+                        let mut slots = [buf.as_mut_ptr() as u64, ov, 0];
+                        jit.run(id, &mut slots).unwrap();
+                        let want =
+                            if load_first { eval_icmp(c, ty, lv, ov) } else { eval_icmp(c, ty, ov, lv) };
+                        assert_eq!(slots[2], want as u64, "icmp.{} {ty} load_first={load_first}", c.name());
+                    }
+                }
+            }
+        }
+    }
+    // The folded form is what is emitted.
+    use trace_ir::backend::Backend;
+    let t = common::kernels::sum_i64();
+    let l = X64::new().listing(&t, &naive_alloc(&t, Mode::Shared), &Symbols::new()).unwrap();
+    assert!(l.lines().any(|x| x.contains("  add ") && x.contains(",[")), "{l}");
+}

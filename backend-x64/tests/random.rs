@@ -25,6 +25,51 @@ impl Rng {
     }
 }
 
+/// Native functions the random traces call: 8 integer arguments (two on the stack), and 10
+/// floats plus an integer (two floats on the stack). Their models are `h8_model`/`hf_model`.
+extern "C" fn h8(a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64, h: u64) -> u64 {
+    h8_model(&[a, b, c, d, e, f, g, h])
+}
+
+fn h8_model(a: &[u64]) -> u64 {
+    a.iter().enumerate().fold(0u64, |s, (k, &x)| s.wrapping_mul(31).wrapping_add(x ^ k as u64))
+}
+
+#[allow(clippy::too_many_arguments)]
+extern "C" fn hf(
+    a: f64,
+    b: f64,
+    c: f64,
+    d: f64,
+    e: f64,
+    f: f64,
+    g: f64,
+    h: f64,
+    i: f64,
+    j: f64,
+    n: u64,
+) -> f64 {
+    hf_model(&[a, b, c, d, e, f, g, h, i, j], n)
+}
+
+/// NaN results are made canonical: which NaN an add of two NaNs returns depends on how the
+/// compiler ordered the operands, which differs between inlined copies of this function.
+fn hf_model(a: &[f64], n: u64) -> f64 {
+    let r = a.iter().enumerate().fold(n as i64 as f64, |s, (k, &x)| s * 0.5 + x * (k as f64 + 1.0));
+    if r.is_nan() {
+        f64::NAN
+    } else {
+        r
+    }
+}
+
+fn symbols() -> Symbols {
+    let mut s = Symbols::new();
+    s.define_native("h8", h8 as *const () as u64);
+    s.define_native("hf", hf as *const () as u64);
+    s
+}
+
 const TYS: [Type; 6] = [Type::I1, Type::I8, Type::I16, Type::I32, Type::I64, Type::F64];
 const NSLOTS: u32 = 12;
 const BUF: usize = 16;
@@ -32,6 +77,16 @@ const BUF: usize = 16;
 fn pick(r: &mut Rng, pool: &[Vec<Value>], ty: Type) -> Value {
     let v = &pool[TYS.iter().position(|&t| t == ty).unwrap()];
     v[v.len() - 1 - r.below(v.len().min(6))]
+}
+
+/// Sometimes a load right before its user (so it folds into the user's memory operand),
+/// otherwise a recent value.
+fn fresh_load_or_pick(b: &mut Builder, r: &mut Rng, pool: &[Vec<Value>], ty: Type, buf: Value) -> Value {
+    if matches!(ty, Type::I32 | Type::I64 | Type::F64) && r.below(3) == 0 {
+        b.load(ty, buf, 8 * r.below(BUF) as i32, false)
+    } else {
+        pick(r, pool, ty)
+    }
 }
 
 /// A random trace; slot 0 holds the buffer address (an i64 input), slots 1.. hold values.
@@ -94,7 +149,7 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
             match k {
                 0..=39 => {
                     let op = [BinOp::FAdd, BinOp::FSub, BinOp::FMul, BinOp::FDiv][r.below(4)];
-                    let (x, y) = (pick(r, &pool, ty), pick(r, &pool, ty));
+                    let (x, y) = (pick(r, &pool, ty), fresh_load_or_pick(&mut b, r, &pool, ty, buf));
                     b.bin(op, x, y)
                 }
                 40..=59 => {
@@ -107,9 +162,14 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
                     let x = pick(r, &pool, from);
                     b.conv(Conv::SIToFP, x, ty)
                 }
-                75..=84 => {
+                75..=80 => {
                     let x = pick(r, &pool, Type::I64);
                     b.conv(Conv::Bitcast, x, ty)
+                }
+                81..=84 => {
+                    let mut args: Vec<Value> = (0..10).map(|_| pick(r, &pool, Type::F64)).collect();
+                    args.push(pick(r, &pool, Type::I64));
+                    b.call(Some(ty), Callee::Symbol("hf".into()), &args, CallEffect::Any)
                 }
                 _ => {
                     let v = b.load(ty, buf, 8 * r.below(BUF) as i32, false);
@@ -138,8 +198,13 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
                         BinOp::SRem,
                         BinOp::URem,
                     ][r.below(13)];
-                    let (x, y) = (pick(r, &pool, ty), pick(r, &pool, ty));
-                    b.bin(op, x, y)
+                    let x = pick(r, &pool, ty);
+                    let y = fresh_load_or_pick(&mut b, r, &pool, ty, buf);
+                    if r.below(2) == 0 {
+                        b.bin(op, x, y)
+                    } else {
+                        b.bin(op, y, x)
+                    }
                 }
                 30..=37 => {
                     let x = pick(r, &pool, ty);
@@ -152,7 +217,9 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
                 }
                 50..=64 => {
                     let cty = TYS[r.below(6)];
-                    let (x, y) = (pick(r, &pool, cty), pick(r, &pool, cty));
+                    let x = pick(r, &pool, cty);
+                    let y = fresh_load_or_pick(&mut b, r, &pool, cty, buf);
+                    let (x, y) = if r.below(2) == 0 { (x, y) } else { (y, x) };
                     let c = if cty == Type::F64 {
                         b.fcmp(FCmp::ALL[r.below(7)], x, y)
                     } else {
@@ -193,7 +260,16 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
                         }
                     }
                 }
-                80..=89 if ty != Type::I1 => {
+                80..=84 if ty != Type::I1 => {
+                    let args: Vec<Value> = (0..8)
+                        .map(|_| {
+                            let aty = TYS[1 + r.below(4)];
+                            pick(r, &pool, aty)
+                        })
+                        .collect();
+                    b.call(Some(ty), Callee::Symbol("h8".into()), &args, CallEffect::Any)
+                }
+                85..=89 if ty != Type::I1 => {
                     let v = b.load(ty, buf, 8 * r.below(BUF) as i32, false);
                     let x = pick(r, &pool, ty);
                     b.store(buf, 8 * r.below(BUF) as i32, x);
@@ -349,6 +425,13 @@ fn interpret(t: &Trace, slots: &mut [u64], mem: &mut [u64]) -> Result<u32, Undef
                 }
                 0
             }
+            Op::Call { callee: Callee::Symbol(name), args, .. } => {
+                let a: Vec<u64> = args.iter().map(|&v| g(v)).collect();
+                match name.as_str() {
+                    "h8" => h8_model(&a) & ty.mask(),
+                    _ => hf_model(&a[..10].iter().map(|&x| f(x)).collect::<Vec<_>>(), a[10]).to_bits(),
+                }
+            }
             Op::Call { .. } | Op::Nop => unreachable!(),
         };
     }
@@ -364,7 +447,7 @@ fn random_traces_and_loops_agree_with_the_model_under_every_allocation() {
         let t = generate(&mut r, 10 + n % 60, n % 2 == 1);
         let ids: Vec<(Mode, u32)> = [Mode::Shared, Mode::Spill, Mode::Scan3, Mode::Reverse]
             .iter()
-            .map(|&m| (m, install(&mut jit, &t, m, &Symbols::new())))
+            .map(|&m| (m, install(&mut jit, &t, m, &symbols())))
             .collect();
         for _ in 0..4 {
             let mut mem0 = [0u64; BUF];
@@ -397,4 +480,62 @@ fn random_traces_and_loops_agree_with_the_model_under_every_allocation() {
     }
     eprintln!("{runs} runs, {exits_early} inputs left early");
     assert!(runs > 2000 && exits_early > 100, "runs {runs}, early exits {exits_early}");
+}
+
+/// Random parents with a random side trace linked to one of their exits: the transfer block
+/// writes the parent's snapshot from the parent's locations, the side trace continues.
+#[test]
+fn random_side_traces_linked_to_random_exits_agree_with_the_model() {
+    let mut r = Rng(0x2545_f491_4f6c_dd1d);
+    let mut jit = X64::new();
+    let syms = symbols();
+    let mut linked_runs = 0;
+    for n in 0..300 {
+        let parent = generate(&mut r, 10 + n % 30, n % 3 == 0);
+        let side = generate(&mut r, 5 + n % 20, false);
+        let mode = [Mode::Shared, Mode::Spill, Mode::Scan3][n % 3];
+        let a = install(&mut jit, &parent, mode, &syms);
+        let b = install(&mut jit, &side, Mode::Shared, &syms);
+        let k = r.below(parent.snaps.len()) as u32;
+        jit.link_exit(a, SnapId(k), b).unwrap();
+        for _ in 0..4 {
+            let mut mem0 = [0u64; BUF];
+            mem0.iter_mut().for_each(|m| *m = r.next());
+            let mut slots0 = vec![0u64; NSLOTS as usize];
+            for (j, s) in slots0.iter_mut().enumerate().skip(1) {
+                *s = if j == 6 {
+                    (r.below(2000) as f64 - 1000.0).to_bits()
+                } else {
+                    [r.next(), r.next() % 5, 0][r.below(3)]
+                };
+            }
+            let (mut ms, mut mm) = (slots0.clone(), mem0);
+            ms[0] = mm.as_ptr() as u64;
+            let Ok(first) = interpret(&parent, &mut ms, &mut mm) else { continue };
+            let (want_trace, want_snap) = if first == k {
+                match interpret(&side, &mut ms, &mut mm) {
+                    Ok(s) => (b, s),
+                    Err(_) => continue,
+                }
+            } else {
+                (a, first)
+            };
+            let (mut slots, mut mem) = (slots0.clone(), mem0);
+            slots[0] = mem.as_mut_ptr() as u64;
+            let e = jit.run(a, &mut slots).unwrap();
+            let ctx = || {
+                format!(
+                    "pair {n} {mode:?} exit {k}\n{}\n--\n{}",
+                    trace_ir::text::print(&parent),
+                    trace_ir::text::print(&side)
+                )
+            };
+            assert_eq!((e.trace, e.snap.0), (want_trace, want_snap), "{}", ctx());
+            assert_eq!(&slots[1..], &ms[1..], "slots; {}", ctx());
+            assert_eq!(mem, mm, "memory; {}", ctx());
+            linked_runs += (want_trace == b) as u32;
+        }
+    }
+    eprintln!("{linked_runs} runs went through a linked exit");
+    assert!(linked_runs > 100, "{linked_runs}");
 }
