@@ -369,3 +369,77 @@ pub fn cmp(a: &mut Asm, w64: bool, l: u8, src: Opnd) {
         (false, Opnd::I(b)) => dynasm!(a ; .arch x64 ; cmp Rd(l), DWORD b as i32),
     }
 }
+
+/// `cmovcc t, src` (64-bit; the source is a register or ctx slot).
+pub fn cmov(a: &mut Asm, cc: Cc, t: u8, src: Opnd) {
+    match (cc, src) {
+        (Cc::O, Opnd::R(s)) => dynasm!(a ; .arch x64 ; cmovo Rq(t), Rq(s)),
+        (Cc::O, Opnd::M(off)) => dynasm!(a ; .arch x64 ; cmovo Rq(t), QWORD [Rq(CTX) + off]),
+        (Cc::No, Opnd::R(s)) => dynasm!(a ; .arch x64 ; cmovno Rq(t), Rq(s)),
+        (Cc::No, Opnd::M(off)) => dynasm!(a ; .arch x64 ; cmovno Rq(t), QWORD [Rq(CTX) + off]),
+        (Cc::B, Opnd::R(s)) => dynasm!(a ; .arch x64 ; cmovb Rq(t), Rq(s)),
+        (Cc::B, Opnd::M(off)) => dynasm!(a ; .arch x64 ; cmovb Rq(t), QWORD [Rq(CTX) + off]),
+        (Cc::Ae, Opnd::R(s)) => dynasm!(a ; .arch x64 ; cmovae Rq(t), Rq(s)),
+        (Cc::Ae, Opnd::M(off)) => dynasm!(a ; .arch x64 ; cmovae Rq(t), QWORD [Rq(CTX) + off]),
+        (Cc::E, Opnd::R(s)) => dynasm!(a ; .arch x64 ; cmove Rq(t), Rq(s)),
+        (Cc::E, Opnd::M(off)) => dynasm!(a ; .arch x64 ; cmove Rq(t), QWORD [Rq(CTX) + off]),
+        (Cc::Ne, Opnd::R(s)) => dynasm!(a ; .arch x64 ; cmovne Rq(t), Rq(s)),
+        (Cc::Ne, Opnd::M(off)) => dynasm!(a ; .arch x64 ; cmovne Rq(t), QWORD [Rq(CTX) + off]),
+        (Cc::Be, Opnd::R(s)) => dynasm!(a ; .arch x64 ; cmovbe Rq(t), Rq(s)),
+        (Cc::Be, Opnd::M(off)) => dynasm!(a ; .arch x64 ; cmovbe Rq(t), QWORD [Rq(CTX) + off]),
+        (Cc::A, Opnd::R(s)) => dynasm!(a ; .arch x64 ; cmova Rq(t), Rq(s)),
+        (Cc::A, Opnd::M(off)) => dynasm!(a ; .arch x64 ; cmova Rq(t), QWORD [Rq(CTX) + off]),
+        (Cc::P, Opnd::R(s)) => dynasm!(a ; .arch x64 ; cmovp Rq(t), Rq(s)),
+        (Cc::P, Opnd::M(off)) => dynasm!(a ; .arch x64 ; cmovp Rq(t), QWORD [Rq(CTX) + off]),
+        (Cc::Np, Opnd::R(s)) => dynasm!(a ; .arch x64 ; cmovnp Rq(t), Rq(s)),
+        (Cc::Np, Opnd::M(off)) => dynasm!(a ; .arch x64 ; cmovnp Rq(t), QWORD [Rq(CTX) + off]),
+        (Cc::L, Opnd::R(s)) => dynasm!(a ; .arch x64 ; cmovl Rq(t), Rq(s)),
+        (Cc::L, Opnd::M(off)) => dynasm!(a ; .arch x64 ; cmovl Rq(t), QWORD [Rq(CTX) + off]),
+        (Cc::Ge, Opnd::R(s)) => dynasm!(a ; .arch x64 ; cmovge Rq(t), Rq(s)),
+        (Cc::Ge, Opnd::M(off)) => dynasm!(a ; .arch x64 ; cmovge Rq(t), QWORD [Rq(CTX) + off]),
+        (Cc::Le, Opnd::R(s)) => dynasm!(a ; .arch x64 ; cmovle Rq(t), Rq(s)),
+        (Cc::Le, Opnd::M(off)) => dynasm!(a ; .arch x64 ; cmovle Rq(t), QWORD [Rq(CTX) + off]),
+        (Cc::G, Opnd::R(s)) => dynasm!(a ; .arch x64 ; cmovg Rq(t), Rq(s)),
+        (Cc::G, Opnd::M(off)) => dynasm!(a ; .arch x64 ; cmovg Rq(t), QWORD [Rq(CTX) + off]),
+        (_, Opnd::I(_)) => unreachable!("cmov has no immediate form"),
+    }
+}
+
+/// A memory operand `[base + index * scale + disp]`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Addr {
+    pub base: u8,
+    /// Index register and scale (1, 2, 4 or 8).
+    pub index: Option<(u8, u8)>,
+    pub disp: i32,
+}
+
+impl Addr {
+    /// Whether the operand reads register `r`.
+    pub fn uses(&self, r: u8) -> bool {
+        self.base == r || self.index.is_some_and(|(i, _)| i == r)
+    }
+}
+
+/// Emits one instruction with an `Addr` memory operand: `mem!(a, addr, [tokens before the
+/// operand] [tokens after it])`.
+macro_rules! mem {
+    ($a:expr, $addr:expr, [$($pre:tt)*] [$($post:tt)*]) => {{
+        let emit::Addr { base, index, disp } = $addr;
+        // A run-time displacement is always encoded as disp32; without one dynasm uses the
+        // short form, so zero displacements get their own arms.
+        match index {
+            None if disp == 0 => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base)] $($post)*),
+            Some((i, 1)) if disp == 0 => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i)] $($post)*),
+            Some((i, 2)) if disp == 0 => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i) * 2] $($post)*),
+            Some((i, 4)) if disp == 0 => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i) * 4] $($post)*),
+            Some((i, 8)) if disp == 0 => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i) * 8] $($post)*),
+            None => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + disp] $($post)*),
+            Some((i, 1)) => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i) + disp] $($post)*),
+            Some((i, 2)) => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i) * 2 + disp] $($post)*),
+            Some((i, 4)) => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i) * 4 + disp] $($post)*),
+            Some((i, _)) => dynasm!($a ; .arch x64 ; $($pre)* [Rq(base) + Rq(i) * 8 + disp] $($post)*),
+        }
+    }};
+}
+pub(crate) use mem;

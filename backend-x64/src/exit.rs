@@ -16,6 +16,10 @@
 //! At `inner` and in the body, `rsp` is 16-byte aligned and `[rsp, rsp+512)` is the
 //! outgoing argument area.
 //!
+//! `link T` to a trace not installed yet jumps to the deopt path of its snapshot (the trace
+//! leaves as if through that snapshot) until `T` is installed; installing `T` re-points
+//! that `jmp rel32` at `T`'s inner entry, so traces may link to each other in any order.
+//!
 //! A linked exit: the stub's rel32 points at a transfer block appended later, which stores
 //! the snapshot into `ctx.slots` from the exiting trace's locations and jumps to the target
 //! trace's `inner` entry. Unlinking writes the original rel32 back.
@@ -33,7 +37,7 @@ use trace_ir::regalloc::Allocation;
 use trace_ir::Symbols;
 
 use crate::emit::{self, Asm};
-use crate::lower::Lower;
+use crate::lower::{Lower, Part};
 use crate::regs::*;
 
 /// Outgoing stack-argument slots reserved in every frame.
@@ -46,12 +50,14 @@ pub const FRAME: i32 = (OUTGOING_ARGS * 8 + 8) as i32;
 pub struct TraceCode {
     pub code: Vec<u8>,
     /// `(what, offset)` listing parts in order.
-    pub parts: Vec<(String, usize)>,
+    pub parts: Vec<(Part, usize)>,
     pub inner: usize,
     /// Offset of each snapshot's `jmp rel32` stub.
     pub stubs: Vec<usize>,
     /// Offset of each snapshot's deopt path (the stub's original target).
     pub deopts: Vec<usize>,
+    /// `link T` jumps to traces not installed yet: `(offset of the jmp rel32, T)`.
+    pub pending_links: Vec<(usize, u32)>,
 }
 
 /// Assembles `trace` for address `base`. `inner_of(T)` gives the absolute inner entry of an
@@ -65,44 +71,52 @@ pub fn assemble_trace(
     inner_of: &dyn Fn(u32) -> Option<usize>,
 ) -> Result<TraceCode, BackendError> {
     let mut l = Lower::new(trace, alloc, syms, Asm::new(base))?;
-    l.part("entry".into());
+    l.part(Part::Label("entry"));
     prologue(&mut l.a);
-    l.part("inputs".into());
+    l.part(Part::Label("inputs"));
     let inner_label = emit::here(&mut l.a);
     let inner = l.a.offset().0;
     l.inputs()?;
     l.body()?;
+    let n = trace.snaps.len();
+    let deopt_labels: Vec<_> = (0..n).map(|_| l.a.new_dynamic_label()).collect();
+    let mut pending_links = Vec::new();
     if let Terminator::Link { trace: target, snap } = trace.term {
         l.write_snapshot(snap)?;
         if target == id {
             dynasm!(l.a ; .arch x64 ; jmp =>inner_label);
-        } else {
-            let addr = inner_of(target).ok_or(BackendError::UnknownTrace(target))?;
+        } else if let Some(addr) = inner_of(target) {
             dynasm!(l.a ; .arch x64 ; jmp extern addr);
+        } else {
+            // Not installed yet: leave through the snapshot (already in the slots) until the
+            // target is installed and this `jmp rel32` is re-pointed at it.
+            let deopt = *deopt_labels
+                .get(snap.index())
+                .ok_or_else(|| BackendError::Invalid(format!("no snapshot snap{}", snap.0)))?;
+            pending_links.push((l.a.offset().0, target));
+            dynasm!(l.a ; .arch x64 ; jmp =>deopt);
         }
     }
-    let n = trace.snaps.len();
-    let deopt_labels: Vec<_> = (0..n).map(|_| l.a.new_dynamic_label()).collect();
     let common = l.a.new_dynamic_label();
     let mut stubs = Vec::with_capacity(n);
     for (s, &deopt) in deopt_labels.iter().enumerate() {
-        l.part(format!("exit stub snap{s}"));
+        l.part(Part::Stub(s as u32));
         stubs.push(l.a.offset().0);
         let stub = l.stubs[s];
         dynasm!(l.a ; .arch x64 ; =>stub ; jmp =>deopt);
     }
     let mut deopts = Vec::with_capacity(n);
     for (s, &deopt) in deopt_labels.iter().enumerate() {
-        l.part(format!("deopt snap{s}"));
+        l.part(Part::Deopt(s as u32));
         deopts.push(l.a.offset().0);
         dynasm!(l.a ; .arch x64 ; =>deopt ; mov Rd(S0), s as i32 ; jmp =>common);
     }
-    l.part("common exit".into());
+    l.part(Part::Label("common exit"));
     dynasm!(l.a ; .arch x64 ; =>common);
     common_exit(&mut l.a, id);
     let parts = std::mem::take(&mut l.parts);
     let code = l.a.finalize().map_err(|e| BackendError::Invalid(format!("assembler: {e:?}")))?;
-    Ok(TraceCode { code, parts, inner, stubs, deopts })
+    Ok(TraceCode { code, parts, inner, stubs, deopts, pending_links })
 }
 
 fn prologue(a: &mut Asm) {

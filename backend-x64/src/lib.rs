@@ -8,6 +8,8 @@
 
 // dynasm's expansion converts register numbers with `.into()`, which clippy flags.
 #![allow(clippy::useless_conversion)]
+// The installed-trace bookkeeping serves only the x86-64-only `Jit` impl.
+#![cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 
 pub mod code;
 pub mod disasm;
@@ -16,7 +18,10 @@ pub mod exit;
 pub mod lower;
 pub mod regs;
 
-use trace_ir::backend::{Assembled, Backend, BackendError, ExitInfo, Jit, ListingPart};
+use trace_ir::backend::{Assembled, Backend, BackendError, ListingPart};
+#[cfg(target_arch = "x86_64")]
+use trace_ir::backend::{ExitInfo, Jit};
+#[cfg(target_arch = "x86_64")]
 use trace_ir::exit::{EntryFn, TraceCtx};
 use trace_ir::ir::{SnapId, Trace};
 use trace_ir::regalloc::{Allocation, RegFile};
@@ -39,6 +44,8 @@ struct Installed {
     deopts: Vec<usize>,
     /// Exits currently linked to another trace: `(snap, to)`.
     linked: Vec<(u32, u32)>,
+    /// `link T` jumps waiting for `T` to be installed: `(region offset of the jmp, T)`.
+    pending_links: Vec<(usize, u32)>,
 }
 
 pub struct X64 {
@@ -46,6 +53,11 @@ pub struct X64 {
     region: Option<CodeRegion>,
     region_size: usize,
     traces: Vec<Installed>,
+    /// `slots_needed` per trace, cleared whenever links change.
+    need_cache: Vec<Option<u32>>,
+    /// The exit state, reused by every run (its slot pointer is set per run).
+    #[cfg(target_arch = "x86_64")]
+    ctx: Box<TraceCtx>,
 }
 
 impl Default for X64 {
@@ -61,7 +73,15 @@ impl X64 {
     }
 
     pub fn with_region_size(size: usize) -> X64 {
-        X64 { rf: regs::regfile(), region: None, region_size: size, traces: Vec::new() }
+        X64 {
+            rf: regs::regfile(),
+            region: None,
+            region_size: size,
+            traces: Vec::new(),
+            need_cache: Default::default(),
+            #[cfg(target_arch = "x86_64")]
+            ctx: TraceCtx::new(&mut []),
+        }
     }
 
     /// The code region, once something is installed (for inspection: protections, base).
@@ -117,13 +137,40 @@ impl X64 {
             stubs: tc.stubs.iter().map(|s| off + s).collect(),
             deopts: tc.deopts.iter().map(|s| off + s).collect(),
             linked: Vec::new(),
+            pending_links: tc.pending_links.iter().map(|&(o, t)| (off + o, t)).collect(),
         });
+        self.resolve_links(id)?;
+        self.need_cache.clear();
         Ok(id)
+    }
+
+    /// Re-points every pending `link id` jump at the newly installed trace `id`.
+    fn resolve_links(&mut self, id: u32) -> Result<(), BackendError> {
+        let inner = self.traces[id as usize].inner;
+        let mut patches = Vec::new();
+        for t in &mut self.traces {
+            t.pending_links.retain(|&(off, target)| {
+                if target == id {
+                    patches.push(off);
+                }
+                target != id
+            });
+        }
+        let region = self.region_mut()?;
+        let base = region.base();
+        for off in patches {
+            region.patch(off, &exit::jmp_rel32(base + off, base + inner)?)?;
+        }
+        Ok(())
     }
 
     /// The slots trace `id` and every trace it may continue in (through `link` or linked
     /// exits) touch.
-    fn slots_needed(&self, id: u32) -> u32 {
+    fn slots_needed(&mut self, id: u32) -> u32 {
+        self.need_cache.resize(self.traces.len(), None);
+        if let Some(n) = self.need_cache.get(id as usize).copied().flatten() {
+            return n;
+        }
         let mut seen = vec![false; self.traces.len()];
         let mut work = vec![id];
         let mut need = 0;
@@ -137,6 +184,9 @@ impl X64 {
                 work.push(trace);
             }
             work.extend(x.linked.iter().map(|l| l.1));
+        }
+        if let Some(c) = self.need_cache.get_mut(id as usize) {
+            *c = Some(need);
         }
         need
     }
@@ -167,10 +217,11 @@ impl Backend for X64 {
         symbols: &Symbols,
     ) -> Result<Assembled, BackendError> {
         let tc = self.assemble_with_id(trace, alloc, symbols, 0, NOMINAL_BASE)?;
+        let pr = trace_ir::text::Printer::new(trace);
         let parts = (tc.parts.iter().enumerate())
             .map(|(k, (what, off))| {
                 let end = tc.parts.get(k + 1).map_or(tc.code.len(), |p| p.1);
-                ListingPart { what: what.clone(), offset: *off, len: end - off }
+                ListingPart { what: what.text(trace, &pr, false), offset: *off, len: end - off }
             })
             .collect();
         Ok(Assembled { code: tc.code, parts })
@@ -178,7 +229,10 @@ impl Backend for X64 {
 
     fn listing(&self, trace: &Trace, alloc: &Allocation, symbols: &Symbols) -> Result<String, BackendError> {
         let tc = self.assemble_with_id(trace, alloc, symbols, 0, NOMINAL_BASE)?;
-        Ok(disasm::listing(&tc.parts, &tc.code, NOMINAL_BASE as u64))
+        let pr = trace_ir::text::Printer::new(trace);
+        let parts: Vec<(String, usize)> =
+            tc.parts.iter().map(|(p, off)| (p.text(trace, &pr, true), *off)).collect();
+        Ok(disasm::listing(&parts, &tc.code, NOMINAL_BASE as u64))
     }
 }
 
@@ -186,6 +240,8 @@ fn invalid<E: std::fmt::Display>(e: E) -> BackendError {
     BackendError::Invalid(e.to_string())
 }
 
+/// Only on x86-64 hosts: elsewhere `X64` is a cross assembler.
+#[cfg(target_arch = "x86_64")]
 impl Jit for X64 {
     fn install(&mut self, trace: &Trace, symbols: &Symbols) -> Result<u32, BackendError> {
         trace_ir::verify::verify(trace).map_err(invalid)?;
@@ -194,7 +250,7 @@ impl Jit for X64 {
     }
 
     fn run(&mut self, id: u32, slots: &mut [u64]) -> Result<ExitInfo, BackendError> {
-        let t = self.traces.get(id as usize).ok_or(BackendError::UnknownTrace(id))?;
+        let entry = self.traces.get(id as usize).ok_or(BackendError::UnknownTrace(id))?.entry;
         let need = self.slots_needed(id) as usize;
         if slots.len() < need {
             return Err(BackendError::Restore(format!(
@@ -203,8 +259,9 @@ impl Jit for X64 {
             )));
         }
         let region = self.region.as_ref().ok_or(BackendError::UnknownTrace(id))?;
-        let mut ctx = TraceCtx::new(slots);
-        let addr = region.base() + t.entry;
+        let ctx = &mut *self.ctx;
+        ctx.slots = slots.as_mut_ptr();
+        let addr = region.base() + entry;
         // SAFETY: `addr` is the entry of code assembled by `exit::assemble_trace` for exactly
         // this address, installed read-execute and never moved; it follows the `EntryFn` ABI
         // (System V, callee-saved registers restored, 16-byte aligned calls). It only touches
@@ -213,11 +270,13 @@ impl Jit for X64 {
         // calls name, which the caller vouches for when building the trace.
         let snap = unsafe {
             let entry: EntryFn = std::mem::transmute::<usize, EntryFn>(addr);
-            entry(&mut *ctx)
+            entry(ctx)
         };
+        // The slot pointer is only meaningful during the run.
+        ctx.slots = std::ptr::null_mut();
         let exit_trace = ctx.exit_trace;
         let from = self.traces.get(exit_trace as usize).ok_or(BackendError::UnknownTrace(exit_trace))?;
-        let resume = trace_ir::exit::restore(&from.trace, &from.alloc, SnapId(snap), &ctx, slots)
+        let resume = trace_ir::exit::restore(&from.trace, &from.alloc, SnapId(snap), ctx, slots)
             .map_err(|e| BackendError::Restore(e.to_string()))?;
         Ok(ExitInfo { trace: exit_trace, snap: SnapId(snap), resume })
     }
@@ -237,6 +296,7 @@ impl Jit for X64 {
         let linked = &mut self.traces[from as usize].linked;
         linked.retain(|l| l.0 != snap.0);
         linked.push((snap.0, to));
+        self.need_cache.clear();
         Ok(())
     }
 
@@ -247,6 +307,7 @@ impl Jit for X64 {
         let jmp = exit::jmp_rel32(base + stub, base + deopt)?;
         region.patch(stub, &jmp)?;
         self.traces[from as usize].linked.retain(|l| l.0 != snap.0);
+        self.need_cache.clear();
         Ok(())
     }
 }

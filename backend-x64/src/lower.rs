@@ -10,10 +10,18 @@ use trace_ir::regalloc::{Allocation, Loc, RegClass};
 use trace_ir::{Symbols, Type};
 
 use crate::emit::{
-    self, alu, canon, fit, fit_fpr, in_reg, load_fpr, load_gpr, mov_imm, sext_to, store_fpr, store_gpr, Asm,
-    Cc, Opnd,
+    self, alu, canon, fit, fit_fpr, in_reg, load_fpr, load_gpr, mem, mov_imm, sext_to, store_fpr, store_gpr,
+    Asm, Cc, Opnd,
 };
 use crate::regs::*;
+
+/// `base + index * scale + disp` in terms of values, for an `add` folded into a load or store.
+#[derive(Clone, Copy, Debug)]
+struct AddrExpr {
+    base: Value,
+    index: Option<(Value, u8)>,
+    disp: i32,
+}
 
 /// How a compare's result is read from the flags.
 #[derive(Clone, Copy, Debug)]
@@ -34,7 +42,48 @@ pub struct Lower<'a> {
     pub stubs: Vec<DynamicLabel>,
     /// Number of uses of each value (operands, snapshot entries, loop inits, jump args).
     uses: Vec<u32>,
-    pub parts: Vec<(String, usize)>,
+    /// Address arithmetic folded into the memory operand of its only user (see `fuse_addresses`).
+    fused_addr: Vec<Option<AddrExpr>>,
+    /// Instructions emitted as part of another's addressing mode.
+    skipped: Vec<bool>,
+    /// Loads read directly as the memory operand of the next instruction (see `fuse_loads`).
+    fused_load: Vec<bool>,
+    pub parts: Vec<(Part, usize)>,
+}
+
+/// What a stretch of code was emitted for; turned into text only for listings, so that
+/// installing pays no formatting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Label(&'static str),
+    Inst(usize),
+    Term,
+    Stub(u32),
+    Deopt(u32),
+}
+
+impl Part {
+    /// The part's text; `snaps` adds the snapshot line before a guard or overflow op that
+    /// first uses it (listings), as a second line.
+    pub fn text(self, t: &Trace, p: &trace_ir::text::Printer, snaps: bool) -> String {
+        match self {
+            Part::Label(s) => s.to_string(),
+            Part::Inst(i) => {
+                // A guard or overflow op shows the snapshot it leaves through, as the text
+                // format does before the snapshot's first user.
+                let snap = t.insts.get(i).and_then(|x| x.op.snap());
+                let first =
+                    snap.is_some_and(|s| t.insts.iter().position(|x| x.op.snap() == Some(s)) == Some(i));
+                match snap {
+                    Some(s) if first && snaps => format!("{}\n; {}", p.snapshot(s.index()), p.inst(i)),
+                    _ => p.inst(i),
+                }
+            }
+            Part::Term => p.terminator(),
+            Part::Stub(s) => format!("exit stub snap{s}"),
+            Part::Deopt(s) => format!("deopt snap{s}"),
+        }
+    }
 }
 
 fn unsupported(m: String) -> BackendError {
@@ -69,10 +118,169 @@ impl<'a> Lower<'a> {
         t.term.visit_operands(&mut count);
         let mut a = a;
         let stubs = (0..t.snaps.len()).map(|_| a.new_dynamic_label()).collect();
-        Ok(Lower { t, al, syms, a, stubs, uses, parts: Vec::new() })
+        let mut l = Lower {
+            t,
+            al,
+            syms,
+            a,
+            stubs,
+            uses,
+            fused_addr: vec![None; t.insts.len()],
+            skipped: vec![false; t.insts.len()],
+            fused_load: vec![false; t.insts.len()],
+            parts: Vec::new(),
+        };
+        l.fuse_addresses();
+        l.fuse_loads();
+        Ok(l)
     }
 
-    pub fn part(&mut self, what: String) {
+    /// Finds `add` instructions (and a `shl` by 0..3 feeding them) whose only use is the
+    /// address of a later load or store, and whose operands are in registers and still live
+    /// there at that load or store: those become `[base + index * scale + disp]` and are
+    /// not emitted on their own.
+    fn fuse_addresses(&mut self) {
+        let t = self.t;
+        let n = t.insts.len();
+        let end = n + 1;
+        let loop_start = t.loop_start.unwrap_or(n);
+        let mut last = vec![0usize; n];
+        let mut use_at = |v: Value, at: usize| {
+            if v.index() >= n {
+                return;
+            }
+            let before = v.index() < loop_start || t.insts[v.index()].op.is_positionless();
+            let at = if before && at >= loop_start { end } else { at };
+            last[v.index()] = last[v.index()].max(at);
+        };
+        for (i, inst) in t.insts.iter().enumerate() {
+            inst.op.visit_operands(|v| use_at(v, i));
+            if let Some(s) = inst.op.snap() {
+                t.snaps.get(s.index()).into_iter().flat_map(|s| &s.entries).for_each(|&(_, v)| use_at(v, i));
+            }
+        }
+        t.loop_inits.iter().for_each(|&v| use_at(v, loop_start));
+        t.term.visit_operands(|v| use_at(v, end));
+        if let Some(s) = t.term.snap() {
+            t.snaps.get(s.index()).into_iter().flat_map(|s| &s.entries).for_each(|&(_, v)| use_at(v, end));
+        }
+        let mut fused = vec![None; n];
+        let mut skipped = vec![false; n];
+        let in_reg_at = |v: Value, u: usize| {
+            matches!(self.loc(v), Loc::Reg(r) if r.class == RegClass::Gpr) && last[v.index()] >= u
+        };
+        for (u, inst) in t.insts.iter().enumerate() {
+            let (base, disp) = match inst.op {
+                Op::Load { base, disp, .. } => (base, disp),
+                Op::Store { base, disp, value } if value != base => (base, disp),
+                _ => continue,
+            };
+            let k = base.index();
+            if k >= u || self.uses_of(base) != 1 || t.ty(base) != Some(Type::I64) {
+                continue;
+            }
+            let Op::Bin(BinOp::Add, x, y) = t.insts[k].op else { continue };
+            let shifted = |v: Value| match t.insts.get(v.index()).map(|i| &i.op) {
+                Some(&Op::Bin(BinOp::Shl, i, c)) if self.uses_of(v) == 1 && v.index() < k => {
+                    t.const_bits(c).filter(|&c| c <= 3).map(|c| (i, 1u8 << c))
+                }
+                _ => None,
+            };
+            let mut expr = None;
+            for (p, q) in [(x, y), (y, x)] {
+                if !in_reg_at(p, u) {
+                    continue;
+                }
+                if let Some(c) = t.const_bits(q) {
+                    if let Ok(d) = i32::try_from(c as i64 + disp as i64) {
+                        expr = Some(AddrExpr { base: p, index: None, disp: d });
+                    }
+                } else if let Some((i, sc)) = shifted(q).filter(|&(i, _)| in_reg_at(i, u)) {
+                    skipped[q.index()] = true;
+                    expr = Some(AddrExpr { base: p, index: Some((i, sc)), disp });
+                } else if in_reg_at(q, u) {
+                    expr = Some(AddrExpr { base: p, index: Some((q, 1)), disp });
+                }
+                if expr.is_some() {
+                    break;
+                }
+            }
+            if let Some(e) = expr {
+                fused[k] = Some(e);
+                skipped[k] = true;
+            }
+        }
+        self.fused_addr = fused;
+        self.skipped = skipped;
+    }
+
+    /// Finds i32/i64/f64 loads whose only use is the instruction right after them, an
+    /// integer add/sub/and/or/xor/mul or compare or a float add/sub/mul/div that can take a
+    /// memory operand in that position, with the address in registers. Nothing is emitted
+    /// between the two, so the address registers still hold their values; the consumer keeps
+    /// its result out of them.
+    fn fuse_loads(&mut self) {
+        let t = self.t;
+        for u in 1..t.insts.len() {
+            if self.skipped[u] {
+                continue; // folded into an address itself: its operands are read elsewhere
+            }
+            let (x, y, commutes, want) = match t.insts[u].op {
+                Op::Bin(op, x, y) if op.is_float() => (x, y, op.is_commutative(), Type::F64),
+                Op::Bin(
+                    op @ (BinOp::Add | BinOp::Sub | BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Mul),
+                    x,
+                    y,
+                ) => (x, y, op.is_commutative(), self.ty(x)),
+                Op::ICmp(_, x, y) => (x, y, true, self.ty(x)),
+                _ => continue,
+            };
+            if x == y || !matches!(want, Type::I32 | Type::I64 | Type::F64) {
+                continue;
+            }
+            let l = u - 1;
+            let Op::Load { base, .. } = t.insts[l].op else { continue };
+            let fits = (y.index() == l || (commutes && x.index() == l))
+                && t.insts[l].ty == Some(want)
+                && self.uses_of(Value(l as u32)) == 1
+                && !self.skipped[l]
+                && (matches!(self.loc(base), Loc::Reg(r) if r.class == RegClass::Gpr)
+                    || self.fused_addr.get(base.index()).is_some_and(|f| f.is_some()));
+            if fits {
+                self.fused_load[l] = true;
+                self.skipped[l] = true;
+            }
+        }
+    }
+
+    /// The memory operand of `v` when it is a load fused into its user.
+    fn mem_of(&mut self, v: Value) -> Option<emit::Addr> {
+        if !self.fused_load.get(v.index()).copied().unwrap_or(false) {
+            return None;
+        }
+        let Op::Load { base, disp, .. } = self.t.insts[v.index()].op else { return None };
+        Some(self.addr(base, disp))
+    }
+
+    /// The memory operand of a load or store at `base + disp`; a base that is not in a
+    /// register is loaded into `S1`.
+    fn addr(&mut self, base: Value, disp: i32) -> emit::Addr {
+        let reg = |l: &Lower, v: Value| match l.op(v) {
+            Opnd::R(r) => r,
+            _ => unreachable!("fused address operands are registers"),
+        };
+        if let Some(e) = self.fused_addr.get(base.index()).copied().flatten() {
+            return emit::Addr {
+                base: reg(self, e.base),
+                index: e.index.map(|(i, s)| (reg(self, i), s)),
+                disp: e.disp,
+            };
+        }
+        let ob = self.op(base);
+        emit::Addr { base: in_reg(&mut self.a, ob, S1), index: None, disp }
+    }
+
+    pub fn part(&mut self, what: Part) {
         let off = self.a.offset().0;
         self.parts.push((what, off));
     }
@@ -160,38 +368,57 @@ impl<'a> Lower<'a> {
         matches!(self.t.insts.get(i + 1), Some(Inst { op: Op::Guard { cond, .. }, .. }) if cond.index() == i)
     }
 
+    /// A compare whose only use is the integer select right after it sets the flags for a
+    /// `cmov` (or the branch of an f64 select) directly. Float eq/ne need two flags: not fused.
+    fn fused_into_select(&self, i: usize) -> bool {
+        if self.uses_of(Value(i as u32)) != 1 {
+            return false;
+        }
+        let single_flag = match self.t.insts[i].op {
+            Op::ICmp(..) => true,
+            Op::FCmp(c, ..) => !matches!(c, FCmp::Eq | FCmp::Ne),
+            _ => false,
+        };
+        single_flag
+            && matches!(self.t.insts.get(i + 1), Some(Inst { op: Op::Select(c, ..), .. }) if c.index() == i)
+    }
+
     pub fn body(&mut self) -> Result<(), BackendError> {
         let t = self.t;
         let start = t.loop_start;
         let mut loop_label = None;
+        let mut rotated: Option<(usize, bool, SnapId, DynamicLabel)> = None;
         for (i, inst) in t.insts.iter().enumerate() {
-            if inst.op.is_positionless() {
-                continue;
-            }
             if Some(i) == start {
-                self.part("preheader moves".into());
+                self.part(Part::Label("preheader moves"));
                 for m in &self.al.preheader_moves {
                     emit::move_loc(&mut self.a, m.from, m.to, m.class);
                 }
-                self.part("loop:".into());
+                self.part(Part::Label("loop:"));
                 loop_label = Some(emit::here(&mut self.a));
+                rotated = self.rotation(i);
             }
-            if matches!(inst.op, Op::LoopParam { .. } | Op::Nop) {
+            if inst.op.is_positionless() || matches!(inst.op, Op::LoopParam { .. } | Op::Nop) {
                 continue;
             }
-            self.part(crate::disasm::inst_text(t, i));
+            self.part(Part::Inst(i));
             self.inst(i, inst)?;
+            if let Some((c, _, _, after)) = rotated {
+                if i == c + 1 {
+                    dynasm!(self.a ; .arch x64 ; =>after);
+                }
+            }
         }
-        if start.is_some_and(|s| s >= t.insts.len()) {
+        if loop_label.is_none() && start.is_some_and(|s| s >= t.insts.len()) {
             // A loop with no instructions at all.
-            self.part("preheader moves".into());
+            self.part(Part::Label("preheader moves"));
             for m in &self.al.preheader_moves {
                 emit::move_loc(&mut self.a, m.from, m.to, m.class);
             }
-            self.part("loop:".into());
+            self.part(Part::Label("loop:"));
             loop_label = Some(emit::here(&mut self.a));
         }
-        self.part(crate::disasm::term_text(t));
+        self.part(Part::Term);
         match &t.term {
             Terminator::Jump(_) => {
                 let Some(l) = loop_label else {
@@ -200,7 +427,19 @@ impl<'a> Lower<'a> {
                 for m in &self.al.backedge_moves {
                     emit::move_loc(&mut self.a, m.from, m.to, m.class);
                 }
-                dynasm!(self.a ; .arch x64 ; jmp =>l);
+                match rotated {
+                    // The loop's first guard tested again at the bottom: one taken branch
+                    // per iteration instead of `jmp` plus the guard's not-taken branch.
+                    Some((c, expect, snap, after)) => {
+                        let stub = self.stub(snap)?;
+                        let Flags::Cc(cc) = self.compare(&t.insts[c].op) else {
+                            unreachable!("only single-flag compares rotate")
+                        };
+                        emit::jcc(&mut self.a, if expect { cc } else { cc.negate() }, after);
+                        dynasm!(self.a ; .arch x64 ; jmp =>stub);
+                    }
+                    None => dynasm!(self.a ; .arch x64 ; jmp =>l),
+                }
             }
             Terminator::Exit(s) => {
                 let l = self.stub(*s)?;
@@ -209,6 +448,32 @@ impl<'a> Lower<'a> {
             Terminator::Link { .. } => {} // emitted by the caller, which knows the target
         }
         Ok(())
+    }
+
+    /// When the loop body starts with a single-flag compare fused into a guard, the back edge
+    /// can repeat that test and branch past the guard: `(compare, expect, snap, label)`.
+    /// Its operands are loop parameters or values from before the loop (nothing else is
+    /// defined yet), which hold the next iteration's values after the back-edge moves.
+    fn rotation(&mut self, start: usize) -> Option<(usize, bool, SnapId, DynamicLabel)> {
+        let t = self.t;
+        if !matches!(t.term, Terminator::Jump(_)) {
+            return None;
+        }
+        let c = (start..t.insts.len()).find(|&i| {
+            let op = &t.insts[i].op;
+            !op.is_positionless() && !matches!(op, Op::LoopParam { .. } | Op::Nop)
+        })?;
+        let single = match t.insts[c].op {
+            Op::ICmp(..) => true,
+            Op::FCmp(f, ..) => !matches!(f, FCmp::Eq | FCmp::Ne),
+            _ => false,
+        };
+        match t.insts.get(c + 1)?.op {
+            Op::Guard { cond, expect, snap } if single && cond.index() == c && self.fused_into_next(c) => {
+                Some((c, expect, snap, self.a.new_dynamic_label()))
+            }
+            _ => None,
+        }
     }
 
     /// Stores snapshot `s` into `ctx.slots` from the values' locations (for `link` and for
@@ -241,7 +506,7 @@ impl<'a> Lower<'a> {
         let v = Value(i as u32);
         let dst = Opnd::of(self.al.loc(v));
         let dead = self.al.loc(v) == Loc::None;
-        if dead && !inst.op.has_side_effect() && !matches!(inst.op, Op::Call { .. }) {
+        if (dead || self.skipped[i]) && !inst.op.has_side_effect() && !matches!(inst.op, Op::Call { .. }) {
             return Ok(());
         }
         let ty = inst.ty.unwrap_or(Type::I64);
@@ -255,7 +520,7 @@ impl<'a> Lower<'a> {
             Op::Un(op, x) => self.un(*op, *x, dst, ty),
             Op::Ovf(op, x, y, s) => self.ovf(*op, *x, *y, *s, dst, ty)?,
             Op::ICmp(..) | Op::FCmp(..) => {
-                if !self.fused_into_next(i) {
+                if !self.fused_into_next(i) && !self.fused_into_select(i) {
                     let f = self.compare(&inst.op);
                     self.materialize(f, dst);
                 }
@@ -272,6 +537,40 @@ impl<'a> Lower<'a> {
     }
 
     fn ibin(&mut self, op: BinOp, x: Value, y: Value, dst: Opnd, ty: Type) {
+        let fused = match (self.mem_of(y), self.mem_of(x)) {
+            (Some(m), _) => Some((m, x)),
+            (None, Some(m)) => Some((m, y)),
+            _ => None,
+        };
+        if let Some((m, other)) = fused {
+            let ox = self.op(other);
+            let t = match dst {
+                Opnd::R(d) if !m.uses(d) => d,
+                _ => S0,
+            };
+            let w64 = ty == Type::I64;
+            let a = &mut self.a;
+            load_gpr(a, t, ox);
+            macro_rules! alu_mem {
+                ($op:ident) => {
+                    if w64 {
+                        mem!(a, m, [$op Rq(t), QWORD] [])
+                    } else {
+                        mem!(a, m, [$op Rd(t), DWORD] [])
+                    }
+                };
+            }
+            match op {
+                BinOp::Add => alu_mem!(add),
+                BinOp::Sub => alu_mem!(sub),
+                BinOp::And => alu_mem!(and),
+                BinOp::Or => alu_mem!(or),
+                BinOp::Xor => alu_mem!(xor),
+                _ => alu_mem!(imul),
+            }
+            store_gpr(a, dst, t);
+            return;
+        }
         let (mut ox, mut oy) = (self.op(x), self.op(y));
         if op.is_commutative()
             && ((matches!(ox, Opnd::I(_)) && !matches!(oy, Opnd::I(_))) || (dst == oy && dst != ox))
@@ -300,7 +599,8 @@ impl<'a> Lower<'a> {
     fn shift(&mut self, op: BinOp, x: Value, y: Value, dst: Opnd, ty: Type) {
         let (ox, oy) = (self.op(x), self.op(y));
         let bits = ty.bits() as u64;
-        let t = if dst == Opnd::R(RCX) { S0 } else { self.target(dst, &[]) };
+        // A variable count occupies rcx, so a result there is computed in S0.
+        let t = if dst == Opnd::R(RCX) && !matches!(oy, Opnd::I(_)) { S0 } else { self.target(dst, &[]) };
         let w64 = ty == Type::I64;
         let a = &mut self.a;
         if bits == 1 {
@@ -433,6 +733,28 @@ impl<'a> Lower<'a> {
     }
 
     fn fbin(&mut self, op: BinOp, x: Value, y: Value, dst: Opnd) {
+        let fused = match (self.mem_of(y), self.mem_of(x)) {
+            (Some(m), _) => Some((m, x)),
+            (None, Some(m)) => Some((m, y)),
+            _ => None,
+        };
+        if let Some((m, other)) = fused {
+            let ox = self.op(other);
+            let t = match dst {
+                Opnd::R(d) => d,
+                _ => XS0,
+            };
+            let a = &mut self.a;
+            load_fpr(a, t, ox, S1);
+            match op {
+                BinOp::FAdd => mem!(a, m, [addsd Rx(t), QWORD] []),
+                BinOp::FSub => mem!(a, m, [subsd Rx(t), QWORD] []),
+                BinOp::FMul => mem!(a, m, [mulsd Rx(t), QWORD] []),
+                _ => mem!(a, m, [divsd Rx(t), QWORD] []),
+            }
+            store_fpr(a, dst, t);
+            return;
+        }
         let (mut ox, mut oy) = (self.op(x), self.op(y));
         if op.is_commutative() && dst == oy && dst != ox {
             std::mem::swap(&mut ox, &mut oy);
@@ -459,10 +781,10 @@ impl<'a> Lower<'a> {
         store_fpr(a, dst, t);
     }
 
-    /// Overflow-checked arithmetic. The result is computed in `S0` and written to its
-    /// location only after the check, so the snapshot still reads the operands on exit.
-    /// `i32`/`i64` use `jo`; narrower types compute on sign-extended operands and leave when
-    /// the result does not survive sign-extension from the type's width.
+    /// Overflow-checked arithmetic, computed in the result's register (the snapshot never
+    /// shares a register with the result, so a failing check leaves it intact; the garbage
+    /// result is not restored). `jo` after the operation in the type's own width (8, 16, 32
+    /// or 64 bits); i8 multiply and i1 check the sign-extended result instead.
     fn ovf(
         &mut self,
         op: OvfOp,
@@ -473,36 +795,73 @@ impl<'a> Lower<'a> {
         ty: Type,
     ) -> Result<(), BackendError> {
         let stub = self.stub(s)?;
-        let (ox, oy) = (self.op(x), self.op(y));
+        let (mut ox, mut oy) = (self.op(x), self.op(y));
+        if op != OvfOp::Sub
+            && ((matches!(ox, Opnd::I(_)) && !matches!(oy, Opnd::I(_))) || (dst == oy && dst != ox))
+        {
+            std::mem::swap(&mut ox, &mut oy);
+        }
+        // Results that alias a live snapshot value (hand-made allocations) go through S0.
+        let snap_regs =
+            self.t.snaps.get(s.index()).is_some_and(|sn| sn.entries.iter().any(|&(_, v)| self.op(v) == dst));
+        let t = if snap_regs { S0 } else { self.target(dst, &[oy]) };
         let a = &mut self.a;
         if matches!(ty, Type::I32 | Type::I64) {
             let w64 = ty == Type::I64;
-            load_gpr(a, S0, ox);
+            load_gpr(a, t, ox);
             let src = fit(a, oy, w64, S1);
             match op {
-                OvfOp::Add => alu!(a, add, w64, S0, src),
-                OvfOp::Sub => alu!(a, sub, w64, S0, src),
-                OvfOp::Mul => imul(a, S0, src, w64),
+                OvfOp::Add => alu!(a, add, w64, t, src),
+                OvfOp::Sub => alu!(a, sub, w64, t, src),
+                OvfOp::Mul => imul(a, t, src, w64),
             }
             emit::jcc(a, Cc::O, stub);
-        } else {
-            sext_to(a, S0, ox, ty);
-            sext_to(a, S1, oy, ty);
+        } else if ty == Type::I16 || (ty == Type::I8 && op != OvfOp::Mul) {
+            // The narrow forms set OF for the narrow width.
+            load_gpr(a, t, ox);
+            macro_rules! narrow {
+                ($op:ident) => {
+                    match (ty, oy) {
+                        (Type::I8, Opnd::R(y)) => dynasm!(a ; .arch x64 ; $op Rb(t), Rb(y)),
+                        (Type::I8, Opnd::M(off)) => dynasm!(a ; .arch x64 ; $op Rb(t), BYTE [Rq(CTX) + off]),
+                        (Type::I8, Opnd::I(b)) => dynasm!(a ; .arch x64 ; $op Rb(t), b as i8),
+                        (_, Opnd::R(y)) => dynasm!(a ; .arch x64 ; $op Rw(t), Rw(y)),
+                        (_, Opnd::M(off)) => dynasm!(a ; .arch x64 ; $op Rw(t), WORD [Rq(CTX) + off]),
+                        (_, Opnd::I(b)) => dynasm!(a ; .arch x64 ; $op Rw(t), b as i16),
+                    }
+                };
+            }
             match op {
-                OvfOp::Add => dynasm!(a ; .arch x64 ; add Rq(S0), Rq(S1)),
-                OvfOp::Sub => dynasm!(a ; .arch x64 ; sub Rq(S0), Rq(S1)),
-                OvfOp::Mul => dynasm!(a ; .arch x64 ; imul Rq(S0), Rq(S1)),
+                OvfOp::Add => narrow!(add),
+                OvfOp::Sub => narrow!(sub),
+                OvfOp::Mul => match oy {
+                    Opnd::R(y) => dynasm!(a ; .arch x64 ; imul Rw(t), Rw(y)),
+                    Opnd::M(off) => dynasm!(a ; .arch x64 ; imul Rw(t), WORD [Rq(CTX) + off]),
+                    Opnd::I(b) => dynasm!(a ; .arch x64 ; imul Rw(t), Rw(t), b as i16),
+                },
+            }
+            emit::jcc(a, Cc::O, stub);
+            canon(a, t, ty, false);
+        } else {
+            // i8 multiply (no two-operand 8-bit imul) and i1: compute on sign-extended
+            // operands, leave when the result does not survive sign-extension from the width.
+            sext_to(a, S1, oy, ty);
+            sext_to(a, t, ox, ty);
+            match op {
+                OvfOp::Add => dynasm!(a ; .arch x64 ; add Rq(t), Rq(S1)),
+                OvfOp::Sub => dynasm!(a ; .arch x64 ; sub Rq(t), Rq(S1)),
+                OvfOp::Mul => dynasm!(a ; .arch x64 ; imul Rq(t), Rq(S1)),
             }
             match ty {
-                Type::I1 => dynasm!(a ; .arch x64 ; mov Rq(S1), Rq(S0) ; and Rq(S1), 1 ; neg Rq(S1)),
-                Type::I8 => dynasm!(a ; .arch x64 ; movsx Rq(S1), Rb(S0)),
-                _ => dynasm!(a ; .arch x64 ; movsx Rq(S1), Rw(S0)),
+                Type::I1 => dynasm!(a ; .arch x64 ; mov Rq(S1), Rq(t) ; and Rq(S1), 1 ; neg Rq(S1)),
+                Type::I8 => dynasm!(a ; .arch x64 ; movsx Rq(S1), Rb(t)),
+                _ => dynasm!(a ; .arch x64 ; movsx Rq(S1), Rw(t)),
             }
-            dynasm!(a ; .arch x64 ; cmp Rq(S1), Rq(S0));
+            dynasm!(a ; .arch x64 ; cmp Rq(S1), Rq(t));
             emit::jcc(a, Cc::Ne, stub);
-            canon(a, S0, ty, true);
+            canon(a, t, ty, true);
         }
-        store_gpr(a, dst, S0);
+        store_gpr(a, dst, t);
         Ok(())
     }
 
@@ -513,8 +872,22 @@ impl<'a> Lower<'a> {
                 let ty = self.ty(x);
                 let (mut ox, mut oy, mut c) = (self.op(x), self.op(y), c);
                 let signed = matches!(c, ICmp::Slt | ICmp::Sle | ICmp::Sgt | ICmp::Sge);
+                let fused = match (self.mem_of(y), self.mem_of(x)) {
+                    (Some(m), _) => Some((m, ox, c)),
+                    (None, Some(m)) => Some((m, oy, c.swapped())),
+                    _ => None,
+                };
                 let a = &mut self.a;
-                if signed && ty != Type::I64 && ty != Type::I32 {
+                if let Some((m, other, cc)) = fused {
+                    // The compare writes no register, so the address needs no protection.
+                    let l = in_reg(a, other, S0);
+                    if ty == Type::I64 {
+                        mem!(a, m, [cmp Rq(l), QWORD] []);
+                    } else {
+                        mem!(a, m, [cmp Rd(l), DWORD] []);
+                    }
+                    c = cc;
+                } else if signed && ty != Type::I64 && ty != Type::I32 {
                     sext_to(a, S0, ox, ty);
                     sext_to(a, S1, oy, ty);
                     dynasm!(a ; .arch x64 ; cmp Rq(S0), Rq(S1));
@@ -653,11 +1026,22 @@ impl<'a> Lower<'a> {
             }
             return;
         }
+        // The condition's flags: from the fused compare, or from testing the i1.
+        let fused = self.fused_into_select(c.index());
+        let cc = if fused {
+            let t = self.t;
+            match self.compare(&t.insts[c.index()].op) {
+                Flags::Cc(cc) => cc,
+                _ => unreachable!("two-flag compares are not fused"),
+            }
+        } else {
+            test_cond(&mut self.a, oc);
+            Cc::Ne
+        };
         if ty == Type::F64 {
             let a = &mut self.a;
             let (other, end) = (a.new_dynamic_label(), a.new_dynamic_label());
-            test_cond(a, oc);
-            emit::jcc(a, Cc::E, other);
+            emit::jcc(a, cc.negate(), other);
             load_fpr(a, XS0, ox, S1);
             dynasm!(a ; .arch x64 ; jmp =>end ; =>other);
             load_fpr(a, XS0, oy, S1);
@@ -665,6 +1049,7 @@ impl<'a> Lower<'a> {
             store_fpr(a, dst, XS0);
             return;
         }
+        // Only flag-preserving `mov`s from here to the cmov.
         let t = self.target(dst, &[ox, oc]);
         let a = &mut self.a;
         load_gpr(a, t, oy);
@@ -675,12 +1060,7 @@ impl<'a> Lower<'a> {
             }
             o => o,
         };
-        test_cond(a, oc);
-        match src {
-            Opnd::R(s) => dynasm!(a ; .arch x64 ; cmovne Rq(t), Rq(s)),
-            Opnd::M(off) => dynasm!(a ; .arch x64 ; cmovne Rq(t), QWORD [Rq(CTX) + off]),
-            Opnd::I(_) => unreachable!(),
-        }
+        emit::cmov(a, cc, t, src);
         store_gpr(a, dst, t);
     }
 
@@ -744,46 +1124,51 @@ impl<'a> Lower<'a> {
     }
 
     fn load(&mut self, base: Value, disp: i32, dst: Opnd, ty: Type) {
-        let ob = self.op(base);
+        let m = self.addr(base, disp);
         let a = &mut self.a;
-        let b = in_reg(a, ob, S1);
         if ty == Type::F64 {
             let t = match dst {
                 Opnd::R(d) => d,
                 _ => XS0,
             };
-            dynasm!(a ; .arch x64 ; movsd Rx(t), QWORD [Rq(b) + disp]);
+            mem!(a, m, [movsd Rx(t), QWORD] []);
             store_fpr(a, dst, t);
-        } else {
-            let t = if let Opnd::R(d) = dst { d } else { S0 };
-            load_mem(a, ty, t, b, disp);
-            store_gpr(a, dst, t);
+            return;
         }
+        let t = if let Opnd::R(d) = dst { d } else { S0 };
+        match ty {
+            Type::I1 | Type::I8 => mem!(a, m, [movzx Rd(t), BYTE] []),
+            Type::I16 => mem!(a, m, [movzx Rd(t), WORD] []),
+            Type::I32 => mem!(a, m, [mov Rd(t), DWORD] []),
+            _ => mem!(a, m, [mov Rq(t), QWORD] []),
+        }
+        if ty == Type::I1 {
+            dynasm!(a ; .arch x64 ; and Rd(t), 1);
+        }
+        store_gpr(a, dst, t);
     }
 
     fn store(&mut self, base: Value, disp: i32, value: Value) {
         let ty = self.ty(value);
-        let (ob, ov) = (self.op(base), self.op(value));
+        let ov = self.op(value);
+        let m = self.addr(base, disp);
         let a = &mut self.a;
-        let b = in_reg(a, ob, S1);
         if let (Type::F64, Opnd::R(x)) = (ty, ov) {
-            dynasm!(a ; .arch x64 ; movsd QWORD [Rq(b) + disp], Rx(x));
+            mem!(a, m, [movsd QWORD] [, Rx(x)]);
             return;
         }
         match (ty.bytes(), ov) {
-            (1, Opnd::I(i)) => dynasm!(a ; .arch x64 ; mov BYTE [Rq(b) + disp], i as i8),
-            (2, Opnd::I(i)) => dynasm!(a ; .arch x64 ; mov WORD [Rq(b) + disp], i as i16),
-            (4, Opnd::I(i)) => dynasm!(a ; .arch x64 ; mov DWORD [Rq(b) + disp], i as i32),
-            (_, Opnd::I(i)) if emit::imm_fits(i, true) => {
-                dynasm!(a ; .arch x64 ; mov QWORD [Rq(b) + disp], i as i32)
-            }
+            (1, Opnd::I(i)) => mem!(a, m, [mov BYTE] [, i as i8]),
+            (2, Opnd::I(i)) => mem!(a, m, [mov WORD] [, i as i16]),
+            (4, Opnd::I(i)) => mem!(a, m, [mov DWORD] [, i as i32]),
+            (_, Opnd::I(i)) if emit::imm_fits(i, true) => mem!(a, m, [mov QWORD] [, i as i32]),
             (n, o) => {
                 let r = in_reg(a, o, S0);
                 match n {
-                    1 => dynasm!(a ; .arch x64 ; mov BYTE [Rq(b) + disp], Rb(r)),
-                    2 => dynasm!(a ; .arch x64 ; mov WORD [Rq(b) + disp], Rw(r)),
-                    4 => dynasm!(a ; .arch x64 ; mov DWORD [Rq(b) + disp], Rd(r)),
-                    _ => dynasm!(a ; .arch x64 ; mov QWORD [Rq(b) + disp], Rq(r)),
+                    1 => mem!(a, m, [mov BYTE] [, Rb(r)]),
+                    2 => mem!(a, m, [mov WORD] [, Rw(r)]),
+                    4 => mem!(a, m, [mov DWORD] [, Rd(r)]),
+                    _ => mem!(a, m, [mov QWORD] [, Rq(r)]),
                 }
             }
         }
@@ -922,6 +1307,35 @@ pub fn check_allocation(t: &Trace, al: &Allocation) -> Result<(), BackendError> 
         if !ok_reg(l, false) || !class_ok {
             return Err(invalid(format!("value %{i} allocated to {l:?}, which this backend cannot use")));
         }
+    }
+    // Every operand must have a location (constants may rely on their instruction).
+    let has_loc =
+        |v: Value| v.index() < t.insts.len() && (al.loc(v) != Loc::None || t.const_bits(v).is_some());
+    for (i, inst) in t.insts.iter().enumerate() {
+        let emitted = al.loc(Value(i as u32)) != Loc::None
+            || inst.op.has_side_effect()
+            || matches!(inst.op, Op::Call { .. });
+        if !emitted {
+            continue;
+        }
+        let mut bad = None;
+        inst.op.visit_operands(|v| {
+            if !has_loc(v) {
+                bad = Some(v);
+            }
+        });
+        if let Some(v) = bad {
+            return Err(invalid(format!("operand %{} of instruction %{i} has no location", v.0)));
+        }
+    }
+    let mut bad = None;
+    t.term.visit_operands(|v| {
+        if !has_loc(v) && t.loop_start.is_none() {
+            bad = Some(v);
+        }
+    });
+    if let Some(v) = bad {
+        return Err(invalid(format!("terminator operand %{} has no location", v.0)));
     }
     for m in al.preheader_moves.iter().chain(&al.backedge_moves) {
         let class_ok = |l: Loc| !matches!(l, Loc::Reg(r) if r.class != m.class);

@@ -52,6 +52,7 @@ fn listing_interleaves_ir_and_intel_syntax() {
     {
         assert!(l.contains(want), "{want} not in\n{l}");
     }
+    assert!(l.contains("; snap0 @resume(1) {"), "the snapshot line precedes its guard\n{l}");
     // The compare is fused into its guard: no setcc, a jge to the stub.
     assert!(!l.contains("setl"), "{l}");
     assert!(l.contains("jge"), "{l}");
@@ -175,4 +176,61 @@ fn register_file_matches_the_frame_conventions() {
     assert!(c(5).temps.is_empty(), "constant shift counts need no rcx");
     assert!(c(6).clobbers.contains(&Reg::gpr(0)) && c(6).clobbers.contains(&Reg::fpr(15)));
     assert!(!c(6).clobbers.contains(&Reg::gpr(3)), "rbx is callee-saved");
+}
+
+#[test]
+fn a_compare_feeding_only_the_next_select_becomes_a_cmov() {
+    let mut b = Builder::new();
+    let x = b.input(0, Type::I64);
+    let y = b.input(1, Type::I64);
+    let k = b.icmp(ICmp::Ult, x, y);
+    let r = b.select(k, x, y);
+    let s = b.snapshot(0, &[(2, r)]);
+    let t = b.exit(s);
+    let l = X64::new().listing(&t, &naive_alloc(&t, Mode::Regs), &Symbols::new()).unwrap();
+    assert!(l.contains("cmovb"), "{l}");
+    assert!(!l.contains("setb"), "{l}");
+}
+
+#[test]
+fn operands_without_locations_are_typed_errors() {
+    let t = kernels::sum_i64();
+    let mut al = naive_alloc(&t, Mode::Regs);
+    al.locs[1] = Loc::None; // %n, read by the loop's compare
+    let e = X64::new().assemble(&t, &al, &Symbols::new()).unwrap_err();
+    assert!(matches!(e, BackendError::Invalid(ref m) if m.contains("no location")), "{e:?}");
+    // An operand naming a value that does not exist.
+    let mut b = Builder::new();
+    let x = b.input(0, Type::I64);
+    let v = b.bin(BinOp::Add, x, Value(99));
+    let s = b.snapshot(0, &[(1, v)]);
+    let t = b.exit(s);
+    let e = X64::new().assemble(&t, &naive_alloc(&t, Mode::Regs), &Symbols::new()).unwrap_err();
+    assert!(matches!(e, BackendError::Invalid(_)), "{e:?}");
+}
+
+#[test]
+fn a_loop_starting_with_a_guard_tests_it_again_at_the_back_edge() {
+    let t = kernels::sum_i64();
+    let a = asm(&t);
+    let back = a.parts.iter().find(|p| p.what.starts_with("jump")).unwrap();
+    let ins = disassemble(&a.code[back.offset..back.offset + back.len], 0);
+    let ops: Vec<&str> = ins.iter().map(|(_, s)| s.split(' ').next().unwrap()).collect();
+    assert_eq!(&ops[ops.len() - 3..], ["cmp", "jl", "jmp"], "{ins:?}");
+    // A float equality needs two flags: no rotation, a plain jump back.
+    let mut b = Builder::new();
+    let x = b.input(0, Type::F64);
+    let l = b.begin_loop(&[x]);
+    let s = b.snapshot(0, &[(0, l[0])]);
+    let c = b.fcmp(FCmp::Eq, l[0], l[0]);
+    b.guard(c, s);
+    let y = b.bin(BinOp::FAdd, l[0], l[0]);
+    let t = b.jump(&[y]);
+    let a = asm(&t);
+    let back = a.parts.iter().find(|p| p.what.starts_with("jump")).unwrap();
+    let ins = disassemble(&a.code[back.offset..back.offset + back.len], 0);
+    assert!(
+        ins.last().unwrap().1.starts_with("jmp") && !ins.iter().any(|(_, s)| s.starts_with("ucomisd")),
+        "{ins:?}"
+    );
 }

@@ -340,12 +340,40 @@ fn link_terminator_enters_another_trace_and_itself() {
         let mut slots = [1000u64];
         let e = jit.run(c, &mut slots).unwrap();
         assert_eq!((e.trace, e.resume, slots[0]), (c, 9, 0));
+    }
+}
 
-        let mut t = Builder::new();
-        let s = t.snapshot(1, &[]);
-        let t = t.link(42, s);
-        let err = jit.install_with(&t, &naive_alloc(&t, mode), &Symbols::new());
-        assert_eq!(err, Err(BackendError::UnknownTrace(42)));
+/// `link T` to a trace installed later: until then the trace leaves through the link's
+/// snapshot; installing `T` re-points the jump. Two traces linking to each other count up.
+#[test]
+fn forward_links_exit_until_their_target_is_installed() {
+    for mode in MODES {
+        let mut jit = X64::new();
+        // Trace 0: k < 5 or leave (resume 300); k += 1; link 1.
+        let mut b = Builder::new();
+        let k = b.input(0, Type::I64);
+        let five = b.iconst(Type::I64, 5);
+        let one = b.iconst(Type::I64, 1);
+        let more = b.icmp(ICmp::Slt, k, five);
+        let s0 = b.snapshot(300, &[]);
+        b.guard(more, s0);
+        let k1 = b.bin(BinOp::Add, k, one);
+        let s1 = b.snapshot(301, &[(0, k1)]);
+        let ping = install(&mut jit, &b.link(1, s1), mode, &Symbols::new());
+        let mut slots = [0u64, 0];
+        let e = jit.run(ping, &mut slots).unwrap();
+        assert_eq!((e.trace, e.snap, e.resume, slots), (ping, SnapId(1), 301, [1, 0]), "{mode:?}");
+        // Trace 1: acc += k; link 0.
+        let mut b = Builder::new();
+        let k = b.input(0, Type::I64);
+        let acc = b.input(1, Type::I64);
+        let acc1 = b.bin(BinOp::Add, acc, k);
+        let s = b.snapshot(302, &[(1, acc1)]);
+        let pong = install(&mut jit, &b.link(0, s), mode, &Symbols::new());
+        let mut slots = [0u64, 0];
+        let e = jit.run(ping, &mut slots).unwrap();
+        assert_eq!((e.trace, e.resume, slots), (ping, 300, [5, 15]), "{mode:?}");
+        let _ = pong;
     }
 }
 
@@ -419,4 +447,100 @@ fn slot_arrays_too_short_for_the_trace_are_rejected() {
     let id = install(&mut jit, &side(), Mode::Regs, &Symbols::new());
     let err = jit.run(id, &mut [0u64; 2]).unwrap_err();
     assert!(matches!(err, BackendError::Restore(_)), "{err:?}");
+}
+
+fn kernel_file(name: &str) -> Trace {
+    let path = format!("{}/../examples/kernels/{name}.tir", env!("CARGO_MANIFEST_DIR"));
+    let src = std::fs::read_to_string(&path).unwrap();
+    let t = trace_ir::text::parse(&src).unwrap_or_else(|e| panic!("{path}:{e}"));
+    trace_ir::verify::verify(&t).unwrap_or_else(|e| panic!("{path}: {e}"));
+    t
+}
+
+/// The kernel files through the whole public path: parse, `Jit::install` (verify, shared
+/// allocator, emit), `Jit::run`.
+#[test]
+fn kernel_files_parse_install_and_match_rust() {
+    let mut jit = X64::new();
+    let xs: Vec<i64> = (0..777).map(|i| i * 13 - 5000).collect();
+    let id = jit.install(&kernel_file("sum_i64"), &Symbols::new()).unwrap();
+    let mut slots = [xs.as_ptr() as u64, xs.len() as u64, 0, 0];
+    let e = jit.run(id, &mut slots).unwrap();
+    assert_eq!((e.resume, slots[2] as i64, slots[3]), (1, kernels::sum_i64_rust(&xs), 777));
+
+    let fa: Vec<f64> = (0..300).map(|i| i as f64 - 7.5).collect();
+    let fb: Vec<f64> = (0..300).map(|i| (i as f64).sqrt()).collect();
+    let id = jit.install(&kernel_file("dot_f64"), &Symbols::new()).unwrap();
+    let mut slots = [fa.as_ptr() as u64, fb.as_ptr() as u64, 300, 0, 0];
+    jit.run(id, &mut slots).unwrap();
+    assert_eq!(f64::from_bits(slots[3]), kernels::dot_f64_rust(&fa, &fb));
+
+    let mut dst = vec![0i64; 777];
+    let id = jit.install(&kernel_file("memcpy_i64"), &Symbols::new()).unwrap();
+    let mut slots = [dst.as_mut_ptr() as u64, xs.as_ptr() as u64, 777, 0];
+    jit.run(id, &mut slots).unwrap();
+    assert_eq!((dst.as_slice(), slots[3]), (xs.as_slice(), 777));
+
+    let id = jit.install(&kernel_file("mix_guards"), &Symbols::new()).unwrap();
+    let pos: Vec<i64> = (0..100).map(|i| i * 5).collect();
+    for data in [&pos[..], &xs[..], &xs[400..]] {
+        let mut slots = [data.as_ptr() as u64, data.len() as u64, 0, 0, 0];
+        let e = jit.run(id, &mut slots).unwrap();
+        let (acc, odd, i, early) = kernels::mix_guards_rust(data);
+        assert_eq!((slots[2] as i64, slots[3] as i64, slots[4] as usize), (acc, odd, i));
+        assert_eq!(e.resume, if early { 2 } else { 1 });
+    }
+}
+
+/// Loops whose first guard is a `guard.not` or an ordered float compare, rotated to the
+/// back edge, leave at the same iteration as the unrotated form would.
+#[test]
+fn rotated_loop_guards_leave_at_the_right_iteration() {
+    for mode in MODES {
+        // Counts down with guard.not (i <= 0 leaves), and counts float steps with fcmp.lt.
+        let mut b = Builder::new();
+        let n = b.input(0, Type::I64);
+        let zero = b.iconst(Type::I64, 0);
+        let one = b.iconst(Type::I64, 1);
+        let l = b.begin_loop(&[n, zero]);
+        let done = b.icmp(ICmp::Sle, l[0], zero);
+        let s = b.snapshot(1, &[(1, l[1]), (2, l[0])]);
+        b.guard_not(done, s);
+        let i1 = b.bin(BinOp::Sub, l[0], one);
+        let k1 = b.bin(BinOp::Add, l[1], one);
+        let t = b.jump(&[i1, k1]);
+        for nv in [0u64, 1, 5, 100] {
+            let mut slots = [nv, 99, 99];
+            let e = run(&t, mode, &mut slots);
+            assert_eq!((e.resume, slots[1], slots[2]), (1, nv, 0), "n={nv} {mode:?}");
+        }
+        let mut b = Builder::new();
+        let lim = b.input(0, Type::F64);
+        let f0 = b.fconst(0.0);
+        let step = b.fconst(0.5);
+        let l = b.begin_loop(&[f0]);
+        let more = b.fcmp(FCmp::Lt, l[0], lim);
+        let s = b.snapshot(2, &[(1, l[0])]);
+        b.guard(more, s);
+        let f1 = b.bin(BinOp::FAdd, l[0], step);
+        let t = b.jump(&[f1]);
+        for (lv, want) in [(0.0, 0.0), (2.0, 2.0), (2.2, 2.5), (f64::NAN, 0.0)] {
+            let mut slots = [f64::to_bits(lv), 0];
+            run(&t, mode, &mut slots);
+            assert_eq!(f64::from_bits(slots[1]), want, "lim={lv} {mode:?}");
+        }
+    }
+}
+
+#[test]
+fn the_slot_check_follows_links() {
+    let mut jit = X64::new();
+    let a = install(&mut jit, &parent(), Mode::Shared, &Symbols::new());
+    let b = install(&mut jit, &side(), Mode::Shared, &Symbols::new());
+    assert!(jit.run(a, &mut [20u64, 0, 0, 0]).is_ok(), "the parent alone uses 4 slots");
+    jit.link_exit(a, SnapId(0), b).unwrap();
+    let err = jit.run(a, &mut [20u64, 0, 0, 0]).unwrap_err();
+    assert!(matches!(err, BackendError::Restore(_)), "{err:?}");
+    jit.unlink_exit(a, SnapId(0)).unwrap();
+    assert!(jit.run(a, &mut [20u64, 0, 0, 0]).is_ok());
 }

@@ -608,3 +608,259 @@ fn results_may_take_either_operands_register() {
         }
     }
 }
+
+/// A compare at a type, its sample operands, the trace op, its model and a description.
+type SelectCase =
+    (Type, Vec<u64>, Box<dyn Fn(&mut Builder, Value, Value) -> Value>, Box<dyn Fn(u64, u64) -> bool>, String);
+
+/// A compare whose only use is the next select drives a `cmov` (or, for f64 arms, a branch)
+/// straight from the flags: every predicate at every type, both arm classes.
+#[test]
+fn compares_fused_into_selects() {
+    let mut jit = X64::new();
+    let (pi, qi) = (0x1111u64, 0x2222u64);
+    let (pf, qf) = (1.25f64.to_bits(), (-8.0f64).to_bits());
+    let mut cases: Vec<SelectCase> = vec![];
+    for c in ICmp::ALL {
+        for ty in Type::INTS {
+            let xs: Vec<u64> = samples(ty).into_iter().step_by(3).collect();
+            cases.push((
+                ty,
+                xs,
+                Box::new(move |b, x, y| b.icmp(c, x, y)),
+                Box::new(move |x, y| eval_icmp(c, ty, x, y)),
+                format!("icmp.{} {ty}", c.name()),
+            ));
+        }
+    }
+    for c in FCmp::ALL {
+        let xs: Vec<u64> = [0.0, -1.5, 2.0, f64::NAN].iter().map(|f| f.to_bits()).collect();
+        cases.push((
+            Type::F64,
+            xs,
+            Box::new(move |b, x, y| b.fcmp(c, x, y)),
+            Box::new(move |x, y| eval_fcmp(c, f64::from_bits(x), f64::from_bits(y))),
+            format!("fcmp.{}", c.name()),
+        ));
+    }
+    for (ty, xs, mk, want, what) in &cases {
+        for arm in [Type::I64, Type::F64] {
+            for mode in [Mode::Shared, Mode::Regs, Mode::Spill] {
+                let mut b = Builder::new();
+                let x = b.input(0, *ty);
+                let y = b.input(1, *ty);
+                let p = b.input(2, arm);
+                let q = b.input(3, arm);
+                let k = mk(&mut b, x, y);
+                let r = b.select(k, p, q);
+                let s = b.snapshot(0, &[(4, r)]);
+                let id = install(&mut jit, &b.exit(s), mode, &Symbols::new());
+                let (pv, qv) = if arm == Type::F64 { (pf, qf) } else { (pi, qi) };
+                for &xv in xs {
+                    for &yv in xs {
+                        let mut slots = [xv, yv, pv, qv, 0];
+                        jit.run(id, &mut slots).unwrap();
+                        let w = if want(xv, yv) { pv } else { qv };
+                        assert_eq!(slots[4], w, "{what} {xv:#x} {yv:#x} select {arm} {mode:?}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An overflow op whose result register holds a value of its own snapshot (possible in
+/// hand-made allocations) must leave that value intact when it exits.
+#[test]
+fn overflow_exit_keeps_a_snapshot_value_that_shares_the_result_register() {
+    use backend_x64::regs::*;
+    use trace_ir::regalloc::{Allocation, Loc, Reg};
+    let mut jit = X64::new();
+    for ty in [Type::I8, Type::I64] {
+        for d in [RSI, RDI] {
+            let mut b = Builder::new();
+            let x = b.input(0, ty);
+            let y = b.input(1, ty);
+            let s0 = b.snapshot(1, &[(2, x), (3, y)]);
+            let r = b.ovf(OvfOp::Add, x, y, s0);
+            let s1 = b.snapshot(2, &[(2, r)]);
+            let t = b.exit(s1);
+            let al = Allocation {
+                locs: vec![Loc::Reg(Reg::gpr(RSI)), Loc::Reg(Reg::gpr(RDI)), Loc::Reg(Reg::gpr(d))],
+                ..Default::default()
+            };
+            let id = jit.install_with(&t, &al, &Symbols::new()).unwrap();
+            let max = ty.mask() >> 1;
+            let mut slots = [max, 1, 0, 0];
+            let e = jit.run(id, &mut slots).unwrap();
+            assert_eq!((e.resume, slots[2], slots[3]), (1, max, 1), "{ty} result in {d}");
+            let mut slots = [5, 1, 0, 0];
+            let e = jit.run(id, &mut slots).unwrap();
+            assert_eq!((e.resume, slots[2]), (2, 6));
+        }
+    }
+}
+
+/// `add`s (and a `shl` by 0..3 under them) whose only use is a load or store address fold
+/// into `[base + index * scale + disp]` when their operands stay live in registers; any
+/// other shape still computes the address. Results are checked in every allocation mode.
+#[test]
+fn address_arithmetic_folds_into_memory_operands_only_when_sound() {
+    let mut buf: Vec<u64> = (0..64).map(|k| k * 1000 + 7).collect();
+    let p = buf.as_mut_ptr() as u64;
+    let mut jit = X64::new();
+    for sh in 0..5u64 {
+        for mode in MODES {
+            // load [p + (i << sh) + 8], store [p + 16 + 8*j], i and p live afterwards.
+            let mut b = Builder::new();
+            let base = b.input(0, Type::I64);
+            let i = b.input(1, Type::I64);
+            let j = b.input(2, Type::I64);
+            let shc = b.iconst(Type::I64, sh as i64);
+            let off = b.bin(BinOp::Shl, i, shc);
+            let q = b.bin(BinOp::Add, base, off);
+            let v = b.load(Type::I64, q, 8, false);
+            let c16 = b.iconst(Type::I64, 16);
+            let three = b.iconst(Type::I64, 3);
+            let j8 = b.bin(BinOp::Shl, j, three);
+            let r = b.bin(BinOp::Add, base, c16);
+            let w = b.bin(BinOp::Add, r, j8);
+            b.store(w, 0, v);
+            // p dies at this add; its register may be reused before the load.
+            let q2 = b.bin(BinOp::Add, i, base);
+            let dummy = b.bin(BinOp::Mul, i, j);
+            let dummy2 = b.bin(BinOp::Xor, dummy, i);
+            let v2 = b.load(Type::I32, q2, 0, false);
+            let s = b.snapshot(0, &[(3, v), (4, v2), (5, dummy2), (6, i)]);
+            let t = b.exit(s);
+            let id = install(&mut jit, &t, mode, &Symbols::new());
+            let (iv, jv) = (8u64, 5u64);
+            let mut slots = [p, iv, jv, 0, 0, 0, 0];
+            jit.run(id, &mut slots).unwrap();
+            let want = buf[(((iv << sh) + 8) / 8) as usize];
+            assert_eq!(slots[3], want, "shl {sh} {mode:?}");
+            assert_eq!(buf[2 + jv as usize], want);
+            assert_eq!(slots[4], buf[1] & 0xffff_ffff);
+            assert_eq!((slots[5], slots[6]), ((iv * jv) ^ iv, iv));
+            buf[2 + jv as usize] = (2 + jv) * 1000 + 7;
+        }
+    }
+    // The folded form appears in the code.
+    let mut b = Builder::new();
+    let base = b.input(0, Type::I64);
+    let i = b.input(1, Type::I64);
+    let three = b.iconst(Type::I64, 3);
+    let off = b.bin(BinOp::Shl, i, three);
+    let q = b.bin(BinOp::Add, base, off);
+    let v = b.load(Type::F64, q, 24, false);
+    let s = b.snapshot(0, &[(2, v), (3, i), (4, base)]);
+    let t = b.exit(s);
+    use trace_ir::backend::Backend;
+    let l = X64::new().listing(&t, &naive_alloc(&t, Mode::Shared), &Symbols::new()).unwrap();
+    assert!(l.contains("*8+18h]"), "{l}");
+    assert!(!l.contains("  shl "), "{l}");
+}
+
+/// A load whose only use is the next instruction is read as that instruction's memory
+/// operand. The result may be allocated to the load's base register (the base dies at the
+/// load): the address must be read before the result is written.
+#[test]
+fn loads_fold_into_their_only_user_even_when_the_result_takes_the_base_register() {
+    use backend_x64::regs::*;
+    use trace_ir::regalloc::{Allocation, Loc, Reg};
+    let mut jit = X64::new();
+    let mut buf = [0u64; 4];
+    for ty in [Type::I32, Type::I64, Type::F64] {
+        let vals: Vec<u64> = if ty == Type::F64 {
+            [1.5f64, -3.0, 0.0].iter().map(|f| f.to_bits()).collect()
+        } else {
+            vec![5, ty.mask(), 1 << (ty.bits() - 1), 12345]
+        };
+        let ops: Vec<BinOp> = if ty == Type::F64 {
+            vec![BinOp::FAdd, BinOp::FSub, BinOp::FMul, BinOp::FDiv]
+        } else {
+            vec![BinOp::Add, BinOp::Sub, BinOp::And, BinOp::Or, BinOp::Xor, BinOp::Mul]
+        };
+        let r =
+            |hw: u8, t: Type| if t == Type::F64 { Loc::Reg(Reg::fpr(hw)) } else { Loc::Reg(Reg::gpr(hw)) };
+        for load_first in [false, true] {
+            for op in &ops {
+                if !op.is_commutative() && load_first {
+                    continue;
+                }
+                for dst in [RSI, RDI, R9] {
+                    let mut b = Builder::new();
+                    let base = b.input(0, Type::I64);
+                    let other = b.input(1, ty);
+                    let v = b.load(ty, base, 8, false);
+                    let res = if load_first { b.bin(*op, v, other) } else { b.bin(*op, other, v) };
+                    let s = b.snapshot(0, &[(2, res)]);
+                    let t = b.exit(s);
+                    let d = if ty == Type::F64 { r(dst - RSI + 2, ty) } else { r(dst, ty) };
+                    let al = Allocation {
+                        locs: vec![
+                            r(RSI, Type::I64),
+                            if ty == Type::F64 { r(1, ty) } else { r(RDI, ty) },
+                            r(if ty == Type::F64 { 3 } else { R8 }, ty),
+                            d,
+                        ],
+                        ..Default::default()
+                    };
+                    let id = jit.install_with(&t, &al, &Symbols::new()).unwrap();
+                    for &lv in &vals {
+                        for &ov in &vals {
+                            buf[1] = lv;
+                            let mut slots = [buf.as_mut_ptr() as u64, ov, 0];
+                            jit.run(id, &mut slots).unwrap();
+                            let want = if load_first {
+                                eval_bin(*op, ty, lv, ov)
+                            } else {
+                                eval_bin(*op, ty, ov, lv)
+                            };
+                            assert!(
+                                same_f64(slots[2], want.unwrap()),
+                                "{} {ty} load_first={load_first} dst={dst}",
+                                op.name()
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        if ty == Type::F64 {
+            continue;
+        }
+        for c in ICmp::ALL {
+            for load_first in [false, true] {
+                let mut b = Builder::new();
+                let base = b.input(0, Type::I64);
+                let other = b.input(1, ty);
+                let v = b.load(ty, base, 8, false);
+                let k = if load_first { b.icmp(c, v, other) } else { b.icmp(c, other, v) };
+                let z = b.conv(Conv::ZExt, k, Type::I64);
+                let s = b.snapshot(0, &[(2, z)]);
+                let t = b.exit(s);
+                let al = Allocation {
+                    locs: vec![r(RSI, Type::I64), r(RDI, ty), r(R8, ty), r(RSI, Type::I1), r(RSI, Type::I64)],
+                    ..Default::default()
+                };
+                let id = jit.install_with(&t, &al, &Symbols::new()).unwrap();
+                for &lv in &vals {
+                    for &ov in &vals {
+                        buf[1] = lv;
+                        let mut slots = [buf.as_mut_ptr() as u64, ov, 0];
+                        jit.run(id, &mut slots).unwrap();
+                        let want =
+                            if load_first { eval_icmp(c, ty, lv, ov) } else { eval_icmp(c, ty, ov, lv) };
+                        assert_eq!(slots[2], want as u64, "icmp.{} {ty} load_first={load_first}", c.name());
+                    }
+                }
+            }
+        }
+    }
+    // The folded form is what is emitted.
+    use trace_ir::backend::Backend;
+    let t = common::kernels::sum_i64();
+    let l = X64::new().listing(&t, &naive_alloc(&t, Mode::Shared), &Symbols::new()).unwrap();
+    assert!(l.lines().any(|x| x.contains("  add ") && x.contains(",[")), "{l}");
+}

@@ -106,7 +106,12 @@ fn median_ns(runs: usize, mut f: impl FnMut()) -> f64 {
 fn main() {
     let rf = regfile();
     println!("regalloc: median ns per IR op (budget for the whole compile: 1000)");
-    for n in [100, 1000, 10000] {
+    // REGALLOC_BENCH_SIZES=10000 runs one size (for profiling).
+    let sizes: Vec<usize> = std::env::var("REGALLOC_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![100, 1000, 10000]);
+    for n in sizes {
         let t = synthetic(n, 7);
         let ops = t.insts.len() as f64;
         let runs = if n >= 10000 { 21 } else { 101 };

@@ -23,77 +23,80 @@ fn rejects(t: &Trace, rf: &RegFile, corrupt: impl FnOnce(&mut Allocation), expec
 #[test]
 fn two_live_values_in_one_register() {
     let t = straight();
-    // %1 and %2 are both read by the mul.
-    let e = rejects(&t, &roomy(), |a| a.locs[2] = a.locs[1], "holds %2");
-    assert!(e.contains("mul"), "{e}");
+    let (v, w) = (named(&t, "v"), named(&t, "w"));
+    // Both are read by the mul.
+    let e = rejects(&t, &roomy(), |a| a.locs[w.index()] = a.locs[v.index()], "holds %w");
+    assert!(e.contains("at `%m = mul %v, %w`: operand 0: expects %v in"), "{e}");
 }
 
 #[test]
 fn a_value_in_a_caller_saved_register_across_a_call() {
-    let mut b = Builder::new();
-    let x = b.input(0, Type::I64);
-    let r = b.call(Some(Type::I64), Callee::Symbol("h".into()), &[], CallEffect::Any);
-    let s = b.snapshot(0, &[(0, x), (1, r)]);
-    let t = b.exit(s);
+    let t = parse(
+        "%x = input 0 : i64
+        %r = call.i64 @h()
+        snap0 @resume(0) { 0: %x, 1: %r }
+        exit snap0",
+    );
     let rf = roomy();
     assert!(rf.is_caller_saved(Reg::gpr(3)));
+    let x = named(&t, "x");
     let e = rejects(&t, &rf, |a| a.locs[x.index()] = Loc::Reg(Reg::gpr(3)), "holds nothing");
-    assert!(e.contains("snap0 slot 0") && e.contains("gd"), "{e}");
+    assert!(e.contains("snap0 slot 0: expects %x in gd"), "{e}");
 }
 
 #[test]
 fn an_operand_in_a_temp_register() {
-    let mut b = Builder::new();
-    let x = b.input(0, Type::I64);
-    let y = b.input(1, Type::I64);
-    let z = b.bin(BinOp::Shl, x, y);
-    let s = b.snapshot(0, &[(0, z)]);
-    let t = b.exit(s);
+    let t = parse(
+        "%x = input 0 : i64
+        %y = input 1 : i64
+        %z = shl %x, %y
+        snap0 @resume(0) { 0: %z }
+        exit snap0",
+    );
     // Shifts need gb free (see `small_constraints`).
-    rejects(&t, &small(), |a| a.locs[y.index()] = Loc::Reg(Reg::gpr(1)), "operand 1");
+    let y = named(&t, "y");
+    rejects(&t, &small(), |a| a.locs[y.index()] = Loc::Reg(Reg::gpr(1)), "operand 1: expects %y in gb");
 }
 
 #[test]
 fn an_operand_may_be_in_a_clobbered_register_and_a_result_in_a_temp() {
-    let mut b = Builder::new();
-    let x = b.input(0, Type::I64);
-    let y = b.input(1, Type::I64);
-    let q = b.bin(BinOp::SDiv, x, y);
-    let s = b.snapshot(0, &[(0, q)]);
-    let t = b.exit(s);
     let rf = small();
     // Divisions need ga free and destroy gb.
-    let a = Allocation {
-        locs: vec![Loc::Reg(Reg::gpr(1)), Loc::Reg(Reg::gpr(2)), Loc::Reg(Reg::gpr(0))],
-        ..Default::default()
-    };
-    check(&t, &a, &rf).unwrap();
+    let locs = vec![Loc::Reg(Reg::gpr(1)), Loc::Reg(Reg::gpr(2)), Loc::Reg(Reg::gpr(0))];
+    let t = parse(
+        "%x = input 0 : i64
+        %y = input 1 : i64
+        %q = sdiv %x, %y
+        snap0 @resume(0) { 0: %q }
+        exit snap0",
+    );
+    check(&t, &Allocation { locs: locs.clone(), ..Default::default() }, &rf).unwrap();
     // But a value read after the division may not live in gb.
-    let mut b = Builder::new();
-    let x = b.input(0, Type::I64);
-    let y = b.input(1, Type::I64);
-    let q = b.bin(BinOp::SDiv, x, y);
-    let s = b.snapshot(0, &[(0, q), (1, x)]);
-    let t = b.exit(s);
-    let a = Allocation {
-        locs: vec![Loc::Reg(Reg::gpr(1)), Loc::Reg(Reg::gpr(2)), Loc::Reg(Reg::gpr(0))],
-        ..Default::default()
-    };
-    assert!(check(&t, &a, &rf).unwrap_err().contains("slot 1"));
+    let t = parse(
+        "%x = input 0 : i64
+        %y = input 1 : i64
+        %q = sdiv %x, %y
+        snap0 @resume(0) { 0: %q, 1: %x }
+        exit snap0",
+    );
+    let e = check(&t, &Allocation { locs, ..Default::default() }, &rf).unwrap_err();
+    assert!(e.contains("snap0 slot 1: expects %x in gb, which holds nothing"), "{e}");
 }
 
 #[test]
 fn an_ovf_result_over_a_value_its_snapshot_reads() {
-    let mut b = Builder::new();
-    let x = b.input(0, Type::I64);
-    let y = b.input(1, Type::I64);
-    let s0 = b.snapshot(0, &[(0, x)]);
-    let z = b.ovf(OvfOp::Add, x, y, s0);
-    let s1 = b.snapshot(1, &[(0, z)]);
-    let t = b.exit(s1);
+    let t = parse(
+        "%x = input 0 : i64
+        %y = input 1 : i64
+        snap0 @resume(0) { 0: %x }
+        %z = add.ovf %x, %y, snap0
+        snap1 @resume(1) { 0: %z }
+        exit snap1",
+    );
+    let (x, z) = (named(&t, "x"), named(&t, "z"));
     let a = allocate(&t, &small()).unwrap();
     assert_ne!(a.loc(z), a.loc(x), "the exit after an overflow still reads x");
-    rejects(&t, &small(), |a| a.locs[z.index()] = a.locs[x.index()], "snap0 slot 0");
+    rejects(&t, &small(), |a| a.locs[z.index()] = a.locs[x.index()], "snap0 slot 0: expects %x");
 }
 
 #[test]
@@ -125,22 +128,22 @@ fn wrong_back_edge_moves() {
 
 #[test]
 fn a_swap_at_the_back_edge_must_go_through_the_scratch_register() {
-    // jump (%b, %a): the parameters trade places.
-    let mut b = Builder::new();
-    let x = b.input(0, Type::I64);
-    let y = b.input(1, Type::I64);
-    let ps = b.begin_loop(&[x, y]);
-    let c = b.icmp(ICmp::Ne, ps[0], ps[1]);
-    let s = b.snapshot(0, &[(0, ps[0]), (1, ps[1])]);
-    b.guard(c, s);
-    let t = b.jump(&[ps[1], ps[0]]);
+    let t = parse(
+        "%x = input 0 : i64
+        %y = input 1 : i64
+        loop (%a = %x, %b = %y)
+          %c = icmp.ne %a, %b
+          snap0 @resume(0) { 0: %a, 1: %b }
+          guard %c, snap0
+          jump (%b, %a)",
+    );
     let rf = small();
     let a = allocate(&t, &rf).unwrap();
     check(&t, &a, &rf).unwrap();
     assert_eq!(a.backedge_moves.len(), 3, "{a:?}");
     assert!(a.backedge_moves.iter().any(|m| m.to == Loc::Reg(Reg::gpr(rf.scratch_gprs[0]))));
     // Done naively, the second move reads what the first overwrote.
-    let (pa, pb) = (a.loc(ps[0]), a.loc(ps[1]));
+    let (pa, pb) = (a.loc(named(&t, "a")), a.loc(named(&t, "b")));
     rejects(
         &t,
         &rf,
@@ -150,25 +153,26 @@ fn a_swap_at_the_back_edge_must_go_through_the_scratch_register() {
                 Move { from: pa, to: pb, class: RegClass::Gpr },
             ]
         },
-        "after the back-edge moves",
+        "after the back-edge moves, parameter %b: expects %a",
     );
 }
 
 #[test]
 fn a_value_overwritten_late_in_the_body_fails_on_the_second_iteration() {
     // x is read at the top of the body only; giving %r its register breaks iteration two.
-    let mut b = Builder::new();
-    let x = b.input(0, Type::I64);
-    let one = b.iconst(Type::I64, 1);
-    let ps = b.begin_loop(&[one]);
-    let q = b.bin(BinOp::Add, ps[0], x);
-    let r = b.bin(BinOp::Add, q, one);
-    let s = b.snapshot(0, &[(0, r)]);
-    let c = b.icmp(ICmp::Ne, r, one);
-    b.guard(c, s);
-    let t = b.jump(&[r]);
+    let t = parse(
+        "%x = input 0 : i64
+        %one = const 1 : i64
+        loop (%p = %one)
+          %q = add %p, %x
+          %r = add %q, %one
+          snap0 @resume(0) { 0: %r }
+          %c = icmp.ne %r, %one
+          guard %c, snap0
+          jump (%r)",
+    );
     let rf = roomy();
-    let p = ps[0];
+    let (x, p, r) = (named(&t, "x"), named(&t, "p"), named(&t, "r"));
     let e = rejects(
         &t,
         &rf,
@@ -179,23 +183,21 @@ fn a_value_overwritten_late_in_the_body_fails_on_the_second_iteration() {
         },
         "operand 1",
     );
-    assert!(e.contains("on the second iteration") && e.contains("add"), "{e}");
+    assert!(e.starts_with("on the second iteration, at `%q = add %p, %x`: operand 1: expects %x"), "{e}");
 }
 
 #[test]
 fn locations_a_value_may_not_have() {
     let t = straight();
     let rf = small();
-    rejects(&t, &rf, |a| a.locs[1] = Loc::Reg(Reg::gpr(rf.scratch_gprs[0])), "not an allocatable register");
-    rejects(&t, &rf, |a| a.locs[1] = Loc::Reg(Reg::fpr(0)), "wrong register class");
-    rejects(&t, &rf, |a| a.locs[1] = Loc::Spill(a.spill_slots + 3), "beyond");
-    rejects(&t, &rf, |a| a.locs[1] = Loc::Const(16), "not that constant");
-    rejects(&t, &rf, |a| a.locs[1] = Loc::None, "has no location");
-    let mut b = Builder::new();
-    let k = b.iconst(Type::I64, 5);
-    let s = b.snapshot(0, &[(0, k)]);
-    let t = b.exit(s);
-    rejects(&t, &rf, |a| a.locs[0] = Loc::Const(6), "not that constant");
+    let v = named(&t, "v").index();
+    rejects(&t, &rf, |a| a.locs[v] = Loc::Reg(Reg::gpr(rf.scratch_gprs[0])), "not an allocatable register");
+    rejects(&t, &rf, |a| a.locs[v] = Loc::Reg(Reg::fpr(0)), "wrong register class");
+    rejects(&t, &rf, |a| a.locs[v] = Loc::Spill(a.spill_slots + 3), "beyond");
+    rejects(&t, &rf, |a| a.locs[v] = Loc::Const(16), "not that constant");
+    rejects(&t, &rf, |a| a.locs[v] = Loc::None, "%v has no location");
+    let t = parse("%k = const 5 : i64\nsnap0 @resume(0) { 0: %k }\nexit snap0");
+    rejects(&t, &rf, |a| a.locs[0] = Loc::Const(6), "%k in const 0x6: not that constant");
 }
 
 #[test]

@@ -12,6 +12,7 @@ fn random_traces_check_on_every_register_file() {
     let mut moves = 0;
     for seed in 0..400 {
         let t = random_trace(seed, 30);
+        trace_ir::verify::verify(&t).unwrap_or_else(|e| panic!("seed {seed}: the generator made {e}"));
         for (name, rf) in &rfs {
             let a = allocate(&t, rf).unwrap_or_else(|e| panic!("seed {seed} on {name}: {e}"));
             if let Err(e) = check(&t, &a, rf) {

@@ -3,6 +3,7 @@
 //! after that, following the flow is a hash lookup plus a successor index per block.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use trace_ir::path::CodeImage;
 
@@ -25,17 +26,38 @@ pub struct Block {
 
 const NONE: u32 = u32::MAX;
 
+/// Addresses are already well spread; a multiply-shift hash is plenty and much cheaper than
+/// SipHash on the hot lookup.
+#[derive(Default)]
+pub struct AddrHasher(u64);
+
+impl Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (v ^ (v >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type AddrMap<V> = HashMap<u64, V, BuildHasherDefault<AddrHasher>>;
+
 /// Per-image block cache.
 pub struct BlockCache<'a> {
     image: &'a CodeImage,
     wfx_branch: bool,
     blocks: Vec<Block>,
-    by_addr: HashMap<u64, u32>,
+    by_addr: AddrMap<u32>,
 }
 
 impl<'a> BlockCache<'a> {
     pub fn new(image: &'a CodeImage, wfx_branch: bool) -> BlockCache<'a> {
-        BlockCache { image, wfx_branch, blocks: Vec::new(), by_addr: HashMap::new() }
+        BlockCache { image, wfx_branch, blocks: Vec::new(), by_addr: AddrMap::default() }
     }
 
     pub fn image(&self) -> &'a CodeImage {
@@ -68,13 +90,35 @@ impl<'a> BlockCache<'a> {
         let mut n = 0u32;
         let mut last = InsnInfo::OTHER;
         let mut nacc = true;
-        while let Some(w) = self.read_word(a) {
-            last = classify(w, a, self.wfx_branch);
-            a += 4;
-            n += 1;
-            if last.ty != crate::insn::InsnType::Other {
-                nacc = false;
-                break;
+        // Walk the mapped bytes a region at a time (regions may be adjacent).
+        'regions: while let Some(bytes) = self.image.bytes_at(a) {
+            for w in bytes.chunks_exact(4) {
+                let w = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+                last = classify(w, a, self.wfx_branch);
+                a = a.wrapping_add(4);
+                n += 1;
+                if last.ty != crate::insn::InsnType::Other {
+                    nacc = false;
+                    break 'regions;
+                }
+                if a == 0 {
+                    break 'regions;
+                }
+            }
+            if bytes.len() % 4 != 0 {
+                // a partial instruction at the end of a region: readable only if the next
+                // region continues it
+                if self.read_word(a).is_none() {
+                    break;
+                }
+                let w = self.read_word(a).unwrap_or(0);
+                last = classify(w, a, self.wfx_branch);
+                a = a.wrapping_add(4);
+                n += 1;
+                if last.ty != crate::insn::InsnType::Other {
+                    nacc = false;
+                    break;
+                }
             }
         }
         let id = self.blocks.len() as u32;

@@ -2,14 +2,13 @@
 //! buffers), per-ID packet decoders, then flow reconstruction. Also the compare form that
 //! `tracery decode etm` prints and `etm-compare` reads, and the conversion to `Path`.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use trace_ir::path::{BranchKind, CodeImage, ExecRange, Path, PathEvent};
 
 use crate::blocks::BlockCache;
 use crate::config::EtmConfig;
-use crate::deformat::{deformat, FrameEvent, FrameMode};
+use crate::deformat::{deformat_runs, FrameMode, RunEvent};
 use crate::element::{Element, ElementKind, UnsyncReason};
 use crate::flow::{FlowDecoder, FlowOptions};
 use crate::insn::{InsnSubType, InsnType};
@@ -41,22 +40,29 @@ struct Chan<'a> {
     code: BlockCache<'a>,
 }
 
-/// Decodes raw bytes of one source through one channel.
-fn feed<'a>(
+/// Decodes a run of one source's bytes (starting at buffer index `base`) through its channel.
+#[allow(clippy::too_many_arguments)]
+fn feed_slice<'a>(
     ch: &mut Chan<'a>,
-    byte: u8,
-    index: u64,
+    data: &[u8],
+    base: u64,
     opts: &DecodeOptions,
     out: &mut Vec<Element>,
     on_packet: &mut impl FnMut(u8, &Packet, &[u8]),
+    on_element: &mut impl FnMut(&Element),
     stats: &mut DecodeStats,
 ) {
     let Chan { pkt_id, pdec, fdec, code } = ch;
-    pdec.push(byte, index, &mut |p, raw| {
+    let (pkt_id, packets_only) = (*pkt_id, opts.packets_only);
+    pdec.push_slice(data, base, &mut |p, raw| {
         stats.packets += 1;
-        on_packet(*pkt_id, p, raw);
-        if !opts.packets_only {
+        on_packet(pkt_id, p, raw);
+        if !packets_only {
             fdec.packet(p, code, out);
+            if out.len() > 1024 {
+                stats.elements += out.len() as u64;
+                out.drain(..).for_each(|e| on_element(&e));
+            }
         }
     });
 }
@@ -89,67 +95,69 @@ pub fn decode_snapshot(
     mut on_element: impl FnMut(&Element),
 ) -> DecodeStats {
     let mut stats = DecodeStats::default();
-    let bufs: Vec<_> = if opts.multi_session { snap.buffers.iter().collect() } else { snap.buffers.iter().take(1).collect() };
-    let mut chans: BTreeMap<u8, Chan> = BTreeMap::new();
+    let bufs: Vec<_> = if opts.multi_session {
+        snap.buffers.iter().collect()
+    } else {
+        snap.buffers.iter().take(1).collect()
+    };
+    // channel per trace ID: a direct table, as the deformatter looks one up per byte
+    let mut chans: Vec<Chan> = Vec::new();
+    let mut slot = [u8::MAX; 128];
     let fopts = FlowOptions { src_addr_n_atoms: opts.src_addr_n };
     let mut out = Vec::new();
-    for (session, buf) in bufs.into_iter().enumerate() {
+    for buf in bufs {
         let sources = snap.sources_for(&buf.name);
         let raw = buf.format == BufferFormat::SourceData;
         let mut active: Vec<u8> = Vec::new();
         for dev in sources.iter().take(if raw { 1 } else { usize::MAX }) {
             let cfg = dev.etm_config();
             let id = cfg.trace_id();
-            if let Some(ch) = chans.get_mut(&id) {
+            if let Some(ch) = chans.get_mut(slot[id as usize] as usize) {
                 ch.pdec.reset();
                 ch.fdec.reset();
             } else {
-                chans.insert(
-                    id,
-                    Chan {
-                        pkt_id: if raw { 0 } else { id },
-                        pdec: PacketDecoder::new(&cfg),
-                        fdec: FlowDecoder::new(&cfg, fopts),
-                        code: BlockCache::new(&snap.image, cfg.wfi_wfe_branch()),
-                    },
-                );
+                slot[id as usize] = chans.len() as u8;
+                chans.push(Chan {
+                    pkt_id: if raw { 0 } else { id },
+                    pdec: PacketDecoder::new(&cfg),
+                    fdec: FlowDecoder::new(&cfg, fopts),
+                    code: BlockCache::new(&snap.image, cfg.wfi_wfe_branch()),
+                });
             }
-            let _ = session;
             active.push(id);
         }
         stats.bytes += buf.data.len() as u64;
         if raw {
-            if let Some(ch) = active.first().and_then(|id| chans.get_mut(id)) {
-                for (i, &b) in buf.data.iter().enumerate() {
-                    feed(ch, b, i as u64, opts, &mut out, &mut on_packet, &mut stats);
-                    if out.len() > 1024 {
-                        stats.elements += out.len() as u64;
-                        out.drain(..).for_each(|e| on_element(&e));
-                    }
-                }
+            if let Some(ch) = active.first().and_then(|&id| chans.get_mut(slot[id as usize] as usize)) {
+                feed_slice(ch, &buf.data, 0, opts, &mut out, &mut on_packet, &mut on_element, &mut stats);
             }
         } else {
-            deformat(&buf.data, FrameMode::MemAligned, &mut |ev| match ev {
-                FrameEvent::Data { id, index, byte } => {
-                    if let Some(ch) = chans.get_mut(&id) {
-                        feed(ch, byte, index, opts, &mut out, &mut on_packet, &mut stats);
-                        if out.len() > 1024 {
-                            stats.elements += out.len() as u64;
-                            out.drain(..).for_each(|e| on_element(&e));
-                        }
+            deformat_runs(&buf.data, FrameMode::MemAligned, &mut |ev| match ev {
+                RunEvent::Data { id, index, bytes } => {
+                    if let Some(ch) = chans.get_mut(slot[(id & 0x7f) as usize] as usize) {
+                        feed_slice(
+                            ch,
+                            bytes,
+                            index,
+                            opts,
+                            &mut out,
+                            &mut on_packet,
+                            &mut on_element,
+                            &mut stats,
+                        );
                     }
                 }
-                FrameEvent::Reset { .. } => {
-                    for id in &active {
-                        if let Some(ch) = chans.get_mut(id) {
+                RunEvent::Reset { .. } => {
+                    for &id in &active {
+                        if let Some(ch) = chans.get_mut(slot[id as usize] as usize) {
                             ch.pdec.reset();
                         }
                     }
                 }
             });
         }
-        for id in &active {
-            if let Some(ch) = chans.get_mut(id) {
+        for &id in &active {
+            if let Some(ch) = chans.get_mut(slot[id as usize] as usize) {
                 finish(ch, opts, &mut out, &mut on_packet, &mut stats);
             }
         }
@@ -186,8 +194,13 @@ pub fn compare_form(snap: &Snapshot, opts: &DecodeOptions) -> String {
 
 /// Decodes one raw (single source) buffer against `image` into elements.
 pub fn decode_raw(cfg: &EtmConfig, data: &[u8], image: &CodeImage) -> Vec<Element> {
+    decode_raw_with(cfg, data, image, FlowOptions::default())
+}
+
+/// `decode_raw` with explicit flow options.
+pub fn decode_raw_with(cfg: &EtmConfig, data: &[u8], image: &CodeImage, opts: FlowOptions) -> Vec<Element> {
     let mut pdec = PacketDecoder::new(cfg);
-    let mut fdec = FlowDecoder::new(cfg, FlowOptions::default());
+    let mut fdec = FlowDecoder::new(cfg, opts);
     let mut code = BlockCache::new(image, cfg.wfi_wfe_branch());
     let mut out = Vec::new();
     for (i, &b) in data.iter().enumerate() {
@@ -231,10 +244,12 @@ pub fn to_path(elems: &[Element]) -> Path {
             ElementKind::NoSync(UnsyncReason::Overflow) => PathEvent::Overflow,
             ElementKind::NoSync(UnsyncReason::InitDecoder) => continue,
             ElementKind::NoSync(r) => PathEvent::Gap { reason: format!("no sync ({r:?})") },
-            ElementKind::AddrNacc { addr, .. } => PathEvent::Gap { reason: format!("code at {addr:#x} not in the image") },
-            ElementKind::IRangeNoPath { start, next, count } => {
-                PathEvent::Gap { reason: format!("{count} instructions from {start:#x} to {next:#x}, path unknown") }
+            ElementKind::AddrNacc { addr, .. } => {
+                PathEvent::Gap { reason: format!("code at {addr:#x} not in the image") }
             }
+            ElementKind::IRangeNoPath { start, next, count } => PathEvent::Gap {
+                reason: format!("{count} instructions from {start:#x} to {next:#x}, path unknown"),
+            },
             _ => continue,
         };
         events.push(ev);

@@ -31,24 +31,49 @@ fn is_barrier(f: &[u8]) -> bool {
     f.chunks(4).all(|c| c == FSYNC)
 }
 
-/// Unpacks one 16-byte frame at buffer offset `base`. `cur` is the ID in force when the
-/// frame starts and is updated; ID 0 (null) and bytes before any ID are dropped.
+/// A run of data bytes for one ID inside a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    pub id: u8,
+    /// Index of the run's first byte (see `unpack_frame` for the numbering).
+    pub index: u64,
+    len: u8,
+    bytes: [u8; 15],
+}
+
+impl Run {
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+}
+
+/// What [`deformat_runs`] produces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunEvent<'a> {
+    Data { id: u8, index: u64, bytes: &'a [u8] },
+    Reset { index: u64 },
+}
+
+/// Unpacks one 16-byte frame at buffer offset `base` into at most 8 runs. `cur` is the ID in
+/// force when the frame starts and is updated; ID 0 (null), reserved IDs and bytes before any
+/// ID are dropped.
 ///
 /// Byte indices follow OpenCSD's convention so packet indices agree with its listings: the
 /// data of one ID within a frame is a run whose index is where the run began (the frame
 /// start, or the ID byte that switched to it), and the run's bytes are numbered
 /// consecutively from there.
-pub fn unpack_frame(f: &[u8; 16], base: u64, cur: &mut Option<u8>, out: &mut impl FnMut(FrameEvent)) {
+pub fn unpack_frame(f: &[u8; 16], base: u64, cur: &mut Option<u8>, runs: &mut Vec<Run>) {
+    runs.clear();
     let flags = f[15];
-    let mut run_index = base;
-    let mut run_len = 0u64;
-    let mut emit = |id: Option<u8>, byte: u8, run_index: u64, run_len: &mut u64| {
-        if let Some(id) = id {
-            if id != 0 && id < 0x70 {
-                out(FrameEvent::Data { id, index: run_index + *run_len, byte });
-            }
+    let mut run = Run { id: cur.unwrap_or(0xff), index: base, len: 0, bytes: [0; 15] };
+    let push = |run: &mut Run, b: u8| {
+        run.bytes[run.len as usize] = b;
+        run.len += 1;
+    };
+    let close = |run: &Run, runs: &mut Vec<Run>| {
+        if run.len > 0 && run.id != 0 && run.id < 0x70 {
+            runs.push(*run);
         }
-        *run_len += 1;
     };
     for k in 0..8 {
         let b = f[2 * k];
@@ -59,48 +84,58 @@ pub fn unpack_frame(f: &[u8; 16], base: u64, cur: &mut Option<u8>, out: &mut imp
             let mut odd_done = false;
             if Some(new_id) != *cur {
                 if flag == 1 && has_odd {
-                    emit(*cur, f[2 * k + 1], run_index, &mut run_len);
+                    push(&mut run, f[2 * k + 1]);
                     odd_done = true;
                 }
                 *cur = Some(new_id);
-                if run_len > 0 {
-                    run_index = base + 2 * k as u64;
-                    run_len = 0;
+                if run.len > 0 {
+                    close(&run, runs);
+                    run = Run { id: new_id, index: base + 2 * k as u64, len: 0, bytes: [0; 15] };
+                } else {
+                    run.id = new_id;
                 }
             }
             if has_odd && !odd_done {
-                emit(*cur, f[2 * k + 1], run_index, &mut run_len);
+                push(&mut run, f[2 * k + 1]);
             }
         } else {
-            emit(*cur, b | flag, run_index, &mut run_len);
+            push(&mut run, b | flag);
             if has_odd {
-                emit(*cur, f[2 * k + 1], run_index, &mut run_len);
+                push(&mut run, f[2 * k + 1]);
             }
         }
     }
+    close(&run, runs);
 }
 
-/// Deformats a whole buffer.
-pub fn deformat(buf: &[u8], mode: FrameMode, out: &mut impl FnMut(FrameEvent)) {
+/// Deformats a whole buffer into runs of bytes per ID.
+pub fn deformat_runs(buf: &[u8], mode: FrameMode, out: &mut impl FnMut(RunEvent<'_>)) {
     let mut cur = None;
+    let mut runs = Vec::with_capacity(8);
+    let mut frame = |f: &[u8; 16], base: u64, cur: &mut Option<u8>, out: &mut dyn FnMut(RunEvent<'_>)| {
+        unpack_frame(f, base, cur, &mut runs);
+        for r in &runs {
+            out(RunEvent::Data { id: r.id, index: r.index, bytes: r.bytes() });
+        }
+    };
     match mode {
         FrameMode::MemAligned => {
             for (n, f) in buf.chunks_exact(16).enumerate() {
                 let base = (n * 16) as u64;
                 if is_barrier(f) {
                     cur = None;
-                    out(FrameEvent::Reset { index: base });
+                    out(RunEvent::Reset { index: base });
                     continue;
                 }
                 let mut a = [0u8; 16];
                 a.copy_from_slice(f);
-                unpack_frame(&a, base, &mut cur, out);
+                frame(&a, base, &mut cur, out);
             }
         }
         FrameMode::Tpiu => {
             // Find the first frame sync; frames follow it.
             let Some(start) = buf.windows(4).position(|w| w == FSYNC) else { return };
-            let mut frame = [0u8; 16];
+            let mut fr = [0u8; 16];
             let mut fill = 0usize;
             let mut frame_base = 0u64;
             let mut i = start;
@@ -108,7 +143,7 @@ pub fn deformat(buf: &[u8], mode: FrameMode, out: &mut impl FnMut(FrameEvent)) {
                 let hw = [buf[i], buf[i + 1]];
                 if buf[i..].starts_with(&FSYNC) {
                     if fill != 0 {
-                        out(FrameEvent::Reset { index: i as u64 });
+                        out(RunEvent::Reset { index: i as u64 });
                     }
                     fill = 0;
                     i += 4;
@@ -121,17 +156,29 @@ pub fn deformat(buf: &[u8], mode: FrameMode, out: &mut impl FnMut(FrameEvent)) {
                 if fill == 0 {
                     frame_base = i as u64;
                 }
-                frame[fill] = hw[0];
-                frame[fill + 1] = hw[1];
+                fr[fill] = hw[0];
+                fr[fill + 1] = hw[1];
                 fill += 2;
                 i += 2;
                 if fill == 16 {
-                    unpack_frame(&frame, frame_base, &mut cur, out);
+                    frame(&fr, frame_base, &mut cur, out);
                     fill = 0;
                 }
             }
         }
     }
+}
+
+/// Deformats a whole buffer, one event per data byte.
+pub fn deformat(buf: &[u8], mode: FrameMode, out: &mut impl FnMut(FrameEvent)) {
+    deformat_runs(buf, mode, &mut |e| match e {
+        RunEvent::Data { id, index, bytes } => {
+            for (i, &byte) in bytes.iter().enumerate() {
+                out(FrameEvent::Data { id, index: index + i as u64, byte });
+            }
+        }
+        RunEvent::Reset { index } => out(FrameEvent::Reset { index }),
+    });
 }
 
 #[cfg(test)]

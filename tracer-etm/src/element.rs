@@ -70,22 +70,41 @@ pub enum MemTrans {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ElementKind {
     NoSync(UnsyncReason),
-    TraceOn { overflow: bool },
+    TraceOn {
+        overflow: bool,
+    },
     EoTrace(UnsyncReason),
     PeContext(PeContext),
     InstrRange(InstrRange),
     /// `count` instructions ran from `start` to `next` along an unknown path (Q packets).
-    IRangeNoPath { start: u64, next: u64, count: u32 },
+    IRangeNoPath {
+        start: u64,
+        next: u64,
+        count: u32,
+    },
     /// Code at `addr` was not in the memory image.
-    AddrNacc { addr: u64, mem_space: u32 },
-    Exception { ret_addr: u64, number: u16, ret_is_branch_target: bool },
+    AddrNacc {
+        addr: u64,
+        mem_space: u32,
+    },
+    Exception {
+        ret_addr: u64,
+        number: u16,
+        ret_is_branch_target: bool,
+    },
     ExceptionRet,
-    Timestamp { ts: u64, cc: Option<u32> },
+    Timestamp {
+        ts: u64,
+        cc: Option<u32>,
+    },
     CycleCount(u32),
     Event(u8),
     SyncMarker(u32),
     MemTrans(MemTrans),
-    Instrumentation { el: u8, value: u64 },
+    Instrumentation {
+        el: u8,
+        value: u64,
+    },
 }
 
 /// One element, tagged with the trace ID and the index of the packet that produced it.
@@ -230,6 +249,13 @@ impl fmt::Display for Element {
     /// The compare form: `E <idx> <id> <KIND> <payload>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let p = Payload(&self.kind).to_string();
-        write!(f, "E {} {:x} {} {}", self.index, self.trace_id, self.kind.name(), p.split_whitespace().collect::<Vec<_>>().join(" "))
+        write!(
+            f,
+            "E {} {:x} {} {}",
+            self.index,
+            self.trace_id,
+            self.kind.name(),
+            p.split_whitespace().collect::<Vec<_>>().join(" ")
+        )
     }
 }

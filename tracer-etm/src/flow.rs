@@ -16,7 +16,7 @@ use crate::packet::{Context, Packet, PacketKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum P0Kind {
-    Atom { bits: u32, count: u8 },
+    Atom { bits: u64, count: u8 },
     Addr { addr: u64 },
     Ctxt(Context),
     TrcOn,
@@ -148,7 +148,12 @@ impl FlowDecoder {
             last_insn: InsnInfo::OTHER,
             ctx: None,
             is_secure: true,
-            rs: RetStack { active: cfg.ret_stack_enabled(), entries: Vec::new(), overflow: false, tinfo_wait: false },
+            rs: RetStack {
+                active: cfg.ret_stack_enabled(),
+                entries: Vec::new(),
+                overflow: false,
+                tinfo_wait: false,
+            },
             index_curr: 0,
             last_vmid: None,
             last_cid: None,
@@ -172,6 +177,8 @@ impl FlowDecoder {
         self.stack.clear();
         self.res = Res::default();
         self.permit_ts = !self.cfg.has_ts_marker();
+        self.last_vmid = None;
+        self.last_cid = None;
     }
 
     /// Starts a new session (`--multi-session`): everything is forgotten.
@@ -233,11 +240,13 @@ impl FlowDecoder {
                     return;
                 }
                 State::Decode => {
-                    self.decode_packet(p);
-                    if self.state != State::Decode {
-                        return;
+                    if !self.atoms_fast(p, code, out) {
+                        self.decode_packet(p);
+                        if self.state != State::Decode {
+                            return;
+                        }
+                        self.resolve(code, out);
                     }
-                    self.resolve(code, out);
                     // an error or discard while resolving reports the loss of sync at once
                     if self.state != State::NoSync {
                         return;
@@ -248,22 +257,28 @@ impl FlowDecoder {
     }
 
     /// End of the trace: flush what can be flushed and say so.
-    pub fn finish(&mut self, code: &mut BlockCache, out: &mut Vec<Element>) {
-        let _ = code;
+    pub fn finish(&mut self, _code: &mut BlockCache, out: &mut Vec<Element>) {
         while let Some(e) = self.stack.back().copied() {
             match e.kind {
-                P0Kind::Atom { .. } | P0Kind::TrcOn | P0Kind::Excep { .. } | P0Kind::ExcepRet | P0Kind::Q { .. } | P0Kind::Unseen => {
+                P0Kind::Atom { .. }
+                | P0Kind::TrcOn
+                | P0Kind::Excep { .. }
+                | P0Kind::ExcepRet
+                | P0Kind::Q { .. }
+                | P0Kind::Unseen => {
                     self.stack.clear();
                     break;
                 }
-                P0Kind::Trans(MemTrans::Fail) | P0Kind::Trans(MemTrans::Commit) => {
-                    if self.max_spec == 0 || self.spec_depth == 0 {
-                        self.trans(e, out);
-                    }
+                P0Kind::Trans(MemTrans::Fail) | P0Kind::Trans(MemTrans::Commit)
+                    if self.max_spec == 0 || self.spec_depth == 0 =>
+                {
+                    self.trans(e, out);
                 }
                 P0Kind::Event(_) | P0Kind::Ts { .. } | P0Kind::Cc(_) => self.ts_cc_event(e, out),
                 P0Kind::Marker => self.marker(e, out),
-                P0Kind::Ite { el, value } => self.emit(out, e.index, ElementKind::Instrumentation { el, value }),
+                P0Kind::Ite { el, value } => {
+                    self.emit(out, e.index, ElementKind::Instrumentation { el, value })
+                }
                 _ => {}
             }
             self.stack.pop_back();
@@ -296,8 +311,16 @@ impl FlowDecoder {
                 self.bad(UnsyncReason::BadPacket);
                 return;
             }
-            K::CondIF1 | K::CondIF2 | K::CondIF3 | K::CondFlush | K::CondResF1 | K::CondResF2 | K::CondResF3
-            | K::CondResF4 | K::NumDsMkr | K::UnnumDsMkr => {
+            K::CondIF1
+            | K::CondIF2
+            | K::CondIF3
+            | K::CondFlush
+            | K::CondResF1
+            | K::CondResF2
+            | K::CondResF3
+            | K::CondResF4
+            | K::NumDsMkr
+            | K::UnnumDsMkr => {
                 self.bad(UnsyncReason::BadPacket);
                 return;
             }
@@ -308,7 +331,13 @@ impl FlowDecoder {
                 self.spec_depth += p.atom_count as i64;
             }
             K::Ctxt => self.push(P0Kind::Ctxt(p.ctxt), i, false),
-            K::AddrMatch | K::AddrSIs0 | K::AddrSIs1 | K::AddrL32Is0 | K::AddrL32Is1 | K::AddrL64Is0 | K::AddrL64Is1 => {
+            K::AddrMatch
+            | K::AddrSIs0
+            | K::AddrSIs1
+            | K::AddrL32Is0
+            | K::AddrL32Is1
+            | K::AddrL64Is0
+            | K::AddrL64Is1 => {
                 self.push(P0Kind::Addr { addr: p.addr }, i, false);
                 is_addr = true;
             }
@@ -317,8 +346,13 @@ impl FlowDecoder {
                 self.push(P0Kind::Ctxt(p.ctxt), i, false);
                 is_addr = true;
             }
-            K::SrcAddrMatch | K::SrcAddrSIs0 | K::SrcAddrSIs1 | K::SrcAddrL32Is0 | K::SrcAddrL32Is1
-            | K::SrcAddrL64Is0 | K::SrcAddrL64Is1 => {
+            K::SrcAddrMatch
+            | K::SrcAddrSIs0
+            | K::SrcAddrSIs1
+            | K::SrcAddrL32Is0
+            | K::SrcAddrL32Is1
+            | K::SrcAddrL64Is0
+            | K::SrcAddrL64Is1 => {
                 self.push(P0Kind::SrcAddr { addr: p.addr }, i, true);
                 self.spec_depth += 1;
             }
@@ -329,7 +363,10 @@ impl FlowDecoder {
                     i,
                     true,
                 );
-                if !reset {
+                if reset {
+                    // A PE reset is a P0 element with no address to wait for.
+                    self.spec_depth += 1;
+                } else {
                     self.pending_addr = true;
                 }
             }
@@ -391,10 +428,8 @@ impl FlowDecoder {
 
     fn resolve(&mut self, code: &mut BlockCache, out: &mut Vec<Element>) {
         while self.for_res() && self.state == State::Decode {
-            if self.res.commit > 0 {
-                if !self.commit(code, out) {
-                    return;
-                }
+            if self.res.commit > 0 && !self.commit(code, out) {
+                return;
             }
             if self.res.commit <= 0 {
                 self.res.commit = 0;
@@ -418,76 +453,124 @@ impl FlowDecoder {
                 self.bad(UnsyncReason::BadPacket);
                 return false;
             };
-            let mut pop = true;
-            match e.kind {
-                P0Kind::TrcOn => {
-                    self.emit(out, e.index, ElementKind::TraceOn { overflow: self.prev_overflow });
-                    self.prev_overflow = false;
+            match self.commit_entry(e, code, out) {
+                None => return false,
+                Some(true) => {
+                    self.stack.pop_back();
                 }
-                P0Kind::Addr { addr } => {
-                    self.rs.tinfo_wait = false;
-                    self.set_addr(addr);
-                    self.clear_need_addr();
-                }
-                P0Kind::Ctxt(c) => {
-                    if c.updated {
-                        self.update_context(&c, e.index, out);
-                    }
-                }
-                P0Kind::Event(_) | P0Kind::Ts { .. } | P0Kind::Cc(_) => self.ts_cc_event(e, out),
-                P0Kind::Marker => self.marker(e, out),
-                P0Kind::Atom { mut bits, mut count } => {
-                    while count > 0 && self.res.commit > 0 {
-                        let taken = bits & 1 == 1;
-                        bits >>= 1;
-                        count -= 1;
-                        if !self.return_stack_pop() {
-                            return false;
-                        }
-                        if !self.need_ctxt && !self.need_addr {
-                            self.process_atom(taken, e.index, code, out);
-                        }
-                        self.res.commit -= 1;
-                    }
-                    if count > 0 {
-                        pop = false;
-                        if let Some(b) = self.stack.back_mut() {
-                            b.kind = P0Kind::Atom { bits, count };
-                        }
-                    }
-                }
-                P0Kind::Excep { .. } => {
-                    pop = false;
-                    if !self.process_exception(code, out) {
-                        return false;
-                    }
-                    self.res.commit -= 1;
-                }
-                P0Kind::ExcepRet => self.emit(out, e.index, ElementKind::ExceptionRet),
-                P0Kind::SrcAddr { addr } => {
-                    self.process_src_addr(addr, e.index, code, out);
-                    self.res.commit -= 1;
-                }
-                P0Kind::Q { .. } => {
-                    pop = false;
-                    if !self.process_q(code, out) {
-                        return false;
-                    }
-                    self.res.commit -= 1;
-                }
-                P0Kind::Trans(_) => self.trans(e, out),
-                P0Kind::Ite { el, value } => self.emit(out, e.index, ElementKind::Instrumentation { el, value }),
-                P0Kind::Unseen => self.res.commit -= 1,
-                P0Kind::Tinfo => {
-                    self.rs.tinfo_wait = true;
-                    self.rs.flush();
-                }
-            }
-            if pop {
-                self.stack.pop_back();
+                Some(false) => {}
             }
         }
         self.spec_depth -= req - self.res.commit;
+        true
+    }
+
+    /// Resolves the oldest entry `e`; `Some(pop)` says whether it is used up, `None` that
+    /// decoding lost sync.
+    fn commit_entry(&mut self, e: P0, code: &mut BlockCache, out: &mut Vec<Element>) -> Option<bool> {
+        let mut pop = true;
+        match e.kind {
+            P0Kind::TrcOn => {
+                self.emit(out, e.index, ElementKind::TraceOn { overflow: self.prev_overflow });
+                self.prev_overflow = false;
+            }
+            P0Kind::Addr { addr } => {
+                self.rs.tinfo_wait = false;
+                self.set_addr(addr);
+                self.clear_need_addr();
+            }
+            P0Kind::Ctxt(c) => {
+                if c.updated {
+                    self.update_context(&c, e.index, out);
+                }
+            }
+            P0Kind::Event(_) | P0Kind::Ts { .. } | P0Kind::Cc(_) => self.ts_cc_event(e, out),
+            P0Kind::Marker => self.marker(e, out),
+            P0Kind::Atom { mut bits, mut count } => {
+                while count > 0 && self.res.commit > 0 {
+                    let taken = bits & 1 == 1;
+                    bits >>= 1;
+                    count -= 1;
+                    if !self.return_stack_pop() {
+                        return None;
+                    }
+                    if !self.need_ctxt && !self.need_addr {
+                        self.process_atom(taken, e.index, code, out);
+                    }
+                    self.res.commit -= 1;
+                }
+                if count > 0 {
+                    pop = false;
+                    if let Some(b) = self.stack.back_mut() {
+                        b.kind = P0Kind::Atom { bits, count };
+                    }
+                }
+            }
+            P0Kind::Excep { .. } => {
+                pop = false;
+                if !self.process_exception(code, out) {
+                    return None;
+                }
+                self.res.commit -= 1;
+            }
+            P0Kind::ExcepRet => self.emit(out, e.index, ElementKind::ExceptionRet),
+            P0Kind::SrcAddr { addr } => {
+                self.process_src_addr(addr, e.index, code, out);
+                self.res.commit -= 1;
+            }
+            P0Kind::Q { .. } => {
+                pop = false;
+                if !self.process_q(code, out) {
+                    return None;
+                }
+                self.res.commit -= 1;
+            }
+            P0Kind::Trans(_) => self.trans(e, out),
+            P0Kind::Ite { el, value } => self.emit(out, e.index, ElementKind::Instrumentation { el, value }),
+            P0Kind::Unseen => self.res.commit -= 1,
+            P0Kind::Tinfo => {
+                self.rs.tinfo_wait = true;
+                self.rs.flush();
+            }
+        }
+        Some(pop)
+    }
+
+    /// Non-speculative trace (maximum speculation depth 0) commits an atom packet at once,
+    /// after everything queued before it. When nothing queued is a P0 element, resolve the
+    /// queue and the atoms directly instead of queueing the atoms first. Returns false when
+    /// the general path must be taken.
+    fn atoms_fast(&mut self, p: &Packet, code: &mut BlockCache, out: &mut Vec<Element>) -> bool {
+        use PacketKind as K;
+        if !matches!(p.kind, K::AtomF1 | K::AtomF2 | K::AtomF3 | K::AtomF4 | K::AtomF5 | K::AtomF6)
+            || self.max_spec != 0
+            || self.pending_addr
+            || self.for_res()
+            || p.atom_count == 0
+            || self.stack.iter().any(|e| e.p0)
+        {
+            return false;
+        }
+        while let Some(e) = self.stack.back().copied() {
+            match self.commit_entry(e, code, out) {
+                None => return true,
+                Some(true) => {
+                    self.stack.pop_back();
+                }
+                Some(false) => {}
+            }
+        }
+        let mut bits = p.atom_bits;
+        for _ in 0..p.atom_count {
+            let taken = bits & 1 == 1;
+            bits >>= 1;
+            if !self.return_stack_pop() {
+                return true;
+            }
+            if !self.need_ctxt && !self.need_addr {
+                self.process_atom(taken, p.index, code, out);
+            }
+        }
         true
     }
 
@@ -570,7 +653,13 @@ impl FlowDecoder {
         let start = self.instr_addr;
         let id = match self.hint {
             Some((a, id)) if a == start => id,
-            _ => code.block_id(start),
+            _ => {
+                // unmapped code (common in kernel traces with a partial image): no block
+                if code.read_word(start).is_none() {
+                    return (start, 0, Walk::Nacc, u32::MAX);
+                }
+                code.block_id(start)
+            }
         };
         let b = *code.block(id);
         self.instr_addr = b.end;
@@ -623,7 +712,11 @@ impl FlowDecoder {
                 if n > 0 {
                     self.emit(out, index, self.range(start, self.instr_addr, n, true));
                 }
-                self.emit(out, index, ElementKind::AddrNacc { addr: self.instr_addr, mem_space: self.mem_space() });
+                self.emit(
+                    out,
+                    index,
+                    ElementKind::AddrNacc { addr: self.instr_addr, mem_space: self.mem_space() },
+                );
             }
         }
     }
@@ -638,7 +731,7 @@ impl FlowDecoder {
             if b.num_instr == 0 {
                 return (start, n, Walk::Nacc);
             }
-            if target > b.start && target <= b.end && (target - b.start) % 4 == 0 {
+            if target > b.start && target <= b.end && (target - b.start) & 3 == 0 {
                 n += ((target - b.start) / 4) as u32;
                 self.instr_addr = target;
                 self.last_insn = code.insn(target - 4).unwrap_or(InsnInfo::OTHER);
@@ -702,7 +795,11 @@ impl FlowDecoder {
                 }
             }
             if nacc {
-                self.emit(out, idx, ElementKind::AddrNacc { addr: self.instr_addr, mem_space: self.mem_space() });
+                self.emit(
+                    out,
+                    idx,
+                    ElementKind::AddrNacc { addr: self.instr_addr, mem_space: self.mem_space() },
+                );
             }
         }
         self.emit(out, idx, ElementKind::Exception { ret_addr, number, ret_is_branch_target: prev_same });
@@ -747,7 +844,7 @@ impl FlowDecoder {
         for _ in 0..count {
             let Some(i) = code.insn(self.instr_addr) else { break };
             self.last_insn = i;
-            self.instr_addr += 4;
+            self.instr_addr = self.instr_addr.wrapping_add(4);
             n += 1;
             is_branch = i.is_branch();
             if is_branch {
@@ -777,15 +874,15 @@ impl FlowDecoder {
         } else {
             cur
         };
-        let end = src + 4;
+        let end = src.wrapping_add(4);
         let mut rstart = start;
-        let mut n = ((end - start) / 4) as u32;
-        if self.opts.src_addr_n_atoms && end - start > 4 {
+        let mut n = (end.wrapping_sub(start) / 4) as u32;
+        if self.opts.src_addr_n_atoms && end.wrapping_sub(start) > 4 {
             let mut a = start;
             n = 0;
             while a < end {
                 let Some(x) = code.insn(a) else { break };
-                a += 4;
+                a = a.wrapping_add(4);
                 n += 1;
                 if a < end && x.ty != InsnType::Other {
                     let save = self.last_insn;
@@ -828,13 +925,13 @@ impl FlowDecoder {
             };
             if e.p0 {
                 if let P0Kind::Atom { bits, count } = e.kind {
-                    let c = (self.res.cancel as u32).min(count as u32) as u8;
+                    let c = self.res.cancel.min(count as i64) as u8;
                     self.res.cancel -= c as i64;
                     let left = count - c;
                     if left == 0 {
                         self.stack.pop_front();
                     } else if let Some(f) = self.stack.front_mut() {
-                        f.kind = P0Kind::Atom { bits: bits & ((1u32 << left) - 1), count: left };
+                        f.kind = P0Kind::Atom { bits: bits & ((1u64 << left) - 1), count: left };
                     }
                 } else {
                     self.res.cancel -= 1;
@@ -844,7 +941,11 @@ impl FlowDecoder {
                 self.stack.pop_front();
                 if matches!(
                     e.kind,
-                    P0Kind::Event(_) | P0Kind::Ts { .. } | P0Kind::Cc(_) | P0Kind::Marker | P0Kind::Ite { .. }
+                    P0Kind::Event(_)
+                        | P0Kind::Ts { .. }
+                        | P0Kind::Cc(_)
+                        | P0Kind::Marker
+                        | P0Kind::Ite { .. }
                 ) {
                     keep.push(e);
                 }
@@ -863,7 +964,9 @@ impl FlowDecoder {
         while i < self.stack.len() {
             match self.stack[i].kind {
                 P0Kind::Atom { bits, count } => {
-                    self.stack[i].kind = P0Kind::Atom { bits: bits ^ (1 << (count - 1)), count };
+                    if count > 0 {
+                        self.stack[i].kind = P0Kind::Atom { bits: bits ^ (1 << (count - 1)), count };
+                    }
                     return true;
                 }
                 P0Kind::Addr { .. } => {
@@ -897,10 +1000,8 @@ impl FlowDecoder {
     fn ts_cc_event(&mut self, e: P0, out: &mut Vec<Element>) {
         match e.kind {
             P0Kind::Event(n) => self.emit(out, e.index, ElementKind::Event(n)),
-            P0Kind::Ts { ts, cc } => {
-                if self.permit_ts {
-                    self.emit(out, e.index, ElementKind::Timestamp { ts, cc });
-                }
+            P0Kind::Ts { ts, cc } if self.permit_ts => {
+                self.emit(out, e.index, ElementKind::Timestamp { ts, cc })
             }
             P0Kind::Cc(c) => self.emit(out, e.index, ElementKind::CycleCount(c)),
             _ => {}

@@ -50,6 +50,11 @@ fn sext(v: u32, bits: u32) -> i64 {
 
 /// Classifies the A64 instruction `word` at `addr`. `wfx_branch` makes WFI/WFE waypoints.
 pub fn classify(word: u32, addr: u64, wfx_branch: bool) -> InsnInfo {
+    // Waypoints all live in the "branches, exception generating and system" encoding group
+    // (bits 28:26 = 0b101); everything else is an ordinary instruction, no decode needed.
+    if (word >> 26) & 0b111 != 0b101 {
+        return InsnInfo::OTHER;
+    }
     let bytes = word.to_le_bytes();
     let mut rd = U8Reader::new(&bytes);
     let op = match InstDecoder::default().decode(&mut rd) {
@@ -63,13 +68,23 @@ pub fn classify(word: u32, addr: u64, wfx_branch: bool) -> InsnInfo {
         link,
         target: addr.wrapping_add(off as u64),
     };
-    let indirect = |sub: InsnSubType, link: bool| InsnInfo { ty: InsnType::IndirectBranch, sub, cond: false, link, target: 0 };
+    let indirect = |sub: InsnSubType, link: bool| InsnInfo {
+        ty: InsnType::IndirectBranch,
+        sub,
+        cond: false,
+        link,
+        target: 0,
+    };
     match op {
         Opcode::B => direct(false, false, sext(word & 0x03ff_ffff, 26) * 4),
         Opcode::BL => direct(true, false, sext(word & 0x03ff_ffff, 26) * 4),
-        Opcode::Bcc(_) | Opcode::CBZ | Opcode::CBNZ => direct(false, true, sext((word >> 5) & 0x7_ffff, 19) * 4),
+        Opcode::Bcc(_) | Opcode::CBZ | Opcode::CBNZ => {
+            direct(false, true, sext((word >> 5) & 0x7_ffff, 19) * 4)
+        }
         Opcode::TBZ | Opcode::TBNZ => direct(false, true, sext((word >> 5) & 0x3fff, 14) * 4),
-        Opcode::BR | Opcode::BRAA | Opcode::BRAAZ | Opcode::BRAB | Opcode::BRABZ => indirect(InsnSubType::None, false),
+        Opcode::BR | Opcode::BRAA | Opcode::BRAAZ | Opcode::BRAB | Opcode::BRABZ => {
+            indirect(InsnSubType::None, false)
+        }
         Opcode::BLR | Opcode::BLRAA | Opcode::BLRAAZ | Opcode::BLRAB | Opcode::BLRABZ => {
             indirect(InsnSubType::BranchLink, true)
         }

@@ -13,7 +13,10 @@ use crate::ini::{self, Section};
 
 #[derive(Debug)]
 pub enum SnapshotError {
-    Io { path: PathBuf, err: std::io::Error },
+    Io {
+        path: PathBuf,
+        err: std::io::Error,
+    },
     /// A required file, section or key is absent.
     Missing(String),
     /// A value could not be understood.
@@ -101,12 +104,14 @@ impl Snapshot {
     pub fn load(dir: impl AsRef<Path>) -> Result<Snapshot, SnapshotError> {
         let dir = dir.as_ref().to_path_buf();
         let top = ini::parse(&read_text(&dir.join("snapshot.ini"))?);
-        let list = section(&top, "device_list").ok_or_else(|| SnapshotError::Missing("[device_list]".into()))?;
+        let list =
+            section(&top, "device_list").ok_or_else(|| SnapshotError::Missing("[device_list]".into()))?;
         let mut devices = Vec::new();
         let mut image = CodeImage::new();
         for (_, file) in &list.pairs {
             let secs = ini::parse(&read_text(&dir.join(file))?);
-            let dev = section(&secs, "device").ok_or_else(|| SnapshotError::Missing(format!("[device] in {file}")))?;
+            let dev = section(&secs, "device")
+                .ok_or_else(|| SnapshotError::Missing(format!("[device] in {file}")))?;
             let mut regs = HashMap::new();
             if let Some(r) = section(&secs, "regs") {
                 for (k, v) in &r.pairs {

@@ -67,6 +67,8 @@ pub struct Block {
     pub offs: Vec<u32>,
     pub exit: End,
     pub mode: ExecMode,
+    /// Address of the last instruction (kept here so the walk never touches `offs`).
+    last: u64,
     /// Cached successor block indices: [fall-through/not-taken, taken/target].
     succ: [u32; 2],
     /// The last indirect target seen and its block.
@@ -90,8 +92,9 @@ impl Block {
         self.start.wrapping_add(self.offs[i] as u64)
     }
 
+    #[inline]
     pub fn last_insn(&self) -> u64 {
-        self.insn(self.offs.len() - 1)
+        self.last
     }
 
     /// The index of the instruction at `ip`, if an instruction of this block starts there.
@@ -231,7 +234,8 @@ impl<'i> BlockCache<'i> {
             let mapped = self.image.bytes_at(start).map_or(0, |b| b.len());
             return Err(if mapped < 15 { BlockError::NoMap } else { BlockError::BadInsn });
         }
-        Ok(Block { start, end, offs, exit, mode, succ: [NONE; 2], ind: (0, NONE) })
+        let last = start.wrapping_add(offs[offs.len() - 1] as u64);
+        Ok(Block { start, end, offs, exit, mode, last, succ: [NONE; 2], ind: (0, NONE) })
     }
 }
 

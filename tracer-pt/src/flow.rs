@@ -218,13 +218,19 @@ type Res<T> = Result<T, FlowErrorKind>;
 
 impl<'t, 'i> FlowDecoder<'t, 'i> {
     pub fn new(buf: &'t [u8], image: &'i CodeImage, cfg: Config) -> FlowDecoder<'t, 'i> {
+        FlowDecoder::with_blocks(buf, BlockCache::new(image), cfg)
+    }
+
+    /// A decoder that starts with the blocks (and successor links) an earlier decoder of the
+    /// same image found: decoding the next trace of the same code skips instruction decoding.
+    pub fn with_blocks(buf: &'t [u8], blocks: BlockCache<'i>, cfg: Config) -> FlowDecoder<'t, 'i> {
         FlowDecoder {
             buf,
             pos: 0,
             block_ctx: None,
             last_ip: LastIp::default(),
             cfg,
-            blocks: BlockCache::new(image),
+            blocks,
             tnt: 0,
             tnt_n: 0,
             peek: None,
@@ -239,13 +245,18 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         }
     }
 
+    /// The block cache, to hand to the decoder of the next trace.
+    pub fn into_blocks(self) -> BlockCache<'i> {
+        self.blocks
+    }
+
     /// Number of distinct blocks decoded so far.
     pub fn blocks_decoded(&self) -> usize {
         self.blocks.len()
     }
 
     /// Decodes the whole trace into `sink`.
-    pub fn run(&mut self, sink: &mut dyn Sink) {
+    pub fn run<S: Sink + ?Sized>(&mut self, sink: &mut S) {
         let mut next = find_psb(self.buf, 0);
         while let Some(psb) = next {
             self.reset_at(psb);
@@ -281,7 +292,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         self.retstack.clear();
     }
 
-    fn run_synced(&mut self, sink: &mut dyn Sink) -> Res<()> {
+    fn run_synced<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Res<()> {
         // The PSB+ we synchronized on says whether tracing is on and where.
         match self.fetch(sink) {
             Item::Psb { fup } => {
@@ -305,14 +316,14 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         }
     }
 
-    fn take(&mut self, sink: &mut dyn Sink) -> Item {
+    fn take<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Item {
         match self.peek.take() {
             Some(it) => it,
             None => self.fetch(sink),
         }
     }
 
-    fn peek(&mut self, sink: &mut dyn Sink) -> Item {
+    fn peek<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Item {
         match self.peek {
             Some(it) => it,
             None => {
@@ -330,7 +341,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
     }
 
     /// Tracing is off: wait for it to come back on.
-    fn while_disabled(&mut self, sink: &mut dyn Sink) -> Res<bool> {
+    fn while_disabled<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Res<bool> {
         match self.take(sink) {
             Item::Pge(Some(ip)) => {
                 self.apply_pending_mode();
@@ -346,7 +357,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         Ok(true)
     }
 
-    fn enable(&mut self, ip: u64, sink: &mut dyn Sink) {
+    fn enable<S: Sink + ?Sized>(&mut self, ip: u64, sink: &mut S) {
         let resumed = self.disabled_at == Some(ip);
         self.disabled_at = None;
         self.enabled = true;
@@ -354,7 +365,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         sink.event(&Event::Enabled { ip, resumed });
     }
 
-    fn overflow(&mut self, sink: &mut dyn Sink) -> Res<()> {
+    fn overflow<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Res<()> {
         self.tnt_n = 0;
         self.retstack.clear();
         self.enabled = false;
@@ -383,7 +394,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
 
     /// Pops the next TNT bit, loading the next TNT packet when the cache is empty.
     #[inline]
-    fn tnt_bit(&mut self, sink: &mut dyn Sink) -> Res<bool> {
+    fn tnt_bit<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Res<bool> {
         if self.tnt_n == 0 {
             match self.peek(sink) {
                 Item::Tnt { bits, count } => {
@@ -399,7 +410,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
     }
 
     /// Follows the flow while tracing is on. Returns false at the end of the trace.
-    fn walk(&mut self, sink: &mut dyn Sink) -> Res<bool> {
+    fn walk<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Res<bool> {
         let mut cur = self.lookup(self.ip)?;
         let mut idle = 0u32;
         loop {
@@ -521,7 +532,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
     }
 
     /// Takes the TIP an indirect branch needs; sets `self.ip` to its target.
-    fn tip(&mut self, sink: &mut dyn Sink) -> Res<u64> {
+    fn tip<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Res<u64> {
         if self.tnt_n > 0 {
             return Err(FlowErrorKind::BadQuery);
         }
@@ -592,7 +603,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
     }
 
     /// At the IP of a standalone FUP: what follows says what happened there.
-    fn async_event(&mut self, at: u64, sink: &mut dyn Sink) -> Res<()> {
+    fn async_event<S: Sink + ?Sized>(&mut self, at: u64, sink: &mut S) -> Res<()> {
         match self.take(sink) {
             Item::Tip(to) => {
                 self.apply_pending_mode();
@@ -612,19 +623,21 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         Ok(())
     }
 
-    /// At the end of the trace: run on through code that needs no trace packets.
-    fn walk_to_end(&mut self, mut cur: u32, sink: &mut dyn Sink) -> Res<()> {
+    /// At the end of the trace: run on through code that needs no trace packets, up to and
+    /// including the first instruction that would.
+    fn walk_to_end<S: Sink + ?Sized>(&mut self, mut cur: u32, sink: &mut S) -> Res<()> {
         for _ in 0..PROGRESS_LIMIT {
             let blk = self.blocks.get(cur);
             let (exit, end, n) = (blk.exit, blk.end, blk.len());
+            // Like ptxed, the instruction that needs the missing trace is still reported.
+            sink.insns(blk, n);
+            self.insn_count += n as u64;
             let to = match exit {
                 End::Fall => end,
                 End::Jump { target } => target,
                 End::Call { target, .. } => target,
                 _ => break,
             };
-            sink.insns(blk, n);
-            self.insn_count += n as u64;
             self.ip = to;
             cur = match self.blocks.successor(cur, !matches!(exit, End::Fall), to) {
                 Ok(c) => c,
@@ -635,7 +648,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
     }
 
     /// Reads packets up to the next flow packet, reporting the others as events.
-    fn fetch(&mut self, sink: &mut dyn Sink) -> Item {
+    fn fetch<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Item {
         loop {
             let Some(rest) = self.buf.get(self.pos..).filter(|r| !r.is_empty()) else {
                 return Item::End;
@@ -705,7 +718,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
 
     /// Reads a PSB+ header up to PSBEND. Its MODE.Exec is the current mode; its FUP the
     /// current IP when tracing is on.
-    fn psb_header(&mut self, sink: &mut dyn Sink) -> Item {
+    fn psb_header<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Item {
         self.block_ctx = None;
         self.bound_fup = false;
         let mut fup = None;

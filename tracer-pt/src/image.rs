@@ -140,6 +140,23 @@ pub fn add_raw_file(image: &mut CodeImage, file: &FsPath, addr: u64) -> Result<(
     Ok(())
 }
 
+/// Adds `len` bytes of this process's own memory at `addr` (JIT code, a Rust function),
+/// read through /proc/self/mem so that an unmapped address is an error, not a fault.
+pub fn add_process_memory(
+    image: &mut CodeImage,
+    addr: u64,
+    len: usize,
+    name: &str,
+) -> Result<(), ImageError> {
+    use std::os::unix::fs::FileExt;
+    let io = |err| ImageError::Io { file: format!("/proc/self/mem at {addr:#x}"), err };
+    let mem = std::fs::File::open("/proc/self/mem").map_err(io)?;
+    let mut bytes = vec![0u8; len];
+    mem.read_exact_at(&mut bytes, addr).map_err(io)?;
+    image.add(addr, bytes, name);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,5 +204,14 @@ mod tests {
         assert!(matches!(load_segments(&f, "x"), Err(ImageError::NoLoadableSegment { .. })));
         f[4] = 1;
         assert!(matches!(load_segments(&f, "x"), Err(ImageError::Unsupported { .. })));
+    }
+
+    #[test]
+    fn process_memory_is_read_and_unmapped_memory_is_an_error() {
+        static CODE: [u8; 4] = [0x90, 0x90, 0xc3, 0xcc];
+        let mut img = CodeImage::new();
+        add_process_memory(&mut img, CODE.as_ptr() as u64, 4, "self").unwrap();
+        assert_eq!(img.read(CODE.as_ptr() as u64, 4), Some(&CODE[..]));
+        assert!(matches!(add_process_memory(&mut img, 8, 16, "null"), Err(ImageError::Io { .. })));
     }
 }

@@ -3,13 +3,16 @@
 //! knows no backend.
 
 pub mod block;
+pub mod collector;
 pub mod cpu;
 pub mod flow;
 pub mod image;
 pub mod listing;
 pub mod packet;
 pub mod path;
+pub mod perf_sys;
 
+pub use collector::{probe, Collector, CollectorConfig, OpenError, PtInfo};
 pub use flow::{Config, Event, Filter, FlowDecoder, Sink};
 
 use trace_ir::path::{CodeImage, Path};

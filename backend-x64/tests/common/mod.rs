@@ -6,6 +6,7 @@ pub mod kernels;
 
 use backend_x64::regs::*;
 use backend_x64::X64;
+#[cfg(target_arch = "x86_64")]
 use trace_ir::backend::{ExitInfo, Jit};
 use trace_ir::ir::*;
 use trace_ir::regalloc::{Allocation, Loc, Move, Reg, RegClass};
@@ -24,9 +25,12 @@ pub enum Mode {
     Scan,
     /// Linear scan with only three registers per class, so reuse and spilling mix.
     Scan3,
+    /// The shared allocator (`trace_ir::regalloc::allocate`), its result proven by
+    /// `regalloc::check`.
+    Shared,
 }
 
-pub const MODES: [Mode; 5] = [Mode::Regs, Mode::Spill, Mode::Reverse, Mode::Scan, Mode::Scan3];
+pub const MODES: [Mode; 6] = [Mode::Regs, Mode::Spill, Mode::Reverse, Mode::Scan, Mode::Scan3, Mode::Shared];
 
 fn has_call(t: &Trace) -> bool {
     t.insts.iter().any(|i| matches!(i.op, Op::Call { .. }))
@@ -39,6 +43,15 @@ fn has_fixed(t: &Trace) -> bool {
 /// Every non-constant value gets its own register or spill slot. Caller-saved registers
 /// are avoided in traces with calls; rax/rcx/rdx in traces with shifts or divisions.
 pub fn naive_alloc(t: &Trace, mode: Mode) -> Allocation {
+    if mode == Mode::Shared {
+        let rf = regfile();
+        let al = trace_ir::regalloc::allocate(t, &rf)
+            .unwrap_or_else(|e| panic!("allocate: {e}\n{}", trace_ir::text::print(t)));
+        if let Err(e) = trace_ir::regalloc::check(t, &al, &rf) {
+            panic!("check: {e}\n{}", trace_ir::regalloc::annotate(t, &al, &rf));
+        }
+        return al;
+    }
     if matches!(mode, Mode::Scan | Mode::Scan3) {
         return scan_alloc(t, if mode == Mode::Scan { 99 } else { 3 });
     }
@@ -60,7 +73,7 @@ pub fn naive_alloc(t: &Trace, mode: Mode) -> Allocation {
             gprs.reverse();
             fprs.reverse();
         }
-        Mode::Regs | Mode::Scan | Mode::Scan3 => {}
+        _ => {}
     }
     let (mut gi, mut fi, mut spill) = (0, 0, 0u32);
     let mut locs = Vec::new();
@@ -128,6 +141,7 @@ pub fn sequence(moves: Vec<Move>) -> Vec<Move> {
 }
 
 /// Installs `t` with the naive allocator and runs it once on `slots`.
+#[cfg(target_arch = "x86_64")]
 pub fn run(t: &Trace, mode: Mode, slots: &mut [u64]) -> ExitInfo {
     let mut jit = X64::new();
     let id = install(&mut jit, t, mode, &Symbols::new());
@@ -284,7 +298,9 @@ pub fn scan_alloc(t: &Trace, max_regs: usize) -> Allocation {
             }
         };
         locs[v] = loc;
-        active.push((v, loc));
+        if matches!(loc, Loc::Reg(_)) {
+            active.push((v, loc));
+        }
     };
     for (i, inst) in t.insts.iter().enumerate() {
         match inst.op {

@@ -111,7 +111,8 @@ fuzz_target!(|data: &[u8]| {
     let t = build(data);
     let p = print(&t);
     if verify(&t).is_ok() {
-        let back = parse(&p).unwrap_or_else(|e| panic!("a verified trace printed unparseable text: {e}\n{p}"));
+        let back =
+            parse(&p).unwrap_or_else(|e| panic!("a verified trace printed unparseable text: {e}\n{p}"));
         assert_eq!(print(&back), p);
         assert_eq!(verify(&back), Ok(()), "{p}");
     }

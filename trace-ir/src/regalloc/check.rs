@@ -9,11 +9,12 @@
 //! on the second iteration, and values of the first iteration are forgotten at the back edge.
 //! It knows nothing of how `scan` works: it is the proof, not a second implementation.
 
-use super::dump::inst_text;
+use super::dump::loc_name;
 use super::scan::{constraints, is_emitted};
 use super::{Allocation, Loc, Move, Reg, RegClass, RegFile};
 use crate::exit::CTX_SPILL_SLOTS;
 use crate::ir::{Op, SnapId, Terminator, Trace, Value};
+use crate::text::Printer;
 
 /// What a location holds.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -32,25 +33,14 @@ struct Checker<'a> {
     spill: Vec<Option<Sym>>,
 }
 
-/// A value as dumps name it.
-pub(crate) fn value_name(trace: &Trace, v: Value) -> String {
-    match trace.insts.get(v.index()).and_then(|i| i.name.as_deref()) {
-        Some(n) => format!("%{n}"),
-        None => format!("%{}", v.0),
-    }
+/// A value as the printer names it (for errors only: naming every value costs a pass).
+fn value_name(trace: &Trace, v: Value) -> String {
+    Printer::new(trace).value(v)
 }
 
-/// A location as dumps name it: the backend's register name, `spill K` or `const 0x..`.
-pub(crate) fn loc_name(rf: &RegFile, l: Loc) -> String {
-    match l {
-        Loc::None => "nowhere".into(),
-        Loc::Reg(r) => match rf.name(r) {
-            "?" => format!("{}{}", if r.class == RegClass::Gpr { "r" } else { "f" }, r.hw),
-            n => n.to_string(),
-        },
-        Loc::Spill(k) => format!("spill {k}"),
-        Loc::Const(b) => format!("const {b:#x}"),
-    }
+/// Instruction `i` as the printer writes it.
+fn inst_text(trace: &Trace, i: usize) -> String {
+    Printer::new(trace).inst(i)
 }
 
 impl Checker<'_> {

@@ -1,82 +1,30 @@
 //! The allocation as people read it: the IR text with each definition's location, and the
 //! moves at the preheader and the back edge (`tracery run --dump regalloc`).
+//!
+//! The layout is the printer's canonical one, so a dump reads like the trace it came from:
+//! `%acc1 = add %acc, %i    ; rax`, `; spill 3` for a spill slot, `; const` for a constant,
+//! `; unused` for a value nobody reads.
 
 use std::fmt::Write;
 
-use super::check::{loc_name, value_name};
-use super::{Allocation, Loc, Move, RegFile};
-use crate::ir::{CallEffect, Callee, Op, SnapId, Terminator, Trace, Value};
+use super::{Allocation, Loc, Move, RegClass, RegFile};
+use crate::ir::{Op, Trace, Value};
+use crate::text::Printer;
 
 /// Where annotations start.
 const COLUMN: usize = 40;
 
-fn ty_name(trace: &Trace, v: Value) -> &'static str {
-    trace.ty(v).map_or("void", |t| t.name())
-}
-
-fn snap_text(trace: &Trace, s: SnapId) -> String {
-    let Some(snap) = trace.snaps.get(s.index()) else { return format!("snap{} (missing)", s.0) };
-    let entries: Vec<String> =
-        snap.entries.iter().map(|&(slot, v)| format!("{slot}: {}", value_name(trace, v))).collect();
-    format!("snap{} @resume({}) {{ {} }}", s.0, snap.resume, entries.join(", "))
-}
-
-/// The right-hand side of instruction `i` in the text format.
-fn op_text(trace: &Trace, i: usize) -> String {
-    let inst = &trace.insts[i];
-    let v = |x: Value| value_name(trace, x);
-    let ty = inst.ty.map_or("void", |t| t.name());
-    let mem = |base: Value, disp: i32| match disp {
-        0 => format!("[{}]", v(base)),
-        d if d < 0 => format!("[{} - {}]", v(base), -(d as i64)),
-        d => format!("[{} + {d}]", v(base)),
-    };
-    match &inst.op {
-        Op::Input { slot } => format!("input {slot} : {ty}"),
-        Op::Const { bits } => match inst.ty {
-            Some(t) if t.is_float() => format!("const {:?} : f64", f64::from_bits(*bits)),
-            Some(t) => format!("const {} : {t}", t.sext(*bits)),
-            None => format!("const {bits:#x}"),
+/// A location as dumps and checker errors name it: the backend's register name, `spill K`
+/// or `const 0x..`.
+pub(crate) fn loc_name(rf: &RegFile, l: Loc) -> String {
+    match l {
+        Loc::None => "nowhere".into(),
+        Loc::Reg(r) => match rf.name(r) {
+            "?" => format!("{}{}", if r.class == RegClass::Gpr { "r" } else { "f" }, r.hw),
+            n => n.to_string(),
         },
-        Op::LoopParam { index } => format!("loop param {index}"),
-        Op::Bin(op, a, b) => format!("{} {}, {}", op.name(), v(*a), v(*b)),
-        Op::Un(op, a) => format!("{} {}", op.name(), v(*a)),
-        Op::Ovf(op, a, b, s) => format!("{} {}, {}, snap{}", op.name(), v(*a), v(*b), s.0),
-        Op::ICmp(c, a, b) => format!("icmp.{} {}, {}", c.name(), v(*a), v(*b)),
-        Op::FCmp(c, a, b) => format!("fcmp.{} {}, {}", c.name(), v(*a), v(*b)),
-        Op::Select(c, a, b) => format!("select {}, {}, {}", v(*c), v(*a), v(*b)),
-        Op::Conv(c, a) => format!("{}.{ty} {}", c.name(), v(*a)),
-        Op::Load { base, disp, imm } => {
-            format!("load.{ty}{} {}", if *imm { " imm" } else { "" }, mem(*base, *disp))
-        }
-        Op::Store { base, disp, value } => {
-            format!("store.{} {}, {}", ty_name(trace, *value), mem(*base, *disp), v(*value))
-        }
-        Op::Call { callee, args, effect } => {
-            let eff = match effect {
-                CallEffect::Any => "",
-                CallEffect::ReadOnly => " readonly",
-                CallEffect::Pure => " pure",
-            };
-            let target = match callee {
-                Callee::Symbol(s) => format!("@{s}"),
-                Callee::Value(x) => v(*x),
-            };
-            let args: Vec<String> = args.iter().map(|&a| v(a)).collect();
-            format!("call.{ty}{eff} {target}({})", args.join(", "))
-        }
-        Op::Guard { cond, expect, snap } => {
-            format!("guard{} {}, snap{}", if *expect { "" } else { ".not" }, v(*cond), snap.0)
-        }
-        Op::Nop => "nop".into(),
-    }
-}
-
-/// Instruction `i` as one line of text.
-pub(crate) fn inst_text(trace: &Trace, i: usize) -> String {
-    match trace.insts[i].ty {
-        Some(_) => format!("{} = {}", value_name(trace, Value(i as u32)), op_text(trace, i)),
-        None => op_text(trace, i),
+        Loc::Spill(k) => format!("spill {k}"),
+        Loc::Const(b) => format!("const {b:#x}"),
     }
 }
 
@@ -98,88 +46,89 @@ fn moves_text(rf: &RegFile, moves: &[Move]) -> String {
     }
 }
 
-fn annotated(out: &mut String, line: String, note: Option<String>) {
-    match note {
-        Some(n) => {
-            let pad = COLUMN.saturating_sub(line.chars().count()).max(1);
-            let _ = writeln!(out, "{line}{:pad$}; {n}", "");
-        }
-        None => {
-            let _ = writeln!(out, "{line}");
-        }
+fn line(out: &mut String, indent: &str, text: &str, note: Option<String>) {
+    out.push_str(indent);
+    out.push_str(text);
+    if let Some(n) = note {
+        let pad = COLUMN.saturating_sub(indent.len() + text.chars().count()).max(1);
+        let _ = write!(out, "{:pad$}; {n}", "");
     }
+    out.push('\n');
 }
 
 /// The IR text of `trace` with the location of every defined value, the preheader moves and
 /// the back-edge moves.
 pub fn annotate(trace: &Trace, alloc: &Allocation, rf: &RegFile) -> String {
+    let p = Printer::new(trace);
     let mut out = String::new();
-    if let Some(n) = &trace.name {
-        let _ = writeln!(out, "trace {n}");
+    // The name line as the printer writes it.
+    if let Some(first) = p.trace().lines().next().filter(|l| l.starts_with("trace ")) {
+        let _ = writeln!(out, "{first}");
     }
     let _ = writeln!(out, "; {} spill slots", alloc.spill_slots);
     let note = |i: usize| -> Option<String> {
-        trace.insts[i].ty?;
+        let inst = &trace.insts[i];
+        if inst.ty.is_none() || matches!(inst.op, Op::Store { .. } | Op::Guard { .. } | Op::Nop) {
+            return None;
+        }
         Some(match alloc.loc(Value(i as u32)) {
             Loc::None => "unused".into(),
             Loc::Const(_) => "const".into(),
             l => loc_name(rf, l),
         })
     };
-    // Inputs and constants have no position: they come first.
-    for (i, inst) in trace.insts.iter().enumerate() {
-        if inst.op.is_positionless() {
-            annotated(&mut out, inst_text(trace, i), note(i));
+    for want_input in [true, false] {
+        for (i, inst) in trace.insts.iter().enumerate() {
+            let is = match inst.op {
+                Op::Input { .. } => want_input,
+                Op::Const { .. } => !want_input,
+                _ => false,
+            };
+            if is {
+                line(&mut out, "", &p.inst(i), note(i));
+            }
         }
     }
     let params = trace.loop_params();
+    let loop_line = |out: &mut String| {
+        let _ = writeln!(out, "; preheader moves: {}", moves_text(rf, &alloc.preheader_moves));
+        let locs: Vec<String> = params
+            .iter()
+            .map(|&v| format!("{}: {}", p.value(v), note(v.index()).unwrap_or_default()))
+            .collect();
+        line(out, "", &p.loop_line(), (!locs.is_empty()).then(|| locs.join(", ")));
+    };
+    // Each snapshot right before its first user, the rest before the terminator.
     let mut printed = vec![false; trace.snaps.len()];
     let mut indent = "";
-    let mut snap_line = |out: &mut String, s: SnapId, indent: &str| {
-        if let Some(p) = printed.get_mut(s.index()) {
-            if !*p {
-                *p = true;
-                let _ = writeln!(out, "{indent}{}", snap_text(trace, s));
-            }
-        }
-    };
     for (i, inst) in trace.insts.iter().enumerate() {
-        if Some(i) == trace.loop_start {
-            let _ = writeln!(out, "; preheader moves: {}", moves_text(rf, &alloc.preheader_moves));
-            let ps: Vec<String> = params
-                .iter()
-                .zip(&trace.loop_inits)
-                .map(|(&p, &init)| format!("{} = {}", value_name(trace, p), value_name(trace, init)))
-                .collect();
-            let locs: Vec<String> = params
-                .iter()
-                .map(|&p| format!("{}: {}", value_name(trace, p), note(p.index()).unwrap_or_default()))
-                .collect();
-            annotated(&mut out, format!("loop ({})", ps.join(", ")), Some(locs.join(", ")));
+        if trace.loop_start == Some(i) {
+            loop_line(&mut out);
             indent = "  ";
         }
-        if matches!(inst.op, Op::Input { .. } | Op::Const { .. } | Op::LoopParam { .. } | Op::Nop) {
+        if matches!(inst.op, Op::LoopParam { .. }) || inst.op.is_positionless() {
             continue;
         }
         if let Some(s) = inst.op.snap() {
-            snap_line(&mut out, s, indent);
+            if let Some(done @ false) = printed.get_mut(s.index()) {
+                *done = true;
+                line(&mut out, indent, &p.snapshot(s.index()), None);
+            }
         }
-        annotated(&mut out, format!("{indent}{}", inst_text(trace, i)), note(i));
+        line(&mut out, indent, &p.inst(i), note(i));
     }
-    match &trace.term {
-        Terminator::Jump(args) => {
-            let _ = writeln!(out, "{indent}; back-edge moves: {}", moves_text(rf, &alloc.backedge_moves));
-            let args: Vec<String> = args.iter().map(|&a| value_name(trace, a)).collect();
-            let _ = writeln!(out, "{indent}jump ({})", args.join(", "));
-        }
-        Terminator::Exit(s) => {
-            snap_line(&mut out, *s, indent);
-            let _ = writeln!(out, "{indent}exit snap{}", s.0);
-        }
-        Terminator::Link { trace: t, snap } => {
-            snap_line(&mut out, *snap, indent);
-            let _ = writeln!(out, "{indent}link {t}, snap{}", snap.0);
+    if trace.loop_start.is_some_and(|s| s >= trace.insts.len()) {
+        loop_line(&mut out);
+        indent = "  ";
+    }
+    for (s, done) in printed.iter().enumerate() {
+        if !done {
+            line(&mut out, indent, &p.snapshot(s), None);
         }
     }
+    if matches!(trace.term, crate::ir::Terminator::Jump(_)) {
+        let _ = writeln!(out, "{indent}; back-edge moves: {}", moves_text(rf, &alloc.backedge_moves));
+    }
+    line(&mut out, indent, &p.terminator(), None);
     out
 }

@@ -186,7 +186,7 @@ impl Parser {
                     return Err(cur.err(first, format!("`%{name}` is already defined on line {l}")));
                 }
                 cur.punct('=', &format!("after `%{name}`"))?;
-                self.value_inst(cur, name, first.col)
+                self.value_inst(cur, name)
             }
             Tok::Word("loop") => self.loop_line(cur),
             Tok::Word(w) if snap_number(w).is_some() => self.snapshot(cur),
@@ -322,7 +322,7 @@ impl Parser {
         }
     }
 
-    fn value_inst(&mut self, cur: &mut Cursor<'_, '_>, name: &str, _col: u32) -> Result<(), ParseError> {
+    fn value_inst(&mut self, cur: &mut Cursor<'_, '_>, name: &str) -> Result<(), ParseError> {
         let line = cur.line;
         let opt = cur.peek();
         let Tok::Word(w) = opt.tok else {
@@ -333,8 +333,10 @@ impl Parser {
             None => (w, None),
         };
         // The column of the suffix, for errors about it.
-        let suffix_tok =
-            Token { tok: Tok::Word(suffix.unwrap_or("")), col: opt.col + to_u32(head.len()) + 1 };
+        let suffix_tok = Token {
+            tok: Tok::Word(suffix.unwrap_or("")),
+            col: opt.col.saturating_add(to_u32(head.len() + 1)),
+        };
         let suffix_type = |cur: &Cursor<'_, '_>| -> Result<Type, ParseError> {
             match suffix {
                 None => Err(cur.err(opt, format!("`{w}` needs a result type, as in `{w}.i64`"))),
@@ -560,7 +562,7 @@ impl Parser {
         let Some(s) = w.strip_prefix("store.") else {
             return Err(cur.err(opt, "`store` needs the stored type, as in `store.i64`".into()));
         };
-        let suffix_tok = Token { tok: Tok::Word(s), col: opt.col + 6 };
+        let suffix_tok = Token { tok: Tok::Word(s), col: opt.col.saturating_add(6) };
         let ty = type_name(s).ok_or_else(|| cur.err(suffix_tok, format!("unknown type `{s}`")))?;
         let (base, disp) = self.address(cur, &format!("after `{w}`"))?;
         cur.punct(',', "after the address")?;
@@ -586,7 +588,7 @@ impl Parser {
         let Some(s) = w.strip_prefix("call.") else {
             return Err(cur.err(opt, "`call` needs a result type, as in `call.i64` or `call.void`".into()));
         };
-        let suffix_tok = Token { tok: Tok::Word(s), col: opt.col + 5 };
+        let suffix_tok = Token { tok: Tok::Word(s), col: opt.col.saturating_add(5) };
         let ty = if s == "void" {
             None
         } else {

@@ -64,70 +64,149 @@ pub fn one() -> RegFile {
     RegFile { gprs: vec![0], fprs: vec![0], ..small() }
 }
 
+/// Shaped like backend-x64's: shift counts in rcx (hw 1), division in rax/rdx, two-address
+/// arithmetic, callee-saved rbx/rbp/r12-r14, r11/r10 and xmm15/xmm14 as scratch.
+pub fn x64_constraints(trace: &Trace, i: usize) -> OpConstraints {
+    match &trace.insts[i].op {
+        Op::Bin(BinOp::Shl | BinOp::LShr | BinOp::AShr, _, b) => OpConstraints {
+            temps: if trace.const_bits(*b).is_some() { vec![] } else { vec![Reg::gpr(1)] },
+            two_address: true,
+            ..Default::default()
+        },
+        Op::Bin(op, ..) if op.is_division() => {
+            OpConstraints { temps: vec![Reg::gpr(0), Reg::gpr(2)], ..Default::default() }
+        }
+        Op::Bin(..) | Op::Un(..) => OpConstraints { two_address: true, ..Default::default() },
+        _ => OpConstraints::default(),
+    }
+}
+
+pub const X64_GPRS: &[&str] = &[
+    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
+    "r15",
+];
+
+pub fn x64_like() -> RegFile {
+    RegFile {
+        gprs: vec![6, 7, 8, 9, 3, 12, 13, 14, 5, 0, 2, 1],
+        fprs: (0..14).collect(),
+        caller_saved_gprs: vec![0, 1, 2, 6, 7, 8, 9, 10, 11],
+        caller_saved_fprs: (0..16).collect(),
+        arg_gprs: vec![7, 6, 2, 1, 8, 9],
+        arg_fprs: (0..8).collect(),
+        ret_gpr: 0,
+        ret_fpr: 0,
+        scratch_gprs: vec![11, 10],
+        scratch_fprs: vec![15, 14],
+        gpr_names: X64_GPRS,
+        fpr_names: &[],
+        constraints: x64_constraints,
+    }
+}
+
+/// Shaped like backend-aarch64's: three-address, callee-saved x19-x27 and d8-d15 first.
+pub fn a64_like() -> RegFile {
+    RegFile {
+        gprs: vec![19, 20, 21, 22, 23, 24, 25, 26, 27, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
+        fprs: vec![8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23],
+        caller_saved_gprs: (0..18).chain([30]).collect(),
+        caller_saved_fprs: (0..8).chain(16..32).collect(),
+        arg_gprs: (0..8).collect(),
+        arg_fprs: (0..8).collect(),
+        ret_gpr: 0,
+        ret_fpr: 0,
+        scratch_gprs: vec![16, 17, 15],
+        scratch_fprs: vec![31, 30],
+        gpr_names: &[],
+        fpr_names: &[],
+        constraints: |_, _| OpConstraints::default(),
+    }
+}
+
 pub fn regfiles() -> Vec<(&'static str, RegFile)> {
-    vec![("small", small()), ("roomy", roomy()), ("none", none()), ("one", one())]
+    vec![
+        ("small", small()),
+        ("roomy", roomy()),
+        ("none", none()),
+        ("one", one()),
+        ("x64", x64_like()),
+        ("a64", a64_like()),
+    ]
+}
+
+/// Parses and verifies IR text.
+pub fn parse(src: &str) -> Trace {
+    let t = trace_ir::text::parse(src).unwrap_or_else(|e| panic!("{e}\n{src}"));
+    trace_ir::verify::verify(&t).unwrap_or_else(|e| panic!("{e}\n{src}"));
+    t
+}
+
+/// The value named `%name` in text.
+pub fn named(t: &Trace, name: &str) -> Value {
+    let i = t.insts.iter().position(|i| i.name.as_deref() == Some(name));
+    Value(i.unwrap_or_else(|| panic!("no %{name}")) as u32)
 }
 
 /// `sum_to_n` from the IR text documentation.
 pub fn sum_to_n() -> Trace {
-    let mut b = Builder::named("sum_to_n");
-    let n = b.input(0, Type::I64);
-    let zero = b.iconst(Type::I64, 0);
-    let one = b.iconst(Type::I64, 1);
-    let ps = b.begin_loop(&[zero, zero]);
-    let (i, acc) = (ps[0], ps[1]);
-    b.name(i, "i");
-    b.name(acc, "acc");
-    let c = b.icmp(ICmp::Slt, i, n);
-    let s = b.snapshot(7, &[(0, i), (1, acc)]);
-    b.guard(c, s);
-    let acc1 = b.bin(BinOp::Add, acc, i);
-    b.name(acc1, "acc1");
-    let i1 = b.ovf(OvfOp::Add, i, one, s);
-    b.name(i1, "i1");
-    b.jump(&[i1, acc1])
+    parse(
+        "trace sum_to_n
+        %n = input 0 : i64
+        %zero = const 0 : i64
+        %one = const 1 : i64
+        loop (%i = %zero, %acc = %zero)
+          %c = icmp.slt %i, %n
+          snap0 @resume(7) { 0: %i, 1: %acc }
+          guard %c, snap0
+          %acc1 = add %acc, %i
+          %i1 = add.ovf %i, %one, snap0
+          jump (%i1, %acc1)",
+    )
 }
 
 /// A loop with more live values than registers, a call, a division, a shift and floats.
 pub fn pressure() -> Trace {
-    let mut b = Builder::named("pressure");
-    let x = b.input(0, Type::I64);
-    let y = b.input(1, Type::I64);
-    let z = b.input(2, Type::I64);
-    let f = b.input(3, Type::F64);
-    let k3 = b.iconst(Type::I64, 3);
-    let half = b.fconst(0.5);
-    let ps = b.begin_loop(&[x, y, f]);
-    let (a, c, g) = (ps[0], ps[1], ps[2]);
-    let s0 = b.snapshot(1, &[(0, a), (1, c), (2, z), (3, g)]);
-    let t1 = b.bin(BinOp::Add, a, c);
-    let t2 = b.bin(BinOp::Shl, t1, k3);
-    let t3 = b.bin(BinOp::Xor, t2, z);
-    let r = b.call(Some(Type::I64), Callee::Symbol("h".into()), &[t3, a], CallEffect::Any);
-    let t4 = b.bin(BinOp::SDiv, r, k3);
-    let g1 = b.bin(BinOp::FMul, g, half);
-    let g2 = b.bin(BinOp::FAdd, g1, g);
-    let fi = b.conv(Conv::SIToFP, t4, Type::F64);
-    let g3 = b.bin(BinOp::FAdd, g2, fi);
-    b.store(x, 8, g3);
-    let t5 = b.ovf(OvfOp::Sub, t4, c, s0);
-    let cc = b.icmp(ICmp::Ne, t5, z);
-    let s1 = b.snapshot(2, &[(0, t5), (1, t3), (2, t1), (3, g3), (4, a)]);
-    b.guard(cc, s1);
-    b.jump(&[t5, t3, g3])
+    parse(
+        "trace pressure
+        %x = input 0 : i64
+        %y = input 1 : i64
+        %z = input 2 : i64
+        %f = input 3 : f64
+        %k3 = const 3 : i64
+        %half = const 0.5 : f64
+        loop (%a = %x, %c = %y, %g = %f)
+          %t1 = add %a, %c
+          %t2 = shl %t1, %k3
+          %t3 = xor %t2, %z
+          %r = call.i64 @h(%t3, %a)
+          %t4 = sdiv %r, %k3
+          %g1 = fmul %g, %half
+          %g2 = fadd %g1, %g
+          %fi = sitofp.f64 %t4
+          %g3 = fadd %g2, %fi
+          store.f64 [%x + 8], %g3
+          snap0 @resume(1) { 0: %a, 1: %c, 2: %z, 3: %g }
+          %t5 = sub.ovf %t4, %c, snap0
+          %cc = icmp.ne %t5, %z
+          snap1 @resume(2) { 0: %t5, 1: %t3, 2: %t1, 3: %g3, 4: %a }
+          guard %cc, snap1
+          jump (%t5, %t3, %g3)",
+    )
 }
 
 /// A straight-line trace that leaves through its final snapshot.
 pub fn straight() -> Trace {
-    let mut b = Builder::named("straight");
-    let p = b.input(0, Type::I64);
-    let v = b.load(Type::I64, p, 16, false);
-    let w = b.load(Type::I64, p, 24, true);
-    let m = b.bin(BinOp::Mul, v, w);
-    let q = b.bin(BinOp::URem, m, v);
-    let e = b.conv(Conv::Trunc, q, Type::I32);
-    let s = b.snapshot(3, &[(0, p), (1, e), (2, m)]);
-    b.exit(s)
+    parse(
+        "trace straight
+        %p = input 0 : i64
+        %v = load.i64 [%p + 16]
+        %w = load.i64 imm [%p + 24]
+        %m = mul %v, %w
+        %q = urem %m, %v
+        %e = trunc.i32 %q
+        snap0 @resume(3) { 0: %p, 1: %e, 2: %m }
+        exit snap0",
+    )
 }
 
 /// A small deterministic generator (xorshift), until `trace_ir::gen` lands.

@@ -31,6 +31,8 @@ pub struct Capture {
     pub name: &'static str,
     pub trace: &'static str,
     pub elfs: &'static [(&'static str, u64)],
+    /// family, model, stepping of the recording CPU (from the trace descriptors).
+    pub cpu: (u16, u8, u8),
 }
 
 pub const CAPTURES: &[Capture] = &[
@@ -38,6 +40,7 @@ pub const CAPTURES: &[Capture] = &[
         name: "3842849",
         trace: "intelpt-trace/3842849.trace",
         elfs: &[("intelpt-trace/a.out", 0x400000)],
+        cpu: (6, 79, 1),
     },
     Capture {
         name: "multi-file",
@@ -47,16 +50,19 @@ pub const CAPTURES: &[Capture] = &[
             ("intelpt-trace-multi-file/libfoo.so", 140737349783552),
             ("intelpt-trace-multi-file/libbar.so", 140737347678208),
         ],
+        cpu: (6, 79, 1),
     },
     Capture {
         name: "core45",
         trace: "intelpt-multi-core-trace/cores/45.intelpt_trace",
         elfs: &[("intelpt-multi-core-trace/modules/m.out", 0x400000)],
+        cpu: (6, 85, 4),
     },
     Capture {
         name: "core51",
         trace: "intelpt-multi-core-trace/cores/51.intelpt_trace",
         elfs: &[("intelpt-multi-core-trace/modules/m.out", 0x400000)],
+        cpu: (6, 85, 4),
     },
 ];
 

@@ -397,9 +397,11 @@ impl Drop for Image {
     }
 }
 
-/// Runs libipt's instruction-flow decoder over `buf`; returns (instructions, errors).
-pub fn insn_decode(buf: &[u8], image: &Image) -> (u64, u64) {
-    let cfg = PtConfig::new(buf);
+/// Runs libipt's instruction-flow decoder over `buf` (with the errata of `cpu`, as ptxed
+/// --cpu does); returns (instructions, errors).
+pub fn insn_decode(buf: &[u8], image: &Image, cpu: (u16, u8, u8)) -> (u64, u64) {
+    let mut cfg = PtConfig::new(buf);
+    cfg.set_cpu(cpu.0, cpu.1, cpu.2);
     let (mut n, mut errs) = (0u64, 0u64);
     // SAFETY: decoder over `buf` (outlives it) and a live image; out-structs have the sizes
     // passed.
@@ -437,8 +439,9 @@ pub fn insn_decode(buf: &[u8], image: &Image) -> (u64, u64) {
 }
 
 /// Runs libipt's block decoder over `buf`; returns (instructions, errors).
-pub fn blk_decode(buf: &[u8], image: &Image) -> (u64, u64) {
-    let cfg = PtConfig::new(buf);
+pub fn blk_decode(buf: &[u8], image: &Image, cpu: (u16, u8, u8)) -> (u64, u64) {
+    let mut cfg = PtConfig::new(buf);
+    cfg.set_cpu(cpu.0, cpu.1, cpu.2);
     let (mut n, mut errs) = (0u64, 0u64);
     // SAFETY: as in `insn_decode`.
     unsafe {
