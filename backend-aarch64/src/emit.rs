@@ -732,4 +732,65 @@ mod tests {
         assert!(b_word(0, 2).is_none());
         assert_eq!(b_target(0, 0xd503201f), None);
     }
+
+    #[test]
+    fn every_float_immediate_encodes_and_others_do_not_panic() {
+        let mut n = 0;
+        for imm8 in 0u32..256 {
+            // Decode the 8-bit form (VFPExpandImm for 64 bits).
+            let sign = (imm8 >> 7) as u64;
+            let b6 = (imm8 >> 6) & 1;
+            let exp = ((b6 ^ 1) << 10) | (if b6 == 1 { 0xff << 2 } else { 0 }) | ((imm8 >> 4) & 3);
+            let bits = (sign << 63) | ((exp as u64) << 52) | (((imm8 & 0xf) as u64) << 48);
+            assert_eq!(fp_imm8(bits), Some(imm8 as u8), "{imm8:#x} = {}", f64::from_bits(bits));
+            assert_eq!(text(|a| fmov_imm(a, 1, bits, 16)).len(), 1);
+            n += 1;
+        }
+        assert_eq!(n, 256);
+        for bits in [1u64, f64::MIN_POSITIVE.to_bits(), f64::MAX.to_bits(), 0x4030_0000_0000_0001, 1 << 63] {
+            assert!(fp_imm8(bits).is_none());
+            assert!(!text(|a| fmov_imm(a, 1, bits, 16)).is_empty());
+        }
+    }
+
+    #[test]
+    fn extensions_and_indexed_accesses_decode_for_every_width() {
+        for bits in 1..=64 {
+            for w in [W::W32, W::X64] {
+                if w == W::W32 && bits > 32 {
+                    continue;
+                }
+                assert!(!text(|a| sext_bits(a, w, 1, 2, bits)).is_empty() || bits == 64);
+            }
+            if bits <= 32 {
+                assert_eq!(text(|a| zext_bits(a, 1, 2, bits)).len(), 1);
+            }
+        }
+        assert_eq!(text(|a| sext_bits(a, W::X64, 1, 2, 32)), ["sxtw x1, w2"]);
+        assert_eq!(text(|a| zext_bits(a, 1, 2, 8)), ["uxtb w1, w2"]);
+        for m in [
+            Mem::LdB,
+            Mem::LdH,
+            Mem::LdW,
+            Mem::LdX,
+            Mem::LdD,
+            Mem::StB,
+            Mem::StH,
+            Mem::StW,
+            Mem::StX,
+            Mem::StD,
+        ] {
+            for shift in [0, 1] {
+                let sh = if shift == 0 { 0 } else { m.size().trailing_zeros() };
+                let t = text(|a| mem_index(a, m, 1, 2, 3, sh));
+                assert_eq!(t.len(), 1, "{m:?}");
+                if sh > 0 {
+                    assert!(
+                        t[0].contains(&format!("lsl #0x{sh:x}")) || t[0].contains(&format!("lsl #{sh}")),
+                        "{t:?}"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -6,7 +6,11 @@
 //!
 //! Conventions: x28 is the pinned `TraceCtx` pointer, x15/x16/x17 and d30/d31 are scratch,
 //! x18 is never touched; see `regs` for the register roles and `exit` for the frame and the
-//! exit layout.
+//! exit layout. Beyond one instruction per op, the lowering folds address arithmetic into
+//! addressing modes (`[x, y, lsl #3]`, `[x, #k]`), `and` into `tst`, compares into the flags
+//! of the guard or select that consumes them, and rotates loops that start with a guard so
+//! that one `b.cond` closes them (`qemu/insn-count.sh` compares loop bodies with gcc -O2).
+//! A `link T` to a trace not installed yet leaves through its snapshot until `T` arrives.
 
 pub mod cache;
 pub mod code;
