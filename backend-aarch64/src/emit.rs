@@ -533,6 +533,24 @@ pub fn mem_index(a: &mut Asm, m: Mem, rt: u8, base: u8, ix: u8, shift: u32) {
     }
 }
 
+/// `rt <-> [base], #inc` (post-indexed: `base += inc` after the access), inc in -256..=255.
+pub fn mem_post(a: &mut Asm, m: Mem, rt: u8, base: u8, inc: i32) {
+    debug_assert!((-256..256).contains(&inc));
+    let inc = inc.clamp(-256, 255);
+    match m {
+        Mem::LdB => a64!(a; ldrb W(rt), [XSP(base)], inc),
+        Mem::LdH => a64!(a; ldrh W(rt), [XSP(base)], inc),
+        Mem::LdW => a64!(a; ldr W(rt), [XSP(base)], inc),
+        Mem::LdX => a64!(a; ldr X(rt), [XSP(base)], inc),
+        Mem::LdD => a64!(a; ldr D(rt), [XSP(base)], inc),
+        Mem::StB => a64!(a; strb W(rt), [XSP(base)], inc),
+        Mem::StH => a64!(a; strh W(rt), [XSP(base)], inc),
+        Mem::StW => a64!(a; str W(rt), [XSP(base)], inc),
+        Mem::StX => a64!(a; str X(rt), [XSP(base)], inc),
+        Mem::StD => a64!(a; str D(rt), [XSP(base)], inc),
+    }
+}
+
 /// `b` with a 26-bit word offset, as a raw instruction word (for patching and for branches
 /// to code outside this assembler). `None` when out of the ±128 MiB range or misaligned.
 pub fn b_word(from: u64, to: u64) -> Option<u32> {

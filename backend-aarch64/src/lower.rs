@@ -138,6 +138,8 @@ pub struct Lower<'a> {
     addr: std::collections::HashMap<usize, AddrMode>,
     /// `icmp.{eq,ne} (and x, y), 0` compares folded into `tst x, y`: compare -> the `and`.
     tst: std::collections::HashMap<usize, usize>,
+    /// Post-indexed accesses: memory instruction -> the increment of its base.
+    post: std::collections::HashMap<usize, i64>,
     /// Conditional exits go through an unconditional `b` (for traces over 1 MiB).
     pub far: bool,
 }
@@ -150,8 +152,16 @@ struct AddrMode {
     disp: i64,
 }
 
-/// The offset part of an address: `Ok((index register, shift))` or `Err(displacement)`.
-type At = Result<(u8, u32), i64>;
+/// The offset part of an address.
+#[derive(Clone, Copy, Debug)]
+enum At {
+    /// `[base, index, lsl shift]`
+    Index(u8, u32),
+    /// `[base + disp]`
+    Disp(i64),
+    /// `[base], #inc`: post-indexed, the base register advances by `inc`.
+    Post(i64),
+}
 
 /// Whether the lowering of `op` writes the condition flags.
 fn sets_flags(op: &Op) -> bool {
@@ -195,6 +205,7 @@ impl<'a> Lower<'a> {
             flag_fused: vec![false; n],
             addr: Default::default(),
             tst: Default::default(),
+            post: Default::default(),
             far: false,
         };
         l.plan_fusions();
@@ -239,6 +250,11 @@ impl<'a> Lower<'a> {
                     };
                     if let Some(m) = self.plan_address(i, *base, *disp as i64, size) {
                         self.addr.insert(i, m);
+                    } else if *disp == 0 {
+                        if let Some((k, inc)) = self.plan_post_index(i, *base) {
+                            self.folded[k] = true;
+                            self.post.insert(i, inc);
+                        }
                     }
                 }
                 Op::ICmp(c @ (ICmp::Eq | ICmp::Ne), x, y) => {
@@ -269,6 +285,53 @@ impl<'a> Lower<'a> {
                 }
             }
         }
+    }
+
+    /// `ldr/str [q]` at `i` followed by `q1 = add q, c` that takes over q's register, with
+    /// nothing between reading q (no operand, no snapshot): the access post-increments q
+    /// (`ldr x, [q], #c`) and the add disappears. Returns (the add, c).
+    fn plan_post_index(&self, i: usize, q: Value) -> Option<(usize, i64)> {
+        let t = self.t;
+        let Loc::Reg(r) = self.loc(q) else { return None };
+        if r.class != RegClass::Gpr {
+            return None;
+        }
+        if let Op::Store { value, .. } = t.insts[i].op {
+            // A write-back store whose data register is its base is unpredictable.
+            if self.loc(value) == self.loc(q) {
+                return None;
+            }
+        }
+        let end = t.loop_start.filter(|&s| s > i).unwrap_or(t.insts.len());
+        for k in i + 1..end {
+            let op = &t.insts[k].op;
+            if let Op::Bin(BinOp::Add, x, y) = op {
+                let c = if *x == q {
+                    self.konst(*y)
+                } else if *y == q {
+                    self.konst(*x)
+                } else {
+                    None
+                };
+                if let Some(c) = c {
+                    let c = c as i64;
+                    let ok = (-256..256).contains(&c)
+                        && self.loc(Value(k as u32)) == Loc::Reg(r)
+                        && t.insts[k].ty == Some(Type::I64)
+                        && !self.folded[k];
+                    return ok.then_some((k, c));
+                }
+            }
+            let mut reads = false;
+            op.visit_operands(|v| reads |= v == q);
+            if let Some(s) = op.snap() {
+                reads |= t.snaps.get(s.index()).is_some_and(|sn| sn.entries.iter().any(|e| e.1 == q));
+            }
+            if reads {
+                return None;
+            }
+        }
+        None
     }
 
     /// Folds `base = add x, y` (and `y = shl z, log2(size)`) into the access at `i`.
@@ -1025,24 +1088,28 @@ impl<'a> Lower<'a> {
     /// Base register, and either an index register with its shift or a displacement, for
     /// the access at instruction `i`.
     fn operand_address(&mut self, i: usize, base: Value, disp: i32) -> Result<(u8, At), BackendError> {
+        if let Some(&inc) = self.post.get(&i) {
+            return Ok((self.gpr(base, S0)?, At::Post(inc)));
+        }
         match self.addr.get(&i).copied() {
             Some(AddrMode { base, index: Some((ix, sh)), .. }) => {
                 let rb = self.gpr(base, S0)?;
                 let ri = self.gpr(ix, S1)?;
-                Ok((rb, Ok((ri, sh))))
+                Ok((rb, At::Index(ri, sh)))
             }
-            Some(AddrMode { base, index: None, disp }) => Ok((self.gpr(base, S0)?, Err(disp))),
+            Some(AddrMode { base, index: None, disp }) => Ok((self.gpr(base, S0)?, At::Disp(disp))),
             None => {
                 let (rb, off) = self.address(base, disp)?;
-                Ok((rb, Err(off)))
+                Ok((rb, At::Disp(off)))
             }
         }
     }
 
     fn access(&mut self, m: Mem, rt: u8, rb: u8, at: At) {
         match at {
-            Ok((ri, sh)) => mem_index(&mut self.a, m, rt, rb, ri, sh),
-            Err(off) => mem(&mut self.a, m, rt, rb, off, S1),
+            At::Index(ri, sh) => mem_index(&mut self.a, m, rt, rb, ri, sh),
+            At::Disp(off) => mem(&mut self.a, m, rt, rb, off, S1),
+            At::Post(inc) => mem_post(&mut self.a, m, rt, rb, inc as i32),
         }
     }
 

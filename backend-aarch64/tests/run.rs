@@ -932,3 +932,60 @@ fn traces_over_a_mebibyte_still_reach_their_exits() {
     let e = j.run(id, &mut slots).unwrap();
     assert_eq!((e.snap, e.resume, slots[0]), (SnapId(0), 1, 20));
 }
+
+/// Pointer-walking loops (`load [q]` ... `q1 = add q, size`) with the shared allocator: the
+/// access post-increments `q` unless something between reads `q` (here a guard's snapshot).
+#[test]
+fn post_indexed_walks_at_every_type() {
+    use trace_ir::backend::Backend;
+    for ty in [Type::I8, Type::I16, Type::I32, Type::I64, Type::F64] {
+        for snap_reads_q in [false, true] {
+            let mut b = Builder::new();
+            let src = b.input(0, Type::I64);
+            let dst = b.input(1, Type::I64);
+            let n = b.input(2, Type::I64);
+            let zero = b.iconst(Type::I64, 0);
+            let one = b.iconst(Type::I64, 1);
+            let size = b.iconst(Type::I64, ty.bytes() as i64);
+            let p = b.begin_loop(&[zero, src, dst]);
+            let c = b.icmp(ICmp::Slt, p[0], n);
+            let s0 = b.snapshot(1, &[(3, p[0])]);
+            b.guard(c, s0);
+            let v = b.load(ty, p[1], 0, false);
+            if snap_reads_q {
+                let big = b.iconst(Type::I64, 10);
+                let c2 = b.icmp(ICmp::Slt, p[0], big);
+                let s1 = b.snapshot(2, &[(3, p[0]), (4, p[1])]);
+                b.guard(c2, s1);
+            }
+            b.store(p[2], 0, v);
+            let q1 = b.bin(BinOp::Add, p[1], size);
+            let r1 = b.bin(BinOp::Add, p[2], size);
+            let i1 = b.bin(BinOp::Add, p[0], one);
+            let t = b.jump(&[i1, q1, r1]);
+            let a = A64::new();
+            let al = trace_ir::regalloc::allocate(&t, a.regfile()).unwrap();
+            let listing = a.listing(&t, &al, &Symbols::new()).unwrap();
+            let posts = listing.lines().filter(|l| l.contains("], #")).count();
+            if !snap_reads_q {
+                assert_eq!(posts, 2, "{ty}: both accesses post-indexed\n{listing}");
+            } else {
+                assert!(posts <= 1, "{ty}: the load must not post-increment\n{listing}");
+            }
+            let src_buf: Vec<u8> = (0..200u8).collect();
+            let mut dst_buf = vec![0u8; 200];
+            let mut slots = [src_buf.as_ptr() as u64, dst_buf.as_mut_ptr() as u64, 20, 0, 0];
+            let e = run_once(&t, &al, &Symbols::new(), &mut slots);
+            // With the second guard the walk stops at i = 10, and its snapshot holds q then.
+            let k = if snap_reads_q { 10 } else { 20 };
+            assert_eq!(e.resume, if snap_reads_q { 2 } else { 1 });
+            let bytes = k as usize * ty.bytes() as usize;
+            assert_eq!(&dst_buf[..bytes], &src_buf[..bytes], "{ty}");
+            assert!(dst_buf[bytes..].iter().all(|&x| x == 0), "{ty}");
+            assert_eq!(slots[3], k);
+            if snap_reads_q {
+                assert_eq!(slots[4], src_buf.as_ptr() as u64 + bytes as u64, "{ty}");
+            }
+        }
+    }
+}
