@@ -161,8 +161,13 @@ pub fn compile(t: &Trace, al: &Allocation, syms: &Symbols, tgt: &Target) -> Resu
     if t.loop_start.is_none() && matches!(t.term, Terminator::Jump(_)) {
         return Err(BackendError::Invalid("jump without a loop".into()));
     }
-    match compile_with(t, al, syms, tgt, false) {
-        Err(BackendError::Unsupported(_)) => compile_with(t, al, syms, tgt, true),
+    // Branch reach decides the form: sign tests (`tbz`, ±32 KiB) first, then compare and
+    // `b.cond` (±1 MiB), then exits that hop over a `b` (±128 MiB).
+    match compile_with(t, al, syms, tgt, true, false) {
+        Err(BackendError::Unsupported(_)) => match compile_with(t, al, syms, tgt, false, false) {
+            Err(BackendError::Unsupported(_)) => compile_with(t, al, syms, tgt, false, true),
+            r => r,
+        },
         r => r,
     }
 }
@@ -172,10 +177,13 @@ fn compile_with(
     al: &Allocation,
     syms: &Symbols,
     tgt: &Target,
+    tbz: bool,
     far: bool,
 ) -> Result<Compiled, BackendError> {
     let mut l = Lower::new(t, al, syms, tgt);
     l.far = far;
+    l.tbz_ok = tbz;
+    l.plan_sign_tests();
     let nsnaps = t.snaps.len();
     let deopt: Vec<_> = (0..nsnaps).map(|_| l.a.new_dynamic_label()).collect();
     let link: Vec<_> = (0..nsnaps).map(|_| l.a.new_dynamic_label()).collect();

@@ -140,6 +140,14 @@ pub struct Lower<'a> {
     tst: std::collections::HashMap<usize, usize>,
     /// Post-indexed accesses: memory instruction -> the increment of its base.
     post: std::collections::HashMap<usize, i64>,
+    /// `icmp.slt x, 0` / `icmp.sge x, 0` right before their guard: a sign-bit test
+    /// (`tbz`/`tbnz`, ±32 KiB) replaces compare and branch.
+    sign_test: Vec<bool>,
+    /// The register and sign bit of a planned sign test, and whether the compare is true
+    /// when the bit is set.
+    sign: Option<(usize, u8, u32, bool)>,
+    /// Sign tests may be used (off when the trace is too large for `tbz`).
+    pub tbz_ok: bool,
     /// Conditional exits go through an unconditional `b` (for traces over 1 MiB).
     pub far: bool,
 }
@@ -206,10 +214,38 @@ impl<'a> Lower<'a> {
             addr: Default::default(),
             tst: Default::default(),
             post: Default::default(),
+            sign_test: vec![false; n],
+            sign: None,
+            tbz_ok: false,
             far: false,
         };
         l.plan_fusions();
         l
+    }
+
+    /// Plans sign-bit tests (call once `tbz_ok` is set).
+    pub fn plan_sign_tests(&mut self) {
+        if !self.tbz_ok {
+            return;
+        }
+        let t = self.t;
+        for i in 0..t.insts.len() {
+            if let Op::ICmp(ICmp::Slt | ICmp::Sge, x, y) = t.insts[i].op {
+                let v = Value(i as u32);
+                let next_guard =
+                    matches!(t.insts.get(i + 1).map(|n| &n.op), Some(Op::Guard { cond, .. }) if *cond == v);
+                if self.konst(y) == Some(0)
+                    && self.konst(x).is_none()
+                    && self.uses[i] == 1
+                    && next_guard
+                    && t.loop_start != Some(i + 1)
+                    && !self.tst.contains_key(&i)
+                {
+                    self.sign_test[i] = true;
+                    self.flag_fused[i] = false;
+                }
+            }
+        }
     }
 
     /// The instruction defining `v` when it is positioned (not an input or constant).
@@ -521,6 +557,12 @@ impl<'a> Lower<'a> {
             Op::Un(op, x) => self.un(v, *op, *x),
             Op::Ovf(op, x, y, s) => self.ovf(v, *op, *x, *y, *s),
             Op::ICmp(c, x, y) => {
+                if self.sign_test[i] {
+                    let ty = self.ty(*x)?;
+                    let r = self.gpr(*x, S0)?;
+                    self.sign = Some((i, r, ty.bits() - 1, *c == ICmp::Slt));
+                    return Ok(());
+                }
                 let cond = match self.tst.get(&i) {
                     Some(&j) => self.tst(j, *c)?,
                     None => self.icmp(*c, *x, *y)?,
@@ -1161,6 +1203,17 @@ impl<'a> Lower<'a> {
 
     fn guard(&mut self, cond: Value, expect: bool, s: SnapId) -> Result<(), BackendError> {
         let stub = *self.stub.get(s.index()).ok_or_else(|| inv(format!("no snap{}", s.0)))?;
+        if let Some((i, r, bit, true_when_set)) = self.sign.take() {
+            if i == cond.index() {
+                // Leaves when the compare differs from `expect`.
+                if true_when_set != expect {
+                    a64!(self.a; tbnz X(r), bit, =>stub);
+                } else {
+                    a64!(self.a; tbz X(r), bit, =>stub);
+                }
+                return Ok(());
+            }
+        }
         if let Some((i, c)) = self.flags {
             if i == cond.index() {
                 self.flags = None;

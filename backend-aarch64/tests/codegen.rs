@@ -282,3 +282,30 @@ fn loops_headed_by_a_guard_are_rotated() {
     assert!(j.last().unwrap().starts_with("b "), "{j:?}");
     assert!(!j.iter().any(|l| l.starts_with("cmp")), "{j:?}");
 }
+
+/// `x < 0` and `x >= 0` guards test the sign bit with tbz/tbnz while the exit is within
+/// ±32 KiB, and fall back to compare and `b.cond` beyond.
+#[test]
+fn sign_guards_use_tbz_within_reach() {
+    let (t, al) = common::huge_trace_against(10, 0);
+    let a = asm(&t, &al);
+    assert!(part(&a, "icmp.slt").is_empty());
+    let g = part(&a, "guard");
+    assert_eq!(g.len(), 1);
+    assert!(g[0].starts_with("tbz x19, #0x3f"), "{g:?}");
+    let (t, al) = common::huge_trace_against(10_000, 0);
+    let a = asm(&t, &al);
+    assert_eq!(part(&a, "icmp.slt").len(), 1);
+    let g = part(&a, "guard");
+    assert!(g[0].starts_with("b.ge"), "{g:?}");
+    // Narrow types test their own sign bit.
+    let mut b = Builder::new();
+    let x = b.input(0, Type::I16);
+    let z = b.iconst(Type::I16, 0);
+    let c = b.icmp(ICmp::Sge, x, z);
+    let s = b.snapshot(0, &[]);
+    b.guard(c, s);
+    let t = b.exit(s);
+    let g = part(&asm(&t, &common::regs(&t)), "guard");
+    assert!(g[0].starts_with("tbnz w19, #0xf"), "{g:?}");
+}

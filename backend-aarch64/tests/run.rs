@@ -989,3 +989,53 @@ fn post_indexed_walks_at_every_type() {
         }
     }
 }
+
+/// Sign-bit guards (`icmp.slt x, 0` / `icmp.sge x, 0` then `guard`/`guard.not`) at every
+/// integer type, in registers and spilled, near and beyond the reach of tbz.
+#[test]
+fn sign_bit_guards_take_the_right_exit() {
+    for ty in [Type::I8, Type::I16, Type::I32, Type::I64] {
+        for cc in [ICmp::Slt, ICmp::Sge] {
+            for expect in [true, false] {
+                let mut b = Builder::new();
+                let x = b.input(0, ty);
+                let z = b.konst(ty, 0);
+                let c = b.icmp(cc, x, z);
+                let s0 = b.snapshot(1, &[(1, x)]);
+                if expect {
+                    b.guard(c, s0)
+                } else {
+                    b.guard_not(c, s0)
+                }
+                let s1 = b.snapshot(2, &[]);
+                let t = b.exit(s1);
+                for al in [regs(&t), spilled(&t)] {
+                    let mut j = A64::new();
+                    let id = j.install_with(&t, &al, &Symbols::new()).unwrap();
+                    for v in edges(ty) {
+                        let mut slots = [v, 0];
+                        let e = j.run(id, &mut slots).unwrap();
+                        let stays = icmp(cc, ty, v, 0) == expect;
+                        assert_eq!(
+                            e.snap,
+                            SnapId(if stays { 1 } else { 0 }),
+                            "{ty} {} {v:#x} {expect}",
+                            cc.name()
+                        );
+                        if !stays {
+                            assert_eq!(slots[1], v);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let (t, al) = huge_trace_against(10_000, 0);
+    let mut j = A64::new();
+    let id = j.install_with(&t, &al, &Symbols::new()).unwrap();
+    let mut slots = [(-5i64) as u64];
+    assert_eq!(j.run(id, &mut slots).unwrap().snap, SnapId(1));
+    assert_eq!(slots[0], 9995);
+    let mut slots = [5];
+    assert_eq!(j.run(id, &mut slots).unwrap().snap, SnapId(0));
+}

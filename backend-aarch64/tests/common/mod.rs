@@ -415,9 +415,14 @@ pub fn inputs(ty: Type) -> Vec<(u64, u64)> {
 /// A trace over 1 MiB of code: a guard at the top whose exit stub lies past the end of a
 /// chain of `n` adds, all in one register (each value dies where the next is defined).
 pub fn huge_trace(n: usize) -> (Trace, Allocation) {
+    huge_trace_against(n, 10)
+}
+
+/// `huge_trace` with the guard `x < k`.
+pub fn huge_trace_against(n: usize, k: i64) -> (Trace, Allocation) {
     let mut b = trace_ir::Builder::new();
     let x = b.input(0, Type::I64);
-    let ten = b.iconst(Type::I64, 10);
+    let ten = b.iconst(Type::I64, k);
     let one = b.iconst(Type::I64, 1);
     let c = b.icmp(ICmp::Slt, x, ten);
     let s0 = b.snapshot(1, &[(0, x)]);
