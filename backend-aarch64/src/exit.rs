@@ -180,6 +180,7 @@ fn compile_with(
     tbz: bool,
     far: bool,
 ) -> Result<Compiled, BackendError> {
+    let printer = trace_ir::text::Printer::new(t);
     let mut l = Lower::new(t, al, syms, tgt);
     l.far = far;
     l.tbz_ok = tbz;
@@ -211,7 +212,7 @@ fn compile_with(
         let s = l.offset();
         l.inst(i)?;
         if !t.insts[i].op.is_positionless() && !matches!(t.insts[i].op, Op::Nop | Op::LoopParam { .. }) {
-            l.part(crate::disasm::inst_text(t, i), s);
+            l.part_of(i, printer.inst(i), s);
         }
         if rotate.is_some_and(|(_, g)| g == i) {
             // The loop proper starts after the entry copy of its leading compare and guard.
@@ -269,7 +270,7 @@ fn compile_with(
             }
         }
     }
-    l.part(crate::disasm::term_text(t), s);
+    l.part(printer.terminator(), s);
 
     let mut stubs = Vec::with_capacity(nsnaps);
     for (n, &stub) in l.stub.clone().iter().enumerate() {
@@ -317,6 +318,7 @@ fn compile_with(
         loop_head = l.a.labels().resolve_dynamic(head).ok().map(|o| o.0);
     }
     let parts = std::mem::take(&mut l.parts);
+    let part_inst = std::mem::take(&mut l.part_inst);
     let code =
         l.a.finalize()
             .map_err(|e| BackendError::Unsupported(format!("trace too large for its branches: {e}")))?;
@@ -332,6 +334,7 @@ fn compile_with(
         link_paths,
         link_tails,
         pending_link,
+        part_inst,
     })
 }
 

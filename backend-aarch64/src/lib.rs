@@ -185,9 +185,20 @@ impl Backend for A64 {
         Ok(Assembled { code: c.code, parts: c.parts })
     }
 
+    /// Each part's IR line (a guard or overflow op that is the first to leave through its
+    /// snapshot shows the snapshot line above it, as the text format does), then its code.
     fn listing(&self, trace: &Trace, alloc: &Allocation, symbols: &Symbols) -> Result<String, BackendError> {
-        let a = self.assemble(trace, alloc, symbols)?;
-        Ok(disasm::render(&a.code, &a.parts))
+        let c = self.compile(trace, alloc, symbols, 0, 0, &|_| Some(0))?;
+        let pr = trace_ir::text::Printer::new(trace);
+        let mut parts = c.parts.clone();
+        for (p, inst) in parts.iter_mut().zip(&c.part_inst) {
+            let Some(i) = *inst else { continue };
+            let Some(s) = trace.insts[i].op.snap() else { continue };
+            if trace.insts.iter().position(|x| x.op.snap() == Some(s)) == Some(i) {
+                p.what = format!("{}\n{}", pr.snapshot(s.index()), p.what);
+            }
+        }
+        Ok(disasm::render(&c.code, &parts))
     }
 }
 

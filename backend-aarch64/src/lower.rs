@@ -116,6 +116,8 @@ pub struct Compiled {
     /// A `link T` to a trace that was not installed yet: the offset of its `b` (now to the
     /// deopt path) and `T`.
     pub pending_link: Option<(usize, u32)>,
+    /// Per part: the instruction it is the code of (None for labels such as `entry`).
+    pub part_inst: Vec<Option<usize>>,
 }
 
 pub struct Lower<'a> {
@@ -129,6 +131,8 @@ pub struct Lower<'a> {
     /// The compare whose flags are live for the guard or select that consumes it.
     flags: Option<(usize, Cond)>,
     pub parts: Vec<ListingPart>,
+    /// The instruction each part is the code of (None for labels).
+    pub part_inst: Vec<Option<usize>>,
     /// Instructions whose code their single consumer emits (address arithmetic folded into
     /// an addressing mode, an `and` folded into `tst`).
     folded: Vec<bool>,
@@ -209,6 +213,7 @@ impl<'a> Lower<'a> {
             uses,
             flags: None,
             parts: Vec::new(),
+            part_inst: Vec::new(),
             folded: vec![false; n],
             flag_fused: vec![false; n],
             addr: Default::default(),
@@ -425,6 +430,15 @@ impl<'a> Lower<'a> {
     pub fn part(&mut self, what: String, start: usize) {
         let len = self.offset() - start;
         self.parts.push(ListingPart { what, offset: start, len });
+        self.part_inst.push(None);
+    }
+
+    /// A part that is the code of instruction `i`.
+    pub fn part_of(&mut self, i: usize, what: String, start: usize) {
+        self.part(what, start);
+        if let Some(last) = self.part_inst.last_mut() {
+            *last = Some(i);
+        }
     }
 
     fn ty(&self, v: Value) -> Result<Type, BackendError> {

@@ -81,6 +81,7 @@ fn expected(t: &Trace, i: usize) -> &'static [&'static str] {
 fn every_op_at_every_type_assembles_to_the_expected_instructions() {
     let mut checked = 0;
     for c in common::all_cases() {
+        let pr = trace_ir::text::Printer::new(&c.trace);
         for al in [common::regs(&c.trace), common::spilled(&c.trace)] {
             let a = asm(&c.trace, &al);
             no_decode_errors(&a);
@@ -89,7 +90,7 @@ fn every_op_at_every_type_assembles_to_the_expected_instructions() {
                 if op.is_positionless() {
                     continue;
                 }
-                let head = backend_aarch64::disasm::inst_text(&c.trace, i);
+                let head = pr.inst(i);
                 let code = part(&a, &head);
                 let want = expected(&c.trace, i);
                 let found = want.iter().any(|w| {
