@@ -70,12 +70,12 @@ pub struct Block {
     /// Address of the last instruction (kept here so the walk never touches `offs`).
     last: u64,
     /// Cached successor block indices: [fall-through/not-taken, taken/target].
-    succ: [u32; 2],
+    pub(crate) succ: [u32; 2],
     /// The last indirect target seen and its block.
-    ind: (u64, u32),
+    pub(crate) ind: (u64, u32),
 }
 
-const NONE: u32 = u32::MAX;
+pub(crate) const NONE: u32 = u32::MAX;
 /// Bounds a block on straight-line code so that a bad image cannot make one huge.
 const MAX_INSNS: usize = 4096;
 

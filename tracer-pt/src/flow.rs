@@ -6,7 +6,7 @@
 //! individual instructions. Errors are reported with the trace offset and IP, and decoding
 //! resumes at the next PSB, as libipt's ptxed does.
 
-use crate::block::{Block, BlockCache, BlockError, End, ExecMode};
+use crate::block::{Block, BlockCache, BlockError, End, ExecMode, NONE};
 use crate::packet::{self, find_psb, LastIp, Packet, PacketErrorKind};
 use std::fmt;
 use trace_ir::path::CodeImage;
@@ -171,6 +171,9 @@ impl RetStack {
         self.top = (self.top + 1) % 64;
         self.addrs[self.top] = a;
         self.len = (self.len + 1).min(64);
+    }
+    fn top(&self) -> Option<u64> {
+        (self.len > 0).then(|| self.addrs[self.top])
     }
     fn pop(&mut self) -> Option<u64> {
         if self.len == 0 {
@@ -418,6 +421,10 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
             if idle > PROGRESS_LIMIT {
                 return Err(FlowErrorKind::NoProgress);
             }
+            if self.tnt_n > 0 {
+                cur = self.table_walk(cur, sink);
+                idle = 0;
+            }
             if self.tnt_n == 0 {
                 // Something other than TNT bits may be next: look before walking the block.
                 match self.peek(sink) {
@@ -529,6 +536,87 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
             };
             cur = next;
         }
+    }
+
+    /// The steady state: TNT bits cached (so no event can be pending) and successors already
+    /// linked. Follows blocks through the successor table until it needs a packet or meets a
+    /// block not yet linked; returns the block to continue with (`self.ip` is its start).
+    #[inline]
+    fn table_walk<S: Sink + ?Sized>(&mut self, mut cur: u32, sink: &mut S) -> u32 {
+        let (mut tnt, mut n) = (self.tnt, self.tnt_n);
+        let mut count = 0u64;
+        loop {
+            if n == 0 {
+                // Refill straight from a short TNT packet (after any PAD); anything else may
+                // be an event, and the careful walk takes over.
+                if self.peek.is_some() || self.block_ctx.is_some() {
+                    break;
+                }
+                let mut p = self.pos;
+                while self.buf.get(p) == Some(&0) {
+                    p += 1;
+                }
+                match self.buf.get(p) {
+                    Some(&b) if b & 1 == 0 && b != 2 => {
+                        let stop = 7 - b.leading_zeros() as u8;
+                        n = stop - 1;
+                        tnt = ((b >> 1) as u64) & ((1u64 << n) - 1);
+                        self.pos = p + 1;
+                        if n == 0 {
+                            continue;
+                        }
+                    }
+                    _ => break,
+                }
+            }
+            let b = self.blocks.get(cur);
+            let next = match b.exit {
+                End::Cond { .. } => {
+                    let s = b.succ[(tnt >> (n - 1) & 1) as usize];
+                    if s == NONE {
+                        break;
+                    }
+                    n -= 1;
+                    s
+                }
+                End::Fall | End::Jump { .. } => {
+                    let s = b.succ[matches!(b.exit, End::Jump { .. }) as usize];
+                    if s == NONE {
+                        break;
+                    }
+                    s
+                }
+                End::Call { push, .. } => {
+                    let s = b.succ[1];
+                    if s == NONE {
+                        break;
+                    }
+                    if push {
+                        self.retstack.push(b.end);
+                    }
+                    s
+                }
+                End::Ret if tnt >> (n - 1) & 1 != 0 => {
+                    let s = match self.retstack.top() {
+                        Some(to) if b.ind.0 == to && b.ind.1 != NONE => b.ind.1,
+                        _ => break,
+                    };
+                    self.retstack.pop();
+                    n -= 1;
+                    s
+                }
+                _ => break,
+            };
+            let k = b.len();
+            sink.insns(b, k);
+            count += k as u64;
+            cur = next;
+        }
+        self.tnt = tnt;
+        self.tnt_n = n;
+        self.insn_count += count;
+        self.ip = self.blocks.get(cur).start;
+        cur
     }
 
     /// Takes the TIP an indirect branch needs; sets `self.ip` to its target.
