@@ -6,7 +6,7 @@
 //! individual instructions. Errors are reported with the trace offset and IP, and decoding
 //! resumes at the next PSB, as libipt's ptxed does.
 
-use crate::block::{Block, BlockCache, BlockError, End, ExecMode, NONE};
+use crate::block::{Block, BlockCache, BlockError, End, ExecMode, Run, NONE, RUN_MAX};
 use crate::packet::{self, find_psb, LastIp, Packet, PacketErrorKind};
 use std::fmt;
 use trace_ir::path::CodeImage;
@@ -543,33 +543,57 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
     /// block not yet linked; returns the block to continue with (`self.ip` is its start).
     #[inline]
     fn table_walk<S: Sink + ?Sized>(&mut self, mut cur: u32, sink: &mut S) -> u32 {
+        if self.peek.is_some() || self.block_ctx.is_some() {
+            return cur;
+        }
         let (mut tnt, mut n) = (self.tnt, self.tnt_n);
         let mut count = 0u64;
+        let (buf, mut pos) = (self.buf, self.pos);
+        let cache = &mut self.blocks;
+        let retstack = &mut self.retstack;
+        // The run being recorded: the TNT byte, its first block and the blocks so far.
+        let mut rec: Option<(u8, u32)> = None;
+        let mut run = Run { blocks: [0; RUN_MAX], len: 0, end: NONE };
         loop {
             if n == 0 {
+                if let Some((byte, from)) = rec.take() {
+                    run.end = cur;
+                    cache.blocks[from as usize].run = (byte, cache.runs.len() as u32);
+                    cache.runs.push(run);
+                }
                 // Refill straight from a short TNT packet (after any PAD); anything else may
                 // be an event, and the careful walk takes over.
-                if self.peek.is_some() || self.block_ctx.is_some() {
-                    break;
+                while buf.get(pos) == Some(&0) {
+                    pos += 1;
                 }
-                let mut p = self.pos;
-                while self.buf.get(p) == Some(&0) {
-                    p += 1;
-                }
-                match self.buf.get(p) {
-                    Some(&b) if b & 1 == 0 && b != 2 => {
-                        let stop = 7 - b.leading_zeros() as u8;
-                        n = stop - 1;
-                        tnt = ((b >> 1) as u64) & ((1u64 << n) - 1);
-                        self.pos = p + 1;
+                match buf.get(pos) {
+                    Some(&byte) if byte & 1 == 0 && byte != 2 => {
+                        pos += 1;
+                        let (key, r) = cache.blocks[cur as usize].run;
+                        if key == byte && r != NONE {
+                            // Seen before from this block: the whole packet in one step.
+                            let r = &cache.runs[r as usize];
+                            for &bi in &r.blocks[..r.len as usize] {
+                                let b = &cache.blocks[bi as usize];
+                                let k = b.len();
+                                sink.insns(b, k);
+                                count += k as u64;
+                            }
+                            cur = r.end;
+                            continue;
+                        }
+                        n = 6 - byte.leading_zeros() as u8;
+                        tnt = ((byte >> 1) as u64) & ((1u64 << n) - 1);
                         if n == 0 {
                             continue;
                         }
+                        rec = Some((byte, cur));
+                        run.len = 0;
                     }
                     _ => break,
                 }
             }
-            let b = self.blocks.get(cur);
+            let b = &cache.blocks[cur as usize];
             let next = match b.exit {
                 End::Cond { .. } => {
                     let s = b.succ[(tnt >> (n - 1) & 1) as usize];
@@ -592,26 +616,37 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
                         break;
                     }
                     if push {
-                        self.retstack.push(b.end);
+                        retstack.push(b.end);
                     }
+                    rec = None;
                     s
                 }
                 End::Ret if tnt >> (n - 1) & 1 != 0 => {
-                    let s = match self.retstack.top() {
+                    let s = match retstack.top() {
                         Some(to) if b.ind.0 == to && b.ind.1 != NONE => b.ind.1,
                         _ => break,
                     };
-                    self.retstack.pop();
+                    retstack.pop();
+                    rec = None;
                     n -= 1;
                     s
                 }
                 _ => break,
             };
+            if rec.is_some() {
+                if (run.len as usize) < RUN_MAX {
+                    run.blocks[run.len as usize] = cur;
+                    run.len += 1;
+                } else {
+                    rec = None;
+                }
+            }
             let k = b.len();
             sink.insns(b, k);
             count += k as u64;
             cur = next;
         }
+        self.pos = pos;
         self.tnt = tnt;
         self.tnt_n = n;
         self.insn_count += count;
