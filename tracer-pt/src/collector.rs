@@ -123,6 +123,24 @@ pub struct PtInfo {
     pub vendor: String,
 }
 
+impl fmt::Display for PtInfo {
+    /// One line for `tracery doctor`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "intel_pt PMU type {}, {} address filter range(s), perf_event_paranoid {}",
+            self.pmu_type, self.address_ranges, self.paranoid
+        )?;
+        if self.privileged {
+            f.write_str(" (CAP_PERFMON)")?;
+        }
+        if let Some(c) = self.cpu {
+            write!(f, ", cpu {c} {}", self.vendor)?;
+        }
+        Ok(())
+    }
+}
+
 /// Where the collector looks and what it calls; `Env::host()` is the real machine.
 pub struct Env<'a> {
     pub sysfs: PathBuf,
