@@ -422,8 +422,11 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
                 return Err(FlowErrorKind::NoProgress);
             }
             if self.tnt_n > 0 {
+                let before = (self.pos, self.tnt_n);
                 cur = self.table_walk(cur, sink);
-                idle = 0;
+                if (self.pos, self.tnt_n) != before {
+                    idle = 0;
+                }
             }
             if self.tnt_n == 0 {
                 // Something other than TNT bits may be next: look before walking the block.
@@ -554,6 +557,9 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         // The run being recorded: the TNT byte, its first block and the blocks so far.
         let mut rec: Option<(u8, u32)> = None;
         let mut run = Run { blocks: [0; RUN_MAX], len: 0, end: NONE };
+        // Blocks since the last bit: a cycle of direct branches never needs one, and the
+        // careful walk is the one that gives up on it.
+        let mut spin = 0u32;
         loop {
             if n == 0 {
                 if let Some((byte, from)) = rec.take() {
@@ -593,6 +599,10 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
                     _ => break,
                 }
             }
+            spin += 1;
+            if spin > 1024 {
+                break;
+            }
             let b = &cache.blocks[cur as usize];
             let next = match b.exit {
                 End::Cond { .. } => {
@@ -601,6 +611,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
                         break;
                     }
                     n -= 1;
+                    spin = 0;
                     s
                 }
                 End::Fall | End::Jump { .. } => {
@@ -629,6 +640,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
                     retstack.pop();
                     rec = None;
                     n -= 1;
+                    spin = 0;
                     s
                 }
                 _ => break,
