@@ -190,7 +190,7 @@ impl RetStack {
 }
 
 /// Blocks walked without consuming a packet before the walk gives up.
-const PROGRESS_LIMIT: u32 = 1 << 16;
+const PROGRESS_LIMIT: u32 = 1 << 12;
 
 /// The flow decoder over one trace buffer and one code image.
 pub struct FlowDecoder<'t, 'i> {

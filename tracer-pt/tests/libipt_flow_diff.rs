@@ -347,3 +347,29 @@ fn random_programs_decode_like_libipt_and_the_simulation() {
     }
     println!("150 random programs, {total} instructions: libipt, ours and the simulation agree");
 }
+
+#[test]
+fn mutated_random_program_traces_never_panic() {
+    let mut n = 0;
+    for seed in 0..40u64 {
+        let mut r = Rng(0xbad + seed);
+        let p = program(&mut r);
+        let (pkts, _) = execute(&p, &mut r, 300);
+        let trace = libipt::encode(&pkts, 64 * 1024);
+        let mut img = CodeImage::new();
+        img.add(BASE, p.code.clone(), "random");
+        for _ in 0..50 {
+            let mut t = trace.clone();
+            for _ in 0..1 + r.below(3) {
+                let at = r.below(t.len() as u64) as usize;
+                t[at] = r.next() as u8;
+            }
+            let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                FlowDecoder::new(&t, &img, Config::default()).run(&mut Ips::default());
+            }));
+            assert!(ok.is_ok(), "seed {seed}: panic");
+            n += 1;
+        }
+    }
+    println!("{n} mutated traces over random programs: no panic");
+}
