@@ -395,8 +395,9 @@ impl<'a> Collector<'a> {
     fn map(&mut self, aux_pages: usize) -> Result<(), OpenError> {
         // SAFETY: sysconf has no preconditions.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
-        self.base_len = 2 * page; // the control page and one data page
-                                  // SAFETY: a fresh shared mapping of the perf fd; the kernel validates the size.
+        // The control page and one data page (perf wants 1 + 2^n pages before the AUX area).
+        self.base_len = 2 * page;
+        // SAFETY: a fresh shared mapping of the perf fd; the kernel validates the size.
         let base = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
