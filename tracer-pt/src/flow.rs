@@ -842,6 +842,8 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
                     }
                 }
                 Packet::Ovf => {
+                    // IPs after an overflow are not compressed against what came before.
+                    self.last_ip.reset();
                     self.block_ctx = None;
                     self.bound_fup = false;
                     return Item::Ovf;
@@ -854,6 +856,8 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
     /// Reads a PSB+ header up to PSBEND. Its MODE.Exec is the current mode; its FUP the
     /// current IP when tracing is on.
     fn psb_header<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Item {
+        // A PSB resets IP compression: the header's FUP and what follows are absolute.
+        self.last_ip.reset();
         self.block_ctx = None;
         self.bound_fup = false;
         let mut fup = None;

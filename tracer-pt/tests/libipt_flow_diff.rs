@@ -2,7 +2,7 @@
 //! a random control-flow graph in x86-64 code (conditional branches, jumps, calls, returns,
 //! indirect jumps and calls), a random execution of it, and the trace that execution makes
 //! (TNT, TIP, compressed and uncompressed returns, interrupts through FUP+TIP, timing
-//! packets, every IP compression), encoded by libipt. Both decoders must find exactly the
+//! packets, PSB+ status updates, overflows, every IP compression), encoded by libipt. Both decoders must find exactly the
 //! simulated instructions.
 #![cfg(target_arch = "x86_64")]
 
@@ -113,6 +113,8 @@ struct Trace<'r> {
     /// them would make a loop the trace cannot tell iterations of apart (no packets), so the
     /// execution ends there instead.
     visited: Vec<u64>,
+    /// The last decision was an IP packet (not a TNT bit).
+    last_was_ip: bool,
 }
 
 impl Trace<'_> {
@@ -127,6 +129,7 @@ impl Trace<'_> {
     }
     fn bit(&mut self, b: bool) {
         self.visited.clear();
+        self.last_was_ip = false;
         self.bits.push(b);
         if self.bits.len() == 6 {
             self.flush();
@@ -134,6 +137,7 @@ impl Trace<'_> {
     }
     fn ip(&mut self, ip: u64) -> IpPayload {
         self.visited.clear();
+        self.last_was_ip = true;
         let last = self.last_ip;
         let mut choices = vec![(Ipc::Full, ip)];
         if (((ip << 16) as i64) >> 16) as u64 == ip {
@@ -176,6 +180,7 @@ fn execute(p: &Program, r: &mut Rng, steps: usize) -> (Vec<Packet>, Vec<u64>) {
         last_ip: 0,
         r,
         visited: vec![],
+        last_was_ip: false,
     };
     let pge = t.ip(BASE);
     t.pkts.push(Packet::TipPge(pge));
@@ -204,6 +209,31 @@ fn execute(p: &Program, r: &mut Rng, steps: usize) -> (Vec<Packet>, Vec<u64>) {
             continue;
         }
         t.noise();
+        // Right after a packet (so the decoder stands exactly here): now and then a PSB+
+        // status update, or an overflow that resumes here.
+        if ip == slot(i) && t.visited.is_empty() && !t.pkts.is_empty() {
+            match t.r.below(30) {
+                0 => {
+                    t.flush();
+                    t.pkts.extend([Packet::Psb, Packet::ModeExec { csl: true, csd: false }]);
+                    t.last_ip = 0;
+                    let f = t.ip(ip);
+                    t.pkts.extend([Packet::Fup(f), Packet::PsbEnd]);
+                    hw = 0;
+                }
+                // libipt acts on an overflow as soon as it has read it, dropping TNT bits it
+                // had cached before it; ours uses those bits first. Overflows therefore come
+                // only after an IP packet here, where both agree.
+                1 if t.bits.is_empty() && t.last_was_ip => {
+                    t.pkts.push(Packet::Ovf);
+                    t.last_ip = 0;
+                    let f = t.ip(ip);
+                    t.pkts.push(Packet::Fup(f));
+                    hw = 0;
+                }
+                _ => {}
+            }
+        }
         if ip != slot(i) {
             // Back from a call: the `jmp` after it.
             let to = match p.term[i] {
@@ -213,6 +243,7 @@ fn execute(p: &Program, r: &mut Rng, steps: usize) -> (Vec<Packet>, Vec<u64>) {
             if t.visited.contains(&to) {
                 break;
             }
+            t.visited.push(ip);
             insns.push(ip);
             ip = to;
             continue;
@@ -337,6 +368,12 @@ fn random_programs_decode_like_libipt_and_the_simulation() {
                 &b[lo..(i + 3).min(b.len())]
             )
         };
+        if std::env::var("PT_DEBUG").is_ok() && (theirs != want || ours.0 != want) {
+            println!("ours: {}", first_diff(&ours.0, &want));
+            for (i, p) in pkts.iter().enumerate() {
+                println!("{i}: {p:x?}");
+            }
+        }
         assert!(theirs == want, "seed {seed}: libipt vs simulation: {}", first_diff(&theirs, &want));
         assert!(ours.0 == want, "seed {seed}: ours vs simulation: {}", first_diff(&ours.0, &want));
         assert_eq!(errs, 0, "seed {seed}: libipt errors");
