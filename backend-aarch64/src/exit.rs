@@ -161,7 +161,21 @@ pub fn compile(t: &Trace, al: &Allocation, syms: &Symbols, tgt: &Target) -> Resu
     if t.loop_start.is_none() && matches!(t.term, Terminator::Jump(_)) {
         return Err(BackendError::Invalid("jump without a loop".into()));
     }
+    match compile_with(t, al, syms, tgt, false) {
+        Err(BackendError::Unsupported(_)) => compile_with(t, al, syms, tgt, true),
+        r => r,
+    }
+}
+
+fn compile_with(
+    t: &Trace,
+    al: &Allocation,
+    syms: &Symbols,
+    tgt: &Target,
+    far: bool,
+) -> Result<Compiled, BackendError> {
     let mut l = Lower::new(t, al, syms, tgt);
+    l.far = far;
     let nsnaps = t.snaps.len();
     let deopt: Vec<_> = (0..nsnaps).map(|_| l.a.new_dynamic_label()).collect();
     let link: Vec<_> = (0..nsnaps).map(|_| l.a.new_dynamic_label()).collect();
@@ -176,13 +190,14 @@ pub fn compile(t: &Trace, al: &Allocation, syms: &Symbols, tgt: &Target) -> Resu
     l.part("internal entry: inputs".into(), internal);
 
     let body_start = t.loop_start.unwrap_or(t.insts.len());
+    let rotate = if far { None } else { l.rotation() };
     for i in 0..t.insts.len() {
         if i == body_start {
             let s = l.offset();
             l.moves(&al.preheader_moves)?;
             l.part("preheader moves".into(), s);
         }
-        if t.loop_start == Some(i) {
+        if t.loop_start == Some(i) && rotate.is_none() {
             l.a.dynamic_label(head);
         }
         let s = l.offset();
@@ -190,9 +205,14 @@ pub fn compile(t: &Trace, al: &Allocation, syms: &Symbols, tgt: &Target) -> Resu
         if !t.insts[i].op.is_positionless() && !matches!(t.insts[i].op, Op::Nop | Op::LoopParam { .. }) {
             l.part(crate::disasm::inst_text(t, i), s);
         }
+        if rotate.is_some_and(|(_, g)| g == i) {
+            // The loop proper starts after the entry copy of its leading compare and guard.
+            l.a.dynamic_label(head);
+        }
     }
     let mut loop_head = None;
     let mut back_edge = None;
+    let mut pending_link = None;
     let s = l.offset();
     match &t.term {
         Terminator::Jump(_) => {
@@ -202,8 +222,19 @@ pub fn compile(t: &Trace, al: &Allocation, syms: &Symbols, tgt: &Target) -> Resu
                 l.a.dynamic_label(head);
             }
             l.moves(&al.backedge_moves)?;
-            back_edge = Some(l.offset());
-            a64!(l.a; b =>head);
+            match rotate {
+                // Rotated: the leading compare and guard again, branching back while the
+                // guard holds; the snapshot sees the next iteration's values, as at the top.
+                Some((c, g)) => {
+                    l.inst(c)?;
+                    back_edge = Some(l.offset());
+                    l.bottom_guard(g, head)?;
+                }
+                None => {
+                    back_edge = Some(l.offset());
+                    a64!(l.a; b =>head);
+                }
+            }
         }
         Terminator::Exit(sn) => {
             let stub = l.stub[sn.index()];
@@ -212,10 +243,22 @@ pub fn compile(t: &Trace, al: &Allocation, syms: &Symbols, tgt: &Target) -> Resu
         Terminator::Link { trace, snap } => {
             l.snapshot_store(*snap)?;
             let at = tgt.base + l.offset() as u64;
-            let target = (tgt.resolve)(*trace).ok_or(BackendError::UnknownTrace(*trace))?;
-            let w = b_word(at, target)
-                .ok_or_else(|| BackendError::Memory(format!("trace {trace} is out of branch range")))?;
-            l.a.push_u32(w);
+            match (tgt.resolve)(*trace) {
+                Some(target) => {
+                    let w = b_word(at, target).ok_or_else(|| {
+                        BackendError::Memory(format!("trace {trace} is out of branch range"))
+                    })?;
+                    l.a.push_u32(w);
+                }
+                None => {
+                    // Not installed yet: leave through the snapshot's deopt path (the slots
+                    // already hold the snapshot) until the installer patches this branch
+                    // when trace `trace` arrives.
+                    pending_link = Some((l.offset(), *trace));
+                    let d = deopt[snap.index()];
+                    a64!(l.a; b =>d);
+                }
+            }
         }
     }
     l.part(crate::disasm::term_text(t), s);
@@ -269,7 +312,19 @@ pub fn compile(t: &Trace, al: &Allocation, syms: &Symbols, tgt: &Target) -> Resu
     let code =
         l.a.finalize()
             .map_err(|e| BackendError::Unsupported(format!("trace too large for its branches: {e}")))?;
-    Ok(Compiled { code, parts, entry, internal, loop_head, back_edge, stubs, deopts, link_paths, link_tails })
+    Ok(Compiled {
+        code,
+        parts,
+        entry,
+        internal,
+        loop_head,
+        back_edge,
+        stubs,
+        deopts,
+        link_paths,
+        link_tails,
+        pending_link,
+    })
 }
 
 /// The offset of a register in the exit state, for tests and tools.

@@ -37,6 +37,8 @@ pub struct Installed {
 struct JitState {
     region: code::CodeRegion,
     traces: Vec<Installed>,
+    /// `link T` branches waiting for trace T: (region offset of the `b`, T).
+    pending: Vec<(usize, u32)>,
 }
 
 /// The AArch64 backend. The code region is reserved on the first install.
@@ -75,13 +77,15 @@ impl A64 {
     fn state(&mut self) -> Result<&mut JitState, BackendError> {
         if self.jit.is_none() {
             let region = code::CodeRegion::new(code::DEFAULT_CAPACITY)?;
-            self.jit = Some(JitState { region, traces: Vec::new() });
+            self.jit = Some(JitState { region, traces: Vec::new(), pending: Vec::new() });
         }
         Ok(self.jit.as_mut().expect("just created"))
     }
 
     /// Installs `trace` with a given allocation (the allocator's, or a test's). Works on any
-    /// host: the code is placed in W^X memory; only running it needs AArch64.
+    /// host: the code is placed in W^X memory; only running it needs AArch64. A `link T` to
+    /// a trace not installed yet leaves through its snapshot until `T` is installed, and
+    /// from then on enters `T` (so traces may link forward and in cycles).
     pub fn install_with(
         &mut self,
         trace: &Trace,
@@ -99,7 +103,20 @@ impl A64 {
         let st = self.state()?;
         let got = st.region.append(&c.code)?;
         debug_assert_eq!(got, at);
+        if let Some((off, target)) = c.pending_link {
+            st.pending.push((at + off, target));
+        }
+        let internal = st.region.base() + (at + c.internal) as u64;
         st.traces.push(Installed { trace: trace.clone(), alloc: alloc.clone(), at, code: c });
+        // Links that were waiting for this trace (its own `link` to itself included). Each is
+        // one aligned word; `patch_u32` synchronizes the i-cache for it.
+        let (ready, waiting): (Vec<_>, Vec<_>) = st.pending.drain(..).partition(|&(_, t)| t == id);
+        st.pending = waiting;
+        for (off, _) in ready {
+            let w = emit::b_word(st.region.base() + off as u64, internal)
+                .ok_or_else(|| BackendError::Memory("link target out of branch range".into()))?;
+            st.region.patch_u32(off, w)?;
+        }
         Ok(id)
     }
 

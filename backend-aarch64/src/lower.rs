@@ -113,6 +113,9 @@ pub struct Compiled {
     pub link_paths: Vec<usize>,
     /// Per snapshot: the patchable `b` at the end of the link path.
     pub link_tails: Vec<usize>,
+    /// A `link T` to a trace that was not installed yet: the offset of its `b` (now to the
+    /// deopt path) and `T`.
+    pub pending_link: Option<(usize, u32)>,
 }
 
 pub struct Lower<'a> {
@@ -135,6 +138,8 @@ pub struct Lower<'a> {
     addr: std::collections::HashMap<usize, AddrMode>,
     /// `icmp.{eq,ne} (and x, y), 0` compares folded into `tst x, y`: compare -> the `and`.
     tst: std::collections::HashMap<usize, usize>,
+    /// Conditional exits go through an unconditional `b` (for traces over 1 MiB).
+    pub far: bool,
 }
 
 /// `[base + index << shift + disp]` (with `index`, `disp` is 0).
@@ -190,6 +195,7 @@ impl<'a> Lower<'a> {
             flag_fused: vec![false; n],
             addr: Default::default(),
             tst: Default::default(),
+            far: false,
         };
         l.plan_fusions();
         l
@@ -731,7 +737,7 @@ impl<'a> Lower<'a> {
                     }
                 }
             }
-            bcond(&mut self.a, Cond::Vs, stub);
+            self.exit_if(Cond::Vs, stub);
             mov_rr(&mut self.a, W::X64, d, t);
             self.fin(v, d);
             return Ok(());
@@ -745,14 +751,14 @@ impl<'a> Lower<'a> {
                 ; smulh X(S1), X(ra), X(rb)
                 ; cmp X(S1), X(S2), asr 63
             );
-            bcond(&mut self.a, Cond::Ne, stub);
+            self.exit_if(Cond::Ne, stub);
             mov_rr(&mut self.a, W::X64, d, S2);
         } else if ty == Type::I32 {
             a64!(self.a
                 ; smull X(S2), W(ra), W(rb)
                 ; cmp XSP(S2), W(S2), sxtw
             );
-            bcond(&mut self.a, Cond::Ne, stub);
+            self.exit_if(Cond::Ne, stub);
             a64!(self.a; mov W(d), W(S2));
         } else {
             // Narrow: compute exactly in 32 bits from sign-extended operands, then check
@@ -766,7 +772,7 @@ impl<'a> Lower<'a> {
             }
             sext_bits(&mut self.a, W::W32, S1, S2, bits);
             cmp_rr(&mut self.a, W::W32, S2, S1);
-            bcond(&mut self.a, Cond::Ne, stub);
+            self.exit_if(Cond::Ne, stub);
             zext_bits(&mut self.a, d, S2, bits);
         }
         self.fin(v, d);
@@ -801,6 +807,69 @@ impl<'a> Lower<'a> {
             cmp_rr(&mut self.a, w, ra, rb);
         }
         Ok(icmp_cond(c))
+    }
+
+    /// When the loop body starts with a compare whose flags feed the guard right after it,
+    /// the loop can be rotated: that pair runs once before the loop and again after the
+    /// back-edge moves, where a single `b.cond` closes the loop. Returns (compare, guard).
+    pub fn rotation(&self) -> Option<(usize, usize)> {
+        let s = self.t.loop_start?;
+        if !matches!(self.t.term, Terminator::Jump(_)) {
+            return None;
+        }
+        let c = (s..self.t.insts.len()).find(|&i| {
+            let op = &self.t.insts[i].op;
+            !op.is_positionless() && !matches!(op, Op::Nop | Op::LoopParam { .. })
+        })?;
+        let fused = self.flag_fused[c] && matches!(self.t.insts[c].op, Op::ICmp(..) | Op::FCmp(..));
+        let guard = matches!(self.t.insts.get(c + 1).map(|i| &i.op), Some(Op::Guard { cond, .. }) if cond.index() == c);
+        (fused && guard && !self.tst.contains_key(&c)).then_some((c, c + 1))
+    }
+
+    /// The rotated loop's closing branch: back to `head` while guard `g` holds (its compare
+    /// was just emitted), otherwise on to its exit stub.
+    pub fn bottom_guard(&mut self, g: usize, head: DynamicLabel) -> Result<(), BackendError> {
+        let Op::Guard { cond, expect, snap } = self.t.insts[g].op else {
+            return Err(inv("loop rotation without a guard"));
+        };
+        let Some((i, c)) = self.flags.take().filter(|&(i, _)| i == cond.index()) else {
+            return Err(inv("loop rotation without the guard's flags"));
+        };
+        let _ = i;
+        let stay = if expect { c } else { c.invert() };
+        let stub = *self.stub.get(snap.index()).ok_or_else(|| inv(format!("no snap{}", snap.0)))?;
+        bcond(&mut self.a, stay, head);
+        a64!(self.a; b =>stub);
+        Ok(())
+    }
+
+    /// Branches to an exit stub when `c` holds. `b.cond` reaches ±1 MiB; a trace larger than
+    /// that is compiled again with `far` set, and then every conditional exit hops over an
+    /// unconditional `b` (±128 MiB) with the inverted condition.
+    fn exit_if(&mut self, c: Cond, stub: DynamicLabel) {
+        if self.far {
+            let skip = self.a.new_dynamic_label();
+            bcond(&mut self.a, c.invert(), skip);
+            a64!(self.a; b =>stub; =>skip);
+        } else {
+            bcond(&mut self.a, c, stub);
+        }
+    }
+
+    /// Branches to an exit stub when `wr` is zero (`zero`) or non-zero (`!zero`).
+    fn exit_if_zero(&mut self, r: u8, zero: bool, stub: DynamicLabel) {
+        if self.far {
+            let skip = self.a.new_dynamic_label();
+            match zero {
+                true => a64!(self.a; cbnz W(r), =>skip; b =>stub; =>skip),
+                false => a64!(self.a; cbz W(r), =>skip; b =>stub; =>skip),
+            }
+        } else {
+            match zero {
+                true => a64!(self.a; cbz W(r), =>stub),
+                false => a64!(self.a; cbnz W(r), =>stub),
+            }
+        }
     }
 
     /// `tst` for `icmp.{eq,ne} (and p, q), 0`, with `q` as a bitmask immediate when it has one.
@@ -955,12 +1024,7 @@ impl<'a> Lower<'a> {
 
     /// Base register, and either an index register with its shift or a displacement, for
     /// the access at instruction `i`.
-    fn operand_address(
-        &mut self,
-        i: usize,
-        base: Value,
-        disp: i32,
-    ) -> Result<(u8, At), BackendError> {
+    fn operand_address(&mut self, i: usize, base: Value, disp: i32) -> Result<(u8, At), BackendError> {
         match self.addr.get(&i).copied() {
             Some(AddrMode { base, index: Some((ix, sh)), .. }) => {
                 let rb = self.gpr(base, S0)?;
@@ -1034,7 +1098,7 @@ impl<'a> Lower<'a> {
             if i == cond.index() {
                 self.flags = None;
                 let leave = if expect { c.invert() } else { c };
-                bcond(&mut self.a, leave, stub);
+                self.exit_if(leave, stub);
                 return Ok(());
             }
         }
@@ -1046,9 +1110,9 @@ impl<'a> Lower<'a> {
         }
         let r = self.gpr(cond, S0)?;
         if expect {
-            a64!(self.a; cbz W(r), =>stub);
+            self.exit_if_zero(r, true, stub);
         } else {
-            a64!(self.a; cbnz W(r), =>stub);
+            self.exit_if_zero(r, false, stub);
         }
         Ok(())
     }

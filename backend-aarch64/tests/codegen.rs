@@ -232,3 +232,53 @@ fn dump_case() {
         }
     }
 }
+
+/// Exits beyond the ±1 MiB reach of `b.cond` hop over an unconditional `b` instead (the run
+/// tests execute the same trace on AArch64; assembling it under qemu is slow).
+#[cfg(not(target_arch = "aarch64"))]
+#[test]
+fn traces_over_a_mebibyte_use_far_exit_branches() {
+    let (t, al) = common::huge_trace(270_000);
+    let a = asm(&t, &al);
+    assert!(a.code.len() > 1 << 20);
+    let g = part(&a, "guard");
+    assert_eq!(g.len(), 2, "{g:?}");
+    assert!(g[0].starts_with("b.lt"), "{g:?}");
+    assert!(g[1].starts_with("b "), "{g:?}");
+    // A small trace keeps the single b.cond.
+    let (t, al) = common::huge_trace(10);
+    let g = part(&asm(&t, &al), "guard");
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert!(g[0].starts_with("b.ge"), "{g:?}");
+}
+
+/// A loop that starts with compare + guard is rotated: the pair runs once before the loop
+/// and closes it at the bottom with one `b.cond`; other loops end with a plain `b`.
+#[test]
+fn loops_headed_by_a_guard_are_rotated() {
+    let build = |guard_first: bool| {
+        let mut b = Builder::new();
+        let n = b.input(0, Type::I64);
+        let zero = b.iconst(Type::I64, 0);
+        let one = b.iconst(Type::I64, 1);
+        let p = b.begin_loop(&[zero]);
+        let pre = if guard_first { p[0] } else { b.bin(BinOp::Xor, p[0], one) };
+        let c = b.icmp(ICmp::Slt, pre, n);
+        let s = b.snapshot(0, &[(1, p[0])]);
+        b.guard(c, s);
+        let i = b.bin(BinOp::Add, p[0], one);
+        b.jump(&[i])
+    };
+    let t = build(true);
+    let a = asm(&t, &common::regs(&t));
+    let j = part(&a, "jump (");
+    let k = j.len();
+    assert!(j[k - 3].starts_with("cmp"), "{j:?}");
+    assert!(j[k - 2].starts_with("b.lt"), "{j:?}");
+    assert!(j[k - 1].starts_with("b "), "{j:?}");
+    let t = build(false);
+    let a = asm(&t, &common::regs(&t));
+    let j = part(&a, "jump (");
+    assert!(j.last().unwrap().starts_with("b "), "{j:?}");
+    assert!(!j.iter().any(|l| l.starts_with("cmp")), "{j:?}");
+}

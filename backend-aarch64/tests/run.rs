@@ -685,14 +685,25 @@ fn link_terminator_enters_another_trace() {
     let mut slots = [4, 0];
     let e = j.run(id, &mut slots).unwrap();
     assert_eq!((e.trace, e.snap, e.resume, slots), (side, SnapId(0), 9, [10, 7]));
-    // A link to a trace that is not installed is a typed error.
+    // A link to a trace that is not installed yet leaves through its snapshot (written to
+    // the slots) until that trace is installed; then it enters it.
     let mut b = Builder::new();
-    let s = b.snapshot(0, &[]);
-    let t3 = b.link(42, s);
-    assert!(matches!(
-        j.install_with(&t3, &regs(&t3), &Symbols::new()),
-        Err(trace_ir::backend::BackendError::UnknownTrace(42))
-    ));
+    let x = b.input(0, Type::I64);
+    let three = b.iconst(Type::I64, 3);
+    let w = b.bin(BinOp::Add, x, three);
+    let s = b.snapshot(55, &[(0, w)]);
+    let fwd = b.link(id + 2, s);
+    let f = j.install_with(&fwd, &regs(&fwd), &Symbols::new()).unwrap();
+    assert_eq!(f, id + 1);
+    let mut slots = [1, 0];
+    let e = j.run(f, &mut slots).unwrap();
+    assert_eq!((e.trace, e.snap, e.resume, slots), (f, SnapId(0), 55, [4, 0]));
+    let later = side_trace();
+    let l = j.install_with(&later, &regs(&later), &Symbols::new()).unwrap();
+    assert_eq!(l, f + 1);
+    let mut slots = [1, 0];
+    let e = j.run(f, &mut slots).unwrap();
+    assert_eq!((e.trace, e.resume, slots), (l, 9, [8, 7]));
 }
 
 #[test]
@@ -888,4 +899,17 @@ fn address_folding_respects_registers_reused_in_between() {
     let mut slots = [data.as_ptr() as u64, 16, 0, 0];
     run_once(&t, &al, &Symbols::new(), &mut slots);
     assert_eq!((slots[2], slots[3]), (33, 17));
+}
+
+#[test]
+fn traces_over_a_mebibyte_still_reach_their_exits() {
+    let (t, al) = huge_trace(270_000);
+    let mut j = A64::new();
+    let id = j.install_with(&t, &al, &Symbols::new()).unwrap();
+    let mut slots = [5];
+    let e = j.run(id, &mut slots).unwrap();
+    assert_eq!((e.snap, slots[0]), (SnapId(1), 270_005));
+    let mut slots = [20];
+    let e = j.run(id, &mut slots).unwrap();
+    assert_eq!((e.snap, e.resume, slots[0]), (SnapId(0), 1, 20));
 }

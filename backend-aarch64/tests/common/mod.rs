@@ -411,3 +411,33 @@ pub fn inputs(ty: Type) -> Vec<(u64, u64)> {
     }
     v
 }
+
+/// A trace over 1 MiB of code: a guard at the top whose exit stub lies past the end of a
+/// chain of `n` adds, all in one register (each value dies where the next is defined).
+pub fn huge_trace(n: usize) -> (Trace, Allocation) {
+    let mut b = trace_ir::Builder::new();
+    let x = b.input(0, Type::I64);
+    let ten = b.iconst(Type::I64, 10);
+    let one = b.iconst(Type::I64, 1);
+    let c = b.icmp(ICmp::Slt, x, ten);
+    let s0 = b.snapshot(1, &[(0, x)]);
+    b.guard(c, s0);
+    let mut v = x;
+    for _ in 0..n {
+        v = b.bin(BinOp::Add, v, one);
+    }
+    let s1 = b.snapshot(2, &[(0, v)]);
+    let t = b.exit(s1);
+    let r = Loc::Reg(Reg::gpr(19));
+    let locs = t
+        .insts
+        .iter()
+        .map(|i| match (&i.op, i.ty) {
+            (Op::Const { bits }, _) => Loc::Const(*bits),
+            (Op::ICmp(..), _) => Loc::Reg(Reg::gpr(20)),
+            (_, Some(_)) => r,
+            _ => Loc::None,
+        })
+        .collect();
+    (t, Allocation { locs, spill_slots: 0, preheader_moves: vec![], backedge_moves: vec![] })
+}
