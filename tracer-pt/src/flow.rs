@@ -1,0 +1,762 @@
+//! Flow reconstruction: packets plus a code image to executed instructions and events.
+//!
+//! The decoder keeps at most one flow packet of look-ahead. While TNT bits are cached no
+//! event can be pending (events come after those bits in the stream), so blocks are walked
+//! whole through the block cache; only with a FUP or TIP.PGD pending does the walk look at
+//! individual instructions. Errors are reported with the trace offset and IP, and decoding
+//! resumes at the next PSB, as libipt's ptxed does.
+
+use crate::block::{Block, BlockCache, BlockError, End, ExecMode};
+use crate::packet::{self, find_psb, LastIp, Packet, PacketErrorKind};
+use std::fmt;
+use trace_ir::path::CodeImage;
+
+/// The IP filter the trace was recorded with (libipt's addr0 filter): `start..=end`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Filter {
+    pub start: u64,
+    pub end: u64,
+}
+
+impl Filter {
+    fn contains(&self, ip: u64) -> bool {
+        ip >= self.start && ip <= self.end
+    }
+}
+
+/// Decoder configuration.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Config {
+    pub filter: Option<Filter>,
+    pub cpu: Option<crate::cpu::Cpu>,
+}
+
+/// What went wrong while following the flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowErrorKind {
+    Packet(PacketErrorKind),
+    /// The code at this IP is not in the image.
+    NoMap,
+    /// The bytes at this IP are not an instruction.
+    BadInsn,
+    /// A conditional branch or compressed return found no TNT bit, or an indirect branch no
+    /// TIP: the trace does not match the code.
+    BadQuery,
+    /// A compressed return with an empty call stack, or a not-taken bit for it.
+    BadRetComp,
+    /// Packets that need tracing enabled came while it was disabled.
+    ExpectedEnable,
+    /// A branch needs a target but the TIP's IP is suppressed.
+    NoIp,
+    /// The walk went on without consuming trace for too long (a loop of direct branches
+    /// that an event should have ended).
+    NoProgress,
+}
+
+impl fmt::Display for FlowErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FlowErrorKind::Packet(k) => write!(f, "{k}"),
+            FlowErrorKind::NoMap => f.write_str("no memory mapped at this address"),
+            FlowErrorKind::BadInsn => f.write_str("unknown instruction"),
+            FlowErrorKind::BadQuery => f.write_str("trace stream does not match query"),
+            FlowErrorKind::BadRetComp => f.write_str("return compression error"),
+            FlowErrorKind::ExpectedEnable => f.write_str("expected tracing enabled event"),
+            FlowErrorKind::NoIp => f.write_str("no ip"),
+            FlowErrorKind::NoProgress => f.write_str("no progress"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlowError {
+    /// Trace offset of the decoder when the error was found.
+    pub offset: u64,
+    pub ip: u64,
+    pub kind: FlowErrorKind,
+}
+
+/// Events reported between instructions, in execution order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Tracing enabled at `ip`; `resumed` when it is where an asynchronous disable left off.
+    Enabled {
+        ip: u64,
+        resumed: bool,
+    },
+    /// Disabled after a branch (synchronous), `ip` being the branch target when known.
+    Disabled {
+        ip: Option<u64>,
+    },
+    /// Disabled asynchronously before the instruction at `at`.
+    AsyncDisabled {
+        at: u64,
+    },
+    /// An interrupt, exception or far transfer from before `from` to `to`.
+    AsyncBranch {
+        from: u64,
+        to: Option<u64>,
+    },
+    Overflow {
+        resume: Option<u64>,
+    },
+    ExecMode(ExecMode),
+    Tsx {
+        intx: bool,
+        abrt: bool,
+    },
+    Tsc(u64),
+    Cbr(u8),
+    Paging {
+        cr3: u64,
+    },
+    Vmcs(u64),
+    Ptwrite(u64),
+    Exstop,
+    Mwait {
+        hints: u32,
+        ext: u32,
+    },
+    Pwre {
+        state: u8,
+        sub_state: u8,
+    },
+    Pwrx {
+        last: u8,
+        deepest: u8,
+    },
+    Stop,
+    Error(FlowError),
+}
+
+/// Receives what the decoder finds.
+pub trait Sink {
+    /// The first `n` instructions of `block` executed, in order.
+    fn insns(&mut self, block: &Block, n: usize);
+    fn event(&mut self, ev: &Event);
+}
+
+/// A flow packet: what the walk consumes or waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Item {
+    Tnt {
+        bits: u64,
+        count: u8,
+    },
+    Tip(Option<u64>),
+    Pge(Option<u64>),
+    Pgd(Option<u64>),
+    Fup(Option<u64>),
+    Ovf,
+    /// A PSB+ header was read; `fup` is the IP it carried.
+    Psb {
+        fup: Option<u64>,
+    },
+    End,
+    Error(PacketErrorKind),
+}
+
+/// A call stack of return addresses for return compression, 64 deep like the hardware's.
+struct RetStack {
+    addrs: [u64; 64],
+    top: usize,
+    len: usize,
+}
+
+impl RetStack {
+    fn new() -> RetStack {
+        RetStack { addrs: [0; 64], top: 0, len: 0 }
+    }
+    fn push(&mut self, a: u64) {
+        self.top = (self.top + 1) % 64;
+        self.addrs[self.top] = a;
+        self.len = (self.len + 1).min(64);
+    }
+    fn pop(&mut self) -> Option<u64> {
+        if self.len == 0 {
+            return None;
+        }
+        let a = self.addrs[self.top];
+        self.top = (self.top + 63) % 64;
+        self.len -= 1;
+        Some(a)
+    }
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
+/// Blocks walked without consuming a packet before the walk gives up.
+const PROGRESS_LIMIT: u32 = 1 << 16;
+
+/// The flow decoder over one trace buffer and one code image.
+pub struct FlowDecoder<'t, 'i> {
+    buf: &'t [u8],
+    pos: usize,
+    block_ctx: Option<bool>,
+    last_ip: LastIp,
+    cfg: Config,
+    blocks: BlockCache<'i>,
+    tnt: u64,
+    tnt_n: u8,
+    peek: Option<Item>,
+    enabled: bool,
+    ip: u64,
+    mode: ExecMode,
+    /// A MODE.Exec that applies from the next TIP or TIP.PGE target on.
+    pending_mode: Option<ExecMode>,
+    /// The IP of the last asynchronous disable, to tell a resume from a fresh enable.
+    disabled_at: Option<u64>,
+    /// The next FUP belongs to a MODE.TSX, PTW or EXSTOP before it and is no flow event.
+    bound_fup: bool,
+    retstack: RetStack,
+    /// Total instructions reported.
+    pub insn_count: u64,
+}
+
+type Res<T> = Result<T, FlowErrorKind>;
+
+impl<'t, 'i> FlowDecoder<'t, 'i> {
+    pub fn new(buf: &'t [u8], image: &'i CodeImage, cfg: Config) -> FlowDecoder<'t, 'i> {
+        FlowDecoder::with_blocks(buf, BlockCache::new(image), cfg)
+    }
+
+    /// A decoder that starts with the blocks (and successor links) an earlier decoder of the
+    /// same image found: decoding the next trace of the same code skips instruction decoding.
+    pub fn with_blocks(buf: &'t [u8], blocks: BlockCache<'i>, cfg: Config) -> FlowDecoder<'t, 'i> {
+        FlowDecoder {
+            buf,
+            pos: 0,
+            block_ctx: None,
+            last_ip: LastIp::default(),
+            cfg,
+            blocks,
+            tnt: 0,
+            tnt_n: 0,
+            peek: None,
+            enabled: false,
+            ip: 0,
+            mode: ExecMode::Bits64,
+            pending_mode: None,
+            disabled_at: None,
+            bound_fup: false,
+            retstack: RetStack::new(),
+            insn_count: 0,
+        }
+    }
+
+    /// The block cache, to hand to the decoder of the next trace.
+    pub fn into_blocks(self) -> BlockCache<'i> {
+        self.blocks
+    }
+
+    /// Number of distinct blocks decoded so far.
+    pub fn blocks_decoded(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Decodes the whole trace into `sink`.
+    pub fn run<S: Sink + ?Sized>(&mut self, sink: &mut S) {
+        let mut next = find_psb(self.buf, 0);
+        while let Some(psb) = next {
+            self.reset_at(psb);
+            match self.run_synced(sink) {
+                Ok(()) => return,
+                Err(kind) => {
+                    // Like libipt, name the offset of the next packet that is not padding.
+                    let skip =
+                        self.buf.get(self.pos..).map_or(0, |r| r.iter().take_while(|&&b| b == 0).count());
+                    let err = FlowError { offset: (self.pos + skip) as u64, ip: self.ip, kind };
+                    sink.event(&Event::Error(err));
+                    // Resume at the next PSB after where the decoder had read to; nothing
+                    // complete follows a packet cut off by the end of the buffer.
+                    next = match kind {
+                        FlowErrorKind::Packet(PacketErrorKind::Truncated) => None,
+                        _ => packet::resync(self.buf, self.pos, psb),
+                    };
+                }
+            }
+        }
+    }
+
+    fn reset_at(&mut self, psb: usize) {
+        self.pos = psb;
+        self.block_ctx = None;
+        self.last_ip.reset();
+        self.tnt_n = 0;
+        self.peek = None;
+        self.enabled = false;
+        self.pending_mode = None;
+        self.disabled_at = None;
+        self.bound_fup = false;
+        self.retstack.clear();
+    }
+
+    fn run_synced<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Res<()> {
+        // The PSB+ we synchronized on says whether tracing is on and where.
+        match self.fetch(sink) {
+            Item::Psb { fup } => {
+                if let Some(ip) = fup {
+                    self.enabled = true;
+                    self.ip = ip;
+                }
+            }
+            Item::Error(k) => return Err(FlowErrorKind::Packet(k)),
+            Item::End => return Ok(()),
+            other => self.peek = Some(other),
+        }
+        loop {
+            if self.enabled {
+                if !self.walk(sink)? {
+                    return Ok(());
+                }
+            } else if !self.while_disabled(sink)? {
+                return Ok(());
+            }
+        }
+    }
+
+    fn take<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Item {
+        match self.peek.take() {
+            Some(it) => it,
+            None => self.fetch(sink),
+        }
+    }
+
+    fn peek<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Item {
+        match self.peek {
+            Some(it) => it,
+            None => {
+                let it = self.fetch(sink);
+                self.peek = Some(it);
+                it
+            }
+        }
+    }
+
+    fn apply_pending_mode(&mut self) {
+        if let Some(m) = self.pending_mode.take() {
+            self.mode = m;
+        }
+    }
+
+    /// Tracing is off: wait for it to come back on.
+    fn while_disabled<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Res<bool> {
+        match self.take(sink) {
+            Item::Pge(Some(ip)) => {
+                self.apply_pending_mode();
+                self.enable(ip, sink);
+            }
+            Item::Pge(None) => return Err(FlowErrorKind::NoIp),
+            Item::Tnt { .. } | Item::Tip(_) => return Err(FlowErrorKind::ExpectedEnable),
+            Item::Ovf => self.overflow(sink)?,
+            Item::Pgd(_) | Item::Fup(_) | Item::Psb { .. } => {}
+            Item::End => return Ok(false),
+            Item::Error(k) => return Err(FlowErrorKind::Packet(k)),
+        }
+        Ok(true)
+    }
+
+    fn enable<S: Sink + ?Sized>(&mut self, ip: u64, sink: &mut S) {
+        let resumed = self.disabled_at == Some(ip);
+        self.disabled_at = None;
+        self.enabled = true;
+        self.ip = ip;
+        sink.event(&Event::Enabled { ip, resumed });
+    }
+
+    fn overflow<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Res<()> {
+        self.tnt_n = 0;
+        self.retstack.clear();
+        self.enabled = false;
+        // A FUP right after OVF says where tracing resumed; a TIP.PGE says tracing came back
+        // on there; anything else means it stays off for now.
+        let it = self.take(sink);
+        match it {
+            Item::Fup(Some(ip)) => {
+                self.apply_pending_mode();
+                sink.event(&Event::Overflow { resume: Some(ip) });
+                self.enabled = true;
+                self.ip = ip;
+            }
+            Item::Psb { fup: Some(ip) } => {
+                sink.event(&Event::Overflow { resume: Some(ip) });
+                self.enabled = true;
+                self.ip = ip;
+            }
+            other => {
+                sink.event(&Event::Overflow { resume: None });
+                self.peek = Some(other);
+            }
+        }
+        Ok(())
+    }
+
+    /// Pops the next TNT bit, loading the next TNT packet when the cache is empty.
+    #[inline]
+    fn tnt_bit<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Res<bool> {
+        if self.tnt_n == 0 {
+            match self.peek(sink) {
+                Item::Tnt { bits, count } => {
+                    self.peek = None;
+                    self.tnt = bits;
+                    self.tnt_n = count;
+                }
+                _ => return Err(FlowErrorKind::BadQuery),
+            }
+        }
+        self.tnt_n -= 1;
+        Ok(self.tnt >> self.tnt_n & 1 != 0)
+    }
+
+    /// Follows the flow while tracing is on. Returns false at the end of the trace.
+    fn walk<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Res<bool> {
+        let mut cur = self.lookup(self.ip)?;
+        let mut idle = 0u32;
+        loop {
+            idle += 1;
+            if idle > PROGRESS_LIMIT {
+                return Err(FlowErrorKind::NoProgress);
+            }
+            if self.tnt_n == 0 {
+                // Something other than TNT bits may be next: look before walking the block.
+                match self.peek(sink) {
+                    Item::Tnt { .. } | Item::Tip(_) => {}
+                    Item::Psb { .. } => {
+                        // A PSB+ while tracing: a status update only.
+                        self.peek = None;
+                        continue;
+                    }
+                    Item::Fup(Some(at)) => {
+                        let blk = self.blocks.get(cur);
+                        if let Some(k) = blk.index_of(at) {
+                            sink.insns(blk, k);
+                            self.insn_count += k as u64;
+                            self.peek = None;
+                            self.ip = at;
+                            return self.async_event(at, sink).map(|_| true);
+                        }
+                    }
+                    Item::Fup(None) => {
+                        self.peek = None;
+                        continue;
+                    }
+                    Item::Pgd(to) => {
+                        if let Some(k) = self.sync_disable_point(cur, to) {
+                            let blk = self.blocks.get(cur);
+                            sink.insns(blk, k);
+                            self.insn_count += k as u64;
+                            self.peek = None;
+                            self.enabled = false;
+                            sink.event(&Event::Disabled { ip: to });
+                            return Ok(true);
+                        }
+                    }
+                    Item::Pge(Some(ip)) => {
+                        // Enabled while enabled: take it as the new position.
+                        self.peek = None;
+                        self.apply_pending_mode();
+                        self.enable(ip, sink);
+                        return Ok(true);
+                    }
+                    Item::Pge(None) => return Err(FlowErrorKind::NoIp),
+                    Item::Ovf => {
+                        self.peek = None;
+                        self.overflow(sink)?;
+                        return Ok(true);
+                    }
+                    Item::End => {
+                        // Finish what needs no trace, then stop.
+                        return self.walk_to_end(cur, sink).map(|_| false);
+                    }
+                    Item::Error(k) => return Err(FlowErrorKind::Packet(k)),
+                }
+            }
+            // The whole block executes.
+            let blk = self.blocks.get(cur);
+            let n = blk.len();
+            sink.insns(blk, n);
+            self.insn_count += n as u64;
+            let (exit, end) = (blk.exit, blk.end);
+            self.ip = blk.last_insn();
+            let next = match exit {
+                End::Fall => {
+                    self.ip = end;
+                    self.successor(cur, false, end)?
+                }
+                End::Jump { target } => {
+                    self.ip = target;
+                    self.successor(cur, true, target)?
+                }
+                End::Call { target, push } => {
+                    if push {
+                        self.retstack.push(end);
+                    }
+                    self.ip = target;
+                    self.successor(cur, true, target)?
+                }
+                End::Cond { target } => {
+                    let taken = self.tnt_bit(sink)?;
+                    idle = 0;
+                    let to = if taken { target } else { end };
+                    self.ip = to;
+                    self.successor(cur, taken, to)?
+                }
+                End::Ret => {
+                    let compressed = self.tnt_n > 0 || matches!(self.peek(sink), Item::Tnt { .. });
+                    if compressed {
+                        if !self.tnt_bit(sink)? {
+                            return Err(FlowErrorKind::BadRetComp);
+                        }
+                        let to = self.retstack.pop().ok_or(FlowErrorKind::BadRetComp)?;
+                        idle = 0;
+                        self.ip = to;
+                        self.indirect(cur, to)?
+                    } else {
+                        let to = self.tip(sink)?;
+                        idle = 0;
+                        self.indirect(cur, to)?
+                    }
+                }
+                End::IndJump | End::IndCall | End::Far => {
+                    if exit == End::IndCall {
+                        self.retstack.push(end);
+                    }
+                    let to = self.tip(sink)?;
+                    idle = 0;
+                    self.indirect(cur, to)?
+                }
+            };
+            cur = next;
+        }
+    }
+
+    /// Takes the TIP an indirect branch needs; sets `self.ip` to its target.
+    fn tip<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Res<u64> {
+        if self.tnt_n > 0 {
+            return Err(FlowErrorKind::BadQuery);
+        }
+        match self.peek(sink) {
+            Item::Tip(Some(to)) => {
+                self.peek = None;
+                self.apply_pending_mode();
+                self.ip = to;
+                Ok(to)
+            }
+            Item::Tip(None) => Err(FlowErrorKind::NoIp),
+            _ => Err(FlowErrorKind::BadQuery),
+        }
+    }
+
+    #[inline]
+    fn lookup(&mut self, ip: u64) -> Res<u32> {
+        self.blocks.lookup(ip, self.mode).map_err(block_err)
+    }
+
+    #[inline]
+    fn successor(&mut self, cur: u32, taken: bool, ip: u64) -> Res<u32> {
+        self.blocks.successor(cur, taken, ip).map_err(block_err)
+    }
+
+    #[inline]
+    fn indirect(&mut self, cur: u32, ip: u64) -> Res<u32> {
+        self.blocks.indirect(cur, ip, self.mode).map_err(block_err)
+    }
+
+    /// With a TIP.PGD (no FUP) pending: the number of instructions of block `cur` that
+    /// execute before tracing stops, if it stops in this block. The disable binds to the
+    /// branch that left the traced region (libipt's rules): any conditional, indirect, far
+    /// branch or return; a direct branch only when its target is the PGD's IP; with the IP
+    /// suppressed, a far branch or an instruction whose successor leaves the filter.
+    fn sync_disable_point(&self, cur: u32, to: Option<u64>) -> Option<usize> {
+        let blk = self.blocks.get(cur);
+        let n = blk.len();
+        match to {
+            Some(ip) => match blk.exit {
+                End::Fall => None,
+                End::Jump { target } | End::Call { target, .. } => (target == ip).then_some(n),
+                _ => Some(n),
+            },
+            None => {
+                if let Some(f) = self.cfg.filter {
+                    for i in 0..n {
+                        let next = if i + 1 < n { blk.insn(i + 1) } else { self.static_next(blk)? };
+                        if !f.contains(next) {
+                            return Some(i + 1);
+                        }
+                    }
+                }
+                match blk.exit {
+                    End::Fall | End::Jump { .. } | End::Call { .. } => None,
+                    _ => Some(n),
+                }
+            }
+        }
+    }
+
+    fn static_next(&self, blk: &Block) -> Option<u64> {
+        match blk.exit {
+            End::Fall => Some(blk.end),
+            End::Jump { target } | End::Call { target, .. } => Some(target),
+            _ => None,
+        }
+    }
+
+    /// At the IP of a standalone FUP: what follows says what happened there.
+    fn async_event<S: Sink + ?Sized>(&mut self, at: u64, sink: &mut S) -> Res<()> {
+        match self.take(sink) {
+            Item::Tip(to) => {
+                self.apply_pending_mode();
+                sink.event(&Event::AsyncBranch { from: at, to });
+                match to {
+                    Some(t) => self.ip = t,
+                    None => return Err(FlowErrorKind::NoIp),
+                }
+            }
+            Item::Pgd(_) => {
+                self.enabled = false;
+                self.disabled_at = Some(at);
+                sink.event(&Event::AsyncDisabled { at });
+            }
+            other => self.peek = Some(other),
+        }
+        Ok(())
+    }
+
+    /// At the end of the trace: run on through code that needs no trace packets, up to and
+    /// including the first instruction that would.
+    fn walk_to_end<S: Sink + ?Sized>(&mut self, mut cur: u32, sink: &mut S) -> Res<()> {
+        for _ in 0..PROGRESS_LIMIT {
+            let blk = self.blocks.get(cur);
+            let (exit, end, n) = (blk.exit, blk.end, blk.len());
+            // Like ptxed, the instruction that needs the missing trace is still reported.
+            sink.insns(blk, n);
+            self.insn_count += n as u64;
+            let to = match exit {
+                End::Fall => end,
+                End::Jump { target } => target,
+                End::Call { target, .. } => target,
+                _ => break,
+            };
+            self.ip = to;
+            cur = match self.blocks.successor(cur, !matches!(exit, End::Fall), to) {
+                Ok(c) => c,
+                Err(_) => break,
+            };
+        }
+        Ok(())
+    }
+
+    /// Reads packets up to the next flow packet, reporting the others as events.
+    fn fetch<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Item {
+        loop {
+            let Some(rest) = self.buf.get(self.pos..).filter(|r| !r.is_empty()) else {
+                return Item::End;
+            };
+            let (pkt, n) = match packet::decode(rest, self.block_ctx) {
+                Ok(x) => x,
+                Err(k) => return Item::Error(k),
+            };
+            self.pos += n;
+            match pkt {
+                Packet::Pad | Packet::PsbEnd | Packet::Mtc(_) | Packet::Cyc(_) | Packet::Tma { .. } => {}
+                Packet::Mnt(_) | Packet::Bip { .. } => {}
+                Packet::Bbp { sz, .. } => self.block_ctx = Some(sz),
+                Packet::Bep { ip } => {
+                    self.block_ctx = None;
+                    self.bound_fup |= ip;
+                }
+                Packet::Tsc(v) => sink.event(&Event::Tsc(v)),
+                Packet::Cbr(v) => sink.event(&Event::Cbr(v)),
+                Packet::Pip { cr3, .. } => sink.event(&Event::Paging { cr3 }),
+                Packet::Vmcs(v) => sink.event(&Event::Vmcs(v)),
+                Packet::Stop => sink.event(&Event::Stop),
+                Packet::Mwait { hints, ext } => sink.event(&Event::Mwait { hints, ext }),
+                Packet::Pwre { state, sub_state, .. } => sink.event(&Event::Pwre { state, sub_state }),
+                Packet::Pwrx { last, deepest, .. } => sink.event(&Event::Pwrx { last, deepest }),
+                Packet::ModeExec { csl, csd } => {
+                    let m = ExecMode::from_bits(csl, csd);
+                    self.pending_mode = Some(m);
+                    sink.event(&Event::ExecMode(m));
+                }
+                Packet::ModeTsx { intx, abrt } => {
+                    self.bound_fup = true;
+                    sink.event(&Event::Tsx { intx, abrt });
+                }
+                Packet::Ptw { payload, ip, .. } => {
+                    self.bound_fup |= ip;
+                    sink.event(&Event::Ptwrite(payload));
+                }
+                Packet::Exstop { ip } => {
+                    self.bound_fup |= ip;
+                    sink.event(&Event::Exstop);
+                }
+                Packet::Fup(p) => {
+                    let ip = self.last_ip.update(&p);
+                    if std::mem::take(&mut self.bound_fup) {
+                        continue;
+                    }
+                    return Item::Fup(ip);
+                }
+                Packet::Tip(p) => return Item::Tip(self.last_ip.update(&p)),
+                Packet::TipPge(p) => return Item::Pge(self.last_ip.update(&p)),
+                Packet::TipPgd(p) => return Item::Pgd(self.last_ip.update(&p)),
+                Packet::Tnt8 { bits, count } | Packet::Tnt64 { bits, count } => {
+                    if count > 0 {
+                        return Item::Tnt { bits, count };
+                    }
+                }
+                Packet::Ovf => {
+                    self.block_ctx = None;
+                    self.bound_fup = false;
+                    return Item::Ovf;
+                }
+                Packet::Psb => return self.psb_header(sink),
+            }
+        }
+    }
+
+    /// Reads a PSB+ header up to PSBEND. Its MODE.Exec is the current mode; its FUP the
+    /// current IP when tracing is on.
+    fn psb_header<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Item {
+        self.block_ctx = None;
+        self.bound_fup = false;
+        let mut fup = None;
+        loop {
+            let Some(rest) = self.buf.get(self.pos..).filter(|r| !r.is_empty()) else {
+                return Item::Error(PacketErrorKind::Truncated);
+            };
+            let (pkt, n) = match packet::decode(rest, None) {
+                Ok(x) => x,
+                Err(k) => return Item::Error(k),
+            };
+            self.pos += n;
+            match pkt {
+                Packet::PsbEnd => break,
+                Packet::Fup(p) => fup = self.last_ip.update(&p),
+                Packet::ModeExec { csl, csd } => {
+                    let m = ExecMode::from_bits(csl, csd);
+                    self.mode = m;
+                    self.pending_mode = None;
+                    sink.event(&Event::ExecMode(m));
+                }
+                Packet::ModeTsx { intx, abrt } => sink.event(&Event::Tsx { intx, abrt }),
+                Packet::Tsc(v) => sink.event(&Event::Tsc(v)),
+                Packet::Cbr(v) => sink.event(&Event::Cbr(v)),
+                Packet::Pip { cr3, .. } => sink.event(&Event::Paging { cr3 }),
+                Packet::Vmcs(v) => sink.event(&Event::Vmcs(v)),
+                Packet::Pad | Packet::Tma { .. } | Packet::Mnt(_) | Packet::Mtc(_) | Packet::Cyc(_) => {}
+                Packet::Ovf => return Item::Ovf,
+                _ => return Item::Error(PacketErrorKind::BadPacket),
+            }
+        }
+        Item::Psb { fup }
+    }
+}
+
+fn block_err(e: BlockError) -> FlowErrorKind {
+    match e {
+        BlockError::NoMap => FlowErrorKind::NoMap,
+        BlockError::BadInsn => FlowErrorKind::BadInsn,
+    }
+}
