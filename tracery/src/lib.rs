@@ -38,7 +38,7 @@ pub fn backend_for(triple: &Triple) -> Result<Box<dyn Backend>, String> {
 pub fn tracer_pt_status() -> String {
     match tracer_pt::probe() {
         Ok(info) => format!("available ({info})"),
-        Err(e) => format!("unavailable: {e}; the software tracer is used"),
+        Err(e) => format!("unavailable: {e}"),
     }
 }
 
@@ -52,6 +52,6 @@ pub fn tracer_etm_status() -> String {
             i.cpus.len(),
             i.nr_addr_filters
         ),
-        Err(e) => format!("unavailable: {e}; the software tracer is used"),
+        Err(e) => format!("unavailable: {e}"),
     }
 }
