@@ -501,10 +501,11 @@ struct Gen<'c> {
     last_snap: Option<SnapId>,
     /// Guards emitted so far: condition and expectation.
     guards: Vec<(Value, bool)>,
-    /// Pure instructions emitted so far, to repeat for CSE.
+    /// Instructions emitted so far that may be repeated (pure ops, loads, calls that write
+    /// nothing), for CSE and forwarding to find.
     pure: Vec<(Op, Option<Type>)>,
-    /// Stores emitted so far: pointer, displacement, type.
-    stores: Vec<(Ptr, i32, Type)>,
+    /// Stores emitted so far: buffer, offset in it, type.
+    stores: Vec<(usize, i32, Type)>,
     emitted: usize,
 }
 
@@ -624,14 +625,14 @@ impl Gen<'_> {
     fn guard(&mut self) {
         let (cond, expect) = match self.rng.below(10) {
             // Likely to hold: a value is rarely equal to a random 64-bit constant.
-            0..=3 => {
+            0..=5 => {
                 let t = self.int_type();
                 let a = self.operand(t);
                 let k = self.b.konst(t, self.rng.next_u64());
                 let eq = self.rng.chance(1, 2);
                 (self.b.icmp(if eq { ICmp::Eq } else { ICmp::Ne }, a, k), !eq)
             }
-            4..=6 if !self.guards.is_empty() => {
+            6..=7 if !self.guards.is_empty() => {
                 let g = self.rng.pick(&self.guards);
                 (g.0, g.1)
             }
@@ -787,7 +788,12 @@ impl Gen<'_> {
 
     /// A displacement from `p` that keeps `bytes` bytes inside its buffer.
     fn disp(&mut self, p: Ptr, bytes: i32) -> i32 {
-        let at = self.rng.below((BUF_LEN - bytes + 1) as usize) as i32;
+        // Half the accesses go to a few hot addresses, so that they overlap often.
+        let at = if self.rng.chance(1, 2) {
+            self.rng.pick(&[0, 4, 8, 16])
+        } else {
+            self.rng.below((BUF_LEN - bytes + 1) as usize) as i32
+        };
         at - p.off
     }
 
@@ -799,30 +805,42 @@ impl Gen<'_> {
         self.ptrs.push(Ptr { value: v, off: p.off + k, buf: p.buf });
     }
 
+    /// A pointer into buffer `buf` (any of them, derived ones included).
+    fn ptr_into(&mut self, buf: usize) -> Ptr {
+        let ps: Vec<Ptr> = self.ptrs.iter().copied().filter(|p| p.buf == buf).collect();
+        self.rng.pick(&ps)
+    }
+
+    /// Where to access: often a place stored to before, through any pointer to its buffer,
+    /// so that forwarding and its alias rules get exercised.
+    fn place(&mut self, writable: bool) -> Option<(Ptr, i32, Type)> {
+        if !self.stores.is_empty() && self.rng.chance(2, 5) {
+            let (buf, at, t) = self.rng.pick(&self.stores);
+            let p = self.ptr_into(buf);
+            return Some((p, at - p.off, t));
+        }
+        let ps: Vec<Ptr> =
+            self.ptrs.iter().copied().filter(|p| !writable || Some(p.buf) != self.imm_buf).collect();
+        if ps.is_empty() {
+            return None;
+        }
+        let p = self.rng.pick(&ps);
+        let t = self.mem_type();
+        Some((p, self.disp(p, t.bytes() as i32), t))
+    }
+
     fn load(&mut self) {
-        let (p, disp, t) = if !self.stores.is_empty() && self.rng.chance(1, 3) {
-            self.rng.pick(&self.stores)
-        } else {
-            let p = self.rng.pick(&self.ptrs);
-            let t = self.mem_type();
-            (p, self.disp(p, t.bytes() as i32), t)
-        };
+        let Some((p, disp, t)) = self.place(false) else { return };
         let imm = Some(p.buf) == self.imm_buf;
         let v = self.b.load(t, p.value, disp, imm);
         self.add(v, t);
     }
 
     fn store(&mut self) {
-        let writable: Vec<Ptr> = self.ptrs.iter().copied().filter(|p| Some(p.buf) != self.imm_buf).collect();
-        if writable.is_empty() {
-            return;
-        }
-        let p = self.rng.pick(&writable);
-        let t = self.mem_type();
-        let disp = self.disp(p, t.bytes() as i32);
+        let Some((p, disp, t)) = self.place(true) else { return };
         let v = self.operand(t);
         self.b.store(p.value, disp, v);
-        self.stores.push((p, disp, t));
+        self.stores.push((p.buf, p.off + disp, t));
     }
 
     fn call(&mut self) {
@@ -844,7 +862,7 @@ impl Gen<'_> {
         }
     }
 
-    /// Re-emits an earlier pure instruction, for CSE to find.
+    /// Re-emits an earlier instruction that has no side effect.
     fn repeat(&mut self) {
         if self.pure.is_empty() {
             return;
@@ -861,34 +879,39 @@ impl Gen<'_> {
         let before = self.b_len();
         let k = self.rng.below(100);
         match k {
-            0..=21 => self.int_bin(),
-            22..=27 => self.int_un(),
-            28..=35 => {
+            0..=16 => self.int_bin(),
+            17..=21 => self.int_un(),
+            22..=28 => {
                 let c = self.compare();
                 self.add(c, Type::I1);
             }
-            36..=41 => self.select(),
-            42..=50 => self.conv(),
-            51..=59 if self.cfg.floats => self.float_op(),
-            60..=67 if self.cfg.guards => self.guard(),
-            68..=71 if self.cfg.guards => self.ovf(),
-            72..=79 if self.cfg.memory && !self.ptrs.is_empty() => self.load(),
-            80..=86 if self.cfg.memory && !self.ptrs.is_empty() => self.store(),
-            87..=88 if self.cfg.memory && !self.ptrs.is_empty() => self.derived_ptr(),
-            89..=93 if self.cfg.calls => self.call(),
-            94..=99 => self.repeat(),
+            29..=33 => self.select(),
+            34..=41 => self.conv(),
+            42..=49 if self.cfg.floats => self.float_op(),
+            50..=57 if self.cfg.guards => self.guard(),
+            58..=60 if self.cfg.guards => self.ovf(),
+            61..=72 if self.cfg.memory => self.load(),
+            73..=83 if self.cfg.memory => self.store(),
+            84..=85 if self.cfg.memory => self.derived_ptr(),
+            86..=92 if self.cfg.calls => self.call(),
+            93..=99 => self.repeat(),
             _ => self.int_bin(),
         }
-        // Remember the pure instructions just emitted.
+        // Remember what may be repeated.
         for i in before..self.b_len() {
             let (op, ty) = self.b_inst(i);
             if !op.is_positionless() {
                 self.emitted += 1;
             }
-            if matches!(
-                op,
-                Op::Bin(..) | Op::Un(..) | Op::ICmp(..) | Op::FCmp(..) | Op::Select(..) | Op::Conv(..)
-            ) {
+            let again = match &op {
+                Op::Bin(..) | Op::Un(..) | Op::ICmp(..) | Op::FCmp(..) | Op::Select(..) | Op::Conv(..) => {
+                    true
+                }
+                Op::Load { .. } => true,
+                Op::Call { effect, .. } => *effect != CallEffect::Any,
+                _ => false,
+            };
+            if again {
                 self.pure.push((op, ty));
             }
         }
@@ -954,6 +977,12 @@ pub fn random_case(seed: u64, cfg: &GenConfig) -> GenCase {
         stores: Vec::new(),
         emitted: 0,
     };
+    // A derived pointer or two up front, so that accesses through different bases overlap.
+    if cfg.memory {
+        for _ in 0..1 + g.rng.below(2) {
+            g.derived_ptr();
+        }
+    }
     // Data inputs, with junk above their type's bits now and then.
     for k in 0..n_data {
         let t = if g.rng.chance(1, 8) {

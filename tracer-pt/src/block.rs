@@ -70,12 +70,26 @@ pub struct Block {
     /// Address of the last instruction (kept here so the walk never touches `offs`).
     last: u64,
     /// Cached successor block indices: [fall-through/not-taken, taken/target].
-    succ: [u32; 2],
+    pub(crate) succ: [u32; 2],
     /// The last indirect target seen and its block.
-    ind: (u64, u32),
+    pub(crate) ind: (u64, u32),
+    /// The last short-TNT byte walked from this block and its run in `BlockCache::runs`.
+    pub(crate) run: (u8, u32),
 }
 
-const NONE: u32 = u32::MAX;
+/// The blocks one short TNT packet leads through from a block, when they are all
+/// conditional, jump or fall-through blocks: a whole packet becomes one lookup.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Run {
+    pub(crate) blocks: [u32; RUN_MAX],
+    pub(crate) len: u8,
+    /// The block after the run.
+    pub(crate) end: u32,
+}
+
+pub(crate) const RUN_MAX: usize = 12;
+
+pub(crate) const NONE: u32 = u32::MAX;
 /// Bounds a block on straight-line code so that a bad image cannot make one huge.
 const MAX_INSNS: usize = 4096;
 
@@ -129,14 +143,21 @@ pub enum BlockError {
 /// The decoded blocks of one code image, indexed by start address and mode.
 pub struct BlockCache<'i> {
     image: &'i CodeImage,
-    blocks: Vec<Block>,
+    pub(crate) blocks: Vec<Block>,
     index: HashMap<(u64, ExecMode), u32>,
+    pub(crate) runs: Vec<Run>,
     insn: Instruction,
 }
 
 impl<'i> BlockCache<'i> {
     pub fn new(image: &'i CodeImage) -> BlockCache<'i> {
-        BlockCache { image, blocks: Vec::new(), index: HashMap::new(), insn: Instruction::default() }
+        BlockCache {
+            image,
+            blocks: Vec::new(),
+            index: HashMap::new(),
+            runs: Vec::new(),
+            insn: Instruction::default(),
+        }
     }
 
     pub fn image(&self) -> &'i CodeImage {
@@ -235,7 +256,7 @@ impl<'i> BlockCache<'i> {
             return Err(if mapped < 15 { BlockError::NoMap } else { BlockError::BadInsn });
         }
         let last = start.wrapping_add(offs[offs.len() - 1] as u64);
-        Ok(Block { start, end, offs, exit, mode, last, succ: [NONE; 2], ind: (0, NONE) })
+        Ok(Block { start, end, offs, exit, mode, last, succ: [NONE; 2], ind: (0, NONE), run: (0, NONE) })
     }
 }
 

@@ -123,6 +123,24 @@ pub struct PtInfo {
     pub vendor: String,
 }
 
+impl fmt::Display for PtInfo {
+    /// One line for `tracery doctor`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "intel_pt PMU type {}, {} address filter range(s), perf_event_paranoid {}",
+            self.pmu_type, self.address_ranges, self.paranoid
+        )?;
+        if self.privileged {
+            f.write_str(" (CAP_PERFMON)")?;
+        }
+        if let Some(c) = self.cpu {
+            write!(f, ", cpu {c} {}", self.vendor)?;
+        }
+        Ok(())
+    }
+}
+
 /// Where the collector looks and what it calls; `Env::host()` is the real machine.
 pub struct Env<'a> {
     pub sysfs: PathBuf,
@@ -377,8 +395,9 @@ impl<'a> Collector<'a> {
     fn map(&mut self, aux_pages: usize) -> Result<(), OpenError> {
         // SAFETY: sysconf has no preconditions.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
-        self.base_len = 2 * page; // the control page and one data page
-                                  // SAFETY: a fresh shared mapping of the perf fd; the kernel validates the size.
+        // The control page and one data page (perf wants 1 + 2^n pages before the AUX area).
+        self.base_len = 2 * page;
+        // SAFETY: a fresh shared mapping of the perf fd; the kernel validates the size.
         let base = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),

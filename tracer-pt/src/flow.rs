@@ -6,7 +6,7 @@
 //! individual instructions. Errors are reported with the trace offset and IP, and decoding
 //! resumes at the next PSB, as libipt's ptxed does.
 
-use crate::block::{Block, BlockCache, BlockError, End, ExecMode};
+use crate::block::{Block, BlockCache, BlockError, End, ExecMode, Run, NONE, RUN_MAX};
 use crate::packet::{self, find_psb, LastIp, Packet, PacketErrorKind};
 use std::fmt;
 use trace_ir::path::CodeImage;
@@ -172,6 +172,9 @@ impl RetStack {
         self.addrs[self.top] = a;
         self.len = (self.len + 1).min(64);
     }
+    fn top(&self) -> Option<u64> {
+        (self.len > 0).then(|| self.addrs[self.top])
+    }
     fn pop(&mut self) -> Option<u64> {
         if self.len == 0 {
             return None;
@@ -187,7 +190,7 @@ impl RetStack {
 }
 
 /// Blocks walked without consuming a packet before the walk gives up.
-const PROGRESS_LIMIT: u32 = 1 << 16;
+const PROGRESS_LIMIT: u32 = 1 << 12;
 
 /// The flow decoder over one trace buffer and one code image.
 pub struct FlowDecoder<'t, 'i> {
@@ -418,6 +421,13 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
             if idle > PROGRESS_LIMIT {
                 return Err(FlowErrorKind::NoProgress);
             }
+            if self.tnt_n > 0 {
+                let before = (self.pos, self.tnt_n);
+                cur = self.table_walk(cur, sink);
+                if (self.pos, self.tnt_n) != before {
+                    idle = 0;
+                }
+            }
             if self.tnt_n == 0 {
                 // Something other than TNT bits may be next: look before walking the block.
                 match self.peek(sink) {
@@ -529,6 +539,131 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
             };
             cur = next;
         }
+    }
+
+    /// The steady state: TNT bits cached (so no event can be pending) and successors already
+    /// linked. Follows blocks through the successor table until it needs a packet or meets a
+    /// block not yet linked; returns the block to continue with (`self.ip` is its start).
+    #[inline]
+    fn table_walk<S: Sink + ?Sized>(&mut self, mut cur: u32, sink: &mut S) -> u32 {
+        if self.peek.is_some() || self.block_ctx.is_some() {
+            return cur;
+        }
+        let (mut tnt, mut n) = (self.tnt, self.tnt_n);
+        let mut count = 0u64;
+        let (buf, mut pos) = (self.buf, self.pos);
+        let cache = &mut self.blocks;
+        let retstack = &mut self.retstack;
+        // The run being recorded: the TNT byte, its first block and the blocks so far.
+        let mut rec: Option<(u8, u32)> = None;
+        let mut run = Run { blocks: [0; RUN_MAX], len: 0, end: NONE };
+        // Blocks since the last bit: a cycle of direct branches never needs one, and the
+        // careful walk is the one that gives up on it.
+        let mut spin = 0u32;
+        loop {
+            if n == 0 {
+                if let Some((byte, from)) = rec.take() {
+                    run.end = cur;
+                    cache.blocks[from as usize].run = (byte, cache.runs.len() as u32);
+                    cache.runs.push(run);
+                }
+                // Refill straight from a short TNT packet (after any PAD); anything else may
+                // be an event, and the careful walk takes over.
+                while buf.get(pos) == Some(&0) {
+                    pos += 1;
+                }
+                match buf.get(pos) {
+                    Some(&byte) if byte & 1 == 0 && byte != 2 => {
+                        pos += 1;
+                        let (key, r) = cache.blocks[cur as usize].run;
+                        if key == byte && r != NONE {
+                            // Seen before from this block: the whole packet in one step.
+                            let r = &cache.runs[r as usize];
+                            for &bi in &r.blocks[..r.len as usize] {
+                                let b = &cache.blocks[bi as usize];
+                                let k = b.len();
+                                sink.insns(b, k);
+                                count += k as u64;
+                            }
+                            cur = r.end;
+                            continue;
+                        }
+                        n = 6 - byte.leading_zeros() as u8;
+                        tnt = ((byte >> 1) as u64) & ((1u64 << n) - 1);
+                        if n == 0 {
+                            continue;
+                        }
+                        rec = Some((byte, cur));
+                        run.len = 0;
+                    }
+                    _ => break,
+                }
+            }
+            spin += 1;
+            if spin > 1024 {
+                break;
+            }
+            let b = &cache.blocks[cur as usize];
+            let next = match b.exit {
+                End::Cond { .. } => {
+                    let s = b.succ[(tnt >> (n - 1) & 1) as usize];
+                    if s == NONE {
+                        break;
+                    }
+                    n -= 1;
+                    spin = 0;
+                    s
+                }
+                End::Fall | End::Jump { .. } => {
+                    let s = b.succ[matches!(b.exit, End::Jump { .. }) as usize];
+                    if s == NONE {
+                        break;
+                    }
+                    s
+                }
+                End::Call { push, .. } => {
+                    let s = b.succ[1];
+                    if s == NONE {
+                        break;
+                    }
+                    if push {
+                        retstack.push(b.end);
+                    }
+                    rec = None;
+                    s
+                }
+                End::Ret if tnt >> (n - 1) & 1 != 0 => {
+                    let s = match retstack.top() {
+                        Some(to) if b.ind.0 == to && b.ind.1 != NONE => b.ind.1,
+                        _ => break,
+                    };
+                    retstack.pop();
+                    rec = None;
+                    n -= 1;
+                    spin = 0;
+                    s
+                }
+                _ => break,
+            };
+            if rec.is_some() {
+                if (run.len as usize) < RUN_MAX {
+                    run.blocks[run.len as usize] = cur;
+                    run.len += 1;
+                } else {
+                    rec = None;
+                }
+            }
+            let k = b.len();
+            sink.insns(b, k);
+            count += k as u64;
+            cur = next;
+        }
+        self.pos = pos;
+        self.tnt = tnt;
+        self.tnt_n = n;
+        self.insn_count += count;
+        self.ip = self.blocks.get(cur).start;
+        cur
     }
 
     /// Takes the TIP an indirect branch needs; sets `self.ip` to its target.
@@ -707,6 +842,8 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
                     }
                 }
                 Packet::Ovf => {
+                    // IPs after an overflow are not compressed against what came before.
+                    self.last_ip.reset();
                     self.block_ctx = None;
                     self.bound_fup = false;
                     return Item::Ovf;
@@ -719,6 +856,8 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
     /// Reads a PSB+ header up to PSBEND. Its MODE.Exec is the current mode; its FUP the
     /// current IP when tracing is on.
     fn psb_header<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Item {
+        // A PSB resets IP compression: the header's FUP and what follows are absolute.
+        self.last_ip.reset();
         self.block_ctx = None;
         self.bound_fup = false;
         let mut fup = None;

@@ -43,7 +43,7 @@ impl Sink for PathBuilder {
             if prev.last_kind == BranchKind::None && prev.end == start && !prev.taken {
                 prev.end = end;
                 prev.insn_count += n as u32;
-                prev.last_insn_size = (end - last) as u8;
+                prev.last_insn_size = end.wrapping_sub(last) as u8;
                 prev.last_kind = last_kind;
                 prev.taken = whole && !matches!(block.exit, End::Fall | End::Cond { .. });
                 if let (true, End::Cond { target }) = (whole, block.exit) {
@@ -57,7 +57,7 @@ impl Sink for PathBuilder {
             start,
             end,
             insn_count: n as u32,
-            last_insn_size: (end - last) as u8,
+            last_insn_size: end.wrapping_sub(last) as u8,
             last_kind,
             taken,
         }));

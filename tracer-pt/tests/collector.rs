@@ -116,6 +116,13 @@ fn paranoid_level_without_cap_perfmon_is_named() {
     // CAP_PERFMON lifts it.
     let info = probe_with(&f.env(&sys, CAP_PERFMON)).unwrap();
     assert!(info.privileged);
+    let line = info.to_string();
+    assert!(
+        line.starts_with(
+            "intel_pt PMU type 8, 2 address filter range(s), perf_event_paranoid 3 (CAP_PERFMON)"
+        ),
+        "{line}"
+    );
     assert_eq!((info.pmu_type, info.paranoid, info.address_ranges), (8, 3, 2));
     // And a kernel refusal at a high level maps to the same diagnosis.
     let sys = FakeSys { pt_open_err: Some(libc::EACCES), ..Default::default() };

@@ -196,3 +196,27 @@ fn missing_code_is_an_error_then_the_next_psb_resyncs() {
     assert!(matches!(r.events[1], Event::Error(e) if e.ip == 0x9999_0000));
     assert_eq!(r.insns, vec![BASE + 13]);
 }
+
+#[test]
+fn a_loop_of_direct_jumps_ends_in_an_error_not_a_hang() {
+    // jmp . ; with TNT bits pending (table walk) and without (careful walk).
+    let spin = [0xeb, 0xfe];
+    for t in [
+        W::new().psb().mode64().psbend().pge(BASE).tnt(&[true, false]),
+        W::new().psb().mode64().psbend().pge(BASE).fup(BASE + 1).pgd(None),
+    ] {
+        let r = run(&t, &spin, Config::default());
+        assert!(
+            r.events.iter().any(
+                |e| matches!(e, Event::Error(e) if e.kind == tracer_pt::flow::FlowErrorKind::NoProgress)
+            ),
+            "{:?}",
+            r.events
+        );
+    }
+    // A call to itself, the same.
+    let rec = [0xe8, 0xfb, 0xff, 0xff, 0xff];
+    let t = W::new().psb().mode64().psbend().pge(BASE).tnt(&[true]);
+    let r = run(&t, &rec, Config::default());
+    assert!(r.events.iter().any(|e| matches!(e, Event::Error(_))), "{:?}", r.events);
+}

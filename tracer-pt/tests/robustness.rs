@@ -11,8 +11,11 @@ use tracer_pt::flow::{Config, FlowDecoder};
 use tracer_pt::listing::Counter;
 use tracer_pt::packet::{find_psb, Packet, Packets};
 
-/// Mutations per capture, each through the packet decoder and flow reconstruction.
-const MUTATIONS: u64 = 1000;
+/// Mutations per capture, each through the packet decoder and flow reconstruction
+/// (TRACER_PT_MUTATIONS overrides it for longer runs).
+fn mutations() -> u64 {
+    std::env::var("TRACER_PT_MUTATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000)
+}
 
 fn packets(buf: &[u8]) -> Vec<Result<(u64, Packet), tracer_pt::packet::PacketError>> {
     Packets::new(buf).collect()
@@ -49,7 +52,7 @@ fn mutated_captures_never_panic_and_resync() {
         let img = c.image();
         let want = packets(&orig);
         let mut r = Rng(0xfeed + ci as u64);
-        for m in 0..MUTATIONS {
+        for m in 0..mutations() {
             let mut buf = orig.clone();
             let (lo, hi) = mutate(&mut r, &mut buf);
             if r.below(8) == 0 {

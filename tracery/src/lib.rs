@@ -36,7 +36,10 @@ pub fn backend_for(triple: &Triple) -> Result<Box<dyn Backend>, String> {
 
 /// One line on Intel PT for `tracery doctor`.
 pub fn tracer_pt_status() -> String {
-    "probe not available in this build".into()
+    match tracer_pt::probe() {
+        Ok(info) => format!("available ({info})"),
+        Err(e) => format!("unavailable: {e}"),
+    }
 }
 
 /// One line on CoreSight ETM for `tracery doctor`.
@@ -49,6 +52,6 @@ pub fn tracer_etm_status() -> String {
             i.cpus.len(),
             i.nr_addr_filters
         ),
-        Err(e) => format!("unavailable: {e}; the software tracer is used"),
+        Err(e) => format!("unavailable: {e}"),
     }
 }

@@ -130,3 +130,18 @@ fn bad_input_gives_a_message_not_a_panic() {
         assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
     }
 }
+
+#[test]
+fn doctor_names_the_backend_and_each_tracer_with_a_reason() {
+    let o = tracery(&["doctor"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for line in ["host:", "backend:", "intel_pt:", "cs_etm:"] {
+        assert!(out.contains(line), "missing {line} in\n{out}");
+    }
+    // Each tracer is either available or says why not.
+    for l in out.lines().filter(|l| l.starts_with("intel_pt:") || l.starts_with("cs_etm:")) {
+        assert!(l.contains("available (") || l.contains("unavailable: "), "{l}");
+    }
+    assert!(!tracery(&["doctor", "extra"]).status.success());
+}

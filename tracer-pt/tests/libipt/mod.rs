@@ -390,6 +390,23 @@ impl Image {
     }
 }
 
+impl Image {
+    /// A libipt image with a raw file's bytes at `vaddr`.
+    pub fn raw(path: &std::path::Path, vaddr: u64) -> Image {
+        let name = CString::new("raw").unwrap();
+        let c = CString::new(path.to_str().unwrap()).unwrap();
+        let len = std::fs::metadata(path).unwrap().len();
+        // SAFETY: plain allocation with a valid C string; libipt reads the file itself.
+        unsafe {
+            let img = pt_image_alloc(name.as_ptr());
+            assert!(!img.is_null());
+            let rc = pt_image_add_file(img, c.as_ptr(), 0, len, std::ptr::null(), vaddr);
+            assert!(rc >= 0, "pt_image_add_file: {rc}");
+            Image(img)
+        }
+    }
+}
+
 impl Drop for Image {
     fn drop(&mut self) {
         // SAFETY: allocated by pt_image_alloc and freed once.
@@ -476,4 +493,43 @@ pub fn blk_decode(buf: &[u8], image: &Image, cpu: (u16, u8, u8)) -> (u64, u64) {
         pt_blk_free_decoder(dec);
     }
     (n, errs)
+}
+
+/// The instruction addresses libipt's instruction-flow decoder finds in `buf`, and the
+/// number of errors (resyncing after each, as ptxed does).
+pub fn insn_ips(buf: &[u8], image: &Image) -> (Vec<u64>, u64) {
+    let cfg = PtConfig::new(buf);
+    let (mut ips, mut errs) = (Vec::new(), 0u64);
+    // SAFETY: as in `insn_decode`.
+    unsafe {
+        let dec = pt_insn_alloc_decoder(&cfg);
+        pt_insn_set_image(dec, image.0);
+        let mut status = pt_insn_sync_forward(dec);
+        while status >= 0 {
+            loop {
+                while status >= 0 && status & PTS_EVENT_PENDING != 0 {
+                    let mut ev = PtEvent([0; 64]);
+                    status = pt_insn_event(dec, &mut ev, 64);
+                }
+                if status < 0 || status & PTS_EOS != 0 {
+                    break;
+                }
+                let mut insn = PtInsn([0; 40]);
+                status = pt_insn_next(dec, &mut insn, 40);
+                // iclass (offset 16) 0 is ptic_error: no instruction.
+                if status >= 0 || u32::from_le_bytes(insn.0[16..20].try_into().unwrap()) != 0 {
+                    ips.push(u64::from_le_bytes(insn.0[..8].try_into().unwrap()));
+                }
+                if status < 0 {
+                    break;
+                }
+            }
+            if status < 0 && status != PTE_EOS {
+                errs += 1;
+            }
+            status = pt_insn_sync_forward(dec);
+        }
+        pt_insn_free_decoder(dec);
+    }
+    (ips, errs)
 }

@@ -109,3 +109,37 @@ pub fn main(args: &[String]) -> i32 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn bad_arguments_are_usage_errors() {
+        assert_eq!(main(&args(&[])), 2);
+        assert_eq!(main(&args(&["t", "--cpu", "six"])), 2);
+        assert_eq!(main(&args(&["t", "--filter", "0x20-0x10"])), 2);
+        assert_eq!(main(&args(&["t", "--elf"])), 2);
+        assert_eq!(main(&args(&["t", "--image", "noaddress"])), 2);
+        assert_eq!(main(&args(&["t", "--bogus"])), 2);
+        assert_eq!(main(&args(&["a", "b"])), 2);
+    }
+
+    #[test]
+    fn missing_files_are_errors() {
+        assert_eq!(main(&args(&["/nonexistent/trace"])), 1);
+        assert_eq!(main(&args(&["t", "--elf", "/nonexistent/a.out@0x400000"])), 1);
+    }
+
+    #[test]
+    fn number_and_file_forms() {
+        assert_eq!(num("0x400000"), Some(0x400000));
+        assert_eq!(num("140737349783552"), Some(0x7ffff7bd9000));
+        assert_eq!(file_at("dir/a@b.so@0x10"), Some(("dir/a@b.so", 0x10)));
+        assert_eq!(file_at("a.so@zz"), None);
+    }
+}

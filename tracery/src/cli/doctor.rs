@@ -1,6 +1,6 @@
 //! `tracery doctor`: what this machine supports and why: the backend chosen at build time,
 //! the kernel's perf settings, and each hardware tracer's probe with the exact reason when it
-//! is unavailable (in which case the software tracer is used).
+//! is unavailable.
 
 pub fn main(args: &[String]) -> i32 {
     if let Some(a) = args.first() {
