@@ -298,15 +298,12 @@ impl<'a> Lower<'a> {
                         }
                     }
                 }
-                Op::ICmp(c @ (ICmp::Eq | ICmp::Ne), x, y) => {
-                    let _ = c;
-                    if self.konst(*y) == Some(0) {
-                        if let Some(Op::Bin(BinOp::And, p, q)) = self.def(*x) {
-                            let j = x.index();
-                            if self.uses[j] == 1 && j < i && self.movable(j, i, &[*p, *q]) {
-                                self.folded[j] = true;
-                                self.tst.insert(i, j);
-                            }
+                Op::ICmp(ICmp::Eq | ICmp::Ne, x, y) if self.konst(*y) == Some(0) => {
+                    if let Some(Op::Bin(BinOp::And, p, q)) = self.def(*x) {
+                        let j = x.index();
+                        if self.uses[j] == 1 && j < i && self.movable(j, i, &[*p, *q]) {
+                            self.folded[j] = true;
+                            self.tst.insert(i, j);
                         }
                     }
                 }
@@ -951,10 +948,9 @@ impl<'a> Lower<'a> {
         let Op::Guard { cond, expect, snap } = self.t.insts[g].op else {
             return Err(inv("loop rotation without a guard"));
         };
-        let Some((i, c)) = self.flags.take().filter(|&(i, _)| i == cond.index()) else {
+        let Some((_, c)) = self.flags.take().filter(|&(i, _)| i == cond.index()) else {
             return Err(inv("loop rotation without the guard's flags"));
         };
-        let _ = i;
         let stay = if expect { c } else { c.invert() };
         let stub = *self.stub.get(snap.index()).ok_or_else(|| inv(format!("no snap{}", snap.0)))?;
         bcond(&mut self.a, stay, head);
