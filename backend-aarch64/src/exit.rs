@@ -163,13 +163,22 @@ pub fn compile(t: &Trace, al: &Allocation, syms: &Symbols, tgt: &Target) -> Resu
     }
     // Branch reach decides the form: sign tests (`tbz`, ±32 KiB) first, then compare and
     // `b.cond` (±1 MiB), then exits that hop over a `b` (±128 MiB).
-    match compile_with(t, al, syms, tgt, true, false) {
-        Err(BackendError::Unsupported(_)) => match compile_with(t, al, syms, tgt, false, false) {
-            Err(BackendError::Unsupported(_)) => compile_with(t, al, syms, tgt, false, true),
-            r => r,
-        },
-        r => r,
+    let sign_tests = t.insts.iter().any(|i| {
+        matches!(i.op, Op::ICmp(trace_ir::ir::ICmp::Slt | trace_ir::ir::ICmp::Sge, _, y) if t.const_bits(y) == Some(0))
+    });
+    let tries: &[(bool, bool)] = if sign_tests {
+        &[(true, false), (false, false), (false, true)]
+    } else {
+        &[(false, false), (false, true)]
+    };
+    let mut result = Err(BackendError::Unsupported("no attempt".into()));
+    for &(tbz, far) in tries {
+        result = compile_with(t, al, syms, tgt, tbz, far);
+        if !matches!(result, Err(BackendError::Unsupported(_))) {
+            break;
+        }
     }
+    result
 }
 
 fn compile_with(
