@@ -310,3 +310,46 @@ fn sign_guards_use_tbz_within_reach() {
     let g = part(&asm(&t, &common::regs(&t)), "guard");
     assert!(g[0].starts_with("tbnz w19, #0xf"), "{g:?}");
 }
+
+/// Linking re-points exactly the exit stub (to the link path) and the link path's tail (to
+/// the target's internal entry); unlinking restores the stub. Checked on the installed
+/// bytes, so on any host.
+#[test]
+fn link_and_unlink_patch_the_expected_words() {
+    use backend_aarch64::emit::b_target;
+    let mut b = Builder::new();
+    let x = b.input(0, Type::I64);
+    let k = b.iconst(Type::I64, 3);
+    let c = b.icmp(ICmp::Ult, x, k);
+    let s0 = b.snapshot(1, &[(0, x)]);
+    b.guard(c, s0);
+    let s1 = b.snapshot(2, &[(1, x)]);
+    let t = b.exit(s1);
+    let mut j = A64::new();
+    let a = j.install_with(&t, &common::regs(&t), &Symbols::new()).unwrap();
+    let bb = j.install_with(&t, &common::spilled(&t), &Symbols::new()).unwrap();
+    let word = |j: &A64, id: u32, off: usize| {
+        let code = j.code_of(id).unwrap();
+        u32::from_le_bytes(code[off..off + 4].try_into().unwrap())
+    };
+    let target =
+        |j: &A64, id: u32, off: usize| b_target(j.addr_of(id, off).unwrap(), word(j, id, off)).unwrap();
+    let ca = j.installed(a).unwrap().code.clone();
+    let before = j.code_of(a).unwrap().to_vec();
+    assert_eq!(target(&j, a, ca.stubs[0]), j.addr_of(a, ca.deopts[0]).unwrap());
+
+    j.patch_link(a, SnapId(0), bb).unwrap();
+    let internal_b = j.addr_of(bb, j.installed(bb).unwrap().code.internal).unwrap();
+    assert_eq!(target(&j, a, ca.stubs[0]), j.addr_of(a, ca.link_paths[0]).unwrap());
+    assert_eq!(target(&j, a, ca.link_tails[0]), internal_b);
+    let after = j.code_of(a).unwrap().to_vec();
+    let changed: Vec<usize> =
+        (0..before.len()).step_by(4).filter(|&o| before[o..o + 4] != after[o..o + 4]).collect();
+    assert_eq!(changed, vec![ca.stubs[0], ca.link_tails[0]]);
+
+    j.patch_unlink(a, SnapId(0)).unwrap();
+    assert_eq!(target(&j, a, ca.stubs[0]), j.addr_of(a, ca.deopts[0]).unwrap());
+    assert!(j.patch_link(a, SnapId(2), bb).is_err());
+    assert!(j.patch_link(a, SnapId(0), 9).is_err());
+    assert!(j.patch_unlink(9, SnapId(0)).is_err());
+}
