@@ -34,6 +34,8 @@ if [ "$host" = x86_64 ]; then
   if [ -f qemu/.use-debian-rustc ]; then
     export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
   fi
+  # Tests that start our own binaries run them under the same emulator.
+  export TRACERY_TEST_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib"
   step "tests on aarch64 under qemu (cortex-a53, ARMv8.0)"
   QEMU_CPU=cortex-a53 cargo test --workspace --target "$A64" 2>&1 | tee "$log/a64.txt" || a64_status=1
   step "differential suite on aarch64 under qemu (-cpu max)"

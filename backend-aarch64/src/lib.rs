@@ -1,3 +1,240 @@
 //! The AArch64 backend: lowers allocated trace IR to ARMv8.0-A machine code with dynasm, with
 //! the entry trampoline, exit stubs, the common exit, patchable side exits and the i-cache
-//! maintenance they need. It mirrors backend-x64 file by file.
+//! maintenance they need. It mirrors backend-x64 file by file. `Backend` (assembling and
+//! listing) works on every host, which makes this crate the cross compiler behind
+//! `tracery asm --target aarch64-unknown-linux-gnu`; `Jit` exists only on AArch64 hosts.
+//!
+//! Conventions: x28 is the pinned `TraceCtx` pointer, x15/x16/x17 and d30/d31 are scratch,
+//! x18 is never touched; see `regs` for the register roles and `exit` for the frame and the
+//! exit layout.
+
+pub mod cache;
+pub mod code;
+pub mod disasm;
+pub mod emit;
+pub mod exit;
+pub mod lower;
+pub mod regs;
+
+use trace_ir::backend::{Assembled, Backend, BackendError};
+use trace_ir::ir::{SnapId, Trace};
+use trace_ir::regalloc::{Allocation, RegFile};
+use trace_ir::Symbols;
+
+pub use lower::Compiled;
+
+pub const TRIPLE: &str = "aarch64-unknown-linux-gnu";
+
+/// An installed trace: what it was compiled from (the restore needs both) and where it is.
+pub struct Installed {
+    pub trace: Trace,
+    pub alloc: Allocation,
+    /// Offset of the code in the region.
+    pub at: usize,
+    pub code: Compiled,
+}
+
+struct JitState {
+    region: code::CodeRegion,
+    traces: Vec<Installed>,
+    /// `link T` branches waiting for trace T: (region offset of the `b`, T).
+    pending: Vec<(usize, u32)>,
+}
+
+/// The AArch64 backend. The code region is reserved on the first install.
+pub struct A64 {
+    rf: RegFile,
+    jit: Option<JitState>,
+}
+
+impl Default for A64 {
+    fn default() -> Self {
+        A64::new()
+    }
+}
+
+impl A64 {
+    pub fn new() -> A64 {
+        A64 { rf: regs::regfile(), jit: None }
+    }
+
+    /// Lowers `trace` for address `base` with exit id `trace_id`; `resolve` gives the internal
+    /// entry of a trace named by `link`.
+    pub fn compile(
+        &self,
+        trace: &Trace,
+        alloc: &Allocation,
+        symbols: &Symbols,
+        base: u64,
+        trace_id: u32,
+        resolve: &dyn Fn(u32) -> Option<u64>,
+    ) -> Result<Compiled, BackendError> {
+        trace_ir::verify::verify(trace).map_err(|e| BackendError::Invalid(e.message))?;
+        let tgt = lower::Target { base, trace_id, resolve };
+        exit::compile(trace, alloc, symbols, &tgt)
+    }
+
+    fn state(&mut self) -> Result<&mut JitState, BackendError> {
+        if self.jit.is_none() {
+            let region = code::CodeRegion::new(code::DEFAULT_CAPACITY)?;
+            self.jit = Some(JitState { region, traces: Vec::new(), pending: Vec::new() });
+        }
+        Ok(self.jit.as_mut().expect("just created"))
+    }
+
+    /// Installs `trace` with a given allocation (the allocator's, or a test's). Works on any
+    /// host: the code is placed in W^X memory; only running it needs AArch64. A `link T` to
+    /// a trace not installed yet leaves through its snapshot until `T` is installed, and
+    /// from then on enters `T` (so traces may link forward and in cycles).
+    pub fn install_with(
+        &mut self,
+        trace: &Trace,
+        alloc: &Allocation,
+        symbols: &Symbols,
+    ) -> Result<u32, BackendError> {
+        let st = self.state()?;
+        let id = st.traces.len() as u32;
+        let at = st.region.next_offset();
+        let base = st.region.base() + at as u64;
+        let entries: Vec<u64> =
+            st.traces.iter().map(|t| st.region.base() + (t.at + t.code.internal) as u64).collect();
+        let resolve = move |t: u32| entries.get(t as usize).copied();
+        let c = self.compile(trace, alloc, symbols, base, id, &resolve)?;
+        let st = self.state()?;
+        let got = st.region.append(&c.code)?;
+        debug_assert_eq!(got, at);
+        if let Some((off, target)) = c.pending_link {
+            st.pending.push((at + off, target));
+        }
+        let internal = st.region.base() + (at + c.internal) as u64;
+        st.traces.push(Installed { trace: trace.clone(), alloc: alloc.clone(), at, code: c });
+        // Links that were waiting for this trace (its own `link` to itself included). Each is
+        // one aligned word; `patch_u32` synchronizes the i-cache for it.
+        let (ready, waiting): (Vec<_>, Vec<_>) = st.pending.drain(..).partition(|&(_, t)| t == id);
+        st.pending = waiting;
+        for (off, _) in ready {
+            let w = emit::b_word(st.region.base() + off as u64, internal)
+                .ok_or_else(|| BackendError::Memory("link target out of branch range".into()))?;
+            st.region.patch_u32(off, w)?;
+        }
+        Ok(id)
+    }
+
+    pub fn installed(&self, id: u32) -> Option<&Installed> {
+        self.jit.as_ref()?.traces.get(id as usize)
+    }
+
+    /// The installed machine code of trace `id`, as it is now (patches included).
+    pub fn code_of(&self, id: u32) -> Option<&[u8]> {
+        let st = self.jit.as_ref()?;
+        let t = st.traces.get(id as usize)?;
+        Some(st.region.bytes(t.at, t.code.code.len()))
+    }
+
+    /// The absolute address of offset `off` of trace `id`.
+    pub fn addr_of(&self, id: u32, off: usize) -> Option<u64> {
+        let st = self.jit.as_ref()?;
+        let t = st.traces.get(id as usize)?;
+        Some(st.region.base() + (t.at + off) as u64)
+    }
+
+    /// `Jit::link_exit` on any host (patching only).
+    pub fn patch_link(&mut self, from: u32, snap: SnapId, to: u32) -> Result<(), BackendError> {
+        let st = self.jit.as_mut().ok_or(BackendError::UnknownTrace(from))?;
+        let target = st.traces.get(to as usize).ok_or(BackendError::UnknownTrace(to))?;
+        let target = st.region.base() + (target.at + target.code.internal) as u64;
+        let f = st.traces.get(from as usize).ok_or(BackendError::UnknownTrace(from))?;
+        if snap.index() >= f.code.stubs.len() {
+            return Err(BackendError::UnknownExit { trace: from, snap: snap.0 });
+        }
+        exit::link(&mut st.region, f.at, &f.code, snap, target)
+    }
+
+    /// `Jit::unlink_exit` on any host (patching only).
+    pub fn patch_unlink(&mut self, from: u32, snap: SnapId) -> Result<(), BackendError> {
+        let st = self.jit.as_mut().ok_or(BackendError::UnknownTrace(from))?;
+        let f = st.traces.get(from as usize).ok_or(BackendError::UnknownTrace(from))?;
+        if snap.index() >= f.code.stubs.len() {
+            return Err(BackendError::UnknownExit { trace: from, snap: snap.0 });
+        }
+        exit::unlink(&mut st.region, f.at, &f.code, snap)
+    }
+}
+
+impl Backend for A64 {
+    fn triple(&self) -> &'static str {
+        TRIPLE
+    }
+
+    fn regfile(&self) -> &RegFile {
+        &self.rf
+    }
+
+    /// Assembles at nominal address 0; a `link T` branches to the placeholder address 0.
+    fn assemble(
+        &self,
+        trace: &Trace,
+        alloc: &Allocation,
+        symbols: &Symbols,
+    ) -> Result<Assembled, BackendError> {
+        let c = self.compile(trace, alloc, symbols, 0, 0, &|_| Some(0))?;
+        Ok(Assembled { code: c.code, parts: c.parts })
+    }
+
+    fn listing(&self, trace: &Trace, alloc: &Allocation, symbols: &Symbols) -> Result<String, BackendError> {
+        let a = self.assemble(trace, alloc, symbols)?;
+        Ok(disasm::render(&a.code, &a.parts))
+    }
+}
+
+#[cfg(target_arch = "aarch64")]
+mod jit {
+    use super::*;
+    use trace_ir::backend::{ExitInfo, Jit};
+    use trace_ir::exit::{EntryFn, TraceCtx};
+
+    impl Jit for A64 {
+        fn install(&mut self, trace: &Trace, symbols: &Symbols) -> Result<u32, BackendError> {
+            trace_ir::verify::verify(trace).map_err(|e| BackendError::Invalid(e.message))?;
+            let alloc = trace_ir::regalloc::allocate(trace, &self.rf)
+                .map_err(|e| BackendError::Invalid(e.to_string()))?;
+            self.install_with(trace, &alloc, symbols)
+        }
+
+        fn run(&mut self, id: u32, slots: &mut [u64]) -> Result<ExitInfo, BackendError> {
+            let st = self.jit.as_ref().ok_or(BackendError::UnknownTrace(id))?;
+            let t = st.traces.get(id as usize).ok_or(BackendError::UnknownTrace(id))?;
+            // Linked traces may read any slot any installed trace names.
+            let need = st.traces.iter().map(|t| t.trace.slot_count()).max().unwrap_or(0) as usize;
+            if slots.len() < need {
+                return Err(BackendError::Invalid(format!(
+                    "the slot array has {} slots, the installed traces use {need}",
+                    slots.len()
+                )));
+            }
+            let mut ctx = TraceCtx::new(slots);
+            let entry = st.region.ptr(t.at + t.code.entry);
+            // SAFETY: `entry` is the external entry of code this backend emitted, installed
+            // RX and i-cache synchronized; it follows AAPCS64 with the `EntryFn` signature and
+            // only touches `ctx`, the slot array it points to (checked long enough above), and
+            // memory the trace's own loads, stores and calls name.
+            let snap = unsafe {
+                let f: EntryFn = std::mem::transmute::<*const u8, EntryFn>(entry);
+                f(&mut *ctx)
+            };
+            let exit_trace = ctx.exit_trace;
+            let et = st.traces.get(exit_trace as usize).ok_or(BackendError::UnknownTrace(exit_trace))?;
+            let resume = trace_ir::exit::restore(&et.trace, &et.alloc, SnapId(snap), &ctx, slots)
+                .map_err(|e| BackendError::Restore(e.to_string()))?;
+            Ok(ExitInfo { trace: exit_trace, snap: SnapId(snap), resume })
+        }
+
+        fn link_exit(&mut self, from: u32, snap: SnapId, to: u32) -> Result<(), BackendError> {
+            self.patch_link(from, snap, to)
+        }
+
+        fn unlink_exit(&mut self, from: u32, snap: SnapId) -> Result<(), BackendError> {
+            self.patch_unlink(from, snap)
+        }
+    }
+}

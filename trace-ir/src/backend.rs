@@ -16,7 +16,9 @@ pub enum BackendError {
     Invalid(String),
     /// `@name` is not in the symbol table.
     UnknownSymbol(String),
-    /// `link T` or a patch names a trace that is not installed.
+    /// A run or a patch names a trace that is not installed. (`link T` to a trace not yet
+    /// installed is allowed: it leaves through its snapshot until T is installed, and
+    /// installing T re-points it, so traces may link to each other.)
     UnknownTrace(u32),
     UnknownExit {
         trace: u32,

@@ -21,13 +21,32 @@
 //!   parameters) and `backedge_moves` at the `jump` (next values to parameters); both are
 //!   already sequenced.
 //! - Integer values are kept zero-extended to 64 bits in every location.
+//!
+//! Details the allocator and `check` agree on (additions to the model above):
+//! - Inputs are loaded into their locations at entry (an input with `Loc::None` is unused).
+//! - A result may share a register with any operand that dies at its instruction, not only
+//!   operand 0 (a two-address backend must handle `dst == src2`).
+//! - The snapshot of a guard or overflow op is read after the instruction writes its result
+//!   (`add; jo exit`): its entries never share a register with that result, and for clobbers
+//!   and temps they count as live after the instruction.
+//! - The allocator adds the caller-saved registers to every call's clobbers itself; a
+//!   backend's constraints function may list them too.
+//! - A loop parameter nobody reads has `Loc::None`: its init and jump argument are not uses,
+//!   and no move writes it.
+//! - Constants always have `Loc::Const`, used or not. A call whose result is unused has
+//!   `Loc::None` (the backend discards the result).
+//! - `sequentialize` is public so that backends can use it for other parallel moves, such as
+//!   call arguments; `annotate` is the `--dump regalloc` text.
 
 mod check;
+mod dump;
 mod liveness;
 mod parmove;
 mod scan;
 
 pub use check::check;
+pub use dump::annotate;
+pub use parmove::sequentialize;
 
 use crate::ir::Trace;
 use crate::types::Type;

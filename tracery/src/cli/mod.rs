@@ -6,6 +6,7 @@ mod decode_etm;
 mod decode_pt;
 mod doctor;
 mod run;
+mod source;
 
 const USAGE: &str = "usage: tracery <command> [args]
 

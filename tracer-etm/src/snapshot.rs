@@ -1,0 +1,186 @@
+//! CoreSight snapshot directories (the format OpenCSD and DS-5 use): `snapshot.ini` lists the
+//! devices, each device's `.ini` holds its registers and memory dumps, `trace.ini` lists the
+//! trace buffers and which source feeds which buffer.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use trace_ir::path::CodeImage;
+
+use crate::config::EtmConfig;
+use crate::ini::{self, Section};
+
+#[derive(Debug)]
+pub enum SnapshotError {
+    Io {
+        path: PathBuf,
+        err: std::io::Error,
+    },
+    /// A required file, section or key is absent.
+    Missing(String),
+    /// A value could not be understood.
+    Bad(String),
+}
+
+impl fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SnapshotError::Io { path, err } => write!(f, "{}: {err}", path.display()),
+            SnapshotError::Missing(w) => write!(f, "snapshot: missing {w}"),
+            SnapshotError::Bad(w) => write!(f, "snapshot: bad {w}"),
+        }
+    }
+}
+
+impl std::error::Error for SnapshotError {}
+
+/// How a buffer's bytes are laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BufferFormat {
+    /// CoreSight formatter frames with several trace IDs.
+    Coresight,
+    /// One source's raw byte stream (TRBE, or a sink fed by a single source).
+    SourceData,
+}
+
+#[derive(Clone, Debug)]
+pub struct TraceBuffer {
+    pub name: String,
+    pub format: BufferFormat,
+    pub data: Vec<u8>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Device {
+    pub name: String,
+    pub class: String,
+    pub dev_type: String,
+    pub regs: HashMap<String, u64>,
+}
+
+impl Device {
+    pub fn is_trace_source(&self) -> bool {
+        self.class.eq_ignore_ascii_case("trace_source")
+    }
+
+    /// ETMv4 or ETE instruction trace source.
+    pub fn is_etm(&self) -> bool {
+        let t = self.dev_type.to_ascii_uppercase();
+        self.is_trace_source() && (t.starts_with("ETM4") || t.starts_with("ETE"))
+    }
+
+    pub fn etm_config(&self) -> EtmConfig {
+        EtmConfig::from_regs(&self.regs, self.dev_type.to_ascii_uppercase().starts_with("ETE"))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub dir: PathBuf,
+    pub devices: Vec<Device>,
+    /// In `trace.ini`'s `buffers=` order.
+    pub buffers: Vec<TraceBuffer>,
+    /// (source device name, buffer name).
+    pub source_buffers: Vec<(String, String)>,
+    pub image: CodeImage,
+}
+
+fn read_text(p: &Path) -> Result<String, SnapshotError> {
+    std::fs::read(p)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .map_err(|err| SnapshotError::Io { path: p.to_path_buf(), err })
+}
+
+fn read_bytes(p: &Path) -> Result<Vec<u8>, SnapshotError> {
+    std::fs::read(p).map_err(|err| SnapshotError::Io { path: p.to_path_buf(), err })
+}
+
+fn section<'a>(secs: &'a [Section], name: &str) -> Option<&'a Section> {
+    secs.iter().find(|s| s.name.eq_ignore_ascii_case(name))
+}
+
+impl Snapshot {
+    pub fn load(dir: impl AsRef<Path>) -> Result<Snapshot, SnapshotError> {
+        let dir = dir.as_ref().to_path_buf();
+        let top = ini::parse(&read_text(&dir.join("snapshot.ini"))?);
+        let list =
+            section(&top, "device_list").ok_or_else(|| SnapshotError::Missing("[device_list]".into()))?;
+        let mut devices = Vec::new();
+        let mut image = CodeImage::new();
+        for (_, file) in &list.pairs {
+            let secs = ini::parse(&read_text(&dir.join(file))?);
+            let dev = section(&secs, "device")
+                .ok_or_else(|| SnapshotError::Missing(format!("[device] in {file}")))?;
+            let mut regs = HashMap::new();
+            if let Some(r) = section(&secs, "regs") {
+                for (k, v) in &r.pairs {
+                    if let Some(x) = ini::parse_u64(v) {
+                        regs.insert(ini::reg_name(k).to_ascii_uppercase(), x);
+                    }
+                }
+            }
+            for s in secs.iter().filter(|s| s.name.to_ascii_lowercase().starts_with("dump")) {
+                load_dump(&dir, s, &mut image)?;
+            }
+            devices.push(Device {
+                name: dev.get("name").unwrap_or("").to_string(),
+                class: dev.get("class").unwrap_or("").to_string(),
+                dev_type: dev.get("type").unwrap_or("").to_string(),
+                regs,
+            });
+        }
+        let meta = section(&top, "trace")
+            .and_then(|s| s.get("metadata"))
+            .ok_or_else(|| SnapshotError::Missing("[trace] metadata".into()))?;
+        let tsecs = ini::parse(&read_text(&dir.join(meta))?);
+        let names = section(&tsecs, "trace_buffers")
+            .and_then(|s| s.get("buffers"))
+            .ok_or_else(|| SnapshotError::Missing("[trace_buffers] buffers".into()))?;
+        let mut buffers = Vec::new();
+        for id in names.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let s = section(&tsecs, id).ok_or_else(|| SnapshotError::Missing(format!("[{id}] in {meta}")))?;
+            let name = s.get("name").unwrap_or(id).to_string();
+            let file = s.get("file").ok_or_else(|| SnapshotError::Missing(format!("file= in [{id}]")))?;
+            let format = match s.get("format").unwrap_or("").to_ascii_lowercase().as_str() {
+                "coresight" => BufferFormat::Coresight,
+                "source_data" => BufferFormat::SourceData,
+                other => return Err(SnapshotError::Bad(format!("buffer format `{other}` in [{id}]"))),
+            };
+            buffers.push(TraceBuffer { name, format, data: read_bytes(&dir.join(file))? });
+        }
+        let source_buffers = section(&tsecs, "source_buffers").map(|s| s.pairs.clone()).unwrap_or_default();
+        Ok(Snapshot { dir, devices, buffers, source_buffers, image })
+    }
+
+    pub fn device(&self, name: &str) -> Option<&Device> {
+        self.devices.iter().find(|d| d.name == name)
+    }
+
+    /// The ETM/ETE sources feeding `buffer`, in `trace.ini` order.
+    pub fn sources_for(&self, buffer: &str) -> Vec<&Device> {
+        self.source_buffers
+            .iter()
+            .filter(|(_, b)| b == buffer)
+            .filter_map(|(s, _)| self.device(s))
+            .filter(|d| d.is_etm())
+            .collect()
+    }
+}
+
+fn load_dump(dir: &Path, s: &Section, image: &mut CodeImage) -> Result<(), SnapshotError> {
+    let file = s.get("file").ok_or_else(|| SnapshotError::Missing(format!("file= in [{}]", s.name)))?;
+    let addr = s
+        .get("address")
+        .and_then(ini::parse_u64)
+        .ok_or_else(|| SnapshotError::Missing(format!("address= in [{}]", s.name)))?;
+    let bytes = read_bytes(&dir.join(file))?;
+    let off = s.get("offset").and_then(ini::parse_u64).unwrap_or(0) as usize;
+    if off > bytes.len() {
+        return Err(SnapshotError::Bad(format!("offset beyond {file}")));
+    }
+    let avail = bytes.len() - off;
+    let len = s.get("length").and_then(ini::parse_u64).map(|l| (l as usize).min(avail)).unwrap_or(avail);
+    image.add(addr, bytes[off..off + len].to_vec(), file);
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! The `tracery` command end to end: the README's examples, cross listings, and clear errors
+//! (never a panic) for bad input.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Runs the command. When the tests themselves run under an emulator (the aarch64 half of
+/// qemu/test.sh), `TRACERY_TEST_RUNNER` names it, so the binary runs under it too.
+fn tracery(args: &[&str]) -> Output {
+    let exe = env!("CARGO_BIN_EXE_tracery");
+    let runner = std::env::var("TRACERY_TEST_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    let mut cmd = match words.next() {
+        Some(prog) => {
+            let mut c = Command::new(prog);
+            c.args(words).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    };
+    cmd.args(args).current_dir(root()).output().expect("run tracery")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn run_sum_example_on_the_host() {
+    let o = tracery(&["run", "examples/sum.tir", "--slot", "0=100"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("exit snap0 resume 1"), "{out}");
+    assert!(out.contains("slot 1 = 4950 "), "{out}");
+}
+
+#[test]
+fn run_agrees_with_the_interpreter_on_every_example() {
+    let cases: &[(&str, &[&str])] = &[
+        ("examples/sum.tir", &["--slot", "0=1000"]),
+        ("examples/fib.tir", &["--slot", "0=90"]),
+        ("examples/fib.tir", &["--slot", "0=200"]),
+        ("examples/newton_sqrt.tir", &["--slot", "0=f2.0"]),
+        ("examples/clamp_bytes.tir", &["--slot", "0=-100", "--slot", "1=-20", "--slot", "2=20"]),
+    ];
+    for (file, slots) in cases {
+        let mut native = vec!["run", file];
+        native.extend_from_slice(slots);
+        let mut interp = native.clone();
+        interp.push("--interp");
+        let (a, b) = (tracery(&native), tracery(&interp));
+        assert!(a.status.success() && b.status.success(), "{file}: {}{}", stderr(&a), stderr(&b));
+        assert_eq!(stdout(&a), stdout(&b), "{file} {slots:?}");
+    }
+}
+
+#[test]
+fn fib_leaves_through_the_overflow_snapshot() {
+    let o = tracery(&["run", "examples/fib.tir", "--slot", "0=200"]);
+    let out = stdout(&o);
+    assert!(out.contains("exit snap1 resume 20"), "{out}");
+    assert!(out.contains("slot 3 = 91 "), "{out}");
+}
+
+#[test]
+fn dumps_show_ir_regalloc_and_asm() {
+    let o = tracery(&["run", "examples/sum.tir", "--slot", "0=3", "--dump", "ir,opt,regalloc,asm"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for head in ["--- ir", "--- opt", "--- regalloc", "--- asm"] {
+        assert!(out.contains(head), "missing {head} in\n{out}");
+    }
+    assert!(out.contains("icmp.slt"), "{out}");
+}
+
+#[test]
+fn asm_cross_compiles_for_both_targets() {
+    for triple in ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"] {
+        let o = tracery(&["asm", "examples/sum.tir", "--target", triple]);
+        assert!(o.status.success(), "{triple}: {}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.contains("%acc1 = add %acc, %i"), "{triple}: {out}");
+    }
+    let a64 = stdout(&tracery(&["asm", "examples/sum.tir", "--target", "aarch64-unknown-linux-gnu"]));
+    assert!(a64.contains("add x") || a64.contains("add w"), "{a64}");
+}
+
+#[test]
+fn bad_input_gives_a_message_not_a_panic() {
+    let dir = std::env::temp_dir().join(format!("tracery-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad_parse = dir.join("bad.tir");
+    std::fs::write(&bad_parse, "%x = input 0 : i64\n%y = add %x,\n").unwrap();
+    let bad_verify = dir.join("ill.tir");
+    std::fs::write(
+        &bad_verify,
+        "%x = input 0 : i64\n%f = const 1.5 : f64\n%y = add %x, %f\nsnap0 @resume(0) { 0: %y }\nexit snap0\n",
+    )
+    .unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["run".into(), "/nonexistent/x.tir".into()], "cannot read"),
+        (vec!["run".into(), bad_parse.display().to_string()], "bad.tir:2:"),
+        (vec!["run".into(), bad_verify.display().to_string()], "ill.tir"),
+        (
+            vec![
+                "asm".into(),
+                "examples/sum.tir".into(),
+                "--target".into(),
+                "riscv64gc-unknown-linux-gnu".into(),
+            ],
+            "no backend",
+        ),
+        (vec!["run".into(), "examples/sum.tir".into(), "--slot".into(), "x=1".into()], "bad slot"),
+        (vec!["frobnicate".into()], "unknown command"),
+    ];
+    for (args, want) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = tracery(&args);
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        assert!(err.contains(want), "{args:?}: expected `{want}` in {err}");
+        assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    }
+}
+
+#[test]
+fn doctor_names_the_backend_and_each_tracer_with_a_reason() {
+    let o = tracery(&["doctor"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for line in ["host:", "backend:", "intel_pt:", "cs_etm:"] {
+        assert!(out.contains(line), "missing {line} in\n{out}");
+    }
+    // Each tracer is either available or says why not.
+    for l in out.lines().filter(|l| l.starts_with("intel_pt:") || l.starts_with("cs_etm:")) {
+        assert!(l.contains("available (") || l.contains("unavailable: "), "{l}");
+    }
+    assert!(!tracery(&["doctor", "extra"]).status.success());
+}
