@@ -471,30 +471,47 @@ impl<'a> Collector<'a> {
     /// mode returns the ring, oldest byte first.
     pub fn take(&mut self) -> Vec<u8> {
         // SAFETY: the control page is mapped; aux_head/aux_tail are u64 fields the kernel
-        // updates, read with volatile loads; the AUX area is `aux_len` mapped bytes.
+        // updates, read and written with volatile accesses; the AUX area is `aux_len` mapped
+        // bytes that the kernel does not write while the event is disabled.
         unsafe {
             let head_p = self.base.add(perf_sys::PAGE_AUX_HEAD) as *const u64;
             let tail_p = self.base.add(perf_sys::PAGE_AUX_TAIL) as *mut u64;
             let head = head_p.read_volatile();
             std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
             let aux = std::slice::from_raw_parts(self.aux, self.aux_len);
-            let len = self.aux_len as u64;
-            match self.mode {
-                AuxMode::Full => {
-                    let tail = tail_p.read_volatile();
-                    let n = head.wrapping_sub(tail).min(len);
-                    let out: Vec<u8> = (0..n).map(|i| aux[((tail + i) % len) as usize]).collect();
-                    std::sync::atomic::fence(std::sync::atomic::Ordering::Release);
-                    tail_p.write_volatile(head);
-                    out
-                }
-                AuxMode::Snapshot => {
-                    let h = (head % len) as usize;
-                    let mut out = aux[h..].to_vec();
-                    out.extend_from_slice(&aux[..h]);
-                    out
-                }
+            let tail = tail_p.read_volatile();
+            let out = ring_bytes(aux, head, tail, self.mode);
+            if self.mode == AuxMode::Full {
+                std::sync::atomic::fence(std::sync::atomic::Ordering::Release);
+                tail_p.write_volatile(head);
             }
+            out
+        }
+    }
+}
+
+/// The trace in an AUX ring: in full mode the unread bytes from `tail` to `head`; in snapshot
+/// mode the whole ring starting at the oldest byte (`head` is where the next byte goes).
+/// `head` and `tail` are the kernel's running byte counts.
+pub fn ring_bytes(aux: &[u8], head: u64, tail: u64, mode: AuxMode) -> Vec<u8> {
+    let len = aux.len() as u64;
+    if len == 0 {
+        return Vec::new();
+    }
+    match mode {
+        AuxMode::Full => {
+            let n = head.wrapping_sub(tail).min(len);
+            let t = (tail % len) as usize;
+            let first = (n as usize).min(aux.len() - t);
+            let mut out = aux[t..t + first].to_vec();
+            out.extend_from_slice(&aux[..n as usize - first]);
+            out
+        }
+        AuxMode::Snapshot => {
+            let h = (head % len) as usize;
+            let mut out = aux[h..].to_vec();
+            out.extend_from_slice(&aux[..h]);
+            out
         }
     }
 }

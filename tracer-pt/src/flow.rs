@@ -27,7 +27,11 @@ impl Filter {
 /// Decoder configuration.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Config {
+    /// The IP filter of the recording: where a TIP.PGD without an IP binds.
     pub filter: Option<Filter>,
+    /// The recording CPU, for errata workarounds. None is implemented yet: the decoder's
+    /// default handling already matches libipt's decodes with errata enabled on the
+    /// Broadwell and Skylake captures (a PSB+ FUP while tracing is off does not enable it).
     pub cpu: Option<crate::cpu::Cpu>,
 }
 

@@ -1,6 +1,14 @@
 //! Intel Processor Trace: the perf `intel_pt` collector, the packet decoder and the flow
 //! reconstruction that turns packets plus a `CodeImage` into a `trace_ir::path::Path`. It
 //! knows no backend.
+//!
+//! Layers, each usable alone:
+//! - `collector`: `probe()` says whether PT self-tracing works here (and if not, what is
+//!   missing); `Collector::open(&cfg)?.trace(|| run())` returns the raw trace bytes.
+//! - `packet`: bytes to packets (`Packets`), with ptdump's listing (`write_listing`).
+//! - `flow`: packets over a `CodeImage` to instructions and events (`FlowDecoder` into a
+//!   `Sink`); `decode_path` gives the path vocabulary, `listing::Ptxed` ptxed's listing.
+//! - `image`: code images from ELF files, raw files and this process's memory.
 
 pub mod block;
 pub mod collector;

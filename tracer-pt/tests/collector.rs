@@ -6,7 +6,9 @@ mod common;
 
 use std::cell::RefCell;
 use std::path::PathBuf;
-use tracer_pt::collector::{attr_for, probe_with, AuxMode, Collector, CollectorConfig, Env, OpenError};
+use tracer_pt::collector::{
+    attr_for, probe_with, ring_bytes, AuxMode, Collector, CollectorConfig, Env, OpenError,
+};
 use tracer_pt::perf_sys::{PerfEventAttr, Sys, IOC_SET_FILTER};
 
 /// System calls that fail as told, recording what they were asked.
@@ -181,6 +183,20 @@ fn config_bits_follow_the_pmu_format() {
     let a = attr_for(&info, &CollectorConfig { ret_compression: false, tsc: true, ..Default::default() });
     assert_eq!(a.config, 1 | 1 << 13 | 1 << 11 | 1 << 10);
     assert_eq!(a.flags & (1 << 5 | 1), 1 << 5 | 1, "exclude_kernel and disabled");
+}
+
+#[test]
+fn aux_ring_reads_in_order_across_the_wrap() {
+    let aux: Vec<u8> = (0..8).collect();
+    // Full mode: unread bytes from tail to head, wrapping.
+    assert_eq!(ring_bytes(&aux, 5, 2, AuxMode::Full), vec![2, 3, 4]);
+    assert_eq!(ring_bytes(&aux, 11, 6, AuxMode::Full), vec![6, 7, 0, 1, 2]);
+    assert_eq!(ring_bytes(&aux, 100, 100, AuxMode::Full), Vec::<u8>::new());
+    // More than a ring's worth can never be unread; at most the ring comes back.
+    assert_eq!(ring_bytes(&aux, 20, 0, AuxMode::Full).len(), 8);
+    // Snapshot: the whole ring, oldest (at head) first.
+    assert_eq!(ring_bytes(&aux, 13, 0, AuxMode::Snapshot), vec![5, 6, 7, 0, 1, 2, 3, 4]);
+    assert!(ring_bytes(&[], 3, 1, AuxMode::Full).is_empty());
 }
 
 #[test]
