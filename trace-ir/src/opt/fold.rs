@@ -22,7 +22,8 @@ pub fn fold(trace: &mut Trace) {
         match simplify(trace, i) {
             Some(Simple::Value(w)) => rw.replace(trace, i, w),
             Some(Simple::Const(ty, bits)) => {
-                let w = consts.get(trace, ty, bits);
+                let name = trace.insts[i].name.clone();
+                let w = consts.get(trace, ty, bits, name);
                 rw.replace(trace, i, w);
             }
             None => {}
