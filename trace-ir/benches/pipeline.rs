@@ -91,7 +91,7 @@ fn main() {
                     |_| (),
                     |_| {
                         for t in &w.traces {
-                            black_box(verify::verify(t).expect("generated traces verify"));
+                            verify::verify(black_box(t)).expect("generated traces verify");
                         }
                     },
                 )
@@ -115,7 +115,7 @@ fn main() {
     );
     println!("{:<10} {:>12} {:>12} {:>12} {:>18}", "stage", "n=100", "n=1000", "n=10000", "ratio 10000/100");
     for (name, run) in &stages {
-        let ns: Vec<f64> = loads.iter().map(|w| run(w)).collect();
+        let ns: Vec<f64> = loads.iter().map(run.as_ref()).collect();
         println!("{:<10} {:>12.1} {:>12.1} {:>12.1} {:>18.2}", name, ns[0], ns[1], ns[2], ns[2] / ns[0]);
     }
 }
