@@ -313,21 +313,38 @@ const HELPERS: &[(&str, &[Type], Option<Type>)] = &[
     ("tracery_sink", &[I64], None),
 ];
 
+/// The arguments a model got, padded with zeros: a malformed call with too few arguments
+/// gets a wrong answer from the reference interpreter, not a panic.
+fn padded(a: &[u64]) -> [u64; 12] {
+    let mut p = [0u64; 12];
+    for (d, s) in p.iter_mut().zip(a) {
+        *d = *s;
+    }
+    p
+}
+
 /// The helper functions of `HELPERS`, with their real addresses and their models.
 pub fn helper_symbols() -> Symbols {
     let f = f64::from_bits;
     let mut s = Symbols::new();
-    s.define("tracery_add3", tracery_add3 as *const () as usize as u64, |a| add3(a[0], a[1], a[2]));
+    s.define("tracery_add3", tracery_add3 as *const () as usize as u64, |a| {
+        let a = &padded(a);
+        add3(a[0], a[1], a[2])
+    });
     s.define("tracery_mix", tracery_mix as *const () as usize as u64, move |a| {
+        let a = &padded(a);
         mix(a[0], f(a[1]), a[2] as u32).to_bits()
     });
     s.define("tracery_fpoly", tracery_fpoly as *const () as usize as u64, move |a| {
+        let a = &padded(a);
         fpoly(f(a[0]), f(a[1])).to_bits()
     });
     s.define("tracery_hash32", tracery_hash32 as *const () as usize as u64, |a| {
+        let a = &padded(a);
         hash32(a[0] as u32, a[1] as u16) as u64
     });
     s.define("tracery_many12", tracery_many12 as *const () as usize as u64, move |a| {
+        let a = &padded(a);
         many12(
             a[0],
             a[1] as u32,
@@ -344,6 +361,7 @@ pub fn helper_symbols() -> Symbols {
         )
     });
     s.define("tracery_many12f", tracery_many12f as *const () as usize as u64, move |a| {
+        let a = &padded(a);
         many12f(
             f(a[0]),
             a[1],

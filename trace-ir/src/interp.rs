@@ -640,20 +640,21 @@ fn store(env: &Env, ty: Type, addr: u64, bits: u64) -> Result<(), InterpError> {
 /// constant folding: `None` when the op is not pure or the result is undefined.
 pub fn eval_pure(t: &Trace, op: &Op, ty: Option<Type>, args: &[u64]) -> Option<u64> {
     let tyof = |v: &Value| t.ty(*v);
+    let arg = |k: usize| args.get(k).copied();
     Some(match op {
-        Op::Bin(o, a, _) => bin(*o, tyof(a)?, args[0], args[1]).ok()?,
-        Op::Un(o, a) => un(*o, tyof(a)?, args[0]),
-        Op::Ovf(o, a, _, _) => ovf(*o, tyof(a)?, args[0], args[1])?,
-        Op::ICmp(c, a, _) => icmp(*c, tyof(a)?, args[0], args[1]) as u64,
-        Op::FCmp(c, _, _) => fcmp(*c, args[0], args[1]) as u64,
+        Op::Bin(o, a, _) => bin(*o, tyof(a)?, arg(0)?, arg(1)?).ok()?,
+        Op::Un(o, a) => un(*o, tyof(a)?, arg(0)?),
+        Op::Ovf(o, a, _, _) => ovf(*o, tyof(a)?, arg(0)?, arg(1)?)?,
+        Op::ICmp(c, a, _) => icmp(*c, tyof(a)?, arg(0)?, arg(1)?) as u64,
+        Op::FCmp(c, _, _) => fcmp(*c, arg(0)?, arg(1)?) as u64,
         Op::Select(..) => {
-            if args[0] != 0 {
-                args[1]
+            if arg(0)? != 0 {
+                arg(1)?
             } else {
-                args[2]
+                arg(2)?
             }
         }
-        Op::Conv(c, a) => conv(*c, tyof(a)?, ty?, args[0]).ok()?,
+        Op::Conv(c, a) => conv(*c, tyof(a)?, ty?, arg(0)?).ok()?,
         _ => return None,
     })
 }

@@ -601,3 +601,43 @@ fn malformed_traces_are_errors_not_panics() {
     t.insts[0].ty = Some(Type::I32);
     assert!(malformed(&t));
 }
+
+#[test]
+fn every_error_says_what_went_wrong() {
+    let all = [
+        InterpError::DivByZero,
+        InterpError::DivOverflow,
+        InterpError::FpToSiOutOfRange,
+        InterpError::StepLimit,
+        InterpError::OutOfBounds { addr: 0x10, len: 8 },
+        InterpError::UnknownSymbol("f".into()),
+        InterpError::UnknownAddress(0x20),
+        InterpError::NoModel("g".into()),
+        InterpError::UnknownTrace(3),
+        InterpError::SlotOutOfRange { slot: 4, len: 2 },
+        InterpError::Malformed("x".into()),
+    ];
+    let texts: Vec<String> = all.iter().map(|e| e.to_string()).collect();
+    for (k, t) in texts.iter().enumerate() {
+        assert!(!t.is_empty());
+        assert!(!texts[..k].contains(t), "{t} twice");
+    }
+    assert!(texts[4].contains("0x10") && texts[4].contains('8'));
+    assert!(texts[9].contains('4'));
+}
+
+#[test]
+fn eval_pure_matches_run_and_refuses_undefined_results() {
+    use trace_ir::interp::eval_pure;
+    let mut b = Builder::new();
+    let x = b.iconst(Type::I8, -128);
+    let m = b.iconst(Type::I8, -1);
+    let d = b.bin(BinOp::SDiv, x, m);
+    let a = b.bin(BinOp::Add, x, m);
+    let s = b.snapshot(0, &[]);
+    let t = b.exit(s);
+    assert_eq!(eval_pure(&t, &t.insts[d.index()].op, Some(Type::I8), &[0x80, 0xff]), None);
+    assert_eq!(eval_pure(&t, &t.insts[a.index()].op, Some(Type::I8), &[0x80, 0xff]), Some(0x7f));
+    assert_eq!(eval_pure(&t, &t.insts[a.index()].op, Some(Type::I8), &[0x80]), None, "missing argument");
+    assert_eq!(eval_pure(&t, &Op::Input { slot: 0 }, Some(Type::I8), &[]), None);
+}

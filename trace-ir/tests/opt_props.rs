@@ -109,6 +109,13 @@ fn every_pass_preserves_behaviour_on_random_traces() {
                     dump(&t)
                 );
             }
+            let printed = text::print(&t);
+            match text::parse(&printed) {
+                Ok(back) if text::print(&back) == printed => {}
+                other => {
+                    panic!("seed {seed}, {name}: the output does not read back: {:?}\n{printed}", other.err())
+                }
+            }
             let after = run_on(&case, &t, &slots0, &mut mem);
             if let Some(why) = differ(&before, &after, &case.trace) {
                 panic!("seed {seed}, {name}: {why}\nbefore:\n{}\nafter:\n{}", dump(&case.trace), dump(&t));

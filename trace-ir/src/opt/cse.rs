@@ -82,7 +82,7 @@ fn key(inst: &Inst, epoch: u32) -> Option<Key> {
 
 pub fn cse(trace: &mut Trace) {
     let mut rw = Rewrite::new(trace);
-    let mut seen: HashMap<Key, Value> = HashMap::new();
+    let mut seen: HashMap<Key, Value> = HashMap::with_capacity(trace.insts.len());
     let mut epoch = 1u32;
     let body_writes = loop_writes_memory(trace);
     // Inputs and constants first: they hold everywhere, wherever they sit.

@@ -22,7 +22,8 @@ pub fn fold(trace: &mut Trace) {
         match simplify(trace, i) {
             Some(Simple::Value(w)) => rw.replace(trace, i, w),
             Some(Simple::Const(ty, bits)) => {
-                let w = consts.get(trace, ty, bits);
+                let name = trace.insts[i].name.clone();
+                let w = consts.get(trace, ty, bits, name);
                 rw.replace(trace, i, w);
             }
             None => {}
@@ -40,15 +41,15 @@ enum Simple {
 /// Puts a constant operand of a commutative op or comparison on the right.
 fn canonicalize(trace: &mut Trace, i: usize) {
     let is_const = |v: Value| trace.const_bits(v).is_some();
-    let op = trace.insts[i].op.clone();
-    trace.insts[i].op = match op {
+    let swapped = match trace.insts[i].op {
         // Not float ops: which NaN comes out of `fadd NaN1, NaN2` depends on the order.
         Op::Bin(o, a, b) if o.is_commutative() && !o.is_float() && is_const(a) && !is_const(b) => {
             Op::Bin(o, b, a)
         }
         Op::ICmp(c, a, b) if is_const(a) && !is_const(b) => Op::ICmp(c.swapped(), b, a),
-        op => op,
+        _ => return,
     };
+    trace.insts[i].op = swapped;
 }
 
 fn simplify(trace: &Trace, i: usize) -> Option<Simple> {
@@ -61,10 +62,19 @@ fn simplify(trace: &Trace, i: usize) -> Option<Simple> {
     ) {
         return None;
     }
-    let operands = op.operands();
-    let consts: Option<Vec<u64>> = operands.iter().map(|&v| trace.const_bits(v)).collect();
-    if let Some(args) = consts {
-        let r = eval_pure(trace, op, Some(ty), &args)?;
+    // These ops have at most three operands.
+    let mut args = [0u64; 3];
+    let mut n = 0;
+    let mut all_const = true;
+    op.visit_operands(|v| match trace.const_bits(v) {
+        Some(bits) if n < 3 => {
+            args[n] = bits;
+            n += 1;
+        }
+        _ => all_const = false,
+    });
+    if all_const {
+        let r = eval_pure(trace, op, Some(ty), &args[..n])?;
         let float_arith =
             matches!(op, Op::Bin(o, ..) if o.is_float()) || matches!(op, Op::Un(UnOp::FSqrt, _));
         if float_arith && f64::from_bits(r).is_nan() {

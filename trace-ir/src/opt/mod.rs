@@ -118,10 +118,11 @@ impl Consts {
 
     /// The constant `bits` of type `ty`, appended when the trace has none (constants have no
     /// position, so the end is as good as anywhere).
-    pub(crate) fn get(&mut self, trace: &mut Trace, ty: Type, bits: u64) -> Value {
+    /// A new constant takes `name`, usually that of the instruction it replaces.
+    pub(crate) fn get(&mut self, trace: &mut Trace, ty: Type, bits: u64, name: Option<String>) -> Value {
         let bits = bits & ty.mask();
         *self.map.entry((ty, bits)).or_insert_with(|| {
-            trace.insts.push(Inst { op: Op::Const { bits }, ty: Some(ty), name: None });
+            trace.insts.push(Inst { op: Op::Const { bits }, ty: Some(ty), name });
             Value(trace.insts.len() as u32 - 1)
         })
     }
