@@ -28,6 +28,7 @@ fn configs() -> Vec<GenConfig> {
         GenConfig { loops: false, ..GenConfig::with_ops(60) },
         GenConfig { floats: false, calls: false, ..GenConfig::with_ops(80) },
         GenConfig { max_iters: 3, ..GenConfig::with_ops(120) },
+        GenConfig { max_iters: 4, ..GenConfig::with_ops(400) },
     ]
 }
 
