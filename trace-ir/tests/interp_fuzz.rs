@@ -3,7 +3,7 @@
 //! pass, which must keep them verifier-clean.
 
 use trace_ir::gen::{helper_symbols, random_case, GenConfig, Rng};
-use trace_ir::interp::{run, Env};
+use trace_ir::interp::{run, Env, InterpError};
 use trace_ir::*;
 
 fn some_value(rng: &mut Rng, n: usize) -> Value {
@@ -76,8 +76,15 @@ fn mangled_traces_give_results_or_typed_errors() {
         let (mut slots, mut mem) = case.setup();
         let regions = mem.regions();
         let env = Env::new(&syms).with_memory(&regions).with_step_limit(10_000);
-        let _ = run(&t, &mut slots, &env);
+        let result = run(&t, &mut slots, &env);
         if verify::verify(&t).is_ok() {
+            // The oracle accepts whatever the verifier accepts.
+            if let Err(InterpError::Malformed(m)) = &result {
+                panic!(
+                    "seed {seed}: verified but the interpreter calls it malformed: {m}\n{}",
+                    text::print(&t)
+                );
+            }
             verified_after_damage += 1;
             let mut o = t.clone();
             opt::optimize(&mut o);
