@@ -9,7 +9,7 @@ use trace_ir::{SnapId, Symbols, Trace};
 pub struct Setup<'a> {
     pub traces: &'a [Trace],
     pub symbols: &'a Symbols,
-    pub memory: &'a [MemRegion],
+    pub memory: &'a [MemRegion<'a>],
 }
 
 /// How a run ended: trace, snapshot and resume word (the slots are updated in place).

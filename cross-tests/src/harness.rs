@@ -45,8 +45,15 @@ impl Buffers {
         self.bufs.iter_mut().find(|b| b.0 == name).map(|b| b.1.as_mut_ptr() as u64)
     }
 
-    pub fn regions(&mut self) -> Vec<MemRegion> {
-        self.bufs.iter_mut().map(|b| MemRegion { base: b.1.as_mut_ptr() as u64, len: b.2.len() }).collect()
+    pub fn regions(&mut self) -> Vec<MemRegion<'static>> {
+        self.bufs
+            .iter_mut()
+            .map(|b| {
+                // SAFETY: each box is allocated once, never resized or freed while `self`
+                // lives, and only read or reset between runs, never while a trace runs.
+                unsafe { MemRegion::new(b.1.as_mut_ptr() as u64, b.2.len()) }
+            })
+            .collect()
     }
 
     pub fn contents(&self) -> Vec<Vec<u8>> {

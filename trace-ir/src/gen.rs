@@ -89,11 +89,16 @@ pub struct GenMemory {
 
 impl GenMemory {
     /// One region per buffer, in buffer order.
-    pub fn regions(&mut self) -> Vec<MemRegion> {
+    pub fn regions(&mut self) -> Vec<MemRegion<'static>> {
         self.bufs
             .iter_mut()
             .zip(&self.lens)
-            .map(|(b, &len)| MemRegion { base: b.as_mut_ptr() as u64, len })
+            .map(|(b, &len)| {
+                // SAFETY: the boxes are allocated once and never resized or freed while
+                // `self` lives; callers run traces only while they do not hold references
+                // into them (`bytes`/`contents`/`reset` happen between runs).
+                unsafe { MemRegion::new(b.as_mut_ptr() as u64, len) }
+            })
             .collect()
     }
 
@@ -130,7 +135,7 @@ impl GenCase {
         mem.reset(self);
         let mut slots = self.slots.clone();
         for (g, r) in self.buffers.iter().zip(mem.regions()) {
-            slots[g.slot as usize] = r.base;
+            slots[g.slot as usize] = r.base();
         }
         let syms = helper_symbols();
         for (slot, name) in &self.fn_slots {

@@ -7,6 +7,7 @@
 //! typed error here, never a guess, and a malformed trace is an error, never a panic.
 
 use std::fmt;
+use std::marker::PhantomData;
 
 use crate::ir::*;
 use crate::symbols::Symbols;
@@ -17,19 +18,41 @@ pub const DEFAULT_STEP_LIMIT: u64 = 10_000_000;
 
 /// A range of real memory that loads and stores may touch.
 ///
-/// The caller promises that `len` bytes from `base` stay readable and writable, and are not
-/// otherwise borrowed, for as long as an `Env` naming the region is used: the interpreter
-/// reads and writes them through raw pointers. `MemRegion::of` builds one from a slice.
+/// The interpreter reads and writes it through raw pointers, so a region is either borrowed
+/// from a slice for its lifetime (`of`, safe) or built from an address by a caller who
+/// vouches for it (`new`, unsafe).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct MemRegion {
-    pub base: u64,
-    pub len: usize,
+pub struct MemRegion<'m> {
+    base: u64,
+    len: usize,
+    _borrow: PhantomData<&'m mut [u8]>,
 }
 
-impl MemRegion {
-    /// The region covering `buf`. Keep `buf` alive and untouched while the region is in use.
-    pub fn of(buf: &mut [u8]) -> MemRegion {
-        MemRegion { base: buf.as_mut_ptr() as u64, len: buf.len() }
+impl<'m> MemRegion<'m> {
+    /// The region covering `buf`, which stays mutably borrowed while the region exists.
+    pub fn of(buf: &'m mut [u8]) -> MemRegion<'m> {
+        MemRegion { base: buf.as_mut_ptr() as u64, len: buf.len(), _borrow: PhantomData }
+    }
+
+    /// A region at a raw address.
+    ///
+    /// # Safety
+    /// `len` bytes from `base` must stay allocated, readable and writable, and must not be
+    /// accessed through any Rust reference, while an `Env` naming the region runs a trace.
+    pub unsafe fn new(base: u64, len: usize) -> MemRegion<'static> {
+        MemRegion { base, len, _borrow: PhantomData }
+    }
+
+    pub fn base(&self) -> u64 {
+        self.base
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     fn contains(&self, addr: u64, len: usize) -> bool {
@@ -43,7 +66,7 @@ pub struct Env<'a> {
     /// Functions calls go to, run through their models.
     pub symbols: &'a Symbols,
     /// The only memory loads and stores may touch.
-    pub memory: &'a [MemRegion],
+    pub memory: &'a [MemRegion<'a>],
     /// Traces a `link` may enter, by id.
     pub traces: &'a [(u32, &'a Trace)],
     /// The id of the trace passed to `run`, reported in its exits.
@@ -58,7 +81,7 @@ impl<'a> Env<'a> {
         Env { symbols, memory: &[], traces: &[], self_id: 0, step_limit: DEFAULT_STEP_LIMIT }
     }
 
-    pub fn with_memory(self, memory: &'a [MemRegion]) -> Env<'a> {
+    pub fn with_memory(self, memory: &'a [MemRegion<'a>]) -> Env<'a> {
         Env { memory, ..self }
     }
 

@@ -402,7 +402,7 @@ fn loads_and_stores_touch_real_unaligned_memory_inside_the_regions_only() {
     let s = b.snapshot(0, &[(1, l8), (2, l64), (3, lf)]);
     let t = b.exit(s);
     let syms = Symbols::new();
-    let mut slots = [region[0].base, 0, 0, 0];
+    let mut slots = [region[0].base(), 0, 0, 0];
     run(&t, &mut slots, &Env::new(&syms).with_memory(&region)).unwrap();
     let mut want = [0u8; 16];
     want[3..7].copy_from_slice(&0x1122_3344u32.to_ne_bytes());
@@ -418,7 +418,7 @@ fn loads_and_stores_touch_real_unaligned_memory_inside_the_regions_only() {
 fn memory_outside_every_region_is_a_typed_error() {
     let mut buf = [0u8; 8];
     let region = [MemRegion::of(&mut buf)];
-    let base = region[0].base;
+    let base = region[0].base();
     let syms = Symbols::new();
     for (disp, ty, ok) in
         [(0, Type::I64, true), (1, Type::I64, false), (7, Type::I8, true), (-1, Type::I8, false)]
