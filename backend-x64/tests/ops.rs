@@ -1,30 +1,20 @@
-//! Every op at every type against a Rust model, with operands in registers, spill slots and
-//! constants in every position.
+//! Every op at every type against the reference interpreter (`common::oracle`), with operands
+//! in registers, spill slots and constants in every position.
 #![cfg(target_arch = "x86_64")]
 
 mod common;
 
 use backend_x64::X64;
+use common::oracle::*;
 use common::*;
 use trace_ir::backend::Jit;
 use trace_ir::ir::*;
 use trace_ir::{Builder, Symbols, Type};
 
-const INT_BINS: [BinOp; 13] = [
-    BinOp::Add,
-    BinOp::Sub,
-    BinOp::Mul,
-    BinOp::And,
-    BinOp::Or,
-    BinOp::Xor,
-    BinOp::Shl,
-    BinOp::LShr,
-    BinOp::AShr,
-    BinOp::SDiv,
-    BinOp::UDiv,
-    BinOp::SRem,
-    BinOp::URem,
-];
+/// The integer binary ops: `BinOp::ALL` without the float ones.
+fn int_bins() -> impl Iterator<Item = BinOp> {
+    BinOp::ALL.into_iter().filter(|op| !op.is_float())
+}
 
 /// `r = f(a, b)` where each operand is an input (slot 0/1) or a constant; the result goes to
 /// slot 2 through snap0.
@@ -52,7 +42,7 @@ fn binary_trace(
 fn integer_binops_at_every_type_in_registers_and_spill_slots() {
     let mut jit = X64::new();
     let mut runs = 0;
-    for op in INT_BINS {
+    for op in int_bins() {
         for ty in Type::INTS {
             for mode in MODES {
                 let t = binary_trace(ty, None, None, |b, x, y| b.bin(op, x, y));
@@ -76,7 +66,7 @@ fn integer_binops_at_every_type_in_registers_and_spill_slots() {
 #[test]
 fn integer_binops_with_constant_operands_in_every_position() {
     let mut jit = X64::new();
-    for op in INT_BINS {
+    for op in int_bins() {
         for ty in Type::INTS {
             let vals: Vec<u64> = samples(ty).into_iter().step_by(2).collect();
             for &x in &vals {
@@ -105,16 +95,13 @@ fn integer_binops_with_constant_operands_in_every_position() {
 #[test]
 fn unary_integer_ops() {
     let mut jit = X64::new();
-    for op in [UnOp::Neg, UnOp::Not] {
+    for op in UnOp::ALL.into_iter().filter(|op| !op.is_float()) {
         for ty in Type::INTS {
             for mode in MODES {
                 let t = binary_trace(ty, None, None, |b, x, _| b.un(op, x));
                 let id = install(&mut jit, &t, mode, &Symbols::new());
                 for &x in &samples(ty) {
-                    let want = match op {
-                        UnOp::Neg => x.wrapping_neg(),
-                        _ => !x,
-                    } & ty.mask();
+                    let want = eval_un(op, ty, x);
                     let mut slots = [x, 0, 0];
                     jit.run(id, &mut slots).unwrap();
                     assert_eq!(slots[2], want, "{} {ty} {x:#x} {mode:?}", op.name());
@@ -132,7 +119,7 @@ fn same_f64(a: u64, b: u64) -> bool {
 fn float_ops_with_registers_spills_and_constants() {
     let mut jit = X64::new();
     let fs = fsamples();
-    for op in [BinOp::FAdd, BinOp::FSub, BinOp::FMul, BinOp::FDiv] {
+    for op in BinOp::ALL.into_iter().filter(|op| op.is_float()) {
         for mode in MODES {
             let t = binary_trace(Type::F64, None, None, |b, x, y| b.bin(op, x, y));
             let id = install(&mut jit, &t, mode, &Symbols::new());
@@ -163,18 +150,14 @@ fn float_ops_with_registers_spills_and_constants() {
             }
         }
     }
-    for op in [UnOp::FNeg, UnOp::FAbs, UnOp::FSqrt] {
+    for op in UnOp::ALL.into_iter().filter(|op| op.is_float()) {
         for mode in MODES {
             for konst in [false, true] {
                 for &x in &fs {
                     let t =
                         binary_trace(Type::F64, konst.then_some(x.to_bits()), None, |b, p, _| b.un(op, p));
                     let id = install(&mut jit, &t, mode, &Symbols::new());
-                    let want = match op {
-                        UnOp::FNeg => (-x).to_bits(),
-                        UnOp::FAbs => x.abs().to_bits(),
-                        _ => x.sqrt().to_bits(),
-                    };
+                    let want = eval_un(op, Type::F64, x.to_bits());
                     let mut slots = [x.to_bits(), 0, 0];
                     jit.run(id, &mut slots).unwrap();
                     if op == UnOp::FSqrt {
@@ -352,10 +335,7 @@ fn conversions_between_every_pair_of_types() {
                             let s = b.snapshot(0, &[(2, r)]);
                             let t = b.exit(s);
                             let id = install(&mut jit, &t, mode, &Symbols::new());
-                            let want = match conv {
-                                Conv::SExt => from.sext(x) as u64 & to.mask(),
-                                _ => x & to.mask(),
-                            };
+                            let want = eval_conv(conv, from, to, x).unwrap();
                             let mut slots = [x, 0, 0];
                             jit.run(id, &mut slots).unwrap();
                             assert_eq!(
@@ -379,7 +359,11 @@ fn conversions_between_every_pair_of_types() {
             for &x in &samples(from) {
                 let mut slots = [x, 0, 0];
                 jit.run(id, &mut slots).unwrap();
-                assert_eq!(f64::from_bits(slots[2]), from.sext(x) as f64, "sitofp {from} {x:#x}");
+                assert_eq!(
+                    slots[2],
+                    eval_conv(Conv::SIToFP, from, Type::F64, x).unwrap(),
+                    "sitofp {from} {x:#x}"
+                );
             }
             if from == Type::I1 {
                 continue;
@@ -391,7 +375,7 @@ fn conversions_between_every_pair_of_types() {
             let id = install(&mut jit, &b.exit(s), mode, &Symbols::new());
             let half = 1i64 << (from.bits() - 2);
             for f in [0.0, -0.0, 1.9, -1.9, 100.5, -100.5, half as f64, -(half as f64)] {
-                let want = (f as i64) as u64 & from.mask();
+                let want = eval_conv(Conv::FPToSI, Type::F64, from, f.to_bits()).unwrap();
                 let mut slots = [f64::to_bits(f), 0, 0];
                 jit.run(id, &mut slots).unwrap();
                 assert_eq!(slots[2], want, "fptosi.{from} {f}");
@@ -477,24 +461,16 @@ fn overflow_ops_leave_exactly_at_the_signed_boundaries() {
                                 if konst && yv != y0 {
                                     continue;
                                 }
-                                let (sa, sb) = (ty.sext(xv) as i128, ty.sext(yv) as i128);
-                                let exact = match op {
-                                    OvfOp::Add => sa + sb,
-                                    OvfOp::Sub => sa - sb,
-                                    OvfOp::Mul => sa * sb,
-                                };
-                                let lo = -(1i128 << (ty.bits() - 1));
-                                let hi = (1i128 << (ty.bits() - 1)) - 1;
                                 let mut slots = [xv, yv, 0xaa, 0xbb];
                                 let e = jit.run(id, &mut slots).unwrap();
                                 let what =
                                     format!("{} {ty} {xv:#x} {yv:#x} {mode:?} const={konst}", op.name());
-                                if exact < lo || exact > hi {
+                                if let Some(want) = eval_ovf(op, ty, xv, yv) {
+                                    assert_eq!(e.resume, 22, "{what}: should not overflow");
+                                    assert_eq!(slots[2], want, "{what}");
+                                } else {
                                     assert_eq!(e.resume, 11, "{what}: should overflow");
                                     assert_eq!((slots[2], slots[3]), (0xaa, xv), "{what}");
-                                } else {
-                                    assert_eq!(e.resume, 22, "{what}: should not overflow");
-                                    assert_eq!(slots[2], exact as u64 & ty.mask(), "{what}");
                                 }
                             }
                         }
@@ -578,8 +554,7 @@ fn results_may_take_either_operands_register() {
     use backend_x64::regs::*;
     use trace_ir::regalloc::{Allocation, Loc, Reg};
     let mut jit = X64::new();
-    let ops: Vec<BinOp> = BinOp::ALL.to_vec();
-    for op in ops {
+    for op in BinOp::ALL {
         let tys: &[Type] = if op.is_float() { &[Type::F64] } else { &Type::INTS };
         for &ty in tys {
             let t = binary_trace(ty, None, None, |b, x, y| b.bin(op, x, y));
@@ -609,7 +584,7 @@ fn results_may_take_either_operands_register() {
     }
 }
 
-/// A compare at a type, its sample operands, the trace op, its model and a description.
+/// A compare at a type, its sample operands, the trace op, its expected outcome and a description.
 type SelectCase =
     (Type, Vec<u64>, Box<dyn Fn(&mut Builder, Value, Value) -> Value>, Box<dyn Fn(u64, u64) -> bool>, String);
 

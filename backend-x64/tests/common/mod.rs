@@ -1,8 +1,9 @@
-//! Test helpers: a naive allocator (every value its own location, so no liveness is needed)
-//! and Rust models of the IR ops. Until the shared allocator lands, tests use this.
+//! Test support: test allocators (every value its own location, or a small linear scan) beside
+//! the shared allocator, run helpers, sample values, and the oracle for expected results.
 #![allow(dead_code)]
 
 pub mod kernels;
+pub mod oracle;
 
 use backend_x64::regs::*;
 use backend_x64::X64;
@@ -151,70 +152,6 @@ pub fn run(t: &Trace, mode: Mode, slots: &mut [u64]) -> ExitInfo {
 pub fn install(jit: &mut X64, t: &Trace, mode: Mode, syms: &Symbols) -> u32 {
     let al = naive_alloc(t, mode);
     jit.install_with(t, &al, syms).unwrap_or_else(|e| panic!("install: {e}\n{t:?}"))
-}
-
-/// The Rust model of a binary op on canonical bits; `None` where undefined.
-pub fn eval_bin(op: BinOp, ty: Type, a: u64, b: u64) -> Option<u64> {
-    let m = ty.mask();
-    let (sa, sb) = (ty.sext(a), ty.sext(b));
-    let f = |x: u64| f64::from_bits(x);
-    let bits = ty.bits() as u64;
-    let r = match op {
-        BinOp::Add => a.wrapping_add(b),
-        BinOp::Sub => a.wrapping_sub(b),
-        BinOp::Mul => a.wrapping_mul(b),
-        BinOp::And => a & b,
-        BinOp::Or => a | b,
-        BinOp::Xor => a ^ b,
-        BinOp::Shl => a << (b % bits),
-        BinOp::LShr => a >> (b % bits),
-        BinOp::AShr => (sa >> (b % bits)) as u64,
-        BinOp::SDiv | BinOp::SRem => {
-            if sb == 0 || (sb == -1 && sa == ty.sext(1u64 << (bits - 1))) {
-                return None;
-            }
-            if op == BinOp::SDiv {
-                (sa / sb) as u64
-            } else {
-                (sa % sb) as u64
-            }
-        }
-        BinOp::UDiv => a.checked_div(b)?,
-        BinOp::URem => a.checked_rem(b)?,
-        BinOp::FAdd => return Some((f(a) + f(b)).to_bits()),
-        BinOp::FSub => return Some((f(a) - f(b)).to_bits()),
-        BinOp::FMul => return Some((f(a) * f(b)).to_bits()),
-        BinOp::FDiv => return Some((f(a) / f(b)).to_bits()),
-    };
-    Some(r & m)
-}
-
-pub fn eval_icmp(c: ICmp, ty: Type, a: u64, b: u64) -> bool {
-    let (sa, sb) = (ty.sext(a), ty.sext(b));
-    match c {
-        ICmp::Eq => a == b,
-        ICmp::Ne => a != b,
-        ICmp::Slt => sa < sb,
-        ICmp::Sle => sa <= sb,
-        ICmp::Sgt => sa > sb,
-        ICmp::Sge => sa >= sb,
-        ICmp::Ult => a < b,
-        ICmp::Ule => a <= b,
-        ICmp::Ugt => a > b,
-        ICmp::Uge => a >= b,
-    }
-}
-
-pub fn eval_fcmp(c: FCmp, a: f64, b: f64) -> bool {
-    match c {
-        FCmp::Eq => a == b,
-        FCmp::Ne => a != b,
-        FCmp::Lt => a < b,
-        FCmp::Le => a <= b,
-        FCmp::Gt => a > b,
-        FCmp::Ge => a >= b,
-        FCmp::Uno => a.is_nan() || b.is_nan(),
-    }
 }
 
 /// Interesting canonical values of a type.
