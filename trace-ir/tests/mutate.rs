@@ -2,26 +2,18 @@
 //! byte, token and structure mutations of valid traces must never panic, and whatever
 //! parses must print and re-parse to the same text.
 
+mod common;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use common::{parsed, valid, SUM_TO_N};
 use trace_ir::text::{parse, print};
 use trace_ir::verify::verify;
 use trace_ir::*;
 
 /// Valid canonical traces to start from.
 const SEEDS: &[&str] = &[
-    "trace sum_to_n
-%n = input 0 : i64
-%zero = const 0 : i64
-%one = const 1 : i64
-loop (%i = %zero, %acc = %zero)
-  %c = icmp.slt %i, %n
-  snap0 @resume(7) { 0: %i, 1: %acc }
-  guard %c, snap0
-  %acc1 = add %acc, %i
-  %i1 = add.ovf %i, %one, snap0
-  jump (%i1, %acc1)
-",
+    SUM_TO_N,
     "%a = input 0 : i64
 %b = input 1 : i64
 %0 = sub %a, %b
@@ -479,9 +471,8 @@ fn damage(t: &mut Trace, rng: &mut Rng) {
 #[test]
 fn seeds_are_canonical_and_valid() {
     for s in SEEDS {
-        let t = parse(s).unwrap_or_else(|e| panic!("{e}\n{s}"));
+        let t = valid(s);
         assert_eq!(print(&t), *s);
-        verify(&t).unwrap_or_else(|e| panic!("{e}\n{s}"));
     }
 }
 
@@ -519,7 +510,7 @@ fn structure_mutations_never_panic_and_verified_traces_round_trip() {
                 let p = print(&t);
                 if verify(&t).is_ok() {
                     // Verified traces always print to text that reads back the same.
-                    let back = parse(&p).unwrap_or_else(|e| panic!("{e}\n{p}"));
+                    let back = parsed(&p);
                     assert_eq!(print(&back), p);
                     assert_eq!(verify(&back), Ok(()), "{p}");
                     true

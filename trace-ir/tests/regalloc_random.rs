@@ -1,5 +1,6 @@
 //! Random traces on several register files: every allocation must pass the checker.
 
+mod common;
 mod regalloc_support;
 
 use regalloc_support::*;

@@ -135,11 +135,7 @@ pub fn regfiles() -> Vec<(&'static str, RegFile)> {
 }
 
 /// Parses and verifies IR text.
-pub fn parse(src: &str) -> Trace {
-    let t = trace_ir::text::parse(src).unwrap_or_else(|e| panic!("{e}\n{src}"));
-    trace_ir::verify::verify(&t).unwrap_or_else(|e| panic!("{e}\n{src}"));
-    t
-}
+pub use crate::common::valid as parse;
 
 /// The value named `%name` in text.
 pub fn named(t: &Trace, name: &str) -> Value {
@@ -149,19 +145,7 @@ pub fn named(t: &Trace, name: &str) -> Value {
 
 /// `sum_to_n` from the IR text documentation.
 pub fn sum_to_n() -> Trace {
-    parse(
-        "trace sum_to_n
-        %n = input 0 : i64
-        %zero = const 0 : i64
-        %one = const 1 : i64
-        loop (%i = %zero, %acc = %zero)
-          %c = icmp.slt %i, %n
-          snap0 @resume(7) { 0: %i, 1: %acc }
-          guard %c, snap0
-          %acc1 = add %acc, %i
-          %i1 = add.ovf %i, %one, snap0
-          jump (%i1, %acc1)",
-    )
+    parse(crate::common::SUM_TO_N)
 }
 
 /// A loop with more live values than registers, a call, a division, a shift and floats.
