@@ -111,10 +111,6 @@ fn unary_integer_ops() {
     }
 }
 
-fn same_f64(a: u64, b: u64) -> bool {
-    a == b || (f64::from_bits(a).is_nan() && f64::from_bits(b).is_nan())
-}
-
 #[test]
 fn float_ops_with_registers_spills_and_constants() {
     let mut jit = X64::new();
@@ -128,7 +124,7 @@ fn float_ops_with_registers_spills_and_constants() {
                     let want = eval_bin(op, Type::F64, x.to_bits(), y.to_bits()).unwrap();
                     let mut slots = [x.to_bits(), y.to_bits(), 0];
                     jit.run(id, &mut slots).unwrap();
-                    assert!(same_f64(slots[2], want), "{} {x} {y} {mode:?}", op.name());
+                    assert!(same(Type::F64, slots[2], want), "{} {x} {y} {mode:?}", op.name());
                 }
             }
         }
@@ -145,7 +141,7 @@ fn float_ops_with_registers_spills_and_constants() {
                     let id = install(&mut jit, &t, mode, &Symbols::new());
                     let mut slots = [x.to_bits(), y.to_bits(), 0];
                     jit.run(id, &mut slots).unwrap();
-                    assert!(same_f64(slots[2], want), "{} {x} {y} {ca} {cb}", op.name());
+                    assert!(same(Type::F64, slots[2], want), "{} {x} {y} {ca} {cb}", op.name());
                 }
             }
         }
@@ -161,7 +157,7 @@ fn float_ops_with_registers_spills_and_constants() {
                     let mut slots = [x.to_bits(), 0, 0];
                     jit.run(id, &mut slots).unwrap();
                     if op == UnOp::FSqrt {
-                        assert!(same_f64(slots[2], want), "{} {x}", op.name());
+                        assert!(same(Type::F64, slots[2], want), "{} {x}", op.name());
                     } else {
                         assert_eq!(slots[2], want, "{} {x}", op.name());
                     }
@@ -576,7 +572,7 @@ fn results_may_take_either_operands_register() {
                         let Some(want) = eval_bin(op, ty, x, y) else { continue };
                         let mut slots = [x, y, 0];
                         jit.run(id, &mut slots).unwrap();
-                        assert!(same_f64(slots[2], want), "{} {ty} {x:#x} {y:#x} -> {d:?}", op.name());
+                        assert!(same(ty, slots[2], want), "{} {ty} {x:#x} {y:#x} -> {d:?}", op.name());
                     }
                 }
             }
@@ -793,7 +789,7 @@ fn loads_fold_into_their_only_user_even_when_the_result_takes_the_base_register(
                                 eval_bin(*op, ty, ov, lv)
                             };
                             assert!(
-                                same_f64(slots[2], want.unwrap()),
+                                same(ty, slots[2], want.unwrap()),
                                 "{} {ty} load_first={load_first} dst={dst}",
                                 op.name()
                             );

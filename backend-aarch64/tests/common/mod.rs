@@ -4,9 +4,10 @@
 
 pub mod oracle;
 
-use backend_aarch64::lower::sequence_moves;
+use backend_aarch64::regs::regfile;
+use trace_ir::exit::CTX_SPILL_SLOTS;
 use trace_ir::ir::*;
-use trace_ir::regalloc::{Allocation, Loc, Move, Reg, RegClass};
+use trace_ir::regalloc::{sequentialize, Allocation, Loc, Move, Reg, RegClass};
 use trace_ir::Type;
 
 pub const CALLEE_GPRS: [u8; 9] = [19, 20, 21, 22, 23, 24, 25, 26, 27];
@@ -15,8 +16,7 @@ pub const ALL_GPRS: &[u8] = &backend_aarch64::regs::ALLOC_GPRS;
 pub const ALL_FPRS: &[u8] = &backend_aarch64::regs::ALLOC_FPRS;
 
 /// Every value gets its own register from the pools until they run out, then its own spill
-/// slot; constants stay constants. Correct for any trace because nothing is shared (with
-/// callee-saved pools when the trace calls).
+/// slot; constants stay constants. Correct for any trace because nothing is shared.
 pub fn naive(t: &Trace, gprs: &[u8], fprs: &[u8]) -> Allocation {
     let (mut gi, mut fi, mut spill) = (0usize, 0usize, 0u32);
     let mut locs = Vec::new();
@@ -39,40 +39,47 @@ pub fn naive(t: &Trace, gprs: &[u8], fprs: &[u8]) -> Allocation {
         };
         locs.push(loc);
     }
-    let params = t.loop_params();
-    let class = |v: Value| RegClass::of(t.ty(v).unwrap());
-    let pre: Vec<Move> = params
-        .iter()
-        .zip(&t.loop_inits)
-        .map(|(&p, &i)| Move { from: locs[i.index()], to: locs[p.index()], class: class(p) })
-        .collect();
-    let back: Vec<Move> = match &t.term {
-        Terminator::Jump(next) => params
-            .iter()
-            .zip(next)
-            .map(|(&p, &n)| Move { from: locs[n.index()], to: locs[p.index()], class: class(p) })
-            .collect(),
-        _ => Vec::new(),
-    };
-    assert!(spill as usize <= trace_ir::exit::CTX_SPILL_SLOTS, "test trace needs {spill} spill slots");
-    Allocation {
-        locs,
-        spill_slots: spill,
-        preheader_moves: sequence_moves(&pre),
-        backedge_moves: sequence_moves(&back),
-    }
+    with_moves(t, locs, spill)
 }
 
+/// The allocation `locs` of `t`, with its preheader and back-edge moves sequenced by the
+/// shared parallel-move sequencer for this backend's register file.
+pub fn with_moves(t: &Trace, locs: Vec<Loc>, spill_slots: u32) -> Allocation {
+    assert!(spill_slots as usize <= CTX_SPILL_SLOTS, "test trace needs {spill_slots} spill slots");
+    let rf = regfile();
+    let params = t.loop_params();
+    let moves = |from: &[Value]| {
+        let par: Vec<Move> = params
+            .iter()
+            .zip(from)
+            .map(|(&p, &v)| Move {
+                from: locs[v.index()],
+                to: locs[p.index()],
+                class: RegClass::of(t.ty(p).unwrap()),
+            })
+            .collect();
+        sequentialize(&par, &rf)
+    };
+    let preheader_moves = moves(&t.loop_inits);
+    let backedge_moves = match &t.term {
+        Terminator::Jump(next) => moves(next),
+        _ => Vec::new(),
+    };
+    Allocation { locs, spill_slots, preheader_moves, backedge_moves }
+}
+
+/// `naive` over every allocatable register.
 pub fn regs(t: &Trace) -> Allocation {
     naive(t, ALL_GPRS, ALL_FPRS)
 }
 
+/// `naive` with every value in a spill slot.
 pub fn spilled(t: &Trace) -> Allocation {
     naive(t, &[], &[])
 }
 
-/// Edge values of each integer type (canonical bits).
-pub fn edges(ty: Type) -> Vec<u64> {
+/// Interesting canonical values of an integer type.
+pub fn samples(ty: Type) -> Vec<u64> {
     let m = ty.mask();
     let min = if ty.bits() == 1 { 1 } else { 1u64 << (ty.bits() - 1) };
     let mut v = vec![0, 1, m, min, min.wrapping_sub(1) & m, 2 & m, 7 & m, 0x1234_5678_9abc_def0 & m];
@@ -81,13 +88,10 @@ pub fn edges(ty: Type) -> Vec<u64> {
     v
 }
 
-/// Same bits, or both NaN (NaN payloads may differ between targets).
-pub fn same(ty: Type, got: u64, want: u64) -> bool {
-    got == want || (ty.is_float() && f64::from_bits(got).is_nan() && f64::from_bits(want).is_nan())
+/// Interesting f64 values.
+pub fn fsamples() -> Vec<f64> {
+    vec![0.0, -0.0, 1.0, -2.5, 0.1, 1e300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 3.0]
 }
-
-pub const FLOATS: [f64; 10] =
-    [0.0, -0.0, 1.0, -2.5, 0.1, 1e300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 3.0];
 
 /// A trace whose inputs are `a` (slot 0) and `b` (slot 1) and whose exit snapshot writes
 /// each result to its own slot from 2 on.
@@ -262,7 +266,8 @@ pub fn all_cases() -> Vec<Case> {
 
 /// Input pairs for a type.
 pub fn inputs(ty: Type) -> Vec<(u64, u64)> {
-    let vals: Vec<u64> = if ty.is_float() { FLOATS.iter().map(|f| f.to_bits()).collect() } else { edges(ty) };
+    let vals: Vec<u64> =
+        if ty.is_float() { fsamples().iter().map(|f| f.to_bits()).collect() } else { samples(ty) };
     let mut v = Vec::new();
     for &x in &vals {
         for &y in &vals {

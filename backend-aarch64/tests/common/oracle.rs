@@ -42,6 +42,11 @@ pub fn eval_conv(c: Conv, from: Type, to: Type, a: u64) -> Option<u64> {
     eval(from, to, &[a], |x, _| Op::Conv(c, x))
 }
 
+/// Same bits, or both NaN (NaN payloads may differ between targets and the interpreter).
+pub fn same(ty: Type, got: u64, want: u64) -> bool {
+    got == want || (ty.is_float() && f64::from_bits(got).is_nan() && f64::from_bits(want).is_nan())
+}
+
 /// Every value of a straight-line trace of inputs, constants and pure ops, run on `slots`:
 /// `None` where a value is undefined or depends on one, so that one undefined op does not
 /// hide the expected results of the others (as a whole `interp::run` would).
