@@ -5,10 +5,13 @@
 pub mod oracle;
 
 use backend_aarch64::regs::regfile;
+use backend_aarch64::A64;
+#[cfg(target_arch = "aarch64")]
+use trace_ir::backend::{ExitInfo, Jit};
 use trace_ir::exit::CTX_SPILL_SLOTS;
 use trace_ir::ir::*;
 use trace_ir::regalloc::{sequentialize, Allocation, Loc, Move, Reg, RegClass};
-use trace_ir::Type;
+use trace_ir::{Symbols, Type};
 
 pub const CALLEE_GPRS: [u8; 9] = [19, 20, 21, 22, 23, 24, 25, 26, 27];
 pub const CALLEE_FPRS: [u8; 8] = [8, 9, 10, 11, 12, 13, 14, 15];
@@ -76,6 +79,19 @@ pub fn regs(t: &Trace) -> Allocation {
 /// `naive` with every value in a spill slot.
 pub fn spilled(t: &Trace) -> Allocation {
     naive(t, &[], &[])
+}
+
+/// Installs `t` under `al`, which must succeed.
+pub fn install(jit: &mut A64, t: &Trace, al: &Allocation, syms: &Symbols) -> u32 {
+    jit.install_with(t, al, syms).unwrap_or_else(|e| panic!("install: {e}\n{}", trace_ir::text::print(t)))
+}
+
+/// Installs `t` under `al` in a new backend and runs it once on `slots`.
+#[cfg(target_arch = "aarch64")]
+pub fn run(t: &Trace, al: &Allocation, syms: &Symbols, slots: &mut [u64]) -> ExitInfo {
+    let mut jit = A64::new();
+    let id = install(&mut jit, t, al, syms);
+    jit.run(id, slots).unwrap_or_else(|e| panic!("run: {e}"))
 }
 
 /// Interesting canonical values of an integer type.

@@ -148,7 +148,7 @@ pub fn run(t: &Trace, mode: Mode, slots: &mut [u64]) -> ExitInfo {
 
 pub fn install(jit: &mut X64, t: &Trace, mode: Mode, syms: &Symbols) -> u32 {
     let al = naive_alloc(t, mode);
-    jit.install_with(t, &al, syms).unwrap_or_else(|e| panic!("install: {e}\n{t:?}"))
+    jit.install_with(t, &al, syms).unwrap_or_else(|e| panic!("install: {e}\n{}", trace_ir::text::print(t)))
 }
 
 /// Interesting canonical values of a type.
