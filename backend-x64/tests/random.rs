@@ -9,22 +9,10 @@ mod common;
 use backend_x64::X64;
 use common::*;
 use trace_ir::backend::Jit;
+use trace_ir::gen::Rng;
 use trace_ir::interp::{self, Env, InterpError, MemRegion};
 use trace_ir::ir::*;
 use trace_ir::{Builder, Symbols, Type};
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// Native functions the random traces call: 8 integer arguments (two on the stack), and 10
 /// floats plus an integer (two floats on the stack). Their models are `h8_model`/`hf_model`.
@@ -101,7 +89,8 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
         .enumerate()
         .map(|(k, &ty)| {
             let mut v = vec![b.input(k as u32 + 1, ty)];
-            let c = if ty == Type::F64 { (r.below(7) as f64 - 3.0).to_bits() } else { r.next() & ty.mask() };
+            let c =
+                if ty == Type::F64 { (r.below(7) as f64 - 3.0).to_bits() } else { r.next_u64() & ty.mask() };
             v.push(b.konst(ty, c));
             v.push(b.konst(ty, [0, 1, ty.mask()][r.below(3)]));
             v
@@ -117,7 +106,7 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
                 }
             }
         }
-        b.snapshot(r.next() % 1000, &e)
+        b.snapshot(r.next_u64() % 1000, &e)
     };
     // A loop: parameters of every type (initialized from the pools) plus a counter that a
     // guard bounds, so the body runs a few times with values carried around the back edge.
@@ -306,7 +295,7 @@ fn interpret(t: &Trace, slots: &mut [u64], mem: &mut [u64; BUF]) -> Option<u32> 
 
 #[test]
 fn random_traces_and_loops_agree_with_the_interpreter_under_every_allocation() {
-    let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut r = Rng::new(0x9e37_79b9_7f4a_7c15);
     let mut jit = X64::new();
     let (mut runs, mut exits_early) = (0, 0);
     for n in 0..600 {
@@ -317,13 +306,13 @@ fn random_traces_and_loops_agree_with_the_interpreter_under_every_allocation() {
             .collect();
         for _ in 0..4 {
             let mut mem0 = [0u64; BUF];
-            mem0.iter_mut().for_each(|m| *m = r.next());
+            mem0.iter_mut().for_each(|m| *m = r.next_u64());
             let mut slots0 = vec![0u64; NSLOTS as usize];
             for (k, s) in slots0.iter_mut().enumerate().skip(1) {
                 *s = if k == 6 {
                     (r.below(2000) as f64 - 1000.0).to_bits()
                 } else {
-                    [r.next(), r.next() % 5, 0][r.below(3)]
+                    [r.next_u64(), r.next_u64() % 5, 0][r.below(3)]
                 };
             }
             let (mut ms, mut mm) = (slots0.clone(), mem0);
@@ -352,7 +341,7 @@ fn random_traces_and_loops_agree_with_the_interpreter_under_every_allocation() {
 /// writes the parent's snapshot from the parent's locations, the side trace continues.
 #[test]
 fn random_side_traces_linked_to_random_exits_agree_with_the_interpreter() {
-    let mut r = Rng(0x2545_f491_4f6c_dd1d);
+    let mut r = Rng::new(0x2545_f491_4f6c_dd1d);
     let mut jit = X64::new();
     let syms = symbols();
     let mut linked_runs = 0;
@@ -366,13 +355,13 @@ fn random_side_traces_linked_to_random_exits_agree_with_the_interpreter() {
         jit.link_exit(a, SnapId(k), b).unwrap();
         for _ in 0..4 {
             let mut mem0 = [0u64; BUF];
-            mem0.iter_mut().for_each(|m| *m = r.next());
+            mem0.iter_mut().for_each(|m| *m = r.next_u64());
             let mut slots0 = vec![0u64; NSLOTS as usize];
             for (j, s) in slots0.iter_mut().enumerate().skip(1) {
                 *s = if j == 6 {
                     (r.below(2000) as f64 - 1000.0).to_bits()
                 } else {
-                    [r.next(), r.next() % 5, 0][r.below(3)]
+                    [r.next_u64(), r.next_u64() % 5, 0][r.below(3)]
                 };
             }
             let (mut ms, mut mm) = (slots0.clone(), mem0);

@@ -7,6 +7,7 @@ mod common;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use common::{parsed, valid, SUM_TO_N};
+use trace_ir::gen::Rng;
 use trace_ir::text::{parse, print};
 use trace_ir::verify::verify;
 use trace_ir::*;
@@ -267,25 +268,6 @@ const SIMILAR: &[&[&str]] = &[
     &["@name", "@f", "@log", "%a", "%f"],
 ];
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
-
 /// Byte offsets of token-ish pieces: runs of non-space characters.
 fn pieces(s: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
@@ -478,7 +460,7 @@ fn seeds_are_canonical_and_valid() {
 
 #[test]
 fn text_mutations_never_panic_and_round_trip() {
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut rng = Rng::new(0x2545_f491_4f6c_dd1d);
     let (mut parsed, mut verified, mut total) = (0, 0, 0);
     for round in 0..500 {
         for seed in SEEDS {
@@ -500,7 +482,7 @@ fn text_mutations_never_panic_and_round_trip() {
 
 #[test]
 fn structure_mutations_never_panic_and_verified_traces_round_trip() {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
     let mut verified = 0;
     for round in 0..150 {
         for seed in SEEDS {
