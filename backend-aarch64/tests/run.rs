@@ -157,6 +157,29 @@ fn overflow_result_sharing_a_snapshot_register_keeps_the_old_value() {
     }
 }
 
+/// `c = cmp(a, b)` guarded by `guard` (`expect`) or `guard.not`, leaving through snap0 (which
+/// also holds `c` in slot 3 unless `fused`), else exiting through snap1.
+fn guard_trace(
+    ty: Type,
+    fused: bool,
+    expect: bool,
+    cmp: impl FnOnce(&mut Builder, Value, Value) -> Value,
+) -> Trace {
+    let mut b = Builder::new();
+    let x = b.input(0, ty);
+    let y = b.input(1, ty);
+    let c = cmp(&mut b, x, y);
+    let entries: Vec<(u32, Value)> = if fused { vec![(0, x)] } else { vec![(0, x), (3, c)] };
+    let s0 = b.snapshot(1, &entries);
+    if expect {
+        b.guard(c, s0)
+    } else {
+        b.guard_not(c, s0)
+    }
+    let s1 = b.snapshot(2, &[(2, y)]);
+    b.exit(s1)
+}
+
 /// Guards on integer and float compares, fused (the compare's only use) and materialized
 /// (the compare is also in a snapshot), `guard` and `guard.not`, and constant conditions.
 #[test]
@@ -165,19 +188,7 @@ fn guards_take_the_right_exit() {
         for expect in [true, false] {
             for ty in [Type::I8, Type::I32, Type::I64] {
                 for cc in ICmp::ALL {
-                    let mut b = Builder::new();
-                    let x = b.input(0, ty);
-                    let y = b.input(1, ty);
-                    let c = b.icmp(cc, x, y);
-                    let entries: Vec<(u32, Value)> = if fused { vec![(0, x)] } else { vec![(0, x), (3, c)] };
-                    let s0 = b.snapshot(1, &entries);
-                    if expect {
-                        b.guard(c, s0)
-                    } else {
-                        b.guard_not(c, s0)
-                    }
-                    let s1 = b.snapshot(2, &[(2, y)]);
-                    let t = b.exit(s1);
+                    let t = guard_trace(ty, fused, expect, |b, x, y| b.icmp(cc, x, y));
                     let mut j = A64::new();
                     let id = install(&mut j, &t, &regs(&t), &Symbols::new());
                     for (p, q) in inputs(ty) {
@@ -194,19 +205,7 @@ fn guards_take_the_right_exit() {
                 }
             }
             for cc in FCmp::ALL {
-                let mut b = Builder::new();
-                let x = b.input(0, Type::F64);
-                let y = b.input(1, Type::F64);
-                let c = b.fcmp(cc, x, y);
-                let entries: Vec<(u32, Value)> = if fused { vec![(0, x)] } else { vec![(0, x), (3, c)] };
-                let s0 = b.snapshot(1, &entries);
-                if expect {
-                    b.guard(c, s0)
-                } else {
-                    b.guard_not(c, s0)
-                }
-                let s1 = b.snapshot(2, &[(2, y)]);
-                let t = b.exit(s1);
+                let t = guard_trace(Type::F64, fused, expect, |b, x, y| b.fcmp(cc, x, y));
                 let mut j = A64::new();
                 let id = install(&mut j, &t, &spilled(&t), &Symbols::new());
                 for (p, q) in inputs(Type::F64) {
