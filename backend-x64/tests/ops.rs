@@ -748,7 +748,7 @@ fn loads_fold_into_their_only_user_even_when_the_result_takes_the_base_register(
             vec![5, ty.mask(), 1 << (ty.bits() - 1), 12345]
         };
         let ops: Vec<BinOp> = if ty == Type::F64 {
-            vec![BinOp::FAdd, BinOp::FSub, BinOp::FMul, BinOp::FDiv]
+            BinOp::ALL.into_iter().filter(|op| op.is_float()).collect()
         } else {
             vec![BinOp::Add, BinOp::Sub, BinOp::And, BinOp::Or, BinOp::Xor, BinOp::Mul]
         };

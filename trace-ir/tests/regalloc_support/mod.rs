@@ -1,6 +1,7 @@
 //! Register files and traces shared by the allocator tests.
 #![allow(dead_code)]
 
+pub use trace_ir::gen::Rng;
 use trace_ir::ir::*;
 use trace_ir::regalloc::{OpConstraints, Reg, RegFile};
 use trace_ir::{Builder, Type};
@@ -193,32 +194,6 @@ pub fn straight() -> Trace {
     )
 }
 
-/// A small deterministic generator (xorshift), until `trace_ir::gen` lands.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    pub fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[self.below(xs.len())]
-    }
-
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
-
 /// Values by class while generating.
 struct Pool {
     ints: Vec<Value>,
@@ -229,11 +204,14 @@ fn snapshot(b: &mut Builder, r: &mut Rng, pool: &Pool) -> SnapId {
     let mut entries = Vec::new();
     let k = r.below(5);
     for slot in 0..k as u32 {
-        let v =
-            if r.chance(70) || pool.floats.is_empty() { r.pick(&pool.ints) } else { r.pick(&pool.floats) };
+        let v = if r.chance(70, 100) || pool.floats.is_empty() {
+            r.pick(&pool.ints)
+        } else {
+            r.pick(&pool.floats)
+        };
         entries.push((slot, v));
     }
-    b.snapshot(r.next() % 100, &entries)
+    b.snapshot(r.next_u64() % 100, &entries)
 }
 
 fn body(b: &mut Builder, r: &mut Rng, pool: &mut Pool, len: usize) {
@@ -265,12 +243,12 @@ fn body(b: &mut Builder, r: &mut Rng, pool: &mut Pool, len: usize) {
                 let (x, y) = (r.pick(&pool.ints), r.pick(&pool.ints));
                 let c = b.icmp(ICmp::Slt, x, y);
                 let s = snapshot(b, r, pool);
-                if r.chance(50) {
+                if r.chance(50, 100) {
                     b.guard(c, s);
                 } else {
                     b.guard_not(c, s);
                 }
-                if r.chance(30) {
+                if r.chance(30, 100) {
                     let v = b.select(c, x, y);
                     pool.ints.push(v);
                 }
@@ -278,22 +256,25 @@ fn body(b: &mut Builder, r: &mut Rng, pool: &mut Pool, len: usize) {
             6 => {
                 let (x, y) = (r.pick(&pool.ints), r.pick(&pool.ints));
                 let s = snapshot(b, r, pool);
-                let op = r.pick(&[OvfOp::Add, OvfOp::Sub, OvfOp::Mul]);
+                let op = r.pick(&OvfOp::ALL);
                 let v = b.ovf(op, x, y, s);
                 pool.ints.push(v);
             }
             7 => {
                 let mut args = Vec::new();
                 for _ in 0..r.below(4) {
-                    if r.chance(70) || pool.floats.is_empty() {
+                    if r.chance(70, 100) || pool.floats.is_empty() {
                         args.push(r.pick(&pool.ints));
                     } else {
                         args.push(r.pick(&pool.floats));
                     }
                 }
                 let ret = r.pick(&[None, Some(Type::I64), Some(Type::F64)]);
-                let callee =
-                    if r.chance(20) { Callee::Value(r.pick(&pool.ints)) } else { Callee::Symbol("f".into()) };
+                let callee = if r.chance(20, 100) {
+                    Callee::Value(r.pick(&pool.ints))
+                } else {
+                    Callee::Symbol("f".into())
+                };
                 let v = b.call(ret, callee, &args, CallEffect::Any);
                 match ret {
                     Some(Type::F64) => pool.floats.push(v),
@@ -303,11 +284,11 @@ fn body(b: &mut Builder, r: &mut Rng, pool: &mut Pool, len: usize) {
             }
             8 => {
                 let p = r.pick(&pool.ints);
-                if r.chance(50) {
+                if r.chance(50, 100) {
                     let v = b.load(Type::I64, p, 8, false);
                     pool.ints.push(v);
                 } else {
-                    let x = if r.chance(50) || pool.floats.is_empty() {
+                    let x = if r.chance(50, 100) || pool.floats.is_empty() {
                         r.pick(&pool.ints)
                     } else {
                         r.pick(&pool.floats)
@@ -336,7 +317,7 @@ fn body(b: &mut Builder, r: &mut Rng, pool: &mut Pool, len: usize) {
 
 /// A random well-formed trace: inputs, constants, straight code, then maybe a loop.
 pub fn random_trace(seed: u64, len: usize) -> Trace {
-    let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut r = Rng::new(seed);
     let mut b = Builder::new();
     let mut pool = Pool { ints: Vec::new(), floats: Vec::new() };
     for slot in 0..1 + r.below(4) as u32 {
@@ -351,17 +332,17 @@ pub fn random_trace(seed: u64, len: usize) -> Trace {
         let k = b.iconst(Type::I64, r.below(100) as i64 - 50);
         pool.ints.push(k);
     }
-    if r.chance(50) {
+    if r.chance(50, 100) {
         let k = b.fconst(r.below(10) as f64 * 0.25);
         pool.floats.push(k);
     }
     let n = r.below(len / 3 + 1);
     body(&mut b, &mut r, &mut pool, n);
-    if r.chance(70) {
+    if r.chance(70, 100) {
         let nparams = 1 + r.below(5);
         let mut inits = Vec::new();
         for _ in 0..nparams {
-            if r.chance(75) || pool.floats.is_empty() {
+            if r.chance(75, 100) || pool.floats.is_empty() {
                 inits.push(r.pick(&pool.ints));
             } else {
                 inits.push(r.pick(&pool.floats));
@@ -385,7 +366,7 @@ pub fn random_trace(seed: u64, len: usize) -> Trace {
             .map(|&f| {
                 if f {
                     r.pick(&pool.floats)
-                } else if r.chance(80) && pool.ints.len() > split {
+                } else if r.chance(80, 100) && pool.ints.len() > split {
                     pool.ints[split + r.below(pool.ints.len() - split)]
                 } else {
                     r.pick(&pool.ints)
@@ -397,7 +378,7 @@ pub fn random_trace(seed: u64, len: usize) -> Trace {
         let n = 1 + r.below(len);
         body(&mut b, &mut r, &mut pool, n);
         let s = snapshot(&mut b, &mut r, &pool);
-        if r.chance(80) {
+        if r.chance(80, 100) {
             b.exit(s)
         } else {
             b.link(0, s)
