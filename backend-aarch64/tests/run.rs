@@ -768,13 +768,10 @@ fn bad_input_is_a_typed_error() {
 /// its checker), this backend; results against Rust.
 #[test]
 fn example_kernels_with_the_shared_allocator() {
-    use trace_ir::backend::Backend;
     let load = |src: &str| {
         let t = trace_ir::text::parse(src).unwrap();
         trace_ir::verify::verify(&t).unwrap();
-        let a = A64::new();
-        let al = trace_ir::regalloc::allocate(&t, a.regfile()).unwrap();
-        trace_ir::regalloc::check(&t, &al, a.regfile()).unwrap();
+        let al = shared(&t);
         (t, al)
     };
     let data: Vec<i64> = (0..100).map(|k| k * 7 - 300).collect();
@@ -959,9 +956,8 @@ fn post_indexed_walks_at_every_type() {
             let r1 = b.bin(BinOp::Add, p[2], size);
             let i1 = b.bin(BinOp::Add, p[0], one);
             let t = b.jump(&[i1, q1, r1]);
-            let a = A64::new();
-            let al = trace_ir::regalloc::allocate(&t, a.regfile()).unwrap();
-            let listing = a.listing(&t, &al, &Symbols::new()).unwrap();
+            let al = shared(&t);
+            let listing = A64::new().listing(&t, &al, &Symbols::new()).unwrap();
             let posts = listing.lines().filter(|l| l.contains("], #")).count();
             if !snap_reads_q {
                 assert_eq!(posts, 2, "{ty}: both accesses post-indexed\n{listing}");

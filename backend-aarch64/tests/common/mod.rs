@@ -18,6 +18,17 @@ pub const CALLEE_FPRS: [u8; 8] = [8, 9, 10, 11, 12, 13, 14, 15];
 pub const ALL_GPRS: &[u8] = &backend_aarch64::regs::ALLOC_GPRS;
 pub const ALL_FPRS: &[u8] = &backend_aarch64::regs::ALLOC_FPRS;
 
+/// The shared allocator's allocation, proven by `regalloc::check`.
+pub fn shared(t: &Trace) -> Allocation {
+    let rf = regfile();
+    let al = trace_ir::regalloc::allocate(t, &rf)
+        .unwrap_or_else(|e| panic!("allocate: {e}\n{}", trace_ir::text::print(t)));
+    if let Err(e) = trace_ir::regalloc::check(t, &al, &rf) {
+        panic!("check: {e}\n{}", trace_ir::regalloc::annotate(t, &al, &rf));
+    }
+    al
+}
+
 /// Every value gets its own register from the pools until they run out, then its own spill
 /// slot; constants stay constants. Correct for any trace because nothing is shared.
 pub fn naive(t: &Trace, gprs: &[u8], fprs: &[u8]) -> Allocation {

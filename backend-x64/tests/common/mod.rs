@@ -171,8 +171,8 @@ pub fn fsamples() -> Vec<f64> {
 }
 
 /// A small linear scan (live ranges from definition to last use, registers freed at the last
-/// use so a result can reuse an operand's register, spill the new value when none is free).
-/// Stands in for the shared allocator until it lands.
+/// use so a result can reuse an operand's register, spill the new value when none is free):
+/// allocations of another shape than the shared allocator's.
 pub fn scan_alloc(t: &Trace, max_regs: usize) -> Allocation {
     let n = t.insts.len();
     let end = n + 1;
