@@ -326,8 +326,8 @@ fn link_and_unlink_patch_the_expected_words() {
     let s1 = b.snapshot(2, &[(1, x)]);
     let t = b.exit(s1);
     let mut j = A64::new();
-    let a = j.install_with(&t, &common::regs(&t), &Symbols::new()).unwrap();
-    let bb = j.install_with(&t, &common::spilled(&t), &Symbols::new()).unwrap();
+    let a = common::install(&mut j, &t, &common::regs(&t), &Symbols::new());
+    let bb = common::install(&mut j, &t, &common::spilled(&t), &Symbols::new());
     let word = |j: &A64, id: u32, off: usize| {
         let code = j.code_of(id).unwrap();
         u32::from_le_bytes(code[off..off + 4].try_into().unwrap())

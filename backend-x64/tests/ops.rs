@@ -1,30 +1,20 @@
-//! Every op at every type against a Rust model, with operands in registers, spill slots and
-//! constants in every position.
+//! Every op at every type against the reference interpreter (`common::oracle`), with operands
+//! in registers, spill slots and constants in every position.
 #![cfg(target_arch = "x86_64")]
 
 mod common;
 
 use backend_x64::X64;
+use common::oracle::*;
 use common::*;
 use trace_ir::backend::Jit;
 use trace_ir::ir::*;
 use trace_ir::{Builder, Symbols, Type};
 
-const INT_BINS: [BinOp; 13] = [
-    BinOp::Add,
-    BinOp::Sub,
-    BinOp::Mul,
-    BinOp::And,
-    BinOp::Or,
-    BinOp::Xor,
-    BinOp::Shl,
-    BinOp::LShr,
-    BinOp::AShr,
-    BinOp::SDiv,
-    BinOp::UDiv,
-    BinOp::SRem,
-    BinOp::URem,
-];
+/// The integer binary ops: `BinOp::ALL` without the float ones.
+fn int_bins() -> impl Iterator<Item = BinOp> {
+    BinOp::ALL.into_iter().filter(|op| !op.is_float())
+}
 
 /// `r = f(a, b)` where each operand is an input (slot 0/1) or a constant; the result goes to
 /// slot 2 through snap0.
@@ -52,7 +42,7 @@ fn binary_trace(
 fn integer_binops_at_every_type_in_registers_and_spill_slots() {
     let mut jit = X64::new();
     let mut runs = 0;
-    for op in INT_BINS {
+    for op in int_bins() {
         for ty in Type::INTS {
             for mode in MODES {
                 let t = binary_trace(ty, None, None, |b, x, y| b.bin(op, x, y));
@@ -76,7 +66,7 @@ fn integer_binops_at_every_type_in_registers_and_spill_slots() {
 #[test]
 fn integer_binops_with_constant_operands_in_every_position() {
     let mut jit = X64::new();
-    for op in INT_BINS {
+    for op in int_bins() {
         for ty in Type::INTS {
             let vals: Vec<u64> = samples(ty).into_iter().step_by(2).collect();
             for &x in &vals {
@@ -105,16 +95,13 @@ fn integer_binops_with_constant_operands_in_every_position() {
 #[test]
 fn unary_integer_ops() {
     let mut jit = X64::new();
-    for op in [UnOp::Neg, UnOp::Not] {
+    for op in UnOp::ALL.into_iter().filter(|op| !op.is_float()) {
         for ty in Type::INTS {
             for mode in MODES {
                 let t = binary_trace(ty, None, None, |b, x, _| b.un(op, x));
                 let id = install(&mut jit, &t, mode, &Symbols::new());
                 for &x in &samples(ty) {
-                    let want = match op {
-                        UnOp::Neg => x.wrapping_neg(),
-                        _ => !x,
-                    } & ty.mask();
+                    let want = eval_un(op, ty, x);
                     let mut slots = [x, 0, 0];
                     jit.run(id, &mut slots).unwrap();
                     assert_eq!(slots[2], want, "{} {ty} {x:#x} {mode:?}", op.name());
@@ -124,15 +111,11 @@ fn unary_integer_ops() {
     }
 }
 
-fn same_f64(a: u64, b: u64) -> bool {
-    a == b || (f64::from_bits(a).is_nan() && f64::from_bits(b).is_nan())
-}
-
 #[test]
 fn float_ops_with_registers_spills_and_constants() {
     let mut jit = X64::new();
     let fs = fsamples();
-    for op in [BinOp::FAdd, BinOp::FSub, BinOp::FMul, BinOp::FDiv] {
+    for op in BinOp::ALL.into_iter().filter(|op| op.is_float()) {
         for mode in MODES {
             let t = binary_trace(Type::F64, None, None, |b, x, y| b.bin(op, x, y));
             let id = install(&mut jit, &t, mode, &Symbols::new());
@@ -141,7 +124,7 @@ fn float_ops_with_registers_spills_and_constants() {
                     let want = eval_bin(op, Type::F64, x.to_bits(), y.to_bits()).unwrap();
                     let mut slots = [x.to_bits(), y.to_bits(), 0];
                     jit.run(id, &mut slots).unwrap();
-                    assert!(same_f64(slots[2], want), "{} {x} {y} {mode:?}", op.name());
+                    assert!(same(Type::F64, slots[2], want), "{} {x} {y} {mode:?}", op.name());
                 }
             }
         }
@@ -158,27 +141,23 @@ fn float_ops_with_registers_spills_and_constants() {
                     let id = install(&mut jit, &t, mode, &Symbols::new());
                     let mut slots = [x.to_bits(), y.to_bits(), 0];
                     jit.run(id, &mut slots).unwrap();
-                    assert!(same_f64(slots[2], want), "{} {x} {y} {ca} {cb}", op.name());
+                    assert!(same(Type::F64, slots[2], want), "{} {x} {y} {ca} {cb}", op.name());
                 }
             }
         }
     }
-    for op in [UnOp::FNeg, UnOp::FAbs, UnOp::FSqrt] {
+    for op in UnOp::ALL.into_iter().filter(|op| op.is_float()) {
         for mode in MODES {
             for konst in [false, true] {
                 for &x in &fs {
                     let t =
                         binary_trace(Type::F64, konst.then_some(x.to_bits()), None, |b, p, _| b.un(op, p));
                     let id = install(&mut jit, &t, mode, &Symbols::new());
-                    let want = match op {
-                        UnOp::FNeg => (-x).to_bits(),
-                        UnOp::FAbs => x.abs().to_bits(),
-                        _ => x.sqrt().to_bits(),
-                    };
+                    let want = eval_un(op, Type::F64, x.to_bits());
                     let mut slots = [x.to_bits(), 0, 0];
                     jit.run(id, &mut slots).unwrap();
                     if op == UnOp::FSqrt {
-                        assert!(same_f64(slots[2], want), "{} {x}", op.name());
+                        assert!(same(Type::F64, slots[2], want), "{} {x}", op.name());
                     } else {
                         assert_eq!(slots[2], want, "{} {x}", op.name());
                     }
@@ -352,10 +331,7 @@ fn conversions_between_every_pair_of_types() {
                             let s = b.snapshot(0, &[(2, r)]);
                             let t = b.exit(s);
                             let id = install(&mut jit, &t, mode, &Symbols::new());
-                            let want = match conv {
-                                Conv::SExt => from.sext(x) as u64 & to.mask(),
-                                _ => x & to.mask(),
-                            };
+                            let want = eval_conv(conv, from, to, x).unwrap();
                             let mut slots = [x, 0, 0];
                             jit.run(id, &mut slots).unwrap();
                             assert_eq!(
@@ -379,7 +355,11 @@ fn conversions_between_every_pair_of_types() {
             for &x in &samples(from) {
                 let mut slots = [x, 0, 0];
                 jit.run(id, &mut slots).unwrap();
-                assert_eq!(f64::from_bits(slots[2]), from.sext(x) as f64, "sitofp {from} {x:#x}");
+                assert_eq!(
+                    slots[2],
+                    eval_conv(Conv::SIToFP, from, Type::F64, x).unwrap(),
+                    "sitofp {from} {x:#x}"
+                );
             }
             if from == Type::I1 {
                 continue;
@@ -391,7 +371,7 @@ fn conversions_between_every_pair_of_types() {
             let id = install(&mut jit, &b.exit(s), mode, &Symbols::new());
             let half = 1i64 << (from.bits() - 2);
             for f in [0.0, -0.0, 1.9, -1.9, 100.5, -100.5, half as f64, -(half as f64)] {
-                let want = (f as i64) as u64 & from.mask();
+                let want = eval_conv(Conv::FPToSI, Type::F64, from, f.to_bits()).unwrap();
                 let mut slots = [f64::to_bits(f), 0, 0];
                 jit.run(id, &mut slots).unwrap();
                 assert_eq!(slots[2], want, "fptosi.{from} {f}");
@@ -477,24 +457,16 @@ fn overflow_ops_leave_exactly_at_the_signed_boundaries() {
                                 if konst && yv != y0 {
                                     continue;
                                 }
-                                let (sa, sb) = (ty.sext(xv) as i128, ty.sext(yv) as i128);
-                                let exact = match op {
-                                    OvfOp::Add => sa + sb,
-                                    OvfOp::Sub => sa - sb,
-                                    OvfOp::Mul => sa * sb,
-                                };
-                                let lo = -(1i128 << (ty.bits() - 1));
-                                let hi = (1i128 << (ty.bits() - 1)) - 1;
                                 let mut slots = [xv, yv, 0xaa, 0xbb];
                                 let e = jit.run(id, &mut slots).unwrap();
                                 let what =
                                     format!("{} {ty} {xv:#x} {yv:#x} {mode:?} const={konst}", op.name());
-                                if exact < lo || exact > hi {
+                                if let Some(want) = eval_ovf(op, ty, xv, yv) {
+                                    assert_eq!(e.resume, 22, "{what}: should not overflow");
+                                    assert_eq!(slots[2], want, "{what}");
+                                } else {
                                     assert_eq!(e.resume, 11, "{what}: should overflow");
                                     assert_eq!((slots[2], slots[3]), (0xaa, xv), "{what}");
-                                } else {
-                                    assert_eq!(e.resume, 22, "{what}: should not overflow");
-                                    assert_eq!(slots[2], exact as u64 & ty.mask(), "{what}");
                                 }
                             }
                         }
@@ -578,8 +550,7 @@ fn results_may_take_either_operands_register() {
     use backend_x64::regs::*;
     use trace_ir::regalloc::{Allocation, Loc, Reg};
     let mut jit = X64::new();
-    let ops: Vec<BinOp> = BinOp::ALL.to_vec();
-    for op in ops {
+    for op in BinOp::ALL {
         let tys: &[Type] = if op.is_float() { &[Type::F64] } else { &Type::INTS };
         for &ty in tys {
             let t = binary_trace(ty, None, None, |b, x, y| b.bin(op, x, y));
@@ -601,7 +572,7 @@ fn results_may_take_either_operands_register() {
                         let Some(want) = eval_bin(op, ty, x, y) else { continue };
                         let mut slots = [x, y, 0];
                         jit.run(id, &mut slots).unwrap();
-                        assert!(same_f64(slots[2], want), "{} {ty} {x:#x} {y:#x} -> {d:?}", op.name());
+                        assert!(same(ty, slots[2], want), "{} {ty} {x:#x} {y:#x} -> {d:?}", op.name());
                     }
                 }
             }
@@ -609,7 +580,7 @@ fn results_may_take_either_operands_register() {
     }
 }
 
-/// A compare at a type, its sample operands, the trace op, its model and a description.
+/// A compare at a type, its sample operands, the trace op, its expected outcome and a description.
 type SelectCase =
     (Type, Vec<u64>, Box<dyn Fn(&mut Builder, Value, Value) -> Value>, Box<dyn Fn(u64, u64) -> bool>, String);
 
@@ -777,7 +748,7 @@ fn loads_fold_into_their_only_user_even_when_the_result_takes_the_base_register(
             vec![5, ty.mask(), 1 << (ty.bits() - 1), 12345]
         };
         let ops: Vec<BinOp> = if ty == Type::F64 {
-            vec![BinOp::FAdd, BinOp::FSub, BinOp::FMul, BinOp::FDiv]
+            BinOp::ALL.into_iter().filter(|op| op.is_float()).collect()
         } else {
             vec![BinOp::Add, BinOp::Sub, BinOp::And, BinOp::Or, BinOp::Xor, BinOp::Mul]
         };
@@ -818,7 +789,7 @@ fn loads_fold_into_their_only_user_even_when_the_result_takes_the_base_register(
                                 eval_bin(*op, ty, ov, lv)
                             };
                             assert!(
-                                same_f64(slots[2], want.unwrap()),
+                                same(ty, slots[2], want.unwrap()),
                                 "{} {ty} load_first={load_first} dst={dst}",
                                 op.name()
                             );

@@ -1,7 +1,7 @@
 //! Random straight-line traces and loops (every pure op at every type, guards, overflow ops, fused
 //! compares, selects, loads and stores on a buffer) run natively under several allocations
-//! and compared with a small model interpreter: same exit, same slots, same memory.
-//! (The shared reference interpreter replaces the model once it lands.)
+//! and compared with the reference interpreter (`trace_ir::interp`): same exit, same slots, same
+//! memory. Only the chaining of a parent's exit into its linked side trace is done here.
 #![cfg(target_arch = "x86_64")]
 
 mod common;
@@ -9,21 +9,10 @@ mod common;
 use backend_x64::X64;
 use common::*;
 use trace_ir::backend::Jit;
+use trace_ir::gen::Rng;
+use trace_ir::interp::{self, Env, InterpError, MemRegion};
 use trace_ir::ir::*;
 use trace_ir::{Builder, Symbols, Type};
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// Native functions the random traces call: 8 integer arguments (two on the stack), and 10
 /// floats plus an integer (two floats on the stack). Their models are `h8_model`/`hf_model`.
@@ -65,17 +54,19 @@ fn hf_model(a: &[f64], n: u64) -> f64 {
 
 fn symbols() -> Symbols {
     let mut s = Symbols::new();
-    s.define_native("h8", h8 as *const () as u64);
-    s.define_native("hf", hf as *const () as u64);
+    s.define("h8", h8 as *const () as u64, h8_model);
+    s.define("hf", hf as *const () as u64, |a| {
+        let f: Vec<f64> = a[..10].iter().map(|&x| f64::from_bits(x)).collect();
+        hf_model(&f, a[10]).to_bits()
+    });
     s
 }
 
-const TYS: [Type; 6] = [Type::I1, Type::I8, Type::I16, Type::I32, Type::I64, Type::F64];
 const NSLOTS: u32 = 12;
 const BUF: usize = 16;
 
 fn pick(r: &mut Rng, pool: &[Vec<Value>], ty: Type) -> Value {
-    let v = &pool[TYS.iter().position(|&t| t == ty).unwrap()];
+    let v = &pool[Type::ALL.iter().position(|&t| t == ty).unwrap()];
     v[v.len() - 1 - r.below(v.len().min(6))]
 }
 
@@ -93,12 +84,13 @@ fn fresh_load_or_pick(b: &mut Builder, r: &mut Rng, pool: &[Vec<Value>], ty: Typ
 fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
     let mut b = Builder::new();
     let buf = b.input(0, Type::I64);
-    let mut pool: Vec<Vec<Value>> = TYS
+    let mut pool: Vec<Vec<Value>> = Type::ALL
         .iter()
         .enumerate()
         .map(|(k, &ty)| {
             let mut v = vec![b.input(k as u32 + 1, ty)];
-            let c = if ty == Type::F64 { (r.below(7) as f64 - 3.0).to_bits() } else { r.next() & ty.mask() };
+            let c =
+                if ty == Type::F64 { (r.below(7) as f64 - 3.0).to_bits() } else { r.next_u64() & ty.mask() };
             v.push(b.konst(ty, c));
             v.push(b.konst(ty, [0, 1, ty.mask()][r.below(3)]));
             v
@@ -108,13 +100,13 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
         let mut e = vec![];
         for slot in 1..NSLOTS {
             if r.below(2) == 0 {
-                let ty = TYS[r.below(6)];
+                let ty = Type::ALL[r.below(6)];
                 if ty != Type::I1 {
                     e.push((slot, pick(r, pool, ty)));
                 }
             }
         }
-        b.snapshot(r.next() % 1000, &e)
+        b.snapshot(r.next_u64() % 1000, &e)
     };
     // A loop: parameters of every type (initialized from the pools) plus a counter that a
     // guard bounds, so the body runs a few times with values carried around the back edge.
@@ -123,7 +115,7 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
     if looped {
         let mut inits = vec![];
         for _ in 0..2 + r.below(6) {
-            let ty = TYS[r.below(6)];
+            let ty = Type::ALL[r.below(6)];
             inits.push((ty, pick(r, &pool, ty)));
         }
         let zero = b.iconst(Type::I64, 0);
@@ -131,7 +123,7 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
         all.push(zero);
         let params = b.begin_loop(&all);
         for (k, &(ty, _)) in inits.iter().enumerate() {
-            pool[TYS.iter().position(|&t| t == ty).unwrap()].push(params[k]);
+            pool[Type::ALL.iter().position(|&t| t == ty).unwrap()].push(params[k]);
             carried.push(ty);
         }
         let ctr = *params.last().unwrap();
@@ -142,23 +134,23 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
         counter = Some(ctr);
     }
     for _ in 0..len {
-        let ty = TYS[r.below(6)];
-        let ti = TYS.iter().position(|&t| t == ty).unwrap();
+        let ty = Type::ALL[r.below(6)];
+        let ti = Type::ALL.iter().position(|&t| t == ty).unwrap();
         let k = r.below(100);
         let v = if ty == Type::F64 {
             match k {
                 0..=39 => {
-                    let op = [BinOp::FAdd, BinOp::FSub, BinOp::FMul, BinOp::FDiv][r.below(4)];
+                    let op = BinOp::ALL[13 + r.below(4)];
                     let (x, y) = (pick(r, &pool, ty), fresh_load_or_pick(&mut b, r, &pool, ty, buf));
                     b.bin(op, x, y)
                 }
                 40..=59 => {
-                    let op = [UnOp::FNeg, UnOp::FAbs, UnOp::FSqrt][r.below(3)];
+                    let op = UnOp::ALL[2 + r.below(3)];
                     let x = pick(r, &pool, ty);
                     b.un(op, x)
                 }
                 60..=74 => {
-                    let from = TYS[1 + r.below(4)];
+                    let from = Type::ALL[1 + r.below(4)];
                     let x = pick(r, &pool, from);
                     b.conv(Conv::SIToFP, x, ty)
                 }
@@ -183,21 +175,7 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
         } else {
             match k {
                 0..=29 => {
-                    let op = [
-                        BinOp::Add,
-                        BinOp::Sub,
-                        BinOp::Mul,
-                        BinOp::And,
-                        BinOp::Or,
-                        BinOp::Xor,
-                        BinOp::Shl,
-                        BinOp::LShr,
-                        BinOp::AShr,
-                        BinOp::SDiv,
-                        BinOp::UDiv,
-                        BinOp::SRem,
-                        BinOp::URem,
-                    ][r.below(13)];
+                    let op = BinOp::ALL[r.below(13)];
                     let x = pick(r, &pool, ty);
                     let y = fresh_load_or_pick(&mut b, r, &pool, ty, buf);
                     if r.below(2) == 0 {
@@ -208,7 +186,7 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
                 }
                 30..=37 => {
                     let x = pick(r, &pool, ty);
-                    b.un([UnOp::Neg, UnOp::Not][r.below(2)], x)
+                    b.un(UnOp::ALL[r.below(2)], x)
                 }
                 38..=49 if ty != Type::I1 => {
                     let (x, y) = (pick(r, &pool, ty), pick(r, &pool, ty));
@@ -216,7 +194,7 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
                     b.ovf(OvfOp::ALL[r.below(3)], x, y, s)
                 }
                 50..=64 => {
-                    let cty = TYS[r.below(6)];
+                    let cty = Type::ALL[r.below(6)];
                     let x = pick(r, &pool, cty);
                     let y = fresh_load_or_pick(&mut b, r, &pool, cty, buf);
                     let (x, y) = if r.below(2) == 0 { (x, y) } else { (y, x) };
@@ -246,10 +224,10 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
                     }
                 }
                 65..=79 => {
-                    let from = TYS[r.below(5)];
+                    let from = Type::ALL[r.below(5)];
                     let x = pick(r, &pool, from);
                     match from.bits().cmp(&ty.bits()) {
-                        std::cmp::Ordering::Less => b.conv([Conv::ZExt, Conv::SExt][r.below(2)], x, ty),
+                        std::cmp::Ordering::Less => b.conv(Conv::ALL[r.below(2)], x, ty),
                         std::cmp::Ordering::Greater => b.conv(Conv::Trunc, x, ty),
                         _ => {
                             let f = pick(r, &pool, Type::F64);
@@ -263,7 +241,7 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
                 80..=84 if ty != Type::I1 => {
                     let args: Vec<Value> = (0..8)
                         .map(|_| {
-                            let aty = TYS[1 + r.below(4)];
+                            let aty = Type::ALL[1 + r.below(4)];
                             pick(r, &pool, aty)
                         })
                         .collect();
@@ -302,145 +280,22 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
     t
 }
 
-#[derive(Debug)]
-struct Undefined;
-
-/// Runs `t` on `slots` and `mem`: the exit's snapshot index, or `Undefined`.
-fn interpret(t: &Trace, slots: &mut [u64], mem: &mut [u64]) -> Result<u32, Undefined> {
-    let mut val = vec![0u64; t.insts.len()];
-    let mut entered = vec![false; t.insts.len()];
-    // Inputs and constants hold everywhere: evaluate them first.
-    for (i, inst) in t.insts.iter().enumerate() {
-        match inst.op {
-            Op::Input { slot } => val[i] = slots[slot as usize] & inst.ty.unwrap().mask(),
-            Op::Const { bits } => val[i] = bits,
-            _ => {}
-        }
+/// Runs `t` on `slots` and `mem` with the reference interpreter: the exit's snapshot index, or
+/// `None` when the trace does something undefined on these inputs (such runs are skipped).
+fn interpret(t: &Trace, slots: &mut [u64], mem: &mut [u64; BUF]) -> Option<u32> {
+    let syms = symbols();
+    // `mem` stays borrowed, and so alive and untouched by anything else, for the whole run.
+    let region = [MemRegion { base: mem.as_mut_ptr() as u64, len: BUF * 8 }];
+    match interp::run(t, slots, &Env::new(&syms).with_memory(&region)) {
+        Ok(e) => Some(e.snap.0),
+        Err(InterpError::DivByZero | InterpError::DivOverflow | InterpError::FpToSiOutOfRange) => None,
+        Err(e) => panic!("interpreter: {e}\n{}", trace_ir::text::print(t)),
     }
-    let base = slots[0];
-    let f = f64::from_bits;
-    let leave = |s: SnapId, val: &[u64], slots: &mut [u64]| {
-        for &(slot, v) in &t.snaps[s.index()].entries {
-            slots[slot as usize] = val[v.index()];
-        }
-        Ok(s.0)
-    };
-    let n = t.insts.len();
-    let mut i = 0;
-    let mut fuel = 1000;
-    while i <= n {
-        if i == n {
-            match &t.term {
-                Terminator::Exit(s) => return leave(*s, &val, slots),
-                Terminator::Jump(next) => {
-                    fuel -= 1;
-                    assert!(fuel > 0, "model loops forever");
-                    let vals: Vec<u64> = next.iter().map(|v| val[v.index()]).collect();
-                    let start = t.loop_start.unwrap();
-                    for (k, p) in t.loop_params().iter().enumerate() {
-                        val[p.index()] = vals[k];
-                    }
-                    i = start;
-                    continue;
-                }
-                _ => unreachable!(),
-            }
-        }
-        if Some(i) == t.loop_start {
-            // Entering the loop the first time: parameters take their inits.
-            let params = t.loop_params();
-            if params.first().is_some_and(|p| !entered[p.index()]) {
-                for (k, p) in params.iter().enumerate() {
-                    val[p.index()] = val[t.loop_inits[k].index()];
-                    entered[p.index()] = true;
-                }
-            }
-        }
-        let inst = &t.insts[i];
-        i += 1;
-        let i = i - 1;
-        let ty = inst.ty.unwrap_or(Type::I64);
-        let g = |v: Value| val[v.index()];
-        let addr = |b: Value, d: i32| ((g(b).wrapping_add(d as i64 as u64)).wrapping_sub(base) / 8) as usize;
-        val[i] = match &inst.op {
-            Op::Input { .. } | Op::Const { .. } | Op::LoopParam { .. } => val[i],
-            Op::Bin(op, a, b) => eval_bin(*op, ty, g(*a), g(*b)).ok_or(Undefined)?,
-            Op::Un(op, a) => match op {
-                UnOp::Neg => g(*a).wrapping_neg() & ty.mask(),
-                UnOp::Not => !g(*a) & ty.mask(),
-                UnOp::FNeg => g(*a) ^ (1 << 63),
-                UnOp::FAbs => g(*a) & !(1 << 63),
-                UnOp::FSqrt => f(g(*a)).sqrt().to_bits(),
-            },
-            Op::Ovf(op, a, b, s) => {
-                let (x, y) = (ty.sext(g(*a)) as i128, ty.sext(g(*b)) as i128);
-                let r = match op {
-                    OvfOp::Add => x + y,
-                    OvfOp::Sub => x - y,
-                    OvfOp::Mul => x * y,
-                };
-                let half = 1i128 << (ty.bits() - 1);
-                if r < -half || r >= half {
-                    return leave(*s, &val, slots);
-                }
-                r as u64 & ty.mask()
-            }
-            Op::ICmp(c, a, b) => eval_icmp(*c, t.ty(*a).unwrap(), g(*a), g(*b)) as u64,
-            Op::FCmp(c, a, b) => eval_fcmp(*c, f(g(*a)), f(g(*b))) as u64,
-            Op::Select(c, a, b) => {
-                if g(*c) & 1 != 0 {
-                    g(*a)
-                } else {
-                    g(*b)
-                }
-            }
-            Op::Conv(c, a) => {
-                let from = t.ty(*a).unwrap();
-                match c {
-                    Conv::ZExt | Conv::Bitcast => g(*a),
-                    Conv::SExt => from.sext(g(*a)) as u64 & ty.mask(),
-                    Conv::Trunc => g(*a) & ty.mask(),
-                    Conv::SIToFP => (from.sext(g(*a)) as f64).to_bits(),
-                    Conv::FPToSI => {
-                        let x = f(g(*a)).trunc();
-                        let half = (1u64 << (ty.bits() - 1)) as f64;
-                        if x.is_nan() || x < -half || x >= half {
-                            return Err(Undefined);
-                        }
-                        x as i64 as u64 & ty.mask()
-                    }
-                }
-            }
-            Op::Load { base: b, disp, .. } => mem[addr(*b, *disp)] & ty.mask(),
-            Op::Store { base: b, disp, value } => {
-                let k = addr(*b, *disp);
-                let bytes = t.ty(*value).unwrap().bytes();
-                let m = if bytes == 8 { u64::MAX } else { (1u64 << (8 * bytes)) - 1 };
-                mem[k] = (mem[k] & !m) | (g(*value) & m);
-                0
-            }
-            Op::Guard { cond, expect, snap } => {
-                if (g(*cond) & 1 != 0) != *expect {
-                    return leave(*snap, &val, slots);
-                }
-                0
-            }
-            Op::Call { callee: Callee::Symbol(name), args, .. } => {
-                let a: Vec<u64> = args.iter().map(|&v| g(v)).collect();
-                match name.as_str() {
-                    "h8" => h8_model(&a) & ty.mask(),
-                    _ => hf_model(&a[..10].iter().map(|&x| f(x)).collect::<Vec<_>>(), a[10]).to_bits(),
-                }
-            }
-            Op::Call { .. } | Op::Nop => unreachable!(),
-        };
-    }
-    unreachable!()
 }
 
 #[test]
-fn random_traces_and_loops_agree_with_the_model_under_every_allocation() {
-    let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+fn random_traces_and_loops_agree_with_the_interpreter_under_every_allocation() {
+    let mut r = Rng::new(0x9e37_79b9_7f4a_7c15);
     let mut jit = X64::new();
     let (mut runs, mut exits_early) = (0, 0);
     for n in 0..600 {
@@ -451,18 +306,18 @@ fn random_traces_and_loops_agree_with_the_model_under_every_allocation() {
             .collect();
         for _ in 0..4 {
             let mut mem0 = [0u64; BUF];
-            mem0.iter_mut().for_each(|m| *m = r.next());
+            mem0.iter_mut().for_each(|m| *m = r.next_u64());
             let mut slots0 = vec![0u64; NSLOTS as usize];
             for (k, s) in slots0.iter_mut().enumerate().skip(1) {
                 *s = if k == 6 {
                     (r.below(2000) as f64 - 1000.0).to_bits()
                 } else {
-                    [r.next(), r.next() % 5, 0][r.below(3)]
+                    [r.next_u64(), r.next_u64() % 5, 0][r.below(3)]
                 };
             }
             let (mut ms, mut mm) = (slots0.clone(), mem0);
             ms[0] = mm.as_ptr() as u64;
-            let Ok(want) = interpret(&t, &mut ms, &mut mm) else { continue };
+            let Some(want) = interpret(&t, &mut ms, &mut mm) else { continue };
             if (want as usize) + 1 < t.snaps.len() {
                 exits_early += 1;
             }
@@ -485,8 +340,8 @@ fn random_traces_and_loops_agree_with_the_model_under_every_allocation() {
 /// Random parents with a random side trace linked to one of their exits: the transfer block
 /// writes the parent's snapshot from the parent's locations, the side trace continues.
 #[test]
-fn random_side_traces_linked_to_random_exits_agree_with_the_model() {
-    let mut r = Rng(0x2545_f491_4f6c_dd1d);
+fn random_side_traces_linked_to_random_exits_agree_with_the_interpreter() {
+    let mut r = Rng::new(0x2545_f491_4f6c_dd1d);
     let mut jit = X64::new();
     let syms = symbols();
     let mut linked_runs = 0;
@@ -500,22 +355,22 @@ fn random_side_traces_linked_to_random_exits_agree_with_the_model() {
         jit.link_exit(a, SnapId(k), b).unwrap();
         for _ in 0..4 {
             let mut mem0 = [0u64; BUF];
-            mem0.iter_mut().for_each(|m| *m = r.next());
+            mem0.iter_mut().for_each(|m| *m = r.next_u64());
             let mut slots0 = vec![0u64; NSLOTS as usize];
             for (j, s) in slots0.iter_mut().enumerate().skip(1) {
                 *s = if j == 6 {
                     (r.below(2000) as f64 - 1000.0).to_bits()
                 } else {
-                    [r.next(), r.next() % 5, 0][r.below(3)]
+                    [r.next_u64(), r.next_u64() % 5, 0][r.below(3)]
                 };
             }
             let (mut ms, mut mm) = (slots0.clone(), mem0);
             ms[0] = mm.as_ptr() as u64;
-            let Ok(first) = interpret(&parent, &mut ms, &mut mm) else { continue };
+            let Some(first) = interpret(&parent, &mut ms, &mut mm) else { continue };
             let (want_trace, want_snap) = if first == k {
                 match interpret(&side, &mut ms, &mut mm) {
-                    Ok(s) => (b, s),
-                    Err(_) => continue,
+                    Some(s) => (b, s),
+                    None => continue,
                 }
             } else {
                 (a, first)

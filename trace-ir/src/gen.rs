@@ -672,21 +672,8 @@ impl Gen<'_> {
 
     fn int_bin(&mut self) {
         let t = self.int_type();
-        let op = self.rng.pick(&[
-            BinOp::Add,
-            BinOp::Sub,
-            BinOp::Mul,
-            BinOp::And,
-            BinOp::Or,
-            BinOp::Xor,
-            BinOp::Shl,
-            BinOp::LShr,
-            BinOp::AShr,
-            BinOp::SDiv,
-            BinOp::UDiv,
-            BinOp::SRem,
-            BinOp::URem,
-        ]);
+        // `BinOp::ALL` and `UnOp::ALL` list the integer ops before the float ones.
+        let op = self.rng.pick(&BinOp::ALL[..13]);
         let a = self.operand(t);
         let mut b = if self.rng.chance(1, 12) { a } else { self.operand(t) };
         if op.is_division() {
@@ -702,11 +689,11 @@ impl Gen<'_> {
 
     fn float_op(&mut self) {
         let v = if self.rng.chance(2, 3) {
-            let op = self.rng.pick(&[BinOp::FAdd, BinOp::FSub, BinOp::FMul, BinOp::FDiv]);
+            let op = self.rng.pick(&BinOp::ALL[13..]);
             let (a, b) = (self.operand(F64), self.operand(F64));
             self.b.bin(op, a, b)
         } else {
-            let op = self.rng.pick(&[UnOp::FNeg, UnOp::FAbs, UnOp::FSqrt]);
+            let op = self.rng.pick(&UnOp::ALL[2..]);
             let a = self.operand(F64);
             self.b.un(op, a)
         };
@@ -716,7 +703,7 @@ impl Gen<'_> {
     fn int_un(&mut self) {
         let t = self.int_type();
         let a = self.operand(t);
-        let v = self.b.un(self.rng.pick(&[UnOp::Neg, UnOp::Not]), a);
+        let v = self.b.un(self.rng.pick(&UnOp::ALL[..2]), a);
         self.add(v, t);
     }
 
@@ -737,12 +724,11 @@ impl Gen<'_> {
     }
 
     fn conv(&mut self) {
-        const NARROW: [Type; 5] = [Type::I1, I8, I16, I32, I64];
         match self.rng.below(if self.cfg.floats { 6 } else { 3 }) {
             0 | 1 => {
                 let i = self.rng.below(4);
                 let j = i + 1 + self.rng.below(4 - i);
-                let (from, to) = (NARROW[i], NARROW[j]);
+                let (from, to) = (Type::INTS[i], Type::INTS[j]);
                 let a = self.operand(from);
                 let c = if self.rng.chance(1, 2) { Conv::ZExt } else { Conv::SExt };
                 let v = self.b.conv(c, a, to);
@@ -751,7 +737,7 @@ impl Gen<'_> {
             2 => {
                 let j = self.rng.below(4);
                 let i = j + 1 + self.rng.below(4 - j);
-                let (from, to) = (NARROW[i], NARROW[j]);
+                let (from, to) = (Type::INTS[i], Type::INTS[j]);
                 let a = self.operand(from);
                 let v = self.b.conv(Conv::Trunc, a, to);
                 self.add(v, to);

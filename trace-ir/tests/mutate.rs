@@ -2,26 +2,19 @@
 //! byte, token and structure mutations of valid traces must never panic, and whatever
 //! parses must print and re-parse to the same text.
 
+mod common;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use common::{parsed, valid, SUM_TO_N};
+use trace_ir::gen::Rng;
 use trace_ir::text::{parse, print};
 use trace_ir::verify::verify;
 use trace_ir::*;
 
 /// Valid canonical traces to start from.
 const SEEDS: &[&str] = &[
-    "trace sum_to_n
-%n = input 0 : i64
-%zero = const 0 : i64
-%one = const 1 : i64
-loop (%i = %zero, %acc = %zero)
-  %c = icmp.slt %i, %n
-  snap0 @resume(7) { 0: %i, 1: %acc }
-  guard %c, snap0
-  %acc1 = add %acc, %i
-  %i1 = add.ovf %i, %one, snap0
-  jump (%i1, %acc1)
-",
+    SUM_TO_N,
     "%a = input 0 : i64
 %b = input 1 : i64
 %0 = sub %a, %b
@@ -275,25 +268,6 @@ const SIMILAR: &[&[&str]] = &[
     &["@name", "@f", "@log", "%a", "%f"],
 ];
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
-
 /// Byte offsets of token-ish pieces: runs of non-space characters.
 fn pieces(s: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
@@ -479,15 +453,14 @@ fn damage(t: &mut Trace, rng: &mut Rng) {
 #[test]
 fn seeds_are_canonical_and_valid() {
     for s in SEEDS {
-        let t = parse(s).unwrap_or_else(|e| panic!("{e}\n{s}"));
+        let t = valid(s);
         assert_eq!(print(&t), *s);
-        verify(&t).unwrap_or_else(|e| panic!("{e}\n{s}"));
     }
 }
 
 #[test]
 fn text_mutations_never_panic_and_round_trip() {
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut rng = Rng::new(0x2545_f491_4f6c_dd1d);
     let (mut parsed, mut verified, mut total) = (0, 0, 0);
     for round in 0..500 {
         for seed in SEEDS {
@@ -509,7 +482,7 @@ fn text_mutations_never_panic_and_round_trip() {
 
 #[test]
 fn structure_mutations_never_panic_and_verified_traces_round_trip() {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
     let mut verified = 0;
     for round in 0..150 {
         for seed in SEEDS {
@@ -519,7 +492,7 @@ fn structure_mutations_never_panic_and_verified_traces_round_trip() {
                 let p = print(&t);
                 if verify(&t).is_ok() {
                     // Verified traces always print to text that reads back the same.
-                    let back = parse(&p).unwrap_or_else(|e| panic!("{e}\n{p}"));
+                    let back = parsed(&p);
                     assert_eq!(print(&back), p);
                     assert_eq!(verify(&back), Ok(()), "{p}");
                     true

@@ -1,5 +1,6 @@
 //! Allocation of hand-written traces, each proven by the checker.
 
+mod common;
 mod regalloc_support;
 
 use regalloc_support::*;

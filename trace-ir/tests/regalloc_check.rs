@@ -1,6 +1,7 @@
 //! The checker rejects corrupted allocations, and the shared restore reads what the
 //! allocator decided.
 
+mod common;
 mod regalloc_support;
 
 use regalloc_support::*;

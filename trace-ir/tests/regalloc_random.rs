@@ -1,5 +1,6 @@
 //! Random traces on several register files: every allocation must pass the checker.
 
+mod common;
 mod regalloc_support;
 
 use regalloc_support::*;
@@ -124,7 +125,7 @@ fn malformed_traces_give_errors_not_panics() {
     let rf = small();
     for seed in 0..400u64 {
         let mut t = random_trace(seed, 20);
-        let mut r = Rng(seed * 7919 + 13);
+        let mut r = Rng::new(seed);
         let n = t.insts.len();
         let wild = |r: &mut Rng| trace_ir::ir::Value(r.below(n + 4) as u32);
         match r.below(6) {

@@ -1,23 +1,15 @@
 //! Canonical texts print back exactly, and the parsed structure is what the text says.
 
+mod common;
+
+use common::{parsed, SUM_TO_N};
 use trace_ir::text::{parse, print};
 use trace_ir::*;
 
 /// Canonical texts covering every op, type and form.
 const CANONICAL: &[&str] = &[
     // The example of the format description.
-    "trace sum_to_n
-%n = input 0 : i64
-%zero = const 0 : i64
-%one = const 1 : i64
-loop (%i = %zero, %acc = %zero)
-  %c = icmp.slt %i, %n
-  snap0 @resume(7) { 0: %i, 1: %acc }
-  guard %c, snap0
-  %acc1 = add %acc, %i
-  %i1 = add.ovf %i, %one, snap0
-  jump (%i1, %acc1)
-",
+    SUM_TO_N,
     // Every binary op on integers.
     "%a = input 0 : i64
 %b = input 1 : i64
@@ -220,7 +212,7 @@ exit snap0
 #[test]
 fn canonical_texts_print_back_exactly() {
     for src in CANONICAL {
-        let t = parse(src).unwrap_or_else(|e| panic!("{e}\n{src}"));
+        let t = parsed(src);
         assert_eq!(print(&t), *src);
     }
 }

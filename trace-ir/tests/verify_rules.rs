@@ -1,19 +1,19 @@
 //! Each verifier rule, with a trace that breaks it and the message that names the line.
 
+mod common;
+
+use common::{parsed, valid, SUM_TO_N};
 use trace_ir::text::parse;
 use trace_ir::verify::verify;
 use trace_ir::*;
 
 fn ok(src: &str) {
-    let t = parse(src).unwrap_or_else(|e| panic!("{e}\n{src}"));
-    if let Err(e) = verify(&t) {
-        panic!("{e}\n{src}");
-    }
+    valid(src);
 }
 
 /// Parses `src` (which must parse) and returns the verifier's message.
 fn fails(src: &str) -> String {
-    let t = parse(src).unwrap_or_else(|e| panic!("{e}\n{src}"));
+    let t = parsed(src);
     match verify(&t) {
         Ok(()) => panic!("verified, but should not have:\n{src}"),
         Err(e) => e.message,
@@ -44,18 +44,7 @@ fn body(lines: &str) -> String {
 #[test]
 fn well_formed_traces_pass() {
     ok(&body(""));
-    ok("trace sum_to_n
-%n = input 0 : i64
-%zero = const 0 : i64
-%one = const 1 : i64
-loop (%i = %zero, %acc = %zero)
-  %c = icmp.slt %i, %n
-  snap0 @resume(7) { 0: %i, 1: %acc }
-  guard %c, snap0
-  %acc1 = add %acc, %i
-  %i1 = add.ovf %i, %one, snap0
-  jump (%i1, %acc1)
-");
+    ok(SUM_TO_N);
     ok(&body(
         "%1 = add %a, %b
 %2 = fadd %f, %g

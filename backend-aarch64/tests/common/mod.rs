@@ -1,20 +1,36 @@
-//! Test support: a naive allocator (one location per value, never reused) standing in for
-//! `trace_ir::regalloc::allocate`, and a reference model of every op.
+//! Test support: test allocators (one location per value, never reused) beside the shared
+//! allocator, sample values, the single-trace op cases, and the oracle for expected results.
 #![allow(dead_code)]
 
-use backend_aarch64::lower::sequence_moves;
+pub mod oracle;
+
+use backend_aarch64::regs::regfile;
+use backend_aarch64::A64;
+#[cfg(target_arch = "aarch64")]
+use trace_ir::backend::{ExitInfo, Jit};
+use trace_ir::exit::CTX_SPILL_SLOTS;
 use trace_ir::ir::*;
-use trace_ir::regalloc::{Allocation, Loc, Move, Reg, RegClass};
-use trace_ir::Type;
+use trace_ir::regalloc::{sequentialize, Allocation, Loc, Move, Reg, RegClass};
+use trace_ir::{Symbols, Type};
 
 pub const CALLEE_GPRS: [u8; 9] = [19, 20, 21, 22, 23, 24, 25, 26, 27];
 pub const CALLEE_FPRS: [u8; 8] = [8, 9, 10, 11, 12, 13, 14, 15];
 pub const ALL_GPRS: &[u8] = &backend_aarch64::regs::ALLOC_GPRS;
 pub const ALL_FPRS: &[u8] = &backend_aarch64::regs::ALLOC_FPRS;
 
+/// The shared allocator's allocation, proven by `regalloc::check`.
+pub fn shared(t: &Trace) -> Allocation {
+    let rf = regfile();
+    let al = trace_ir::regalloc::allocate(t, &rf)
+        .unwrap_or_else(|e| panic!("allocate: {e}\n{}", trace_ir::text::print(t)));
+    if let Err(e) = trace_ir::regalloc::check(t, &al, &rf) {
+        panic!("check: {e}\n{}", trace_ir::regalloc::annotate(t, &al, &rf));
+    }
+    al
+}
+
 /// Every value gets its own register from the pools until they run out, then its own spill
-/// slot; constants stay constants. Correct for any trace because nothing is shared (with
-/// callee-saved pools when the trace calls).
+/// slot; constants stay constants. Correct for any trace because nothing is shared.
 pub fn naive(t: &Trace, gprs: &[u8], fprs: &[u8]) -> Allocation {
     let (mut gi, mut fi, mut spill) = (0usize, 0usize, 0u32);
     let mut locs = Vec::new();
@@ -37,40 +53,60 @@ pub fn naive(t: &Trace, gprs: &[u8], fprs: &[u8]) -> Allocation {
         };
         locs.push(loc);
     }
-    let params = t.loop_params();
-    let class = |v: Value| RegClass::of(t.ty(v).unwrap());
-    let pre: Vec<Move> = params
-        .iter()
-        .zip(&t.loop_inits)
-        .map(|(&p, &i)| Move { from: locs[i.index()], to: locs[p.index()], class: class(p) })
-        .collect();
-    let back: Vec<Move> = match &t.term {
-        Terminator::Jump(next) => params
-            .iter()
-            .zip(next)
-            .map(|(&p, &n)| Move { from: locs[n.index()], to: locs[p.index()], class: class(p) })
-            .collect(),
-        _ => Vec::new(),
-    };
-    assert!(spill as usize <= trace_ir::exit::CTX_SPILL_SLOTS, "test trace needs {spill} spill slots");
-    Allocation {
-        locs,
-        spill_slots: spill,
-        preheader_moves: sequence_moves(&pre),
-        backedge_moves: sequence_moves(&back),
-    }
+    with_moves(t, locs, spill)
 }
 
+/// The allocation `locs` of `t`, with its preheader and back-edge moves sequenced by the
+/// shared parallel-move sequencer for this backend's register file.
+pub fn with_moves(t: &Trace, locs: Vec<Loc>, spill_slots: u32) -> Allocation {
+    assert!(spill_slots as usize <= CTX_SPILL_SLOTS, "test trace needs {spill_slots} spill slots");
+    let rf = regfile();
+    let params = t.loop_params();
+    let moves = |from: &[Value]| {
+        let par: Vec<Move> = params
+            .iter()
+            .zip(from)
+            .map(|(&p, &v)| Move {
+                from: locs[v.index()],
+                to: locs[p.index()],
+                class: RegClass::of(t.ty(p).unwrap()),
+            })
+            .collect();
+        sequentialize(&par, &rf)
+    };
+    let preheader_moves = moves(&t.loop_inits);
+    let backedge_moves = match &t.term {
+        Terminator::Jump(next) => moves(next),
+        _ => Vec::new(),
+    };
+    Allocation { locs, spill_slots, preheader_moves, backedge_moves }
+}
+
+/// `naive` over every allocatable register.
 pub fn regs(t: &Trace) -> Allocation {
     naive(t, ALL_GPRS, ALL_FPRS)
 }
 
+/// `naive` with every value in a spill slot.
 pub fn spilled(t: &Trace) -> Allocation {
     naive(t, &[], &[])
 }
 
-/// Edge values of each integer type (canonical bits).
-pub fn edges(ty: Type) -> Vec<u64> {
+/// Installs `t` under `al`, which must succeed.
+pub fn install(jit: &mut A64, t: &Trace, al: &Allocation, syms: &Symbols) -> u32 {
+    jit.install_with(t, al, syms).unwrap_or_else(|e| panic!("install: {e}\n{}", trace_ir::text::print(t)))
+}
+
+/// Installs `t` under `al` in a new backend and runs it once on `slots`.
+#[cfg(target_arch = "aarch64")]
+pub fn run(t: &Trace, al: &Allocation, syms: &Symbols, slots: &mut [u64]) -> ExitInfo {
+    let mut jit = A64::new();
+    let id = install(&mut jit, t, al, syms);
+    jit.run(id, slots).unwrap_or_else(|e| panic!("run: {e}"))
+}
+
+/// Interesting canonical values of an integer type.
+pub fn samples(ty: Type) -> Vec<u64> {
     let m = ty.mask();
     let min = if ty.bits() == 1 { 1 } else { 1u64 << (ty.bits() - 1) };
     let mut v = vec![0, 1, m, min, min.wrapping_sub(1) & m, 2 & m, 7 & m, 0x1234_5678_9abc_def0 & m];
@@ -79,104 +115,10 @@ pub fn edges(ty: Type) -> Vec<u64> {
     v
 }
 
-pub fn bin(op: BinOp, ty: Type, a: u64, b: u64) -> Option<u64> {
-    let m = ty.mask();
-    let bits = ty.bits();
-    let (sa, sb) = (ty.sext(a), ty.sext(b));
-    let f = |x: f64| Some(x.to_bits());
-    let (fa, fb) = (f64::from_bits(a), f64::from_bits(b));
-    Some(
-        match op {
-            BinOp::Add => a.wrapping_add(b),
-            BinOp::Sub => a.wrapping_sub(b),
-            BinOp::Mul => a.wrapping_mul(b),
-            BinOp::And => a & b,
-            BinOp::Or => a | b,
-            BinOp::Xor => a ^ b,
-            BinOp::Shl => a << (b % bits as u64),
-            BinOp::LShr => a >> (b % bits as u64),
-            BinOp::AShr => (sa >> (b % bits as u64)) as u64,
-            BinOp::SDiv | BinOp::SRem => {
-                if sb == 0 || (sb == -1 && sa == ty.sext(if bits == 1 { 1 } else { 1 << (bits - 1) })) {
-                    return None;
-                }
-                if op == BinOp::SDiv {
-                    (sa / sb) as u64
-                } else {
-                    (sa % sb) as u64
-                }
-            }
-            BinOp::UDiv => a.checked_div(b)?,
-            BinOp::URem => a.checked_rem(b)?,
-            BinOp::FAdd => return f(fa + fb),
-            BinOp::FSub => return f(fa - fb),
-            BinOp::FMul => return f(fa * fb),
-            BinOp::FDiv => return f(fa / fb),
-        } & m,
-    )
+/// Interesting f64 values.
+pub fn fsamples() -> Vec<f64> {
+    vec![0.0, -0.0, 1.0, -2.5, 0.1, 1e300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 3.0]
 }
-
-pub fn ovf(op: OvfOp, ty: Type, a: u64, b: u64) -> Option<u64> {
-    let (sa, sb) = (ty.sext(a) as i128, ty.sext(b) as i128);
-    let r = match op {
-        OvfOp::Add => sa + sb,
-        OvfOp::Sub => sa - sb,
-        OvfOp::Mul => sa * sb,
-    };
-    let bits = ty.bits();
-    let (lo, hi) = (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1);
-    (lo..=hi).contains(&r).then_some((r as u64) & ty.mask())
-}
-
-pub fn un(op: UnOp, ty: Type, a: u64) -> u64 {
-    let fa = f64::from_bits(a);
-    match op {
-        UnOp::Neg => a.wrapping_neg() & ty.mask(),
-        UnOp::Not => !a & ty.mask(),
-        UnOp::FNeg => (-fa).to_bits(),
-        UnOp::FAbs => fa.abs().to_bits(),
-        UnOp::FSqrt => fa.sqrt().to_bits(),
-    }
-}
-
-pub fn icmp(c: ICmp, ty: Type, a: u64, b: u64) -> bool {
-    let (sa, sb) = (ty.sext(a), ty.sext(b));
-    match c {
-        ICmp::Eq => a == b,
-        ICmp::Ne => a != b,
-        ICmp::Slt => sa < sb,
-        ICmp::Sle => sa <= sb,
-        ICmp::Sgt => sa > sb,
-        ICmp::Sge => sa >= sb,
-        ICmp::Ult => a < b,
-        ICmp::Ule => a <= b,
-        ICmp::Ugt => a > b,
-        ICmp::Uge => a >= b,
-    }
-}
-
-pub fn fcmp(c: FCmp, a: f64, b: f64) -> bool {
-    match c {
-        FCmp::Eq => a == b,
-        FCmp::Ne => a != b,
-        FCmp::Lt => a < b,
-        FCmp::Le => a <= b,
-        FCmp::Gt => a > b,
-        FCmp::Ge => a >= b,
-        FCmp::Uno => a.is_nan() || b.is_nan(),
-    }
-}
-
-/// Same bits, or both NaN (NaN payloads may differ between targets).
-pub fn same(ty: Type, got: u64, want: u64) -> bool {
-    got == want || (ty.is_float() && f64::from_bits(got).is_nan() && f64::from_bits(want).is_nan())
-}
-
-pub const FLOATS: [f64; 10] =
-    [0.0, -0.0, 1.0, -2.5, 0.1, 1e300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 3.0];
-
-/// Expected result of a check from the two inputs; `None` when undefined (not checked).
-pub type Expect = Box<dyn Fn(u64, u64) -> Option<u64>>;
 
 /// A trace whose inputs are `a` (slot 0) and `b` (slot 1) and whose exit snapshot writes
 /// each result to its own slot from 2 on.
@@ -184,29 +126,28 @@ pub struct Case {
     pub name: String,
     pub trace: Trace,
     pub in_ty: Type,
-    /// (slot, result type, description, expected)
-    pub checks: Vec<(u32, Type, String, Expect)>,
+    /// (slot, value written there, description); expected results come from `oracle`.
+    pub checks: Vec<(u32, Value, String)>,
 }
 
 struct CaseBuilder {
     b: trace_ir::Builder,
-    results: Vec<(Value, Type, String, Expect)>,
+    results: Vec<(Value, String)>,
 }
 
 impl CaseBuilder {
     fn new() -> Self {
         CaseBuilder { b: trace_ir::Builder::new(), results: Vec::new() }
     }
-    fn check(&mut self, v: Value, ty: Type, what: String, f: Expect) {
-        self.results.push((v, ty, what, f));
+    fn check(&mut self, v: Value, what: String) {
+        self.results.push((v, what));
     }
     fn finish(mut self, name: String, in_ty: Type) -> Case {
         let entries: Vec<(u32, Value)> =
             self.results.iter().enumerate().map(|(i, r)| (2 + i as u32, r.0)).collect();
         let s = self.b.snapshot(99, &entries);
         let trace = self.b.exit(s);
-        let checks =
-            self.results.into_iter().enumerate().map(|(i, (_, t, w, f))| (2 + i as u32, t, w, f)).collect();
+        let checks = self.results.into_iter().enumerate().map(|(i, (v, w))| (2 + i as u32, v, w)).collect();
         Case { name, trace, in_ty, checks }
     }
 }
@@ -245,14 +186,14 @@ pub fn bin_case(op: BinOp, ty: Type) -> Case {
     let a = c.b.input(0, ty);
     let bb = c.b.input(1, ty);
     let r = c.b.bin(op, a, bb);
-    c.check(r, ty, format!("{} a, b", op.name()), Box::new(move |x, y| bin(op, ty, x, y)));
+    c.check(r, format!("{} a, b", op.name()));
     let ks = if ty.is_float() { float_consts() } else { imm_consts(ty) };
     for k in ks {
         let kv = c.b.konst(ty, k);
         let r = c.b.bin(op, a, kv);
-        c.check(r, ty, format!("{} a, {k:#x}", op.name()), Box::new(move |x, _| bin(op, ty, x, k)));
+        c.check(r, format!("{} a, {k:#x}", op.name()));
         let r = c.b.bin(op, kv, a);
-        c.check(r, ty, format!("{} {k:#x}, a", op.name()), Box::new(move |x, _| bin(op, ty, k, x)));
+        c.check(r, format!("{} {k:#x}, a", op.name()));
     }
     c.finish(format!("{}.{ty}", op.name()), ty)
 }
@@ -263,123 +204,73 @@ pub fn misc_case(ty: Type) -> Case {
     let a = c.b.input(0, ty);
     let bb = c.b.input(1, ty);
     if ty.is_float() {
-        for op in [UnOp::FNeg, UnOp::FAbs, UnOp::FSqrt] {
+        for op in UnOp::ALL.into_iter().filter(|op| op.is_float()) {
             let r = c.b.un(op, a);
-            c.check(r, ty, op.name().into(), Box::new(move |x, _| Some(un(op, ty, x))));
+            c.check(r, op.name().into());
         }
         for cc in FCmp::ALL {
             let r = c.b.fcmp(cc, a, bb);
-            c.check(
-                r,
-                Type::I1,
-                format!("fcmp.{}", cc.name()),
-                Box::new(move |x, y| Some(fcmp(cc, f64::from_bits(x), f64::from_bits(y)) as u64)),
-            );
+            c.check(r, format!("fcmp.{}", cc.name()));
             for k in [0.0f64, -0.0, 1.5] {
                 let kv = c.b.fconst(k);
                 let r = c.b.fcmp(cc, a, kv);
-                c.check(
-                    r,
-                    Type::I1,
-                    format!("fcmp.{} a, {k}", cc.name()),
-                    Box::new(move |x, _| Some(fcmp(cc, f64::from_bits(x), k) as u64)),
-                );
+                c.check(r, format!("fcmp.{} a, {k}", cc.name()));
             }
         }
         let lt = c.b.fcmp(FCmp::Lt, a, bb);
         let r = c.b.select(lt, a, bb);
-        c.check(
-            r,
-            ty,
-            "select".into(),
-            Box::new(move |x, y| Some(if f64::from_bits(x) < f64::from_bits(y) { x } else { y })),
-        );
+        c.check(r, "select".into());
         let k = c.b.fconst(0.1);
         let r = c.b.select(lt, k, a);
-        c.check(
-            r,
-            ty,
-            "select k".into(),
-            Box::new(move |x, y| {
-                Some(if f64::from_bits(x) < f64::from_bits(y) { 0.1f64.to_bits() } else { x })
-            }),
-        );
-        for to in [Type::I8, Type::I16, Type::I32, Type::I64] {
+        c.check(r, "select k".into());
+        for to in &Type::INTS[1..] {
+            let to = *to;
             let r = c.b.conv(Conv::FPToSI, a, to);
-            c.check(
-                r,
-                to,
-                format!("fptosi.{to}"),
-                Box::new(move |x, _| {
-                    let f = f64::from_bits(x).trunc();
-                    let lim = 2f64.powi(to.bits() as i32 - 1);
-                    (f >= -lim && f < lim).then(|| (f as i64 as u64) & to.mask())
-                }),
-            );
+            c.check(r, format!("fptosi.{to}"));
         }
         let r = c.b.conv(Conv::Bitcast, a, Type::I64);
-        c.check(r, Type::I64, "bitcast".into(), Box::new(|x, _| Some(x)));
+        c.check(r, "bitcast".into());
         return c.finish("misc.f64".into(), ty);
     }
-    for op in [UnOp::Neg, UnOp::Not] {
+    for op in UnOp::ALL.into_iter().filter(|op| !op.is_float()) {
         let r = c.b.un(op, a);
-        c.check(r, ty, op.name().into(), Box::new(move |x, _| Some(un(op, ty, x))));
+        c.check(r, op.name().into());
     }
     for cc in ICmp::ALL {
         let r = c.b.icmp(cc, a, bb);
-        c.check(
-            r,
-            Type::I1,
-            format!("icmp.{}", cc.name()),
-            Box::new(move |x, y| Some(icmp(cc, ty, x, y) as u64)),
-        );
+        c.check(r, format!("icmp.{}", cc.name()));
         for k in [0u64, 1, 4096, 0x1234, u64::MAX, i64::MIN as u64, i64::MAX as u64].map(|k| k & ty.mask()) {
             let kv = c.b.konst(ty, k);
             let r = c.b.icmp(cc, a, kv);
-            c.check(
-                r,
-                Type::I1,
-                format!("icmp.{} a, {k:#x}", cc.name()),
-                Box::new(move |x, _| Some(icmp(cc, ty, x, k) as u64)),
-            );
+            c.check(r, format!("icmp.{} a, {k:#x}", cc.name()));
             let r = c.b.icmp(cc, kv, a);
-            c.check(
-                r,
-                Type::I1,
-                format!("icmp.{} {k:#x}, a", cc.name()),
-                Box::new(move |x, _| Some(icmp(cc, ty, k, x) as u64)),
-            );
+            c.check(r, format!("icmp.{} {k:#x}, a", cc.name()));
         }
     }
     let lt = c.b.icmp(ICmp::Ult, a, bb);
     let r = c.b.select(lt, a, bb);
-    c.check(r, ty, "select".into(), Box::new(move |x, y| Some(if x < y { x } else { y })));
+    c.check(r, "select".into());
     let k = c.b.konst(ty, 0x1234_5678_9abc & ty.mask());
     let r = c.b.select(lt, k, a);
-    c.check(
-        r,
-        ty,
-        "select k".into(),
-        Box::new(move |x, y| Some(if x < y { 0x1234_5678_9abc & ty.mask() } else { x })),
-    );
+    c.check(r, "select k".into());
     for to in Type::INTS {
         if to.bits() > ty.bits() {
             let r = c.b.conv(Conv::ZExt, a, to);
-            c.check(r, to, format!("zext.{to}"), Box::new(|x, _| Some(x)));
+            c.check(r, format!("zext.{to}"));
             let r = c.b.conv(Conv::SExt, a, to);
-            c.check(r, to, format!("sext.{to}"), Box::new(move |x, _| Some(ty.sext(x) as u64 & to.mask())));
+            c.check(r, format!("sext.{to}"));
         } else if to.bits() < ty.bits() {
             let r = c.b.conv(Conv::Trunc, a, to);
-            c.check(r, to, format!("trunc.{to}"), Box::new(move |x, _| Some(x & to.mask())));
+            c.check(r, format!("trunc.{to}"));
         }
     }
     if ty != Type::I1 {
         let r = c.b.conv(Conv::SIToFP, a, Type::F64);
-        c.check(r, Type::F64, "sitofp".into(), Box::new(move |x, _| Some((ty.sext(x) as f64).to_bits())));
+        c.check(r, "sitofp".into());
     }
     if ty == Type::I64 {
         let r = c.b.conv(Conv::Bitcast, a, Type::F64);
-        c.check(r, Type::F64, "bitcast".into(), Box::new(|x, _| Some(x)));
+        c.check(r, "bitcast".into());
     }
     c.finish(format!("misc.{ty}"), ty)
 }
@@ -402,7 +293,8 @@ pub fn all_cases() -> Vec<Case> {
 
 /// Input pairs for a type.
 pub fn inputs(ty: Type) -> Vec<(u64, u64)> {
-    let vals: Vec<u64> = if ty.is_float() { FLOATS.iter().map(|f| f.to_bits()).collect() } else { edges(ty) };
+    let vals: Vec<u64> =
+        if ty.is_float() { fsamples().iter().map(|f| f.to_bits()).collect() } else { samples(ty) };
     let mut v = Vec::new();
     for &x in &vals {
         for &y in &vals {

@@ -1,15 +1,17 @@
-//! Test helpers: a naive allocator (every value its own location, so no liveness is needed)
-//! and Rust models of the IR ops. Until the shared allocator lands, tests use this.
+//! Test support: test allocators (every value its own location, or a small linear scan) beside
+//! the shared allocator, run helpers, sample values, and the oracle for expected results.
 #![allow(dead_code)]
 
 pub mod kernels;
+pub mod oracle;
 
 use backend_x64::regs::*;
 use backend_x64::X64;
 #[cfg(target_arch = "x86_64")]
 use trace_ir::backend::{ExitInfo, Jit};
+use trace_ir::exit::CTX_SPILL_SLOTS;
 use trace_ir::ir::*;
-use trace_ir::regalloc::{Allocation, Loc, Move, Reg, RegClass};
+use trace_ir::regalloc::{sequentialize, Allocation, Loc, Move, Reg, RegClass};
 use trace_ir::{Symbols, Type};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,31 +42,25 @@ fn has_fixed(t: &Trace) -> bool {
     t.insts.iter().any(|i| matches!(i.op, Op::Bin(op, ..) if matches!(op, BinOp::Shl | BinOp::LShr | BinOp::AShr) || op.is_division()))
 }
 
-/// Every non-constant value gets its own register or spill slot. Caller-saved registers
-/// are avoided in traces with calls; rax/rcx/rdx in traces with shifts or divisions.
-pub fn naive_alloc(t: &Trace, mode: Mode) -> Allocation {
-    if mode == Mode::Shared {
-        let rf = regfile();
-        let al = trace_ir::regalloc::allocate(t, &rf)
-            .unwrap_or_else(|e| panic!("allocate: {e}\n{}", trace_ir::text::print(t)));
-        if let Err(e) = trace_ir::regalloc::check(t, &al, &rf) {
-            panic!("check: {e}\n{}", trace_ir::regalloc::annotate(t, &al, &rf));
-        }
-        return al;
-    }
-    if matches!(mode, Mode::Scan | Mode::Scan3) {
-        return scan_alloc(t, if mode == Mode::Scan { 99 } else { 3 });
-    }
-    let call = has_call(t);
-    let mut gprs: Vec<u8> = if call {
-        vec![RBX, R12, R13, R14, RBP]
+/// The registers the test allocators may use in `t`: callee-saved ones only in traces with
+/// calls, and no rax/rcx/rdx in traces with shifts or divisions.
+fn pools(t: &Trace) -> (Vec<u8>, Vec<u8>) {
+    if has_call(t) {
+        (vec![RBX, R12, R13, R14, RBP], vec![])
     } else if has_fixed(t) {
-        vec![RSI, RDI, R8, R9, RBX, R12, R13, R14, RBP]
+        (vec![RSI, RDI, R8, R9, RBX, R12, R13, R14, RBP], ALLOC_FPRS.to_vec())
     } else {
-        ALLOC_GPRS.to_vec()
-    };
-    let mut fprs: Vec<u8> = if call { vec![] } else { ALLOC_FPRS.to_vec() };
+        (ALLOC_GPRS.to_vec(), ALLOC_FPRS.to_vec())
+    }
+}
+
+/// The allocation of `t` that `mode` names.
+pub fn naive_alloc(t: &Trace, mode: Mode) -> Allocation {
+    let (mut gprs, mut fprs) = pools(t);
     match mode {
+        Mode::Shared => return shared(t),
+        Mode::Scan => return scan_alloc(t, 99),
+        Mode::Scan3 => return scan_alloc(t, 3),
         Mode::Spill => {
             gprs.clear();
             fprs.clear();
@@ -73,19 +69,36 @@ pub fn naive_alloc(t: &Trace, mode: Mode) -> Allocation {
             gprs.reverse();
             fprs.reverse();
         }
-        _ => {}
+        Mode::Regs => {}
     }
-    let (mut gi, mut fi, mut spill) = (0, 0, 0u32);
+    naive(t, &gprs, &fprs)
+}
+
+/// The shared allocator's allocation, proven by `regalloc::check`.
+pub fn shared(t: &Trace) -> Allocation {
+    let rf = regfile();
+    let al = trace_ir::regalloc::allocate(t, &rf)
+        .unwrap_or_else(|e| panic!("allocate: {e}\n{}", trace_ir::text::print(t)));
+    if let Err(e) = trace_ir::regalloc::check(t, &al, &rf) {
+        panic!("check: {e}\n{}", trace_ir::regalloc::annotate(t, &al, &rf));
+    }
+    al
+}
+
+/// Every value gets its own register from the pools until they run out, then its own spill
+/// slot; constants stay constants. Correct for any trace because nothing is shared.
+pub fn naive(t: &Trace, gprs: &[u8], fprs: &[u8]) -> Allocation {
+    let (mut gi, mut fi, mut spill) = (0usize, 0usize, 0u32);
     let mut locs = Vec::new();
     for inst in &t.insts {
         let loc = match (&inst.op, inst.ty) {
             (Op::Const { bits }, _) => Loc::Const(*bits),
             (_, None) => Loc::None,
-            (_, Some(Type::F64)) if fi < fprs.len() => {
+            (_, Some(ty)) if ty.is_float() && fi < fprs.len() => {
                 fi += 1;
                 Loc::Reg(Reg::fpr(fprs[fi - 1]))
             }
-            (_, Some(ty)) if ty != Type::F64 && gi < gprs.len() => {
+            (_, Some(ty)) if !ty.is_float() && gi < gprs.len() => {
                 gi += 1;
                 Loc::Reg(Reg::gpr(gprs[gi - 1]))
             }
@@ -96,48 +109,33 @@ pub fn naive_alloc(t: &Trace, mode: Mode) -> Allocation {
         };
         locs.push(loc);
     }
-    let params = t.loop_params();
-    let class = |v: Value| RegClass::of(t.ty(v).unwrap_or(Type::I64));
-    let preheader = params
-        .iter()
-        .zip(&t.loop_inits)
-        .map(|(&p, &i)| Move { from: locs[i.index()], to: locs[p.index()], class: class(p) })
-        .collect();
-    let back = match &t.term {
-        Terminator::Jump(next) => sequence(
-            params
-                .iter()
-                .zip(next)
-                .map(|(&p, &n)| Move { from: locs[n.index()], to: locs[p.index()], class: class(p) })
-                .collect(),
-        ),
-        _ => vec![],
-    };
-    Allocation { locs, spill_slots: spill, preheader_moves: preheader, backedge_moves: back }
+    with_moves(t, locs, spill)
 }
 
-/// Sequences a parallel move, breaking cycles through r11 / xmm15.
-pub fn sequence(moves: Vec<Move>) -> Vec<Move> {
-    let mut pending: Vec<Move> = moves.into_iter().filter(|m| m.from != m.to).collect();
-    let mut out = Vec::new();
-    while !pending.is_empty() {
-        if let Some(i) = pending.iter().position(|m| !pending.iter().any(|o| o.from == m.to)) {
-            out.push(pending.remove(i));
-        } else {
-            let m = pending[0];
-            let tmp = Loc::Reg(match m.class {
-                RegClass::Gpr => Reg::gpr(S0),
-                RegClass::Fpr => Reg::fpr(XS0),
-            });
-            out.push(Move { from: m.to, to: tmp, class: m.class });
-            for o in pending.iter_mut() {
-                if o.from == m.to {
-                    o.from = tmp;
-                }
-            }
-        }
-    }
-    out
+/// The allocation `locs` of `t`, with its preheader and back-edge moves sequenced by the
+/// shared parallel-move sequencer for this backend's register file.
+pub fn with_moves(t: &Trace, locs: Vec<Loc>, spill_slots: u32) -> Allocation {
+    assert!(spill_slots as usize <= CTX_SPILL_SLOTS, "test trace needs {spill_slots} spill slots");
+    let rf = regfile();
+    let params = t.loop_params();
+    let moves = |from: &[Value]| {
+        let par: Vec<Move> = params
+            .iter()
+            .zip(from)
+            .map(|(&p, &v)| Move {
+                from: locs[v.index()],
+                to: locs[p.index()],
+                class: RegClass::of(t.ty(p).unwrap()),
+            })
+            .collect();
+        sequentialize(&par, &rf)
+    };
+    let preheader_moves = moves(&t.loop_inits);
+    let backedge_moves = match &t.term {
+        Terminator::Jump(next) => moves(next),
+        _ => Vec::new(),
+    };
+    Allocation { locs, spill_slots, preheader_moves, backedge_moves }
 }
 
 /// Installs `t` with the naive allocator and runs it once on `slots`.
@@ -150,71 +148,7 @@ pub fn run(t: &Trace, mode: Mode, slots: &mut [u64]) -> ExitInfo {
 
 pub fn install(jit: &mut X64, t: &Trace, mode: Mode, syms: &Symbols) -> u32 {
     let al = naive_alloc(t, mode);
-    jit.install_with(t, &al, syms).unwrap_or_else(|e| panic!("install: {e}\n{t:?}"))
-}
-
-/// The Rust model of a binary op on canonical bits; `None` where undefined.
-pub fn eval_bin(op: BinOp, ty: Type, a: u64, b: u64) -> Option<u64> {
-    let m = ty.mask();
-    let (sa, sb) = (ty.sext(a), ty.sext(b));
-    let f = |x: u64| f64::from_bits(x);
-    let bits = ty.bits() as u64;
-    let r = match op {
-        BinOp::Add => a.wrapping_add(b),
-        BinOp::Sub => a.wrapping_sub(b),
-        BinOp::Mul => a.wrapping_mul(b),
-        BinOp::And => a & b,
-        BinOp::Or => a | b,
-        BinOp::Xor => a ^ b,
-        BinOp::Shl => a << (b % bits),
-        BinOp::LShr => a >> (b % bits),
-        BinOp::AShr => (sa >> (b % bits)) as u64,
-        BinOp::SDiv | BinOp::SRem => {
-            if sb == 0 || (sb == -1 && sa == ty.sext(1u64 << (bits - 1))) {
-                return None;
-            }
-            if op == BinOp::SDiv {
-                (sa / sb) as u64
-            } else {
-                (sa % sb) as u64
-            }
-        }
-        BinOp::UDiv => a.checked_div(b)?,
-        BinOp::URem => a.checked_rem(b)?,
-        BinOp::FAdd => return Some((f(a) + f(b)).to_bits()),
-        BinOp::FSub => return Some((f(a) - f(b)).to_bits()),
-        BinOp::FMul => return Some((f(a) * f(b)).to_bits()),
-        BinOp::FDiv => return Some((f(a) / f(b)).to_bits()),
-    };
-    Some(r & m)
-}
-
-pub fn eval_icmp(c: ICmp, ty: Type, a: u64, b: u64) -> bool {
-    let (sa, sb) = (ty.sext(a), ty.sext(b));
-    match c {
-        ICmp::Eq => a == b,
-        ICmp::Ne => a != b,
-        ICmp::Slt => sa < sb,
-        ICmp::Sle => sa <= sb,
-        ICmp::Sgt => sa > sb,
-        ICmp::Sge => sa >= sb,
-        ICmp::Ult => a < b,
-        ICmp::Ule => a <= b,
-        ICmp::Ugt => a > b,
-        ICmp::Uge => a >= b,
-    }
-}
-
-pub fn eval_fcmp(c: FCmp, a: f64, b: f64) -> bool {
-    match c {
-        FCmp::Eq => a == b,
-        FCmp::Ne => a != b,
-        FCmp::Lt => a < b,
-        FCmp::Le => a <= b,
-        FCmp::Gt => a > b,
-        FCmp::Ge => a >= b,
-        FCmp::Uno => a.is_nan() || b.is_nan(),
-    }
+    jit.install_with(t, &al, syms).unwrap_or_else(|e| panic!("install: {e}\n{}", trace_ir::text::print(t)))
 }
 
 /// Interesting canonical values of a type.
@@ -237,20 +171,12 @@ pub fn fsamples() -> Vec<f64> {
 }
 
 /// A small linear scan (live ranges from definition to last use, registers freed at the last
-/// use so a result can reuse an operand's register, spill the new value when none is free).
-/// Stands in for the shared allocator until it lands.
+/// use so a result can reuse an operand's register, spill the new value when none is free):
+/// allocations of another shape than the shared allocator's.
 pub fn scan_alloc(t: &Trace, max_regs: usize) -> Allocation {
     let n = t.insts.len();
     let end = n + 1;
-    let call = has_call(t);
-    let mut gprs: Vec<u8> = if call {
-        vec![RBX, R12, R13, R14, RBP]
-    } else if has_fixed(t) {
-        vec![RSI, RDI, R8, R9, RBX, R12, R13, R14, RBP]
-    } else {
-        ALLOC_GPRS.to_vec()
-    };
-    let mut fprs: Vec<u8> = if call { vec![] } else { ALLOC_FPRS.to_vec() };
+    let (mut gprs, mut fprs) = pools(t);
     gprs.truncate(max_regs);
     fprs.truncate(max_regs);
     let loop_start = t.loop_start.unwrap_or(n);
@@ -318,24 +244,5 @@ pub fn scan_alloc(t: &Trace, max_regs: usize) -> Allocation {
             assign(i, &mut active, &mut locs);
         }
     }
-    let params = t.loop_params();
-    let class = |v: Value| RegClass::of(t.ty(v).unwrap_or(Type::I64));
-    let preheader = sequence(
-        params
-            .iter()
-            .zip(&t.loop_inits)
-            .map(|(&p, &i)| Move { from: locs[i.index()], to: locs[p.index()], class: class(p) })
-            .collect(),
-    );
-    let back = match &t.term {
-        Terminator::Jump(next) => sequence(
-            params
-                .iter()
-                .zip(next)
-                .map(|(&p, &v)| Move { from: locs[v.index()], to: locs[p.index()], class: class(p) })
-                .collect(),
-        ),
-        _ => vec![],
-    };
-    Allocation { locs, spill_slots: spill, preheader_moves: preheader, backedge_moves: back }
+    with_moves(t, locs, spill)
 }

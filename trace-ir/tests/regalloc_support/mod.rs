@@ -1,6 +1,7 @@
 //! Register files and traces shared by the allocator tests.
 #![allow(dead_code)]
 
+pub use trace_ir::gen::Rng;
 use trace_ir::ir::*;
 use trace_ir::regalloc::{OpConstraints, Reg, RegFile};
 use trace_ir::{Builder, Type};
@@ -135,11 +136,7 @@ pub fn regfiles() -> Vec<(&'static str, RegFile)> {
 }
 
 /// Parses and verifies IR text.
-pub fn parse(src: &str) -> Trace {
-    let t = trace_ir::text::parse(src).unwrap_or_else(|e| panic!("{e}\n{src}"));
-    trace_ir::verify::verify(&t).unwrap_or_else(|e| panic!("{e}\n{src}"));
-    t
-}
+pub use crate::common::valid as parse;
 
 /// The value named `%name` in text.
 pub fn named(t: &Trace, name: &str) -> Value {
@@ -149,19 +146,7 @@ pub fn named(t: &Trace, name: &str) -> Value {
 
 /// `sum_to_n` from the IR text documentation.
 pub fn sum_to_n() -> Trace {
-    parse(
-        "trace sum_to_n
-        %n = input 0 : i64
-        %zero = const 0 : i64
-        %one = const 1 : i64
-        loop (%i = %zero, %acc = %zero)
-          %c = icmp.slt %i, %n
-          snap0 @resume(7) { 0: %i, 1: %acc }
-          guard %c, snap0
-          %acc1 = add %acc, %i
-          %i1 = add.ovf %i, %one, snap0
-          jump (%i1, %acc1)",
-    )
+    parse(crate::common::SUM_TO_N)
 }
 
 /// A loop with more live values than registers, a call, a division, a shift and floats.
@@ -209,32 +194,6 @@ pub fn straight() -> Trace {
     )
 }
 
-/// A small deterministic generator (xorshift), until `trace_ir::gen` lands.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    pub fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[self.below(xs.len())]
-    }
-
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
-
 /// Values by class while generating.
 struct Pool {
     ints: Vec<Value>,
@@ -245,11 +204,14 @@ fn snapshot(b: &mut Builder, r: &mut Rng, pool: &Pool) -> SnapId {
     let mut entries = Vec::new();
     let k = r.below(5);
     for slot in 0..k as u32 {
-        let v =
-            if r.chance(70) || pool.floats.is_empty() { r.pick(&pool.ints) } else { r.pick(&pool.floats) };
+        let v = if r.chance(70, 100) || pool.floats.is_empty() {
+            r.pick(&pool.ints)
+        } else {
+            r.pick(&pool.floats)
+        };
         entries.push((slot, v));
     }
-    b.snapshot(r.next() % 100, &entries)
+    b.snapshot(r.next_u64() % 100, &entries)
 }
 
 fn body(b: &mut Builder, r: &mut Rng, pool: &mut Pool, len: usize) {
@@ -281,12 +243,12 @@ fn body(b: &mut Builder, r: &mut Rng, pool: &mut Pool, len: usize) {
                 let (x, y) = (r.pick(&pool.ints), r.pick(&pool.ints));
                 let c = b.icmp(ICmp::Slt, x, y);
                 let s = snapshot(b, r, pool);
-                if r.chance(50) {
+                if r.chance(50, 100) {
                     b.guard(c, s);
                 } else {
                     b.guard_not(c, s);
                 }
-                if r.chance(30) {
+                if r.chance(30, 100) {
                     let v = b.select(c, x, y);
                     pool.ints.push(v);
                 }
@@ -294,22 +256,25 @@ fn body(b: &mut Builder, r: &mut Rng, pool: &mut Pool, len: usize) {
             6 => {
                 let (x, y) = (r.pick(&pool.ints), r.pick(&pool.ints));
                 let s = snapshot(b, r, pool);
-                let op = r.pick(&[OvfOp::Add, OvfOp::Sub, OvfOp::Mul]);
+                let op = r.pick(&OvfOp::ALL);
                 let v = b.ovf(op, x, y, s);
                 pool.ints.push(v);
             }
             7 => {
                 let mut args = Vec::new();
                 for _ in 0..r.below(4) {
-                    if r.chance(70) || pool.floats.is_empty() {
+                    if r.chance(70, 100) || pool.floats.is_empty() {
                         args.push(r.pick(&pool.ints));
                     } else {
                         args.push(r.pick(&pool.floats));
                     }
                 }
                 let ret = r.pick(&[None, Some(Type::I64), Some(Type::F64)]);
-                let callee =
-                    if r.chance(20) { Callee::Value(r.pick(&pool.ints)) } else { Callee::Symbol("f".into()) };
+                let callee = if r.chance(20, 100) {
+                    Callee::Value(r.pick(&pool.ints))
+                } else {
+                    Callee::Symbol("f".into())
+                };
                 let v = b.call(ret, callee, &args, CallEffect::Any);
                 match ret {
                     Some(Type::F64) => pool.floats.push(v),
@@ -319,11 +284,11 @@ fn body(b: &mut Builder, r: &mut Rng, pool: &mut Pool, len: usize) {
             }
             8 => {
                 let p = r.pick(&pool.ints);
-                if r.chance(50) {
+                if r.chance(50, 100) {
                     let v = b.load(Type::I64, p, 8, false);
                     pool.ints.push(v);
                 } else {
-                    let x = if r.chance(50) || pool.floats.is_empty() {
+                    let x = if r.chance(50, 100) || pool.floats.is_empty() {
                         r.pick(&pool.ints)
                     } else {
                         r.pick(&pool.floats)
@@ -352,7 +317,7 @@ fn body(b: &mut Builder, r: &mut Rng, pool: &mut Pool, len: usize) {
 
 /// A random well-formed trace: inputs, constants, straight code, then maybe a loop.
 pub fn random_trace(seed: u64, len: usize) -> Trace {
-    let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut r = Rng::new(seed);
     let mut b = Builder::new();
     let mut pool = Pool { ints: Vec::new(), floats: Vec::new() };
     for slot in 0..1 + r.below(4) as u32 {
@@ -367,17 +332,17 @@ pub fn random_trace(seed: u64, len: usize) -> Trace {
         let k = b.iconst(Type::I64, r.below(100) as i64 - 50);
         pool.ints.push(k);
     }
-    if r.chance(50) {
+    if r.chance(50, 100) {
         let k = b.fconst(r.below(10) as f64 * 0.25);
         pool.floats.push(k);
     }
     let n = r.below(len / 3 + 1);
     body(&mut b, &mut r, &mut pool, n);
-    if r.chance(70) {
+    if r.chance(70, 100) {
         let nparams = 1 + r.below(5);
         let mut inits = Vec::new();
         for _ in 0..nparams {
-            if r.chance(75) || pool.floats.is_empty() {
+            if r.chance(75, 100) || pool.floats.is_empty() {
                 inits.push(r.pick(&pool.ints));
             } else {
                 inits.push(r.pick(&pool.floats));
@@ -401,7 +366,7 @@ pub fn random_trace(seed: u64, len: usize) -> Trace {
             .map(|&f| {
                 if f {
                     r.pick(&pool.floats)
-                } else if r.chance(80) && pool.ints.len() > split {
+                } else if r.chance(80, 100) && pool.ints.len() > split {
                     pool.ints[split + r.below(pool.ints.len() - split)]
                 } else {
                     r.pick(&pool.ints)
@@ -413,7 +378,7 @@ pub fn random_trace(seed: u64, len: usize) -> Trace {
         let n = 1 + r.below(len);
         body(&mut b, &mut r, &mut pool, n);
         let s = snapshot(&mut b, &mut r, &pool);
-        if r.chance(80) {
+        if r.chance(80, 100) {
             b.exit(s)
         } else {
             b.link(0, s)
