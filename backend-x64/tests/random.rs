@@ -284,8 +284,9 @@ fn generate(r: &mut Rng, len: usize, looped: bool) -> Trace {
 /// `None` when the trace does something undefined on these inputs (such runs are skipped).
 fn interpret(t: &Trace, slots: &mut [u64], mem: &mut [u64; BUF]) -> Option<u32> {
     let syms = symbols();
-    // `mem` stays borrowed, and so alive and untouched by anything else, for the whole run.
-    let region = [MemRegion { base: mem.as_mut_ptr() as u64, len: BUF * 8 }];
+    // SAFETY: `mem` stays borrowed, and so alive and untouched by anything else, for the
+    // whole run.
+    let region = [unsafe { MemRegion::new(mem.as_mut_ptr() as u64, BUF * 8) }];
     match interp::run(t, slots, &Env::new(&syms).with_memory(&region)) {
         Ok(e) => Some(e.snap.0),
         Err(InterpError::DivByZero | InterpError::DivOverflow | InterpError::FpToSiOutOfRange) => None,
