@@ -216,7 +216,7 @@ mod jit {
             self.install_with(trace, &alloc, symbols)
         }
 
-        fn run(&mut self, id: u32, slots: &mut [u64]) -> Result<ExitInfo, BackendError> {
+        unsafe fn run(&mut self, id: u32, slots: &mut [u64]) -> Result<ExitInfo, BackendError> {
             let st = self.jit.as_ref().ok_or(BackendError::UnknownTrace(id))?;
             let t = st.traces.get(id as usize).ok_or(BackendError::UnknownTrace(id))?;
             // Linked traces may read any slot any installed trace names.
@@ -232,7 +232,8 @@ mod jit {
             // SAFETY: `entry` is the external entry of code this backend emitted, installed
             // RX and i-cache synchronized; it follows AAPCS64 with the `EntryFn` signature and
             // only touches `ctx`, the slot array it points to (checked long enough above), and
-            // memory the trace's own loads, stores and calls name.
+            // memory the trace's own loads, stores and calls name, which the caller vouches for
+            // (`Jit::run`'s safety contract).
             let snap = unsafe {
                 let f: EntryFn = std::mem::transmute::<*const u8, EntryFn>(entry);
                 f(&mut *ctx)

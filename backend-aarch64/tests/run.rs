@@ -26,7 +26,7 @@ fn check_case(c: &Case, al: &Allocation, mode: &str) {
         let mut oracle = slots.clone();
         let syms = Symbols::new();
         let interp = trace_ir::interp::run(&c.trace, &mut oracle, &trace_ir::interp::Env::new(&syms));
-        let e = j.run(id, &mut slots).unwrap();
+        let e = j.run_checked(id, &mut slots).unwrap();
         assert_eq!((e.snap, e.resume), (SnapId(0), 99), "{}", c.name);
         // A whole run of the reference interpreter agrees where it defines every result (it
         // reports division by zero and out-of-range fptosi as errors).
@@ -110,7 +110,7 @@ fn overflow_ops_exit_exactly_at_the_boundaries() {
                             Some((k, true)) => (k, xa),
                         };
                         let mut slots = [xa, ya, 0xdead];
-                        let e = j.run(id, &mut slots).unwrap();
+                        let e = j.run_checked(id, &mut slots).unwrap();
                         match eval_ovf(op, ty, p, q) {
                             Some(want) => {
                                 assert_eq!(e.snap, SnapId(1), "{}.{ty} {p:#x} {q:#x}", op.name());
@@ -193,7 +193,7 @@ fn guards_take_the_right_exit() {
                     let id = install(&mut j, &t, &regs(&t), &Symbols::new());
                     for (p, q) in inputs(ty) {
                         let mut slots = [p, q, 0, 0];
-                        let e = j.run(id, &mut slots).unwrap();
+                        let e = j.run_checked(id, &mut slots).unwrap();
                         let stays = eval_icmp(cc, ty, p, q) == expect;
                         assert_eq!(
                             e.snap,
@@ -210,7 +210,7 @@ fn guards_take_the_right_exit() {
                 let id = install(&mut j, &t, &spilled(&t), &Symbols::new());
                 for (p, q) in inputs(Type::F64) {
                     let mut slots = [p, q, 0, 0];
-                    let e = j.run(id, &mut slots).unwrap();
+                    let e = j.run_checked(id, &mut slots).unwrap();
                     let stays = eval_fcmp(cc, f64::from_bits(p), f64::from_bits(q)) == expect;
                     assert_eq!(e.snap, SnapId(if stays { 1 } else { 0 }), "fcmp.{} {p:#x} {q:#x}", cc.name());
                     if !fused && !stays {
@@ -653,28 +653,28 @@ fn side_exits_link_and_unlink() {
     let bb = install(&mut j, &t1, &spilled(&t1), &Symbols::new());
     assert_eq!((a, bb), (0, 1));
     let mut slots = [20, 0];
-    let e = j.run(a, &mut slots).unwrap();
+    let e = j.run_checked(a, &mut slots).unwrap();
     assert_eq!((e.trace, e.snap, e.resume, slots), (0, SnapId(0), 5, [20, 0]));
 
     j.link_exit(a, SnapId(0), bb).unwrap();
     let mut slots = [20, 0];
-    let e = j.run(a, &mut slots).unwrap();
+    let e = j.run_checked(a, &mut slots).unwrap();
     assert_eq!((e.trace, e.snap, e.resume, slots), (1, SnapId(0), 9, [40, 7]));
     // The other exit is unaffected.
     let mut slots = [3, 0];
-    let e = j.run(a, &mut slots).unwrap();
+    let e = j.run_checked(a, &mut slots).unwrap();
     assert_eq!((e.trace, e.snap, slots), (0, SnapId(1), [103, 0]));
 
     j.unlink_exit(a, SnapId(0)).unwrap();
     let mut slots = [20, 0];
-    let e = j.run(a, &mut slots).unwrap();
+    let e = j.run_checked(a, &mut slots).unwrap();
     assert_eq!((e.trace, e.snap, slots), (0, SnapId(0), [20, 0]));
 
     // Relink to itself: slot0 >= 10 loops back through its own entry forever unless the
     // side trace breaks it, so link the exit terminator (snap1) of trace 0 to trace 1.
     j.link_exit(a, SnapId(1), bb).unwrap();
     let mut slots = [3, 0];
-    let e = j.run(a, &mut slots).unwrap();
+    let e = j.run_checked(a, &mut slots).unwrap();
     assert_eq!((e.trace, slots), (1, [206, 7]));
 
     assert!(matches!(
@@ -698,7 +698,7 @@ fn link_terminator_enters_another_trace() {
     let t2 = b.link(side, s);
     let id = install(&mut j, &t2, &regs(&t2), &Symbols::new());
     let mut slots = [4, 0];
-    let e = j.run(id, &mut slots).unwrap();
+    let e = j.run_checked(id, &mut slots).unwrap();
     assert_eq!((e.trace, e.snap, e.resume, slots), (side, SnapId(0), 9, [10, 7]));
     // A link to a trace that is not installed yet leaves through its snapshot (written to
     // the slots) until that trace is installed; then it enters it.
@@ -711,13 +711,13 @@ fn link_terminator_enters_another_trace() {
     let f = install(&mut j, &fwd, &regs(&fwd), &Symbols::new());
     assert_eq!(f, id + 1);
     let mut slots = [1, 0];
-    let e = j.run(f, &mut slots).unwrap();
+    let e = j.run_checked(f, &mut slots).unwrap();
     assert_eq!((e.trace, e.snap, e.resume, slots), (f, SnapId(0), 55, [4, 0]));
     let later = side_trace();
     let l = install(&mut j, &later, &regs(&later), &Symbols::new());
     assert_eq!(l, f + 1);
     let mut slots = [1, 0];
-    let e = j.run(f, &mut slots).unwrap();
+    let e = j.run_checked(f, &mut slots).unwrap();
     assert_eq!((e.trace, e.resume, slots), (l, 9, [8, 7]));
 }
 
@@ -741,7 +741,7 @@ fn code_pages_are_never_writable_and_executable() {
     j.patch_link(id, SnapId(0), id).ok();
     j.unlink_exit(id, SnapId(0)).unwrap();
     let mut slots = [5, 0, 0];
-    j.run(id, &mut slots).unwrap();
+    j.run_checked(id, &mut slots).unwrap();
     assert_eq!(slots, [5, 5, 10]);
 }
 
@@ -755,8 +755,8 @@ fn bad_input_is_a_typed_error() {
     let short = Allocation::default();
     assert!(matches!(j.install_with(&t, &short, &syms()), Err(BackendError::Invalid(_))));
     let id = install(&mut j, &t, &regs(&t), &syms());
-    assert!(matches!(j.run(id, &mut [1]), Err(BackendError::Invalid(_))), "slot array too short");
-    assert!(matches!(j.run(id + 1, &mut [1, 2, 3]), Err(BackendError::UnknownTrace(_))));
+    assert!(matches!(j.run_checked(id, &mut [1]), Err(BackendError::Invalid(_))), "slot array too short");
+    assert!(matches!(j.run_checked(id + 1, &mut [1, 2, 3]), Err(BackendError::UnknownTrace(_))));
     let t = call_trace("ints10", &[Type::I64; 80], Some(Type::I64), false);
     let mut s = syms();
     s.define_native("ints10", addr(c_ints10 as *const ()));
@@ -919,10 +919,10 @@ fn traces_over_a_mebibyte_still_reach_their_exits() {
     let mut j = A64::new();
     let id = install(&mut j, &t, &al, &Symbols::new());
     let mut slots = [5];
-    let e = j.run(id, &mut slots).unwrap();
+    let e = j.run_checked(id, &mut slots).unwrap();
     assert_eq!((e.snap, slots[0]), (SnapId(1), 270_005));
     let mut slots = [20];
-    let e = j.run(id, &mut slots).unwrap();
+    let e = j.run_checked(id, &mut slots).unwrap();
     assert_eq!((e.snap, e.resume, slots[0]), (SnapId(0), 1, 20));
 }
 
@@ -1006,7 +1006,7 @@ fn sign_bit_guards_take_the_right_exit() {
                     let id = install(&mut j, &t, &al, &Symbols::new());
                     for v in samples(ty) {
                         let mut slots = [v, 0];
-                        let e = j.run(id, &mut slots).unwrap();
+                        let e = j.run_checked(id, &mut slots).unwrap();
                         let stays = eval_icmp(cc, ty, v, 0) == expect;
                         assert_eq!(
                             e.snap,
@@ -1026,8 +1026,8 @@ fn sign_bit_guards_take_the_right_exit() {
     let mut j = A64::new();
     let id = install(&mut j, &t, &al, &Symbols::new());
     let mut slots = [(-5i64) as u64];
-    assert_eq!(j.run(id, &mut slots).unwrap().snap, SnapId(1));
+    assert_eq!(j.run_checked(id, &mut slots).unwrap().snap, SnapId(1));
     assert_eq!(slots[0], 9995);
     let mut slots = [5];
-    assert_eq!(j.run(id, &mut slots).unwrap().snap, SnapId(0));
+    assert_eq!(j.run_checked(id, &mut slots).unwrap().snap, SnapId(0));
 }

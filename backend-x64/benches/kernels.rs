@@ -68,6 +68,14 @@ mod x86 {
         }
     }
 
+    /// Runs a kernel. Each reads (and memcpy writes) `n` elements of the vectors whose
+    /// addresses and length are in its slots; every vector outlives the whole bench.
+    fn run(jit: &mut X64, id: u32, slots: &mut [u64]) {
+        // SAFETY: the kernels only access the vectors named above, within their lengths, and
+        // call nothing; they divide by nothing.
+        unsafe { jit.run(id, slots) }.unwrap();
+    }
+
     fn report(name: &str, n: usize, jit_ns: f64, rust_ns: f64, how: &str) {
         println!(
             "  {name:<11} n={n:<6} trace {:8.0} ns  rust {:8.0} ns  ratio {:5.2}  ({how})",
@@ -89,7 +97,7 @@ mod x86 {
         let (id, how) = install(&mut jit, &kernels::sum_i64());
         let mut slots = [xs.as_ptr() as u64, n as u64, 0, 0];
         let tj = time(reps, || {
-            jit.run(id, black_box(&mut slots)).unwrap();
+            run(&mut jit, id, black_box(&mut slots));
         });
         assert_eq!(slots[2] as i64, kernels::sum_i64_rust(&xs));
         let tr = time(reps, || {
@@ -102,7 +110,7 @@ mod x86 {
         let (id, how) = install(&mut jit, &kernels::dot_f64());
         let mut slots = [fa.as_ptr() as u64, fb.as_ptr() as u64, n as u64, 0, 0];
         let tj = time(reps, || {
-            jit.run(id, black_box(&mut slots)).unwrap();
+            run(&mut jit, id, black_box(&mut slots));
         });
         assert_eq!(f64::from_bits(slots[3]), kernels::dot_f64_rust(&fa, &fb));
         let tr = time(reps, || {
@@ -114,7 +122,7 @@ mod x86 {
         let (id, how) = install(&mut jit, &kernels::memcpy_i64());
         let mut slots = [dst.as_mut_ptr() as u64, xs.as_ptr() as u64, n as u64, 0];
         let tj = time(reps, || {
-            jit.run(id, black_box(&mut slots)).unwrap();
+            run(&mut jit, id, black_box(&mut slots));
         });
         assert_eq!(dst, xs);
         let mut dst2 = vec![0i64; n];
@@ -127,7 +135,7 @@ mod x86 {
         let (id, how) = install(&mut jit, &kernels::mix_guards());
         let mut slots = [pos.as_ptr() as u64, n as u64, 0, 0, 0];
         let tj = time(reps, || {
-            jit.run(id, black_box(&mut slots)).unwrap();
+            run(&mut jit, id, black_box(&mut slots));
         });
         let want = kernels::mix_guards_rust(&pos);
         assert_eq!((slots[2] as i64, slots[3] as i64), (want.0, want.1));

@@ -249,7 +249,7 @@ impl Jit for X64 {
         self.install_with(trace, &alloc, symbols)
     }
 
-    fn run(&mut self, id: u32, slots: &mut [u64]) -> Result<ExitInfo, BackendError> {
+    unsafe fn run(&mut self, id: u32, slots: &mut [u64]) -> Result<ExitInfo, BackendError> {
         let entry = self.traces.get(id as usize).ok_or(BackendError::UnknownTrace(id))?.entry;
         let need = self.slots_needed(id) as usize;
         if slots.len() < need {
@@ -267,7 +267,7 @@ impl Jit for X64 {
         // (System V, callee-saved registers restored, 16-byte aligned calls). It only touches
         // `ctx` (alive for the call), the slot array (checked long enough above for every
         // installed trace it may link to) and the memory the trace's own loads, stores and
-        // calls name, which the caller vouches for when building the trace.
+        // calls name, which the caller vouches for (`Jit::run`'s safety contract).
         let snap = unsafe {
             let entry: EntryFn = std::mem::transmute::<usize, EntryFn>(addr);
             entry(ctx)

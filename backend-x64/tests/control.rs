@@ -198,7 +198,7 @@ fn calls_with_0_to_14_mixed_int_and_float_arguments() {
                     for (k, &ty) in tys.iter().enumerate() {
                         slots.push(if ty == Type::F64 { (k as f64 + 0.5).to_bits() } else { k as u64 + 100 });
                     }
-                    jit.run(id, &mut slots).unwrap();
+                    jit.run_checked(id, &mut slots).unwrap();
                     assert_eq!(f64::from_bits(slots[1]), want, "call with {n} args (#{i}) {mode:?}");
                     assert_eq!(slots[0], 1014, "value live across the call");
                 }
@@ -243,7 +243,7 @@ fn calls_with_narrow_arguments_and_results_and_no_result() {
 fn run_with(t: &Trace, mode: Mode, syms: &Symbols, slots: &mut [u64]) {
     let mut jit = X64::new();
     let id = install(&mut jit, t, mode, syms);
-    jit.run(id, slots).unwrap();
+    jit.run_checked(id, slots).unwrap();
 }
 
 /// Trace `A`: leaves through snap0 when slot 0 >= 10 (with slot 2 = 77), else through
@@ -284,26 +284,26 @@ fn side_exit_link_and_unlink() {
         let a = install(&mut jit, &parent(), mode, &Symbols::new());
         let b = install(&mut jit, &side(), mode, &Symbols::new());
         let mut slots = [7u64, 0, 0, 0, 0];
-        let e = jit.run(a, &mut slots).unwrap();
+        let e = jit.run_checked(a, &mut slots).unwrap();
         assert_eq!((e.trace, e.snap, e.resume), (a, SnapId(0), 100));
         assert_eq!(slots[..4], [10, 0, 77, 20.0f64.to_bits()]);
 
         jit.link_exit(a, SnapId(0), b).unwrap();
         let mut slots = [7u64, 0, 0, 0, 0];
-        let e = jit.run(a, &mut slots).unwrap();
+        let e = jit.run_checked(a, &mut slots).unwrap();
         assert_eq!((e.trace, e.snap, e.resume), (b, SnapId(0), 200), "{mode:?}");
         assert_eq!(slots, [10, 30, 77, 20.0f64.to_bits(), 21.0f64.to_bits()]);
 
         jit.unlink_exit(a, SnapId(0)).unwrap();
         let mut slots = [7u64, 0, 0, 0, 0];
-        let e = jit.run(a, &mut slots).unwrap();
+        let e = jit.run_checked(a, &mut slots).unwrap();
         assert_eq!((e.trace, e.resume), (a, 100));
         assert_eq!(slots[1], 0);
 
         assert_eq!(jit.link_exit(a, SnapId(5), b), Err(BackendError::UnknownExit { trace: a, snap: 5 }));
         assert_eq!(jit.link_exit(a, SnapId(0), 9), Err(BackendError::UnknownTrace(9)));
         assert_eq!(jit.unlink_exit(7, SnapId(0)), Err(BackendError::UnknownTrace(7)));
-        assert!(matches!(jit.run(9, &mut slots), Err(BackendError::UnknownTrace(9))));
+        assert!(matches!(jit.run_checked(9, &mut slots), Err(BackendError::UnknownTrace(9))));
     }
 }
 
@@ -320,7 +320,7 @@ fn link_terminator_enters_another_trace_and_itself() {
         let s = t.snapshot(1, &[(0, y), (3, f)]);
         let a = install(&mut jit, &t.link(b, s), mode, &Symbols::new());
         let mut slots = [5u64, 0, 0, 0, 0];
-        let e = jit.run(a, &mut slots).unwrap();
+        let e = jit.run_checked(a, &mut slots).unwrap();
         assert_eq!((e.trace, e.resume), (b, 200));
         assert_eq!(slots, [6, 18, 0, 4.0f64.to_bits(), 5.0f64.to_bits()]);
 
@@ -338,7 +338,7 @@ fn link_terminator_enters_another_trace_and_itself() {
         let c = install(&mut jit, &t.link(next, s1), mode, &Symbols::new());
         assert_eq!(c, next);
         let mut slots = [1000u64];
-        let e = jit.run(c, &mut slots).unwrap();
+        let e = jit.run_checked(c, &mut slots).unwrap();
         assert_eq!((e.trace, e.resume, slots[0]), (c, 9, 0));
     }
 }
@@ -361,7 +361,7 @@ fn forward_links_exit_until_their_target_is_installed() {
         let s1 = b.snapshot(301, &[(0, k1)]);
         let ping = install(&mut jit, &b.link(1, s1), mode, &Symbols::new());
         let mut slots = [0u64, 0];
-        let e = jit.run(ping, &mut slots).unwrap();
+        let e = jit.run_checked(ping, &mut slots).unwrap();
         assert_eq!((e.trace, e.snap, e.resume, slots), (ping, SnapId(1), 301, [1, 0]), "{mode:?}");
         // Trace 1: acc += k; link 0.
         let mut b = Builder::new();
@@ -371,7 +371,7 @@ fn forward_links_exit_until_their_target_is_installed() {
         let s = b.snapshot(302, &[(1, acc1)]);
         let pong = install(&mut jit, &b.link(0, s), mode, &Symbols::new());
         let mut slots = [0u64, 0];
-        let e = jit.run(ping, &mut slots).unwrap();
+        let e = jit.run_checked(ping, &mut slots).unwrap();
         assert_eq!((e.trace, e.resume, slots), (ping, 300, [5, 15]), "{mode:?}");
         let _ = pong;
     }
@@ -437,7 +437,7 @@ fn a_full_code_region_is_a_typed_error_and_earlier_traces_still_run() {
     assert!(!ids.is_empty());
     let xs = [2i64, 4, 6];
     let mut slots = [xs.as_ptr() as u64, 3, 0, 0, 0];
-    jit.run(ids[0], &mut slots).unwrap();
+    jit.run_checked(ids[0], &mut slots).unwrap();
     assert_eq!(slots[2..5], [6, 0, 3]);
 }
 
@@ -445,7 +445,7 @@ fn a_full_code_region_is_a_typed_error_and_earlier_traces_still_run() {
 fn slot_arrays_too_short_for_the_trace_are_rejected() {
     let mut jit = X64::new();
     let id = install(&mut jit, &side(), Mode::Regs, &Symbols::new());
-    let err = jit.run(id, &mut [0u64; 2]).unwrap_err();
+    let err = jit.run_checked(id, &mut [0u64; 2]).unwrap_err();
     assert!(matches!(err, BackendError::Restore(_)), "{err:?}");
 }
 
@@ -465,27 +465,27 @@ fn kernel_files_parse_install_and_match_rust() {
     let xs: Vec<i64> = (0..777).map(|i| i * 13 - 5000).collect();
     let id = jit.install(&kernel_file("sum_i64"), &Symbols::new()).unwrap();
     let mut slots = [xs.as_ptr() as u64, xs.len() as u64, 0, 0];
-    let e = jit.run(id, &mut slots).unwrap();
+    let e = jit.run_checked(id, &mut slots).unwrap();
     assert_eq!((e.resume, slots[2] as i64, slots[3]), (1, kernels::sum_i64_rust(&xs), 777));
 
     let fa: Vec<f64> = (0..300).map(|i| i as f64 - 7.5).collect();
     let fb: Vec<f64> = (0..300).map(|i| (i as f64).sqrt()).collect();
     let id = jit.install(&kernel_file("dot_f64"), &Symbols::new()).unwrap();
     let mut slots = [fa.as_ptr() as u64, fb.as_ptr() as u64, 300, 0, 0];
-    jit.run(id, &mut slots).unwrap();
+    jit.run_checked(id, &mut slots).unwrap();
     assert_eq!(f64::from_bits(slots[3]), kernels::dot_f64_rust(&fa, &fb));
 
     let mut dst = vec![0i64; 777];
     let id = jit.install(&kernel_file("memcpy_i64"), &Symbols::new()).unwrap();
     let mut slots = [dst.as_mut_ptr() as u64, xs.as_ptr() as u64, 777, 0];
-    jit.run(id, &mut slots).unwrap();
+    jit.run_checked(id, &mut slots).unwrap();
     assert_eq!((dst.as_slice(), slots[3]), (xs.as_slice(), 777));
 
     let id = jit.install(&kernel_file("mix_guards"), &Symbols::new()).unwrap();
     let pos: Vec<i64> = (0..100).map(|i| i * 5).collect();
     for data in [&pos[..], &xs[..], &xs[400..]] {
         let mut slots = [data.as_ptr() as u64, data.len() as u64, 0, 0, 0];
-        let e = jit.run(id, &mut slots).unwrap();
+        let e = jit.run_checked(id, &mut slots).unwrap();
         let (acc, odd, i, early) = kernels::mix_guards_rust(data);
         assert_eq!((slots[2] as i64, slots[3] as i64, slots[4] as usize), (acc, odd, i));
         assert_eq!(e.resume, if early { 2 } else { 1 });
@@ -537,10 +537,10 @@ fn the_slot_check_follows_links() {
     let mut jit = X64::new();
     let a = install(&mut jit, &parent(), Mode::Shared, &Symbols::new());
     let b = install(&mut jit, &side(), Mode::Shared, &Symbols::new());
-    assert!(jit.run(a, &mut [20u64, 0, 0, 0]).is_ok(), "the parent alone uses 4 slots");
+    assert!(jit.run_checked(a, &mut [20u64, 0, 0, 0]).is_ok(), "the parent alone uses 4 slots");
     jit.link_exit(a, SnapId(0), b).unwrap();
-    let err = jit.run(a, &mut [20u64, 0, 0, 0]).unwrap_err();
+    let err = jit.run_checked(a, &mut [20u64, 0, 0, 0]).unwrap_err();
     assert!(matches!(err, BackendError::Restore(_)), "{err:?}");
     jit.unlink_exit(a, SnapId(0)).unwrap();
-    assert!(jit.run(a, &mut [20u64, 0, 0, 0]).is_ok());
+    assert!(jit.run_checked(a, &mut [20u64, 0, 0, 0]).is_ok());
 }

@@ -7,7 +7,6 @@ mod common;
 use backend_x64::X64;
 use common::oracle::*;
 use common::*;
-use trace_ir::backend::Jit;
 use trace_ir::ir::*;
 use trace_ir::{Builder, Symbols, Type};
 
@@ -51,7 +50,7 @@ fn integer_binops_at_every_type_in_registers_and_spill_slots() {
                     for &y in &samples(ty) {
                         let Some(want) = eval_bin(op, ty, x, y) else { continue };
                         let mut slots = [x, y, 0xdead];
-                        let e = jit.run(id, &mut slots).unwrap();
+                        let e = jit.run_checked(id, &mut slots).unwrap();
                         assert_eq!((e.snap, e.resume), (SnapId(0), 7));
                         assert_eq!(slots[2], want, "{} {ty} {x:#x}, {y:#x} ({mode:?})", op.name());
                         runs += 1;
@@ -77,7 +76,7 @@ fn integer_binops_with_constant_operands_in_every_position() {
                         for mode in [Mode::Regs, Mode::Spill] {
                             let id = install(&mut jit, &t, mode, &Symbols::new());
                             let mut slots = [x, y, 0];
-                            jit.run(id, &mut slots).unwrap();
+                            jit.run_checked(id, &mut slots).unwrap();
                             assert_eq!(
                                 slots[2],
                                 want,
@@ -103,7 +102,7 @@ fn unary_integer_ops() {
                 for &x in &samples(ty) {
                     let want = eval_un(op, ty, x);
                     let mut slots = [x, 0, 0];
-                    jit.run(id, &mut slots).unwrap();
+                    jit.run_checked(id, &mut slots).unwrap();
                     assert_eq!(slots[2], want, "{} {ty} {x:#x} {mode:?}", op.name());
                 }
             }
@@ -123,7 +122,7 @@ fn float_ops_with_registers_spills_and_constants() {
                 for &y in &fs {
                     let want = eval_bin(op, Type::F64, x.to_bits(), y.to_bits()).unwrap();
                     let mut slots = [x.to_bits(), y.to_bits(), 0];
-                    jit.run(id, &mut slots).unwrap();
+                    jit.run_checked(id, &mut slots).unwrap();
                     assert!(same(Type::F64, slots[2], want), "{} {x} {y} {mode:?}", op.name());
                 }
             }
@@ -140,7 +139,7 @@ fn float_ops_with_registers_spills_and_constants() {
                 for mode in [Mode::Regs, Mode::Spill] {
                     let id = install(&mut jit, &t, mode, &Symbols::new());
                     let mut slots = [x.to_bits(), y.to_bits(), 0];
-                    jit.run(id, &mut slots).unwrap();
+                    jit.run_checked(id, &mut slots).unwrap();
                     assert!(same(Type::F64, slots[2], want), "{} {x} {y} {ca} {cb}", op.name());
                 }
             }
@@ -155,7 +154,7 @@ fn float_ops_with_registers_spills_and_constants() {
                     let id = install(&mut jit, &t, mode, &Symbols::new());
                     let want = eval_un(op, Type::F64, x.to_bits());
                     let mut slots = [x.to_bits(), 0, 0];
-                    jit.run(id, &mut slots).unwrap();
+                    jit.run_checked(id, &mut slots).unwrap();
                     if op == UnOp::FSqrt {
                         assert!(same(Type::F64, slots[2], want), "{} {x}", op.name());
                     } else {
@@ -193,7 +192,7 @@ fn check_compare(
             for &y in xs {
                 let w = want(x, y);
                 let mut slots = [x, y, 9];
-                jit.run(id_mat, &mut slots).unwrap();
+                jit.run_checked(id_mat, &mut slots).unwrap();
                 assert_eq!(slots[2], w as u64, "{what} {x:#x} {y:#x} materialized {mode:?}");
                 for &(ca, cb, expect) in &variants {
                     if (ca || cb) && (x != xs[0] && y != xs[xs.len() - 1]) {
@@ -213,7 +212,7 @@ fn check_compare(
                     let t = b.exit(s1);
                     let id = install(jit, &t, mode, &Symbols::new());
                     let mut slots = [x, y, 0];
-                    let e = jit.run(id, &mut slots).unwrap();
+                    let e = jit.run_checked(id, &mut slots).unwrap();
                     let left = w != expect;
                     assert_eq!(
                         e.snap,
@@ -281,7 +280,7 @@ fn select_on_every_type_with_constant_arms() {
                 let id = install(&mut jit, &t, mode, &Symbols::new());
                 for cond in [0u64, 1] {
                     let mut slots = [x, y, 0, cond];
-                    jit.run(id, &mut slots).unwrap();
+                    jit.run_checked(id, &mut slots).unwrap();
                     assert_eq!(
                         slots[2],
                         if cond == 1 { x } else { y },
@@ -302,7 +301,7 @@ fn select_on_every_type_with_constant_arms() {
             let id = install(&mut jit, &t, mode, &Symbols::new());
             for (iv, want) in [(5u64, x), (10, y), (u64::MAX, x)] {
                 let mut slots = [x, y, 0, iv];
-                jit.run(id, &mut slots).unwrap();
+                jit.run_checked(id, &mut slots).unwrap();
                 assert_eq!(slots[2], want);
             }
         }
@@ -333,7 +332,7 @@ fn conversions_between_every_pair_of_types() {
                             let id = install(&mut jit, &t, mode, &Symbols::new());
                             let want = eval_conv(conv, from, to, x).unwrap();
                             let mut slots = [x, 0, 0];
-                            jit.run(id, &mut slots).unwrap();
+                            jit.run_checked(id, &mut slots).unwrap();
                             assert_eq!(
                                 slots[2],
                                 want,
@@ -354,7 +353,7 @@ fn conversions_between_every_pair_of_types() {
             let id = install(&mut jit, &b.exit(s), mode, &Symbols::new());
             for &x in &samples(from) {
                 let mut slots = [x, 0, 0];
-                jit.run(id, &mut slots).unwrap();
+                jit.run_checked(id, &mut slots).unwrap();
                 assert_eq!(
                     slots[2],
                     eval_conv(Conv::SIToFP, from, Type::F64, x).unwrap(),
@@ -373,7 +372,7 @@ fn conversions_between_every_pair_of_types() {
             for f in [0.0, -0.0, 1.9, -1.9, 100.5, -100.5, half as f64, -(half as f64)] {
                 let want = eval_conv(Conv::FPToSI, Type::F64, from, f.to_bits()).unwrap();
                 let mut slots = [f64::to_bits(f), 0, 0];
-                jit.run(id, &mut slots).unwrap();
+                jit.run_checked(id, &mut slots).unwrap();
                 assert_eq!(slots[2], want, "fptosi.{from} {f}");
             }
         }
@@ -389,7 +388,7 @@ fn conversions_between_every_pair_of_types() {
             let s = b.snapshot(0, &[(1, f), (2, i)]);
             let id = install(&mut jit, &b.exit(s), mode, &Symbols::new());
             let mut slots = [x, 0, 0];
-            jit.run(id, &mut slots).unwrap();
+            jit.run_checked(id, &mut slots).unwrap();
             assert_eq!(slots[1], x);
             assert_eq!(slots[2], (-7.5f64).to_bits());
         }
@@ -414,7 +413,7 @@ fn loads_and_stores_at_every_width_with_displacements() {
                 let s = b.snapshot(0, &[(2, l1), (3, l2)]);
                 let id = install(&mut jit, &b.exit(s), mode, &Symbols::new());
                 let mut slots = [p, val, 0, 0];
-                jit.run(id, &mut slots).unwrap();
+                jit.run_checked(id, &mut slots).unwrap();
                 assert_eq!(slots[2], 0x99aa_bbcc_ddee_ff00 & ty.mask(), "load {ty} {mode:?}");
                 assert_eq!(slots[3], val, "store+load {ty} {mode:?}");
                 assert_eq!(buf[2], val, "memory {ty}");
@@ -432,7 +431,7 @@ fn loads_and_stores_at_every_width_with_displacements() {
     b.store(base, -4, v);
     let s = b.snapshot(0, &[]);
     let id = install(&mut jit, &b.exit(s), Mode::Regs, &Symbols::new());
-    jit.run(id, &mut [p, 0xdead_beef, 0]).unwrap();
+    jit.run_checked(id, &mut [p, 0xdead_beef, 0]).unwrap();
     assert_eq!(buf, [0, 0xdead_beef, 0, 0]);
 }
 
@@ -458,7 +457,7 @@ fn overflow_ops_leave_exactly_at_the_signed_boundaries() {
                                     continue;
                                 }
                                 let mut slots = [xv, yv, 0xaa, 0xbb];
-                                let e = jit.run(id, &mut slots).unwrap();
+                                let e = jit.run_checked(id, &mut slots).unwrap();
                                 let what =
                                     format!("{} {ty} {xv:#x} {yv:#x} {mode:?} const={konst}", op.name());
                                 if let Some(want) = eval_ovf(op, ty, xv, yv) {
@@ -500,7 +499,7 @@ fn guards_on_values_constants_and_spilled_conditions() {
             let id = install(&mut jit, &b.exit(s2), mode, &Symbols::new());
             for (xv, gt) in [(3u64, false), (9, true)] {
                 let mut slots = [xv, 0, 0];
-                let e = jit.run(id, &mut slots).unwrap();
+                let e = jit.run_checked(id, &mut slots).unwrap();
                 if gt == expect {
                     assert_eq!((e.resume, slots[2]), (3, gt as u64));
                 } else {
@@ -517,7 +516,7 @@ fn guards_on_values_constants_and_spilled_conditions() {
             let s1 = b.snapshot(2, &[]);
             b.push(Op::Guard { cond: c, expect, snap: s0 }, None);
             let id = install(&mut jit, &b.exit(s1), mode, &Symbols::new());
-            let e = jit.run(id, &mut [0]).unwrap();
+            let e = jit.run_checked(id, &mut [0]).unwrap();
             assert_eq!(e.resume, if leaves { 1 } else { 2 });
         }
     }
@@ -571,7 +570,7 @@ fn results_may_take_either_operands_register() {
                         };
                         let Some(want) = eval_bin(op, ty, x, y) else { continue };
                         let mut slots = [x, y, 0];
-                        jit.run(id, &mut slots).unwrap();
+                        jit.run_checked(id, &mut slots).unwrap();
                         assert!(same(ty, slots[2], want), "{} {ty} {x:#x} {y:#x} -> {d:?}", op.name());
                     }
                 }
@@ -630,7 +629,7 @@ fn compares_fused_into_selects() {
                 for &xv in xs {
                     for &yv in xs {
                         let mut slots = [xv, yv, pv, qv, 0];
-                        jit.run(id, &mut slots).unwrap();
+                        jit.run_checked(id, &mut slots).unwrap();
                         let w = if want(xv, yv) { pv } else { qv };
                         assert_eq!(slots[4], w, "{what} {xv:#x} {yv:#x} select {arm} {mode:?}");
                     }
@@ -663,10 +662,10 @@ fn overflow_exit_keeps_a_snapshot_value_that_shares_the_result_register() {
             let id = jit.install_with(&t, &al, &Symbols::new()).unwrap();
             let max = ty.mask() >> 1;
             let mut slots = [max, 1, 0, 0];
-            let e = jit.run(id, &mut slots).unwrap();
+            let e = jit.run_checked(id, &mut slots).unwrap();
             assert_eq!((e.resume, slots[2], slots[3]), (1, max, 1), "{ty} result in {d}");
             let mut slots = [5, 1, 0, 0];
-            let e = jit.run(id, &mut slots).unwrap();
+            let e = jit.run_checked(id, &mut slots).unwrap();
             assert_eq!((e.resume, slots[2]), (2, 6));
         }
     }
@@ -707,7 +706,7 @@ fn address_arithmetic_folds_into_memory_operands_only_when_sound() {
             let id = install(&mut jit, &t, mode, &Symbols::new());
             let (iv, jv) = (8u64, 5u64);
             let mut slots = [p, iv, jv, 0, 0, 0, 0];
-            jit.run(id, &mut slots).unwrap();
+            jit.run_checked(id, &mut slots).unwrap();
             let want = buf[(((iv << sh) + 8) / 8) as usize];
             assert_eq!(slots[3], want, "shl {sh} {mode:?}");
             assert_eq!(buf[2 + jv as usize], want);
@@ -782,7 +781,7 @@ fn loads_fold_into_their_only_user_even_when_the_result_takes_the_base_register(
                         for &ov in &vals {
                             buf[1] = lv;
                             let mut slots = [buf.as_mut_ptr() as u64, ov, 0];
-                            jit.run(id, &mut slots).unwrap();
+                            jit.run_checked(id, &mut slots).unwrap();
                             let want = if load_first {
                                 eval_bin(*op, ty, lv, ov)
                             } else {
@@ -820,7 +819,7 @@ fn loads_fold_into_their_only_user_even_when_the_result_takes_the_base_register(
                     for &ov in &vals {
                         buf[1] = lv;
                         let mut slots = [buf.as_mut_ptr() as u64, ov, 0];
-                        jit.run(id, &mut slots).unwrap();
+                        jit.run_checked(id, &mut slots).unwrap();
                         let want =
                             if load_first { eval_icmp(c, ty, lv, ov) } else { eval_icmp(c, ty, ov, lv) };
                         assert_eq!(slots[2], want as u64, "icmp.{} {ty} load_first={load_first}", c.name());

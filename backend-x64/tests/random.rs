@@ -325,7 +325,7 @@ fn random_traces_and_loops_agree_with_the_interpreter_under_every_allocation() {
             for &(mode, id) in &ids {
                 let (mut slots, mut mem) = (slots0.clone(), mem0);
                 slots[0] = mem.as_mut_ptr() as u64;
-                let e = jit.run(id, &mut slots).unwrap();
+                let e = jit.run_checked(id, &mut slots).unwrap();
                 let ctx = || format!("trace {n} {mode:?}\n{}", trace_ir::text::print(&t));
                 assert_eq!(e.snap.0, want, "exit; {}", ctx());
                 assert_eq!(&slots[1..], &ms[1..], "slots; {}", ctx());
@@ -378,7 +378,7 @@ fn random_side_traces_linked_to_random_exits_agree_with_the_interpreter() {
             };
             let (mut slots, mut mem) = (slots0.clone(), mem0);
             slots[0] = mem.as_mut_ptr() as u64;
-            let e = jit.run(a, &mut slots).unwrap();
+            let e = jit.run_checked(a, &mut slots).unwrap();
             let ctx = || {
                 format!(
                     "pair {n} {mode:?} exit {k}\n{}\n--\n{}",

@@ -8,7 +8,6 @@ mod common;
 
 use backend_x64::X64;
 use common::*;
-use trace_ir::backend::Jit;
 use trace_ir::gen::{helper_symbols, random_case, GenConfig};
 use trace_ir::interp::{self, Env};
 
@@ -37,7 +36,7 @@ fn generated_cases_agree_with_the_reference_interpreter() {
             mem.reset(&case);
             let id = install(&mut jit, &case.trace, mode, &symbols);
             let mut slots = slots0.clone();
-            let e = jit.run(id, &mut slots).unwrap();
+            let e = jit.run_checked(id, &mut slots).unwrap();
             let what = || format!("seed {seed} {mode:?}\n{}", trace_ir::text::print(&case.trace));
             assert_eq!((e.snap, e.resume), (want.snap, want.resume), "exit; {}", what());
             assert_eq!(slots, want_slots, "slots; {}", what());

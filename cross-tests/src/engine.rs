@@ -109,12 +109,18 @@ impl<J: Jit> Engine for Native<J> {
                 return Err(format!("backend numbered trace {i} as {id}"));
             }
         }
-        let e = jit.run(0, slots).map_err(|e| e.to_string())?;
+        // SAFETY: `harness::run_all` runs a native engine only after the interpreter engines
+        // (first in `engines()`) finished the same traces, unoptimized and optimized, on the
+        // same slots and memory without error. The interpreter checks every load, store and
+        // call against the setup's buffers and symbols and rejects undefined operations, so
+        // the native run stays within them too.
+        let e = unsafe { jit.run(0, slots) }.map_err(|e| e.to_string())?;
         Ok(Exit { trace: e.trace, snap: e.snap, resume: e.resume })
     }
 }
 
-/// Every engine that runs on this machine: the oracle first.
+/// Every engine that runs on this machine: the oracle first, then the optimized trace on the
+/// interpreter, then native code, which must come after both (see `Native::run`).
 pub fn engines() -> Vec<Box<dyn Engine>> {
     let mut v: Vec<Box<dyn Engine>> = vec![Box::new(Reference), Box::new(Optimized)];
     #[cfg(target_arch = "x86_64")]

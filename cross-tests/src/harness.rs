@@ -76,7 +76,9 @@ pub struct Observed {
     pub memory: Vec<Vec<u8>>,
 }
 
-/// Runs every engine from the same start and returns each one's result (or error).
+/// Runs every engine from the same start and returns each one's result (or error). Once an
+/// engine fails, the later ones are not run: the interpreters come first, and native code
+/// may only run traces they have checked (see `engine::engines`).
 pub fn run_all(
     engines: &mut [Box<dyn Engine>],
     traces: &[Trace],
@@ -86,15 +88,20 @@ pub fn run_all(
 ) -> Vec<(String, Result<Observed, String>)> {
     let memory = buffers.regions();
     let setup = Setup { traces, symbols, memory: &memory };
-    engines
-        .iter_mut()
-        .map(|e| {
+    let mut results = Vec::new();
+    let mut failed = false;
+    for e in engines.iter_mut() {
+        let r = if failed {
+            Err("not run: an earlier engine failed".to_string())
+        } else {
             buffers.reset();
             let mut s = slots.to_vec();
-            let r = e.run(&setup, &mut s).map(|exit| Observed { exit, slots: s, memory: buffers.contents() });
-            (e.name(), r)
-        })
-        .collect()
+            e.run(&setup, &mut s).map(|exit| Observed { exit, slots: s, memory: buffers.contents() })
+        };
+        failed |= r.is_err();
+        results.push((e.name(), r));
+    }
+    results
 }
 
 /// The slots the exit wrote as f64: there any NaN equals any other (x86-64 and AArch64

@@ -102,7 +102,15 @@ pub trait Jit: Backend {
     fn install(&mut self, trace: &Trace, symbols: &Symbols) -> Result<u32, BackendError>;
 
     /// Runs trace `id` on `slots` until it leaves, and restores the exit's snapshot.
-    fn run(&mut self, id: u32, slots: &mut [u64]) -> Result<ExitInfo, BackendError>;
+    ///
+    /// # Safety
+    /// Compiled code does what the trace says, unchecked: every load, store and call that
+    /// trace `id` (and any trace it links or is linked to) performs with these slot values
+    /// must be valid: addresses in live memory not otherwise borrowed, callees real functions
+    /// with the trace's signatures, and no undefined operation (division by zero, `MIN / -1`).
+    /// Running the reference interpreter first on the same inputs (`trace_ir::interp`, which
+    /// checks all of this) is one way to know.
+    unsafe fn run(&mut self, id: u32, slots: &mut [u64]) -> Result<ExitInfo, BackendError>;
 
     /// Redirects exit `snap` of trace `from` to trace `to`: the snapshot is written to the
     /// slots and `to` runs from its entry.
