@@ -105,7 +105,19 @@ fn bad_input_gives_a_message_not_a_panic() {
         "%x = input 0 : i64\n%f = const 1.5 : f64\n%y = add %x, %f\nsnap0 @resume(0) { 0: %y }\nexit snap0\n",
     )
     .unwrap();
+    // A load from an address in a slot: `run` gives traces no memory, so the reference
+    // interpreter refuses it and native code never runs it.
+    let wild = dir.join("wild.tir");
+    std::fs::write(
+        &wild,
+        "%p = input 0 : i64\n%v = load.i64 [%p + 8]\nsnap0 @resume(0) { 1: %v }\nexit snap0\n",
+    )
+    .unwrap();
     let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["run".into(), wild.display().to_string(), "--slot".into(), "0=0x1234".into()],
+            "outside every region",
+        ),
         (vec!["run".into(), "/nonexistent/x.tir".into()], "cannot read"),
         (vec!["run".into(), bad_parse.display().to_string()], "bad.tir:2:"),
         (vec!["run".into(), bad_verify.display().to_string()], "ill.tir"),
