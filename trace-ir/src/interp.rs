@@ -399,9 +399,13 @@ fn run_one(t: &Trace, id: u32, slots: &mut [u64], env: &Env, steps: &mut u64) ->
         Ok(Leave::Exit(Exit { trace: id, snap: s, resume }))
     };
     let mut pc = 0;
+    // Set once the loop header has taken its initial values: a loop without parameters has
+    // its body start at the header, so the position alone cannot tell entry from back edge.
+    let mut entered = false;
     loop {
         while pc < n {
-            if pc == shape.loop_start {
+            if pc == shape.loop_start && !entered {
+                entered = true;
                 for (k, &v) in t.loop_inits.iter().enumerate() {
                     vals[pc + k] = vals[v.index()];
                 }

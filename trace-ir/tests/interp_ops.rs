@@ -360,6 +360,42 @@ fn the_step_limit_stops_long_and_endless_loops() {
     assert_eq!(run(&t, &mut [0], &env), Err(InterpError::StepLimit));
 }
 
+/// Runs `t` on another thread, so that a run that never ends fails the test instead of
+/// hanging it.
+fn run_or_hang(t: Trace, mut slots: Vec<u64>, step_limit: u64) -> Result<(Exit, Vec<u64>), InterpError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let syms = Symbols::new();
+        let r = run(&t, &mut slots, &Env::new(&syms).with_step_limit(step_limit));
+        let _ = tx.send(r.map(|e| (e, slots)));
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(20)).expect("the interpreter did not return")
+}
+
+#[test]
+fn a_loop_without_parameters_runs_its_body_and_counts_its_steps() {
+    // The body starts at the header itself: entering the loop must not be mistaken for
+    // entering it again.
+    let t = text::parse(
+        "%a = input 0 : i64
+%five = const 5 : i64
+%one = const 1 : i64
+loop ()
+  %b = add %a, %one
+  snap0 @resume(3) { 0: %b }
+  %c = icmp.eq %a, %five
+  guard %c, snap0
+  jump ()
+",
+    )
+    .unwrap();
+    verify::verify(&t).unwrap();
+    let (e, slots) = run_or_hang(t.clone(), vec![7], 1000).unwrap();
+    assert_eq!(e, Exit { trace: 0, snap: SnapId(0), resume: 3 });
+    assert_eq!(slots, [8]);
+    assert_eq!(run_or_hang(t, vec![5], 1000).unwrap_err(), InterpError::StepLimit);
+}
+
 #[test]
 fn loop_carried_values_are_swapped_simultaneously() {
     let mut b = Builder::new();
