@@ -49,6 +49,32 @@ fn a_counting_loop_lives_in_registers_without_back_edge_moves() {
 }
 
 #[test]
+fn a_loop_without_parameters_keeps_values_from_before_it_for_every_iteration() {
+    // The body's first instruction sits at the loop header, so its operands are read where
+    // a loop with parameters reads its inits: %x is read inside the loop all the same.
+    let t = parse(
+        "%x = input 0 : i64
+        %two = const 2 : i64
+        loop ()
+          %q = sdiv %x, %two
+          %y = add %q, %two
+          snap0 @resume(0) { 0: %y }
+          %c = icmp.eq %y, %two
+          guard %c, snap0
+          jump ()",
+    );
+    for (name, rf) in regfiles() {
+        let a = allocate(&t, &rf).unwrap_or_else(|e| panic!("{name}: {e}"));
+        check(&t, &a, &rf).unwrap_or_else(|e| panic!("{name}: {e}\n{}", annotate(&t, &a, &rf)));
+        if let Loc::Reg(r) = a.loc(named(&t, "x")) {
+            for v in ["q", "y", "c"] {
+                assert_ne!(a.loc(named(&t, v)), Loc::Reg(r), "{name}: %{v} takes %x's register");
+            }
+        }
+    }
+}
+
+#[test]
 fn sum_to_n_with_its_ovf_snapshot_needs_a_spill_in_three_registers() {
     // At `add.ovf` the snapshot still reads %i and %acc, so n, i, acc, acc1 and i1 are live
     // at once: five values, three registers.

@@ -42,7 +42,7 @@ pub(crate) struct Liveness {
     pub order: Vec<Value>,
     /// `early(loop_start)` when the trace loops back.
     pub loop_pos: Option<u32>,
-    /// `early(loop_start)`, where the loop inits are read.
+    /// `early(loop_start)`, where the loop inits are read, when the loop has parameters.
     pub init_pos: Option<u32>,
     /// The position of the terminator.
     pub back_edge: u32,
@@ -188,6 +188,9 @@ pub(crate) fn compute(trace: &Trace) -> Result<Liveness, AllocError> {
     })?;
 
     let loop_pos = trace.loop_start.filter(|_| loops).map(early);
+    // Only parameters take inits. Without them the body starts at the header, and the reads
+    // at `early(loop_start)` are the first body instruction's operands, inside the loop.
+    let init_pos = trace.loop_start.filter(|_| !params.is_empty()).map(early);
     let mut start = vec![DEAD; n];
     for (i, inst) in trace.insts.iter().enumerate() {
         if count[i] == 0 {
@@ -206,7 +209,7 @@ pub(crate) fn compute(trace: &Trace) -> Result<Liveness, AllocError> {
         }
         if let Some(lp) = loop_pos {
             // Defined before the loop and read inside it: needed again on every iteration.
-            if start[i] < lp && end[i] > lp {
+            if start[i] < lp && (end[i] > lp || (end[i] == lp && init_pos.is_none())) {
                 end[i] = back_edge;
             }
         }
@@ -214,17 +217,7 @@ pub(crate) fn compute(trace: &Trace) -> Result<Liveness, AllocError> {
     let mut order: Vec<Value> = (0..n).filter(|&i| start[i] != DEAD).map(|i| Value(i as u32)).collect();
     // Stable: ties keep instruction order, so loop parameters stay in parameter order.
     order.sort_by_key(|v| start[v.index()]);
-    Ok(Liveness {
-        start,
-        end,
-        use_off,
-        use_pos,
-        order,
-        loop_pos,
-        init_pos: trace.loop_start.map(early),
-        back_edge,
-        params,
-    })
+    Ok(Liveness { start, end, use_off, use_pos, order, loop_pos, init_pos, back_edge, params })
 }
 
 #[cfg(test)]

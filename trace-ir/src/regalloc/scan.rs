@@ -154,7 +154,7 @@ impl Scan<'_> {
             Some(lp) if lv.start[v.index()] < lp && lv.end[v.index()] == lv.back_edge => {
                 // The same answer every time from here on: compute it once.
                 if self.wrapped[v.index()] == 0 {
-                    let k = uses.partition_point(|&p| p <= lp);
+                    let k = uses.partition_point(|&p| p < lp || Some(p) == lv.init_pos);
                     let first = uses[k..].iter().copied().find(|&p| lv.is_reg_use(p));
                     self.wrapped[v.index()] = first.map_or(far, |p| (lv.back_edge + p - lp) as u64);
                 }
