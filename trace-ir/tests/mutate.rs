@@ -3,6 +3,7 @@
 //! parses must print and re-parse to the same text.
 
 mod common;
+mod regalloc_support;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -505,4 +506,59 @@ fn structure_mutations_never_panic_and_verified_traces_round_trip() {
         }
     }
     assert!(verified > 0);
+}
+
+/// Everything after the verifier on a verified trace: the interpreter, every optimizer pass
+/// and the allocator with its checker must neither panic nor produce an invalid trace.
+fn run_pipeline(t: &Trace) {
+    let syms = Symbols::new();
+    let env = interp::Env::new(&syms).with_step_limit(10_000);
+    let _ = interp::run(t, &mut vec![0u64; t.slot_count() as usize], &env);
+    for (name, pass) in [
+        ("fold", opt::fold as fn(&mut Trace)),
+        ("forward", opt::forward),
+        ("cse", opt::cse),
+        ("guards", opt::guards),
+        ("dce", opt::dce),
+        ("optimize", opt::optimize),
+    ] {
+        let mut o = t.clone();
+        pass(&mut o);
+        if let Err(e) = verify(&o) {
+            panic!("{name} broke the trace: {e}\n--- in\n{}\n--- out\n{}", print(t), print(&o));
+        }
+        let _ = interp::run(&o, &mut vec![0u64; o.slot_count() as usize], &env);
+        for (rname, rf) in regalloc_support::regfiles() {
+            if let Ok(a) = regalloc::allocate(&o, &rf) {
+                if let Err(e) = regalloc::check(&o, &a, &rf) {
+                    panic!("{rname} after {name}: {e}\n{}", print(&o));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn verified_mutants_survive_the_optimizer_and_the_allocator() {
+    let mut rng = Rng::new(0x853c_49e6_748f_ea9b);
+    let mut ran = 0;
+    for round in 0..300 {
+        for seed in SEEDS {
+            let m = mutate(seed, &mut rng);
+            let mut t = match parse(&m) {
+                Ok(t) => t,
+                Err(_) => continue,
+            };
+            if round % 2 == 1 {
+                damage(&mut t, &mut rng);
+            }
+            if verify(&t).is_err() {
+                continue;
+            }
+            ran += 1;
+            let r = catch_unwind(AssertUnwindSafe(|| run_pipeline(&t)));
+            assert!(r.is_ok(), "round {round}: panic on\n{}", print(&t));
+        }
+    }
+    assert!(ran > 100, "only {ran} mutants verified");
 }
