@@ -513,7 +513,10 @@ fn structure_mutations_never_panic_and_verified_traces_round_trip() {
 fn run_pipeline(t: &Trace) {
     let syms = Symbols::new();
     let env = interp::Env::new(&syms).with_step_limit(10_000);
-    let _ = interp::run(t, &mut vec![0u64; t.slot_count() as usize], &env);
+    let slots0: Vec<u64> =
+        (0..t.slot_count() as u64).map(|k| k.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (k % 64)).collect();
+    let mut before = slots0.clone();
+    let r0 = interp::run(t, &mut before, &env);
     for (name, pass) in [
         ("fold", opt::fold as fn(&mut Trace)),
         ("forward", opt::forward),
@@ -527,7 +530,19 @@ fn run_pipeline(t: &Trace) {
         if let Err(e) = verify(&o) {
             panic!("{name} broke the trace: {e}\n--- in\n{}\n--- out\n{}", print(t), print(&o));
         }
-        let _ = interp::run(&o, &mut vec![0u64; o.slot_count() as usize], &env);
+        let mut after = slots0.clone();
+        after.resize(after.len().max(o.slot_count() as usize), 0);
+        let r1 = interp::run(&o, &mut after, &env);
+        if let (Ok(e0), Ok(e1)) = (&r0, &r1) {
+            after.resize(before.len(), 0);
+            assert_eq!(
+                (e0, &before),
+                (e1, &after),
+                "{name} changed the outcome\n--- in\n{}\n--- out\n{}",
+                print(t),
+                print(&o)
+            );
+        }
         for (rname, rf) in regalloc_support::regfiles() {
             if let Ok(a) = regalloc::allocate(&o, &rf) {
                 if let Err(e) = regalloc::check(&o, &a, &rf) {
