@@ -33,6 +33,25 @@ fn workload(ops: usize) -> Workload {
 
 /// Median ns per instruction of `SAMPLES` runs of `f` over the workload; `f` gets fresh
 /// copies prepared outside the timed region.
+/// Traces that are nothing but loads and stores through a few bases: the generated traces
+/// mix in enough other ops that a pass quadratic in memory facts would hide there.
+fn memory_workload(ops: usize) -> Workload {
+    let count = 10_000 / ops;
+    let mut text = String::from("%p = input 0 : i64\n%q = input 1 : i64\n%v = input 2 : i64\n");
+    for k in 0..ops {
+        let disp = 8 * (k % 4096);
+        text += &match k % 3 {
+            0 => format!("store.i64 [%p + {disp}], %v\n"),
+            1 => format!("%l{k} = load.i64 [%p + {disp}]\n"),
+            _ => format!("%m{k} = load.i64 imm [%q + {disp}]\n"),
+        };
+    }
+    text += "snap0 @resume(0) {}\nexit snap0\n";
+    let trace = text::parse(&text).expect("the memory workload parses");
+    let insts = trace.insts.len() * count;
+    Workload { traces: vec![trace; count], texts: vec![text; count], insts }
+}
+
 fn measure<P>(w: &Workload, prepare: impl Fn(&Workload) -> P, f: impl Fn(P)) -> f64 {
     let mut times: Vec<f64> = (0..SAMPLES)
         .map(|_| {
@@ -68,6 +87,7 @@ fn pass_stage(name: &'static str, pass: fn(&mut Trace)) -> Stage {
 
 fn main() {
     let loads: Vec<Workload> = SIZES.iter().map(|&n| workload(n)).collect();
+    let memory: Vec<Workload> = SIZES.iter().map(|&n| memory_workload(n)).collect();
     let stages: Vec<Stage> = vec![
         (
             "parse",
@@ -116,6 +136,12 @@ fn main() {
     println!("{:<10} {:>12} {:>12} {:>12} {:>18}", "stage", "n=100", "n=1000", "n=10000", "ratio 10000/100");
     for (name, run) in &stages {
         let ns: Vec<f64> = loads.iter().map(run.as_ref()).collect();
+        println!("{:<10} {:>12.1} {:>12.1} {:>12.1} {:>18.2}", name, ns[0], ns[1], ns[2], ns[2] / ns[0]);
+    }
+    println!("on traces of only loads and stores:");
+    for (name, pass) in [("optimize", opt::optimize as fn(&mut Trace)), ("  forward", opt::forward)] {
+        let run = pass_stage(name, pass).1;
+        let ns: Vec<f64> = memory.iter().map(run.as_ref()).collect();
         println!("{:<10} {:>12.1} {:>12.1} {:>12.1} {:>18.2}", name, ns[0], ns[1], ns[2], ns[2] / ns[0]);
     }
 }

@@ -424,6 +424,55 @@ exit snap0
 }
 
 #[test]
+fn a_store_kills_exactly_the_facts_it_overlaps_even_at_extreme_displacements() {
+    check(
+        opt::forward,
+        r"trace overlap
+%p = input 0 : i64
+%v = input 1 : i64
+%b = input 2 : i8
+%lo = load.i64 [%p - 2147483648]
+%hi = load.i64 [%p + 2147483647]
+%a = load.i64 [%p + 8]
+%c = load.i64 [%p + 16]
+%d = load.i8 [%p + 7]
+store.i8 [%p + 15], %b
+%lo2 = load.i64 [%p - 2147483648]
+%hi2 = load.i64 [%p + 2147483647]
+%a2 = load.i64 [%p + 8]
+%c2 = load.i64 [%p + 16]
+%d2 = load.i8 [%p + 7]
+%e = load.i8 [%p + 15]
+store.i64 [%p + 2147483640], %v
+%hi3 = load.i64 [%p + 2147483647]
+%lo3 = load.i64 [%p - 2147483648]
+store.i8 [%p - 2147483641], %b
+%lo4 = load.i64 [%p - 2147483648]
+snap0 @resume(1) { 0: %lo2, 1: %hi2, 2: %a2, 3: %c2, 4: %d2, 5: %e, 6: %hi3, 7: %lo3, 8: %lo4 }
+exit snap0
+",
+        r"trace overlap
+%p = input 0 : i64
+%v = input 1 : i64
+%b = input 2 : i8
+%lo = load.i64 [%p - 2147483648]
+%hi = load.i64 [%p + 2147483647]
+%a = load.i64 [%p + 8]
+%c = load.i64 [%p + 16]
+%d = load.i8 [%p + 7]
+store.i8 [%p + 15], %b
+%a2 = load.i64 [%p + 8]
+store.i64 [%p + 2147483640], %v
+%hi3 = load.i64 [%p + 2147483647]
+store.i8 [%p - 2147483641], %b
+%lo4 = load.i64 [%p - 2147483648]
+snap0 @resume(1) { 0: %lo, 1: %hi, 2: %a2, 3: %c, 4: %d, 5: %b, 6: %hi3, 7: %lo, 8: %lo4 }
+exit snap0
+",
+    );
+}
+
+#[test]
 fn forgets_facts_from_before_a_loop_that_stores() {
     check(
         opt::forward,

@@ -9,34 +9,67 @@
 //! and nothing kills them. A loop body that writes memory starts without the facts from
 //! before the loop, since on the second iteration they may no longer hold.
 
+use std::collections::{BTreeMap, HashMap};
+
 use super::{loop_writes_memory, Rewrite};
 use crate::ir::*;
 use crate::types::Type;
 
-#[derive(Clone, Copy)]
-struct Fact {
-    base: Value,
-    disp: i32,
-    ty: Type,
-    value: Value,
+/// The widest access in bytes: a fact at `d` can overlap an access at `disp` only when
+/// `disp - d < WIDEST`.
+const WIDEST: i64 = 8;
+
+/// Memory facts, indexed so that a lookup and a store's kills cost the facts they touch, not
+/// all the facts known: a trace of thousands of loads and stores stays linear.
+#[derive(Default)]
+struct Facts {
+    /// Per base: `(disp, ty) -> value`, ordered by displacement for the overlap search.
+    by_base: HashMap<Value, BTreeMap<(i32, Type), Value>>,
 }
 
-impl Fact {
-    fn overlaps(&self, disp: i32, ty: Type) -> bool {
-        let (a0, a1) = (self.disp as i64, self.disp as i64 + self.ty.bytes() as i64);
-        let (b0, b1) = (disp as i64, disp as i64 + ty.bytes() as i64);
-        a0 < b1 && b0 < a1
+impl Facts {
+    fn find(&self, base: Value, disp: i32, ty: Type) -> Option<Value> {
+        self.by_base.get(&base)?.get(&(disp, ty)).copied()
+    }
+
+    fn learn(&mut self, base: Value, disp: i32, ty: Type, value: Value) {
+        self.by_base.entry(base).or_default().insert((disp, ty), value);
+    }
+
+    /// Forgets everything. A fresh table, so that clearing after a large one stays cheap.
+    fn clear(&mut self) {
+        self.by_base = HashMap::new();
+    }
+
+    /// What a store of `ty` at `base + disp` leaves: the same base at disjoint bytes only.
+    fn store(&mut self, base: Value, disp: i32, ty: Type) {
+        let mut same = self.by_base.remove(&base).unwrap_or_default();
+        self.clear();
+        let (lo, hi) = (disp as i64 - (WIDEST - 1), disp as i64 + ty.bytes() as i64 - 1);
+        let lo = lo.max(i32::MIN as i64) as i32;
+        let hi = hi.min(i32::MAX as i64) as i32;
+        let dead: Vec<(i32, Type)> = same
+            .range((lo, Type::I1)..=(hi, Type::F64))
+            .map(|(&k, _)| k)
+            .filter(|&(d, t)| overlaps(d, t, disp, ty))
+            .collect();
+        for k in dead {
+            same.remove(&k);
+        }
+        self.by_base.insert(base, same);
     }
 }
 
-fn find(facts: &[Fact], base: Value, disp: i32, ty: Type) -> Option<Value> {
-    facts.iter().rev().find(|f| f.base == base && f.disp == disp && f.ty == ty).map(|f| f.value)
+fn overlaps(d0: i32, t0: Type, d1: i32, t1: Type) -> bool {
+    let (a0, a1) = (d0 as i64, d0 as i64 + t0.bytes() as i64);
+    let (b0, b1) = (d1 as i64, d1 as i64 + t1.bytes() as i64);
+    a0 < b1 && b0 < a1
 }
 
 pub fn forward(trace: &mut Trace) {
     let mut rw = Rewrite::new(trace);
-    let mut mem: Vec<Fact> = Vec::new();
-    let mut imm: Vec<Fact> = Vec::new();
+    let mut mem = Facts::default();
+    let mut imm = Facts::default();
     let body_writes = loop_writes_memory(trace);
     let mut in_loop = false;
     for i in 0..trace.insts.len() {
@@ -55,15 +88,15 @@ pub fn forward(trace: &mut Trace) {
             Op::Load { base, disp, imm: is_imm } => {
                 let Some(ty) = inst.ty else { continue };
                 let table = if is_imm { &mut imm } else { &mut mem };
-                match find(table, base, disp, ty) {
+                match table.find(base, disp, ty) {
                     Some(v) => rw.replace(trace, i, v),
-                    None => table.push(Fact { base, disp, ty, value: Value(i as u32) }),
+                    None => table.learn(base, disp, ty, Value(i as u32)),
                 }
             }
             Op::Store { base, disp, value } => {
                 let Some(ty) = trace.ty(value) else { continue };
-                mem.retain(|f| f.base == base && !f.overlaps(disp, ty));
-                mem.push(Fact { base, disp, ty, value });
+                mem.store(base, disp, ty);
+                mem.learn(base, disp, ty, value);
             }
             _ if inst.op.writes_memory() => mem.clear(),
             _ => {}
