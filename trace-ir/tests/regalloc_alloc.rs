@@ -278,3 +278,21 @@ fn the_examples_and_the_differential_corpus_check_on_every_register_file() {
     }
     assert!(checked * 2 >= files.len(), "only {checked} of {} files are valid traces", files.len());
 }
+
+#[test]
+fn registers_an_exit_cannot_save_are_refused() {
+    // The exit state saves 32 registers of each class by hardware number; a value in gpr 40
+    // could never be restored, so a register file naming one is an error, not a panic later.
+    let t = sum_to_n();
+    for (gprs, fprs) in [(vec![0, 1, 40], vec![0, 1]), (vec![0, 1, 2], vec![0, 32])] {
+        let rf = RegFile { gprs, fprs, ..small() };
+        match allocate(&t, &rf) {
+            Err(AllocError::Unsatisfiable(m)) => assert!(m.contains("beyond"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    // Scratch registers are never allocated, so they may be numbered anywhere.
+    let rf = RegFile { scratch_gprs: vec![40], gprs: vec![0, 1, 2, 40], ..small() };
+    let a = allocate(&t, &rf).unwrap();
+    check(&t, &a, &rf).unwrap();
+}

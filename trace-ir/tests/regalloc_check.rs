@@ -202,6 +202,19 @@ fn locations_a_value_may_not_have() {
 }
 
 #[test]
+fn a_register_no_exit_saves_is_rejected() {
+    // The allocator refuses such a register file; an allocation made elsewhere is checked too.
+    let t = straight();
+    let v = named(&t, "v").index();
+    let mut a = allocate(&t, &small()).unwrap();
+    let wide = RegFile { gprs: vec![0, 1, 2, 40], ..small() };
+    check(&t, &a, &wide).unwrap();
+    a.locs[v] = Loc::Reg(Reg::gpr(40));
+    let e = check(&t, &a, &wide).expect_err("a value in gpr 40");
+    assert!(e.contains("beyond the registers an exit saves"), "{e}");
+}
+
+#[test]
 fn restore_reads_registers_spill_slots_and_constants() {
     let mut b = Builder::new();
     let x = b.input(0, Type::I64);

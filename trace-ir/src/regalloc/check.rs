@@ -12,7 +12,7 @@
 use super::dump::loc_name;
 use super::scan::{constraints, is_emitted};
 use super::{Allocation, Loc, Move, Reg, RegClass, RegFile};
-use crate::exit::CTX_SPILL_SLOTS;
+use crate::exit::{CTX_FPRS, CTX_GPRS, CTX_SPILL_SLOTS};
 use crate::ir::{Op, SnapId, Terminator, Trace, Value};
 use crate::text::Printer;
 
@@ -236,6 +236,13 @@ impl Checker<'_> {
                     }
                     if !alloc.contains(&r.hw) || scratch.contains(&r.hw) {
                         return bad("not an allocatable register");
+                    }
+                    let saved = match r.class {
+                        RegClass::Gpr => CTX_GPRS,
+                        RegClass::Fpr => CTX_FPRS,
+                    };
+                    if r.hw as usize >= saved {
+                        return bad("beyond the registers an exit saves");
                     }
                 }
                 Loc::Spill(k) => {

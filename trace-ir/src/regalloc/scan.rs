@@ -13,7 +13,7 @@ use std::collections::BinaryHeap;
 
 use super::liveness::{self, early, late, Liveness};
 use super::{parmove, AllocError, Allocation, Loc, Move, OpConstraints, Reg, RegClass, RegFile};
-use crate::exit::CTX_SPILL_SLOTS;
+use crate::exit::{CTX_FPRS, CTX_GPRS, CTX_SPILL_SLOTS};
 use crate::ir::{Op, Terminator, Trace, Value};
 
 /// The constraints of instruction `i` as the allocator and the checker apply them: the
@@ -309,6 +309,21 @@ impl Scan<'_> {
 pub fn allocate(trace: &Trace, rf: &RegFile) -> Result<Allocation, AllocError> {
     if rf.scratch_gprs.is_empty() || rf.scratch_fprs.is_empty() {
         return Err(AllocError::Unsatisfiable("the register file has no scratch registers".into()));
+    }
+    // A guard's exit saves registers into `TraceCtx::gpr`/`fpr` by hardware number, and the
+    // restore reads them there: a register beyond those arrays could never be restored.
+    let beyond = |hws: &[u8], scratch: &[u8], saved: usize| {
+        hws.iter().copied().find(|&hw| hw as usize >= saved && !scratch.contains(&hw))
+    };
+    for (class, hw, saved) in [
+        ("gpr", beyond(&rf.gprs, &rf.scratch_gprs, CTX_GPRS), CTX_GPRS),
+        ("fpr", beyond(&rf.fprs, &rf.scratch_fprs, CTX_FPRS), CTX_FPRS),
+    ] {
+        if let Some(hw) = hw {
+            return Err(AllocError::Unsatisfiable(format!(
+                "{class} {hw} is beyond the {saved} registers an exit saves"
+            )));
+        }
     }
     let lv = liveness::compute(trace)?;
     let n = trace.insts.len();
