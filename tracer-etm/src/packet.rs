@@ -210,6 +210,10 @@ pub struct PacketDecoder {
     cc_threshold: u32,
 }
 
+/// Longer than any well-formed packet (the longest, TRACE INFO with every field at its
+/// largest, is under 24 bytes).
+const MAX_PACKET: usize = 32;
+
 impl PacketDecoder {
     pub fn new(cfg: &EtmConfig) -> PacketDecoder {
         let mut d = PacketDecoder {
@@ -491,6 +495,13 @@ impl PacketDecoder {
         self.cur_idx = idx;
         self.buf.push(b);
         match self.step(b) {
+            Act::None if self.buf.len() >= MAX_PACKET => {
+                // Continuation bits that never end: no packet is this long, so stop here
+                // rather than rescan an ever-growing buffer on every byte.
+                let _ = self.set_err(PacketKind::BadSequence);
+                sink(&self.pkt, &self.buf);
+                self.end_packet();
+            }
             Act::None => {}
             Act::Send => {
                 sink(&self.pkt, &self.buf);
@@ -1158,6 +1169,25 @@ mod tests {
     }
 
     const ASYNC: [u8; 12] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80];
+
+    #[test]
+    fn endless_continuation_bytes_are_a_bad_sequence_not_a_growing_packet() {
+        // Each of these headers is followed by continuation fields; 0xff bytes never end
+        // them. The decoder gives up after a bounded packet and hunts for the next A-Sync.
+        let cfg = EtmConfig::etm4_default(0x10);
+        for hdr in [&[0x0eu8][..], &[0x01], &[0x03, 0x80]] {
+            let mut data = ASYNC.to_vec();
+            data.extend_from_slice(&[0x01, 0x00]);
+            data.extend_from_slice(hdr);
+            data.extend_from_slice(&[0xff; 200]);
+            data.extend_from_slice(&ASYNC);
+            data.push(0x04);
+            let p = decode(&cfg, &data);
+            let bad = p.iter().find(|x| x.1 == PacketKind::BadSequence).expect("a bad sequence");
+            assert!(bad.2.len() <= MAX_PACKET, "{hdr:x?}");
+            assert_eq!(p.last().map(|x| x.1), Some(PacketKind::TraceOn), "{hdr:x?}: resync");
+        }
+    }
 
     #[test]
     fn a_huge_cycle_count_threshold_wraps_instead_of_overflowing() {
