@@ -60,6 +60,8 @@ pub struct LoadSegment {
 }
 
 const PT_LOAD: u32 = 1;
+/// Far more than any linker emits; each segment becomes a `CodeImage` region.
+const MAX_LOAD_SEGMENTS: usize = 1024;
 
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
@@ -113,6 +115,13 @@ pub fn load_segments(bytes: &[u8], file: &str) -> Result<Vec<LoadSegment>, Image
     }
     if segs.is_empty() {
         return Err(ImageError::NoLoadableSegment { file: file.into() });
+    }
+    // Loadable segments share at most a page of the file with each other; many that cover
+    // the same bytes would copy the file once per header (and phnum goes up to 65535).
+    let total = segs.iter().fold(0u64, |t, s| t.saturating_add(s.filesz));
+    let bound = (bytes.len() as u64).saturating_add(4096 * segs.len() as u64);
+    if segs.len() > MAX_LOAD_SEGMENTS || total > bound {
+        return Err(ImageError::Unsupported { file: file.into(), what: "overlapping loadable segments" });
     }
     Ok(segs)
 }
@@ -248,6 +257,32 @@ mod tests {
         std::fs::remove_file(&raw).unwrap();
         assert!(matches!(r, Err(ImageError::Wraps { .. })));
         assert!(matches!(add_process_memory(&mut img, u64::MAX, 2, "m"), Err(ImageError::Wraps { .. })));
+    }
+
+    #[test]
+    fn segment_tables_that_would_copy_the_file_many_times_are_refused() {
+        // Every header maps the whole file: phnum copies of it.
+        let data = vec![0x90u8; 64 << 10];
+        let mut f = elf(&[(0x400000, &data)]);
+        let n = 1000u16;
+        let ph = f[64..64 + 56].to_vec();
+        let mut table = Vec::new();
+        for i in 0..n as u64 {
+            let mut h = ph.clone();
+            h[16..24].copy_from_slice(&(0x400000 + i * 0x20000).to_le_bytes());
+            table.extend_from_slice(&h);
+        }
+        let phoff = f.len() as u64;
+        f.extend_from_slice(&table);
+        f[0x20..0x28].copy_from_slice(&phoff.to_le_bytes());
+        f[0x38..0x3a].copy_from_slice(&n.to_le_bytes());
+        let r = load_segments(&f, "x");
+        assert!(matches!(r, Err(ImageError::Unsupported { .. })), "{r:?}");
+        // Too many small segments, each its own region.
+        let segs: Vec<(u64, &[u8])> = (0..1100u64).map(|i| (0x1000 * i, &[0xc3u8][..])).collect();
+        assert!(matches!(load_segments(&elf(&segs), "y"), Err(ImageError::Unsupported { .. })));
+        let segs: Vec<(u64, &[u8])> = (0..20u64).map(|i| (0x1000 * i, &[0xc3u8][..])).collect();
+        assert_eq!(load_segments(&elf(&segs), "z").unwrap().len(), 20);
     }
 
     #[test]
