@@ -364,6 +364,11 @@ impl<'a> Collector<'a> {
                 errno: libc::EINVAL,
             });
         }
+        // The AUX size must fit the address space: checked before anything is opened, as
+        // `map` would overflow computing it.
+        if aux_bytes(cfg.aux_pages, page_size()).is_none() {
+            return Err(OpenError::Perf { call: "mmap (aux_pages too large)", errno: libc::EINVAL });
+        }
         let attr = attr_for(&info, cfg);
         let fd = env
             .sys
@@ -393,8 +398,9 @@ impl<'a> Collector<'a> {
     }
 
     fn map(&mut self, aux_pages: usize) -> Result<(), OpenError> {
-        // SAFETY: sysconf has no preconditions.
-        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+        let page = page_size();
+        let too_large = OpenError::Perf { call: "mmap (aux_pages too large)", errno: libc::EINVAL };
+        let aux_len = aux_bytes(aux_pages, page).ok_or(too_large)?;
         // The control page and one data page (perf wants 1 + 2^n pages before the AUX area).
         self.base_len = 2 * page;
         // SAFETY: a fresh shared mapping of the perf fd; the kernel validates the size.
@@ -415,7 +421,7 @@ impl<'a> Collector<'a> {
             });
         }
         self.base = base as *mut u8;
-        self.aux_len = aux_pages * page;
+        self.aux_len = aux_len;
         // SAFETY: the control page is mapped read-write and these are its u64 aux fields.
         unsafe {
             (self.base.add(perf_sys::PAGE_AUX_OFFSET) as *mut u64).write_volatile(self.base_len as u64);
@@ -488,6 +494,16 @@ impl<'a> Collector<'a> {
             out
         }
     }
+}
+
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    unsafe { libc::sysconf(libc::_SC_PAGESIZE) as usize }
+}
+
+/// The AUX area's size in bytes, when it fits an mmap length and offset.
+fn aux_bytes(pages: usize, page: usize) -> Option<usize> {
+    pages.checked_mul(page).filter(|&n| n <= isize::MAX as usize)
 }
 
 /// The trace in an AUX ring: in full mode the unread bytes from `tail` to `head`; in snapshot
