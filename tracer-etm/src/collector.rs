@@ -513,7 +513,7 @@ impl Collector {
             return Err(OpenError::Mmap { errno: errno() });
         }
         c.ring = ring;
-        c.aux_len = page * opts.aux_pages.max(1).next_power_of_two();
+        c.aux_len = aux_bytes(opts.aux_pages, page).ok_or(OpenError::Mmap { errno: libc::EINVAL })?;
         // SAFETY: the header page is mapped read/write; aux_offset/aux_size are u64 fields at
         // fixed offsets of perf_event_mmap_page and are written before the AUX mmap.
         unsafe {
@@ -619,6 +619,13 @@ impl Capture {
         }
         out
     }
+}
+
+/// The AUX area's size: `pages` rounded up to a power of two, in bytes, when that fits an
+/// mmap length.
+fn aux_bytes(pages: usize, page: usize) -> Option<usize> {
+    let n = pages.max(1).checked_next_power_of_two()?.checked_mul(page)?;
+    (n <= isize::MAX as usize).then_some(n)
 }
 
 impl Drop for Collector {
@@ -808,6 +815,14 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn aux_sizes_round_up_and_never_overflow() {
+        assert_eq!(aux_bytes(0, 4096), Some(4096));
+        assert_eq!(aux_bytes(3, 4096), Some(4 * 4096));
+        assert_eq!(aux_bytes(usize::MAX, 4096), None);
+        assert_eq!(aux_bytes(1 << 62, 4096), None);
     }
 
     #[test]
