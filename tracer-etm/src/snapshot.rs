@@ -87,13 +87,17 @@ pub struct Snapshot {
 }
 
 fn read_text(p: &Path) -> Result<String, SnapshotError> {
-    std::fs::read(p)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .map_err(|err| SnapshotError::Io { path: p.to_path_buf(), err })
+    read_bytes(p).map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
+/// Reads a file the snapshot names. Only regular files: a name such as `/dev/zero` or a FIFO
+/// in an `.ini` would otherwise read forever.
 fn read_bytes(p: &Path) -> Result<Vec<u8>, SnapshotError> {
-    std::fs::read(p).map_err(|err| SnapshotError::Io { path: p.to_path_buf(), err })
+    let io = |err| SnapshotError::Io { path: p.to_path_buf(), err };
+    if !std::fs::metadata(p).map_err(io)?.is_file() {
+        return Err(SnapshotError::Bad(format!("{}: not a regular file", p.display())));
+    }
+    std::fs::read(p).map_err(io)
 }
 
 fn section<'a>(secs: &'a [Section], name: &str) -> Option<&'a Section> {
@@ -222,6 +226,8 @@ mod tests {
             ("wrap", "[dump1]\nfile=mem.bin\naddress=0xfffffffffffffffc\n"),
             ("off", "[dump1]\nfile=mem.bin\naddress=0x1000\noffset=0xffffffffffffffff\n"),
             ("noaddr", "[dump1]\nfile=mem.bin\n"),
+            // A device (/dev/zero would never end; /dev/null shows the check without the risk).
+            ("dev", "[dump1]\nfile=/dev/null\naddress=0x1000\nlength=4\n"),
         ] {
             let dir = snapshot_with_dump(tag, dump);
             let r = Snapshot::load(&dir);
