@@ -342,6 +342,8 @@ pub struct Collector<'a> {
     aux: *mut u8,
     aux_len: usize,
     mode: AuxMode,
+    /// Whether the event is enabled: the kernel writes the AUX area only then.
+    enabled: std::cell::Cell<bool>,
     pub info: PtInfo,
 }
 
@@ -382,6 +384,7 @@ impl<'a> Collector<'a> {
             aux: std::ptr::null_mut(),
             aux_len: 0,
             mode: cfg.mode,
+            enabled: std::cell::Cell::new(false),
             info,
         };
         if let Some((start, size)) = cfg.filter {
@@ -454,6 +457,8 @@ impl<'a> Collector<'a> {
     }
 
     pub fn enable(&self) -> Result<(), OpenError> {
+        // Counted as enabled before the ioctl: a failed enable may still have started it.
+        self.enabled.set(true);
         self.env_sys
             .ioctl(self.fd, perf_sys::IOC_ENABLE, 0)
             .map_err(|e| OpenError::Perf { call: "PERF_EVENT_IOC_ENABLE", errno: e })
@@ -462,7 +467,9 @@ impl<'a> Collector<'a> {
     pub fn disable(&self) -> Result<(), OpenError> {
         self.env_sys
             .ioctl(self.fd, perf_sys::IOC_DISABLE, 0)
-            .map_err(|e| OpenError::Perf { call: "PERF_EVENT_IOC_DISABLE", errno: e })
+            .map_err(|e| OpenError::Perf { call: "PERF_EVENT_IOC_DISABLE", errno: e })?;
+        self.enabled.set(false);
+        Ok(())
     }
 
     /// Runs `f` with tracing enabled and returns its result with the trace.
@@ -473,12 +480,16 @@ impl<'a> Collector<'a> {
         Ok((r, self.take()))
     }
 
-    /// The trace collected so far (call while disabled). Full mode consumes it; snapshot
-    /// mode returns the ring, oldest byte first.
+    /// The trace collected so far; disables the event first if it is enabled (empty when
+    /// that fails). Full mode consumes it; snapshot mode returns the ring, oldest byte first.
     pub fn take(&mut self) -> Vec<u8> {
+        if self.enabled.get() && self.disable().is_err() {
+            // The hardware may still be writing the AUX area: reading it would race.
+            return Vec::new();
+        }
         // SAFETY: the control page is mapped; aux_head/aux_tail are u64 fields the kernel
         // updates, read and written with volatile accesses; the AUX area is `aux_len` mapped
-        // bytes that the kernel does not write while the event is disabled.
+        // bytes that nothing writes while the event is disabled, which it is (just above).
         unsafe {
             let head_p = self.base.add(perf_sys::PAGE_AUX_HEAD) as *const u64;
             let tail_p = self.base.add(perf_sys::PAGE_AUX_TAIL) as *mut u64;
