@@ -73,7 +73,15 @@ impl<'a> BlockCache<'a> {
     }
 
     pub fn read_word(&self, addr: u64) -> Option<u32> {
-        self.image.read(addr, 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        if let Some(b) = self.image.read(addr, 4) {
+            return Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        }
+        // The word may straddle two adjacent regions (dumps need not end on a word).
+        let mut w = [0u8; 4];
+        for (i, x) in w.iter_mut().enumerate() {
+            *x = *self.image.bytes_at(addr.checked_add(i as u64)?)?.first()?;
+        }
+        Some(u32::from_le_bytes(w))
     }
 
     /// Decodes the single instruction at `addr`.
@@ -155,5 +163,25 @@ impl<'a> BlockCache<'a> {
             bm.succ_next = next;
         }
         next
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_instruction_split_across_adjacent_regions_is_read_whole() {
+        // nop; nop (its last two bytes in the next region); ret
+        let mut img = CodeImage::new();
+        img.add(0x1000, vec![0x1f, 0x20, 0x03, 0xd5, 0x1f, 0x20], "a");
+        img.add(0x1006, vec![0x03, 0xd5, 0xc0, 0x03, 0x5f, 0xd6], "b");
+        let mut c = BlockCache::new(&img, false);
+        let id = c.block_id(0x1000);
+        let b = *c.block(id);
+        assert_eq!((b.start, b.end, b.num_instr, b.nacc), (0x1000, 0x100c, 3, false));
+        assert_eq!(c.read_word(0x1004), Some(0xd503_201f));
+        assert_eq!(c.read_word(0x100a), None, "runs off the end");
+        assert_eq!(c.read_word(u64::MAX - 1), None);
     }
 }

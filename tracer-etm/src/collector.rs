@@ -427,6 +427,8 @@ pub struct Collector {
     aux_len: usize,
     info: EtmInfo,
     trcconfigr: u32,
+    /// Whether the event is enabled: the sink writes the AUX area only then.
+    enabled: std::cell::Cell<bool>,
 }
 
 /// Trace bytes plus what the decoder needs to read them.
@@ -478,6 +480,7 @@ impl Collector {
             aux_len: 0,
             info,
             trcconfigr,
+            enabled: std::cell::Cell::new(false),
         };
         if let Some((start, end)) = opts.filter {
             let f = std::ffi::CString::new(format!("filter 0x{start:x}/0x{:x}", end.saturating_sub(start)))
@@ -513,7 +516,7 @@ impl Collector {
             return Err(OpenError::Mmap { errno: errno() });
         }
         c.ring = ring;
-        c.aux_len = page * opts.aux_pages.max(1).next_power_of_two();
+        c.aux_len = aux_bytes(opts.aux_pages, page).ok_or(OpenError::Mmap { errno: libc::EINVAL })?;
         // SAFETY: the header page is mapped read/write; aux_offset/aux_size are u64 fields at
         // fixed offsets of perf_event_mmap_page and are written before the AUX mmap.
         unsafe {
@@ -544,6 +547,8 @@ impl Collector {
     }
 
     pub fn enable(&self) -> Result<(), OpenError> {
+        // Counted as enabled before the ioctl: a failed enable may still have started it.
+        self.enabled.set(true);
         // SAFETY: ioctl on our own perf fd with no argument.
         if unsafe { libc::ioctl(self.fd, IOC_ENABLE as _, 0) } < 0 {
             return Err(OpenError::Rejected { call: "PERF_EVENT_IOC_ENABLE", errno: errno() });
@@ -556,29 +561,37 @@ impl Collector {
         if unsafe { libc::ioctl(self.fd, IOC_DISABLE as _, 0) } < 0 {
             return Err(OpenError::Rejected { call: "PERF_EVENT_IOC_DISABLE", errno: errno() });
         }
+        self.enabled.set(false);
         Ok(())
     }
 
-    /// Copies out the trace collected so far and releases it to the kernel.
+    /// Copies out the trace collected so far and releases it to the kernel; disables the
+    /// event first if it is enabled (no data when that fails).
     pub fn read(&self) -> Capture {
-        // SAFETY: the header page stays mapped while `self` lives; aux_head/aux_tail are
-        // naturally aligned u64s the kernel updates, read with volatile accesses and ordered
-        // with fences as the perf ABI requires. The AUX area is `aux_len` bytes.
-        let data = unsafe {
-            let base = self.ring as *mut u8;
-            let head = std::ptr::read_volatile(base.add(AUX_HEAD) as *const u64);
-            std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
-            let tail = std::ptr::read_volatile(base.add(AUX_TAIL) as *const u64);
-            let n = (head.wrapping_sub(tail) as usize).min(self.aux_len);
-            let aux = std::slice::from_raw_parts(self.aux as *const u8, self.aux_len);
-            let start = (head as usize).wrapping_sub(n) % self.aux_len;
-            let mut v = Vec::with_capacity(n);
-            for i in 0..n {
-                v.push(aux[(start + i) % self.aux_len]);
+        let racing = self.enabled.get() && self.disable().is_err();
+        let data = if racing {
+            Vec::new()
+        } else {
+            // SAFETY: the header page stays mapped while `self` lives; aux_head/aux_tail are
+            // naturally aligned u64s the kernel updates, read with volatile accesses and
+            // ordered with fences as the perf ABI requires. The AUX area is `aux_len` bytes
+            // that nothing writes while the event is disabled, and it is only read then.
+            unsafe {
+                let base = self.ring as *mut u8;
+                let head = std::ptr::read_volatile(base.add(AUX_HEAD) as *const u64);
+                std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
+                let tail = std::ptr::read_volatile(base.add(AUX_TAIL) as *const u64);
+                let n = (head.wrapping_sub(tail) as usize).min(self.aux_len);
+                let aux = std::slice::from_raw_parts(self.aux as *const u8, self.aux_len);
+                let start = (head as usize).wrapping_sub(n) % self.aux_len;
+                let mut v = Vec::with_capacity(n);
+                for i in 0..n {
+                    v.push(aux[(start + i) % self.aux_len]);
+                }
+                std::sync::atomic::fence(std::sync::atomic::Ordering::Release);
+                std::ptr::write_volatile(base.add(AUX_TAIL) as *mut u64, head);
+                v
             }
-            std::sync::atomic::fence(std::sync::atomic::Ordering::Release);
-            std::ptr::write_volatile(base.add(AUX_TAIL) as *mut u64, head);
-            v
         };
         let configs = self
             .info
@@ -619,6 +632,13 @@ impl Capture {
         }
         out
     }
+}
+
+/// The AUX area's size: `pages` rounded up to a power of two, in bytes, when that fits an
+/// mmap length.
+fn aux_bytes(pages: usize, page: usize) -> Option<usize> {
+    let n = pages.max(1).checked_next_power_of_two()?.checked_mul(page)?;
+    (n <= isize::MAX as usize).then_some(n)
 }
 
 impl Drop for Collector {
@@ -808,6 +828,14 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn aux_sizes_round_up_and_never_overflow() {
+        assert_eq!(aux_bytes(0, 4096), Some(4096));
+        assert_eq!(aux_bytes(3, 4096), Some(4 * 4096));
+        assert_eq!(aux_bytes(usize::MAX, 4096), None);
+        assert_eq!(aux_bytes(1 << 62, 4096), None);
     }
 
     #[test]

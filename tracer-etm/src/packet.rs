@@ -210,6 +210,10 @@ pub struct PacketDecoder {
     cc_threshold: u32,
 }
 
+/// Longer than any well-formed packet (the longest, TRACE INFO with every field at its
+/// largest, is under 24 bytes).
+const MAX_PACKET: usize = 32;
+
 impl PacketDecoder {
     pub fn new(cfg: &EtmConfig) -> PacketDecoder {
         let mut d = PacketDecoder {
@@ -491,6 +495,13 @@ impl PacketDecoder {
         self.cur_idx = idx;
         self.buf.push(b);
         match self.step(b) {
+            Act::None if self.buf.len() >= MAX_PACKET => {
+                // Continuation bits that never end: no packet is this long, so stop here
+                // rather than rescan an ever-growing buffer on every byte.
+                let _ = self.set_err(PacketKind::BadSequence);
+                sink(&self.pkt, &self.buf);
+                self.end_packet();
+            }
             Act::None => {}
             Act::Send => {
                 sink(&self.pkt, &self.buf);
@@ -810,7 +821,7 @@ impl PacketDecoder {
                 if !commit_opt1 {
                     self.pkt.commit = ((h >> 2) & 3) as u32 + 1;
                 }
-                self.pkt.cc = Some(self.cc_threshold + (h & 3) as u32);
+                self.pkt.cc = Some(self.cc_threshold.wrapping_add((h & 3) as u32));
                 Act::Send
             }
             PacketKind::CcntF2 => {
@@ -820,7 +831,7 @@ impl PacketDecoder {
                 let p = buf[1];
                 let off = if h & 1 == 1 { self.cfg.max_spec_depth() as i64 - 15 } else { 1 };
                 self.pkt.commit = (((p >> 4) & 0xf) as i64 + off).max(0) as u32;
-                self.pkt.cc = Some(self.cc_threshold + (p & 0xf) as u32);
+                self.pkt.cc = Some(self.cc_threshold.wrapping_add((p & 0xf) as u32));
                 Act::Send
             }
             _ => {
@@ -834,7 +845,9 @@ impl PacketDecoder {
                 if has_count {
                     let Some(len) = Self::cont_len(buf, i) else { return Act::None };
                     let c = Self::cont_field(buf, i, len.min(3)).map(|x| x.0).unwrap_or(0) as u32;
-                    self.pkt.cc = Some(c + self.cc_threshold);
+                    // The threshold comes from the trace, so a corrupt TRACE INFO can make this wrap
+                    // (32-bit arithmetic, as OpenCSD's).
+                    self.pkt.cc = Some(c.wrapping_add(self.cc_threshold));
                 } else {
                     self.pkt.cc = Some(0);
                 }
@@ -1156,6 +1169,37 @@ mod tests {
     }
 
     const ASYNC: [u8; 12] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80];
+
+    #[test]
+    fn endless_continuation_bytes_are_a_bad_sequence_not_a_growing_packet() {
+        // Each of these headers is followed by continuation fields; 0xff bytes never end
+        // them. The decoder gives up after a bounded packet and hunts for the next A-Sync.
+        let cfg = EtmConfig::etm4_default(0x10);
+        for hdr in [&[0x0eu8][..], &[0x01], &[0x03, 0x80]] {
+            let mut data = ASYNC.to_vec();
+            data.extend_from_slice(&[0x01, 0x00]);
+            data.extend_from_slice(hdr);
+            data.extend_from_slice(&[0xff; 200]);
+            data.extend_from_slice(&ASYNC);
+            data.push(0x04);
+            let p = decode(&cfg, &data);
+            let bad = p.iter().find(|x| x.1 == PacketKind::BadSequence).expect("a bad sequence");
+            assert!(bad.2.len() <= MAX_PACKET, "{hdr:x?}");
+            assert_eq!(p.last().map(|x| x.1), Some(PacketKind::TraceOn), "{hdr:x?}: resync");
+        }
+    }
+
+    #[test]
+    fn a_huge_cycle_count_threshold_wraps_instead_of_overflowing() {
+        // TRACE INFO with only CYCT present, a corrupt 32-bit threshold, then cycle counts of
+        // all three formats: 32-bit wrapping sums, no overflow panic in debug builds.
+        let mut data = ASYNC.to_vec();
+        data.extend_from_slice(&[0x01, 0x08, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+        data.extend_from_slice(&[0x0c, 0x1f, 0x13, 0x0e, 0x00, 0x05]);
+        let cfg = EtmConfig::etm4_default(0x10);
+        let cc: Vec<_> = decode(&cfg, &data).iter().filter_map(|x| x.3.cc).collect();
+        assert_eq!(cc, vec![14, 2, 4]);
+    }
 
     #[test]
     fn garbage_before_async_comes_out_in_eight_byte_chunks() {

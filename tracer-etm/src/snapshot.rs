@@ -87,13 +87,17 @@ pub struct Snapshot {
 }
 
 fn read_text(p: &Path) -> Result<String, SnapshotError> {
-    std::fs::read(p)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .map_err(|err| SnapshotError::Io { path: p.to_path_buf(), err })
+    read_bytes(p).map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
+/// Reads a file the snapshot names. Only regular files: a name such as `/dev/zero` or a FIFO
+/// in an `.ini` would otherwise read forever.
 fn read_bytes(p: &Path) -> Result<Vec<u8>, SnapshotError> {
-    std::fs::read(p).map_err(|err| SnapshotError::Io { path: p.to_path_buf(), err })
+    let io = |err| SnapshotError::Io { path: p.to_path_buf(), err };
+    if !std::fs::metadata(p).map_err(io)?.is_file() {
+        return Err(SnapshotError::Bad(format!("{}: not a regular file", p.display())));
+    }
+    std::fs::read(p).map_err(io)
 }
 
 fn section<'a>(secs: &'a [Section], name: &str) -> Option<&'a Section> {
@@ -175,12 +179,60 @@ fn load_dump(dir: &Path, s: &Section, image: &mut CodeImage) -> Result<(), Snaps
         .and_then(ini::parse_u64)
         .ok_or_else(|| SnapshotError::Missing(format!("address= in [{}]", s.name)))?;
     let bytes = read_bytes(&dir.join(file))?;
-    let off = s.get("offset").and_then(ini::parse_u64).unwrap_or(0) as usize;
+    let off = s.get("offset").and_then(ini::parse_u64).unwrap_or(0);
+    let off = usize::try_from(off).unwrap_or(usize::MAX);
     if off > bytes.len() {
         return Err(SnapshotError::Bad(format!("offset beyond {file}")));
     }
     let avail = bytes.len() - off;
-    let len = s.get("length").and_then(ini::parse_u64).map(|l| (l as usize).min(avail)).unwrap_or(avail);
+    let len = s.get("length").and_then(ini::parse_u64).map(|l| l.min(avail as u64) as usize).unwrap_or(avail);
+    if addr.checked_add(len as u64).is_none() {
+        return Err(SnapshotError::Bad(format!(
+            "address= in [{}]: {file} runs past the address space",
+            s.name
+        )));
+    }
     image.add(addr, bytes[off..off + len].to_vec(), file);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A snapshot directory of one ETM device with one dump, under the temp dir.
+    fn snapshot_with_dump(tag: &str, dump: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("tracer-etm-snap-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let w = |f: &str, t: &str| std::fs::write(dir.join(f), t).unwrap();
+        w("snapshot.ini", "[device_list]\ndevice0=cpu_0.ini\n[trace]\nmetadata=trace.ini\n");
+        w("cpu_0.ini", &format!("[device]\nname=cpu_0\nclass=core\ntype=Cortex-A53\n{dump}"));
+        w(
+            "trace.ini",
+            "[trace_buffers]\nbuffers=buffer0\n[buffer0]\nname=ETB_0\nfile=t.bin\nformat=source_data\n",
+        );
+        std::fs::write(dir.join("t.bin"), [0u8; 4]).unwrap();
+        std::fs::write(dir.join("mem.bin"), [0x1f, 0x20, 0x03, 0xd5, 0, 0, 0, 0]).unwrap();
+        dir
+    }
+
+    #[test]
+    fn malformed_dumps_are_typed_errors() {
+        let ok = snapshot_with_dump("ok", "[dump1]\nfile=mem.bin\naddress=0x1000\nlength=0x4\n");
+        let snap = Snapshot::load(&ok).unwrap();
+        assert_eq!(snap.image.read(0x1000, 4), Some(&[0x1f, 0x20, 0x03, 0xd5][..]));
+        std::fs::remove_dir_all(&ok).unwrap();
+        for (tag, dump) in [
+            ("wrap", "[dump1]\nfile=mem.bin\naddress=0xfffffffffffffffc\n"),
+            ("off", "[dump1]\nfile=mem.bin\naddress=0x1000\noffset=0xffffffffffffffff\n"),
+            ("noaddr", "[dump1]\nfile=mem.bin\n"),
+            // A device (/dev/zero would never end; /dev/null shows the check without the risk).
+            ("dev", "[dump1]\nfile=/dev/null\naddress=0x1000\nlength=4\n"),
+        ] {
+            let dir = snapshot_with_dump(tag, dump);
+            let r = Snapshot::load(&dir);
+            std::fs::remove_dir_all(&dir).unwrap();
+            assert!(matches!(r, Err(SnapshotError::Bad(_) | SnapshotError::Missing(_))), "{tag}: {r:?}");
+        }
+    }
 }

@@ -342,6 +342,8 @@ pub struct Collector<'a> {
     aux: *mut u8,
     aux_len: usize,
     mode: AuxMode,
+    /// Whether the event is enabled: the kernel writes the AUX area only then.
+    enabled: std::cell::Cell<bool>,
     pub info: PtInfo,
 }
 
@@ -364,6 +366,11 @@ impl<'a> Collector<'a> {
                 errno: libc::EINVAL,
             });
         }
+        // The AUX size must fit the address space: checked before anything is opened, as
+        // `map` would overflow computing it.
+        if aux_bytes(cfg.aux_pages, page_size()).is_none() {
+            return Err(OpenError::Perf { call: "mmap (aux_pages too large)", errno: libc::EINVAL });
+        }
         let attr = attr_for(&info, cfg);
         let fd = env
             .sys
@@ -377,6 +384,7 @@ impl<'a> Collector<'a> {
             aux: std::ptr::null_mut(),
             aux_len: 0,
             mode: cfg.mode,
+            enabled: std::cell::Cell::new(false),
             info,
         };
         if let Some((start, size)) = cfg.filter {
@@ -393,8 +401,9 @@ impl<'a> Collector<'a> {
     }
 
     fn map(&mut self, aux_pages: usize) -> Result<(), OpenError> {
-        // SAFETY: sysconf has no preconditions.
-        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+        let page = page_size();
+        let too_large = OpenError::Perf { call: "mmap (aux_pages too large)", errno: libc::EINVAL };
+        let aux_len = aux_bytes(aux_pages, page).ok_or(too_large)?;
         // The control page and one data page (perf wants 1 + 2^n pages before the AUX area).
         self.base_len = 2 * page;
         // SAFETY: a fresh shared mapping of the perf fd; the kernel validates the size.
@@ -415,7 +424,7 @@ impl<'a> Collector<'a> {
             });
         }
         self.base = base as *mut u8;
-        self.aux_len = aux_pages * page;
+        self.aux_len = aux_len;
         // SAFETY: the control page is mapped read-write and these are its u64 aux fields.
         unsafe {
             (self.base.add(perf_sys::PAGE_AUX_OFFSET) as *mut u64).write_volatile(self.base_len as u64);
@@ -448,6 +457,8 @@ impl<'a> Collector<'a> {
     }
 
     pub fn enable(&self) -> Result<(), OpenError> {
+        // Counted as enabled before the ioctl: a failed enable may still have started it.
+        self.enabled.set(true);
         self.env_sys
             .ioctl(self.fd, perf_sys::IOC_ENABLE, 0)
             .map_err(|e| OpenError::Perf { call: "PERF_EVENT_IOC_ENABLE", errno: e })
@@ -456,7 +467,9 @@ impl<'a> Collector<'a> {
     pub fn disable(&self) -> Result<(), OpenError> {
         self.env_sys
             .ioctl(self.fd, perf_sys::IOC_DISABLE, 0)
-            .map_err(|e| OpenError::Perf { call: "PERF_EVENT_IOC_DISABLE", errno: e })
+            .map_err(|e| OpenError::Perf { call: "PERF_EVENT_IOC_DISABLE", errno: e })?;
+        self.enabled.set(false);
+        Ok(())
     }
 
     /// Runs `f` with tracing enabled and returns its result with the trace.
@@ -467,12 +480,16 @@ impl<'a> Collector<'a> {
         Ok((r, self.take()))
     }
 
-    /// The trace collected so far (call while disabled). Full mode consumes it; snapshot
-    /// mode returns the ring, oldest byte first.
+    /// The trace collected so far; disables the event first if it is enabled (empty when
+    /// that fails). Full mode consumes it; snapshot mode returns the ring, oldest byte first.
     pub fn take(&mut self) -> Vec<u8> {
+        if self.enabled.get() && self.disable().is_err() {
+            // The hardware may still be writing the AUX area: reading it would race.
+            return Vec::new();
+        }
         // SAFETY: the control page is mapped; aux_head/aux_tail are u64 fields the kernel
         // updates, read and written with volatile accesses; the AUX area is `aux_len` mapped
-        // bytes that the kernel does not write while the event is disabled.
+        // bytes that nothing writes while the event is disabled, which it is (just above).
         unsafe {
             let head_p = self.base.add(perf_sys::PAGE_AUX_HEAD) as *const u64;
             let tail_p = self.base.add(perf_sys::PAGE_AUX_TAIL) as *mut u64;
@@ -488,6 +505,16 @@ impl<'a> Collector<'a> {
             out
         }
     }
+}
+
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    unsafe { libc::sysconf(libc::_SC_PAGESIZE) as usize }
+}
+
+/// The AUX area's size in bytes, when it fits an mmap length and offset.
+fn aux_bytes(pages: usize, page: usize) -> Option<usize> {
+    pages.checked_mul(page).filter(|&n| n <= isize::MAX as usize)
 }
 
 /// The trace in an AUX ring: in full mode the unread bytes from `tail` to `head`; in snapshot

@@ -670,11 +670,10 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         cur
     }
 
-    /// Takes the TIP an indirect branch needs; sets `self.ip` to its target.
+    /// Takes the TIP an indirect branch needs; sets `self.ip` to its target. TNT bits may
+    /// still be cached: a deferred TIP (SDM "Deferred TIPs") follows the TNT packet that also
+    /// holds the bits of branches after the indirect one.
     fn tip<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Res<u64> {
-        if self.tnt_n > 0 {
-            return Err(FlowErrorKind::BadQuery);
-        }
         match self.peek(sink) {
             Item::Tip(Some(to)) => {
                 self.peek = None;

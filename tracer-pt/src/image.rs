@@ -26,6 +26,11 @@ pub enum ImageError {
     NoLoadableSegment {
         file: String,
     },
+    /// Code placed at `addr` would run past the top of the address space.
+    Wraps {
+        file: String,
+        addr: u64,
+    },
 }
 
 impl fmt::Display for ImageError {
@@ -36,6 +41,9 @@ impl fmt::Display for ImageError {
             ImageError::Unsupported { file, what } => write!(f, "{file}: unsupported ELF: {what}"),
             ImageError::Truncated { file } => write!(f, "{file}: truncated ELF file"),
             ImageError::NoLoadableSegment { file } => write!(f, "{file}: no loadable segment"),
+            ImageError::Wraps { file, addr } => {
+                write!(f, "{file}: code at {addr:#x} runs past the end of the address space")
+            }
         }
     }
 }
@@ -52,6 +60,8 @@ pub struct LoadSegment {
 }
 
 const PT_LOAD: u32 = 1;
+/// Far more than any linker emits; each segment becomes a `CodeImage` region.
+const MAX_LOAD_SEGMENTS: usize = 1024;
 
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
@@ -106,6 +116,13 @@ pub fn load_segments(bytes: &[u8], file: &str) -> Result<Vec<LoadSegment>, Image
     if segs.is_empty() {
         return Err(ImageError::NoLoadableSegment { file: file.into() });
     }
+    // Loadable segments share at most a page of the file with each other; many that cover
+    // the same bytes would copy the file once per header (and phnum goes up to 65535).
+    let total = segs.iter().fold(0u64, |t, s| t.saturating_add(s.filesz));
+    let bound = (bytes.len() as u64).saturating_add(4096 * segs.len() as u64);
+    if segs.len() > MAX_LOAD_SEGMENTS || total > bound {
+        return Err(ImageError::Unsupported { file: file.into(), what: "overlapping loadable segments" });
+    }
     Ok(segs)
 }
 
@@ -115,12 +132,28 @@ pub fn load_segments(bytes: &[u8], file: &str) -> Result<Vec<LoadSegment>, Image
 pub fn add_elf(image: &mut CodeImage, bytes: &[u8], load: u64, name: &str) -> Result<(), ImageError> {
     let segs = load_segments(bytes, name)?;
     let lowest = segs.iter().map(|s| s.vaddr).min().unwrap_or(0) & !0xfff;
-    let bias = load.wrapping_sub(lowest);
-    for s in segs {
+    // Every segment lands at `load + (vaddr - lowest)`; that and its end must not wrap.
+    let mut at = Vec::with_capacity(segs.len());
+    for s in &segs {
+        let addr = load.checked_add(s.vaddr - lowest);
+        let addr = addr.ok_or_else(|| ImageError::Wraps { file: name.into(), addr: load })?;
+        fits(addr, s.filesz, name)?;
+        at.push(addr);
+    }
+    for (s, addr) in segs.iter().zip(at) {
         let (off, len) = (s.offset as usize, s.filesz as usize);
-        image.add(s.vaddr.wrapping_add(bias), bytes[off..off + len].to_vec(), name);
+        image.add(addr, bytes[off..off + len].to_vec(), name);
     }
     Ok(())
+}
+
+/// `CodeImage` regions end at `base + len`, which must not wrap (a load address or ELF
+/// header from the user could ask for it).
+fn fits(base: u64, len: u64, file: &str) -> Result<(), ImageError> {
+    match base.checked_add(len) {
+        Some(_) => Ok(()),
+        None => Err(ImageError::Wraps { file: file.into(), addr: base }),
+    }
 }
 
 fn read(file: &FsPath) -> Result<Vec<u8>, ImageError> {
@@ -136,7 +169,9 @@ pub fn add_elf_file(image: &mut CodeImage, file: &FsPath, load: u64) -> Result<(
 /// Adds a raw file's bytes at `addr`.
 pub fn add_raw_file(image: &mut CodeImage, file: &FsPath, addr: u64) -> Result<(), ImageError> {
     let bytes = read(file)?;
-    image.add(addr, bytes, file.display().to_string());
+    let name = file.display().to_string();
+    fits(addr, bytes.len() as u64, &name)?;
+    image.add(addr, bytes, name);
     Ok(())
 }
 
@@ -149,6 +184,7 @@ pub fn add_process_memory(
     name: &str,
 ) -> Result<(), ImageError> {
     use std::os::unix::fs::FileExt;
+    fits(addr, len as u64, name)?;
     let io = |err| ImageError::Io { file: format!("/proc/self/mem at {addr:#x}"), err };
     let mem = std::fs::File::open("/proc/self/mem").map_err(io)?;
     let mut bytes = vec![0u8; len];
@@ -204,6 +240,49 @@ mod tests {
         assert!(matches!(load_segments(&f, "x"), Err(ImageError::NoLoadableSegment { .. })));
         f[4] = 1;
         assert!(matches!(load_segments(&f, "x"), Err(ImageError::Unsupported { .. })));
+    }
+
+    #[test]
+    fn code_that_would_wrap_the_address_space_is_an_error() {
+        let f = elf(&[(0x1000, &[1, 2, 3, 4])]);
+        let mut img = CodeImage::new();
+        let top = u64::MAX - 1;
+        assert!(matches!(add_elf(&mut img, &f, top & !0xfff, "x"), Ok(())));
+        let r = add_elf(&mut img, &elf(&[(0x0, &[1, 2, 3]), (0x2ffe, &[4, 5, 6])]), top & !0xfff, "y");
+        assert!(matches!(r, Err(ImageError::Wraps { addr, .. }) if addr == u64::MAX - 0xfff));
+        assert_eq!(img.regions().len(), 1, "nothing of y was added");
+        let raw = std::env::temp_dir().join(format!("tracer-pt-wrap-{}", std::process::id()));
+        std::fs::write(&raw, [0x90; 8]).unwrap();
+        let r = add_raw_file(&mut img, &raw, u64::MAX - 3);
+        std::fs::remove_file(&raw).unwrap();
+        assert!(matches!(r, Err(ImageError::Wraps { .. })));
+        assert!(matches!(add_process_memory(&mut img, u64::MAX, 2, "m"), Err(ImageError::Wraps { .. })));
+    }
+
+    #[test]
+    fn segment_tables_that_would_copy_the_file_many_times_are_refused() {
+        // Every header maps the whole file: phnum copies of it.
+        let data = vec![0x90u8; 64 << 10];
+        let mut f = elf(&[(0x400000, &data)]);
+        let n = 1000u16;
+        let ph = f[64..64 + 56].to_vec();
+        let mut table = Vec::new();
+        for i in 0..n as u64 {
+            let mut h = ph.clone();
+            h[16..24].copy_from_slice(&(0x400000 + i * 0x20000).to_le_bytes());
+            table.extend_from_slice(&h);
+        }
+        let phoff = f.len() as u64;
+        f.extend_from_slice(&table);
+        f[0x20..0x28].copy_from_slice(&phoff.to_le_bytes());
+        f[0x38..0x3a].copy_from_slice(&n.to_le_bytes());
+        let r = load_segments(&f, "x");
+        assert!(matches!(r, Err(ImageError::Unsupported { .. })), "{r:?}");
+        // Too many small segments, each its own region.
+        let segs: Vec<(u64, &[u8])> = (0..1100u64).map(|i| (0x1000 * i, &[0xc3u8][..])).collect();
+        assert!(matches!(load_segments(&elf(&segs), "y"), Err(ImageError::Unsupported { .. })));
+        let segs: Vec<(u64, &[u8])> = (0..20u64).map(|i| (0x1000 * i, &[0xc3u8][..])).collect();
+        assert_eq!(load_segments(&elf(&segs), "z").unwrap().len(), 20);
     }
 
     #[test]

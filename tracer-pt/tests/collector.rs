@@ -164,6 +164,17 @@ fn missing_address_filters_are_named() {
 }
 
 #[test]
+fn an_aux_buffer_larger_than_the_address_space_is_refused_before_opening() {
+    let f = Fake::new("hugeaux", true, Some(2), 2);
+    let sys = FakeSys::default();
+    let cfg = CollectorConfig { aux_pages: 1 << 62, ..Default::default() };
+    let e = Collector::open_with(&f.env(&sys, 0), &cfg).err().unwrap();
+    assert!(matches!(e, OpenError::Perf { errno: libc::EINVAL, .. }), "{e:?}");
+    let calls = sys.calls.borrow();
+    assert!(!calls.iter().any(|c| c.starts_with("open type=8")), "{calls:?}");
+}
+
+#[test]
 fn malformed_sysfs_is_named() {
     let f = Fake::new("badtype", true, Some(2), 2);
     std::fs::write(f.root.join("bus/event_source/devices/intel_pt/type"), "eight").unwrap();

@@ -410,3 +410,44 @@ fn mutated_random_program_traces_never_panic() {
     }
     println!("{n} mutated traces over random programs: no panic");
 }
+
+/// Deferred TIPs (SDM "Deferred TIPs"): the processor may hold a TIP back until the TNT
+/// packet fills, so the TNT carries bits of conditional branches on both sides of an indirect
+/// branch and the TIP comes after it. Decoded like the non-deferred order, and like libipt.
+#[test]
+fn deferred_tips_decode_like_the_plain_order() {
+    // 0: jnz 4; 2: nop; nop; 4: jmp rax; 6: jnz 9; 8: nop; 9: jmp rax
+    let code = [0x75, 0x02, 0x90, 0x90, 0xff, 0xe0, 0x75, 0x01, 0x90, 0xff, 0xe0];
+    let b = BASE;
+    let tnt = |bits: &[bool]| {
+        let mut v = 0u64;
+        for &t in bits {
+            v = v << 1 | t as u64;
+        }
+        Packet::Tnt8 { bits: v, count: bits.len() as u8 }
+    };
+    let full = |ip| IpPayload { ipc: Ipc::Full, ip };
+    let head = [Packet::Psb, Packet::ModeExec { csl: true, csd: false }, Packet::PsbEnd];
+    let tip = Packet::Tip(full(b + 6));
+    let plain = [tnt(&[true]), tip, tnt(&[false]), tip, tnt(&[true])];
+    let deferred = [tnt(&[true, false, true]), tip, tip];
+    let want = vec![b, b + 4, b + 6, b + 8, b + 9, b + 6, b + 9];
+    let f = common::temp_file("deferred-tip.bin");
+    std::fs::write(&f, code).unwrap();
+    let theirs_img = libipt::Image::raw(&f, BASE);
+    for (name, body) in [("plain", &plain[..]), ("deferred", &deferred[..])] {
+        let mut pkts = head.to_vec();
+        pkts.push(Packet::TipPge(full(b)));
+        pkts.extend_from_slice(body);
+        pkts.push(Packet::TipPgd(IpPayload { ipc: Ipc::Suppressed, ip: 0 }));
+        let trace = libipt::encode(&pkts, 4096);
+        let mut img = CodeImage::new();
+        img.add(BASE, code.to_vec(), "code");
+        let mut ours = Ips::default();
+        FlowDecoder::new(&trace, &img, Config::default()).run(&mut ours);
+        let (theirs, errs) = libipt::insn_ips(&trace, &theirs_img);
+        assert_eq!((&ours.0, ours.1), (&want, 0), "{name}: ours");
+        assert_eq!((&theirs, errs), (&want, 0), "{name}: libipt");
+    }
+    std::fs::remove_file(&f).ok();
+}
