@@ -16,8 +16,10 @@ pub struct CodeRegion {
 }
 
 impl CodeRegion {
+    /// One past the last byte. Regions never reach past the top of the address space
+    /// (`CodeImage::add` cuts them there), so this does not overflow.
     pub fn end(&self) -> u64 {
-        self.base + self.bytes.len() as u64
+        self.base.saturating_add(self.bytes.len() as u64)
     }
 
     pub fn contains(&self, addr: u64) -> bool {
@@ -38,8 +40,14 @@ impl CodeImage {
         CodeImage::default()
     }
 
-    /// Adds code at `base`. Bytes that overlap an existing region replace it there.
-    pub fn add(&mut self, base: u64, bytes: Vec<u8>, name: impl Into<String>) {
+    /// Adds code at `base`. Bytes that overlap an existing region replace it there; bytes
+    /// that would lie past the top of the 64-bit address space are dropped (no address
+    /// names them).
+    pub fn add(&mut self, base: u64, mut bytes: Vec<u8>, name: impl Into<String>) {
+        let room = u64::MAX - base;
+        if bytes.len() as u64 > room {
+            bytes.truncate(room as usize);
+        }
         let new = CodeRegion { base, bytes, name: name.into() };
         if new.bytes.is_empty() {
             return;
@@ -202,5 +210,17 @@ mod tests {
         assert!(img.bytes_at(0x2000).is_none());
         assert!(img.bytes_at(0xfff).is_none());
         assert_eq!(img.regions().len(), 3);
+    }
+
+    #[test]
+    fn code_at_the_top_of_the_address_space_is_cut_there() {
+        let mut img = CodeImage::new();
+        img.add(u64::MAX - 2, vec![7; 16], "top");
+        assert_eq!(img.regions()[0].bytes.len(), 2);
+        assert_eq!(img.regions()[0].end(), u64::MAX);
+        assert_eq!(img.read(u64::MAX - 2, 2), Some(&[7u8, 7][..]));
+        assert!(img.bytes_at(u64::MAX).is_none());
+        img.add(u64::MAX - 8, vec![1; 4], "below");
+        assert_eq!(img.regions().len(), 2);
     }
 }
