@@ -239,6 +239,9 @@ impl<'a> Lower<'a> {
                 continue;
             }
             let l = u - 1;
+            if t.loop_start == Some(u) {
+                continue; // a load before a loop without parameters is read once, not per iteration
+            }
             let Op::Load { base, .. } = t.insts[l].op else { continue };
             let fits = (y.index() == l || (commutes && x.index() == l))
                 && t.insts[l].ty == Some(want)
@@ -361,8 +364,13 @@ impl<'a> Lower<'a> {
     }
 
     /// A compare whose only use is the guard right after it is emitted at the guard.
+    /// Not across the loop start (a loop without parameters starts right after the compare):
+    /// the compare would run every iteration, from registers the loop may have reused.
     fn fused_into_next(&self, i: usize) -> bool {
-        if self.uses_of(Value(i as u32)) != 1 || !matches!(self.t.insts[i].op, Op::ICmp(..) | Op::FCmp(..)) {
+        if self.uses_of(Value(i as u32)) != 1
+            || !matches!(self.t.insts[i].op, Op::ICmp(..) | Op::FCmp(..))
+            || self.t.loop_start == Some(i + 1)
+        {
             return false;
         }
         matches!(self.t.insts.get(i + 1), Some(Inst { op: Op::Guard { cond, .. }, .. }) if cond.index() == i)
@@ -371,7 +379,7 @@ impl<'a> Lower<'a> {
     /// A compare whose only use is the integer select right after it sets the flags for a
     /// `cmov` (or the branch of an f64 select) directly. Float eq/ne need two flags: not fused.
     fn fused_into_select(&self, i: usize) -> bool {
-        if self.uses_of(Value(i as u32)) != 1 {
+        if self.uses_of(Value(i as u32)) != 1 || self.t.loop_start == Some(i + 1) {
             return false;
         }
         let single_flag = match self.t.insts[i].op {
