@@ -192,7 +192,7 @@ impl<'a> Lower<'a> {
                     continue;
                 }
                 if let Some(c) = t.const_bits(q) {
-                    if let Ok(d) = i32::try_from(c as i64 + disp as i64) {
+                    if let Some(d) = (c as i64).checked_add(disp as i64).and_then(|d| i32::try_from(d).ok()) {
                         expr = Some(AddrExpr { base: p, index: None, disp: d });
                     }
                 } else if let Some((i, sc)) = shifted(q).filter(|&(i, _)| in_reg_at(i, u)) {
