@@ -607,3 +607,30 @@ fn fusions_do_not_cross_into_a_loop_without_parameters() {
         assert_eq!((e.resume, slots[1], buf), (2, 10, [10]), "compare {mode:?}");
     }
 }
+
+/// Linking an exit again to the same trace reuses its transfer block: toggling a link does
+/// not grow the code region, and the relinked exit still transfers.
+#[test]
+fn relinking_an_exit_reuses_its_transfer_block() {
+    let mut jit = X64::new();
+    let a = install(&mut jit, &parent(), Mode::Shared, &Symbols::new());
+    let b = install(&mut jit, &side(), Mode::Shared, &Symbols::new());
+    jit.link_exit(a, SnapId(0), b).unwrap();
+    let end = jit.region().unwrap().next_addr(1);
+    for _ in 0..100 {
+        jit.unlink_exit(a, SnapId(0)).unwrap();
+        jit.link_exit(a, SnapId(0), b).unwrap();
+    }
+    assert_eq!(jit.region().unwrap().next_addr(1), end, "the region grew");
+    let mut slots = [7u64, 0, 0, 0, 0];
+    let e = jit.run_checked(a, &mut slots).unwrap();
+    assert_eq!((e.trace, e.resume), (b, 200));
+    assert_eq!(slots, [10, 30, 77, 20.0f64.to_bits(), 21.0f64.to_bits()]);
+    // Linking to another trace appends a block of its own.
+    let c = install(&mut jit, &side(), Mode::Shared, &Symbols::new());
+    let end = jit.region().unwrap().next_addr(1);
+    jit.link_exit(a, SnapId(0), c).unwrap();
+    assert!(jit.region().unwrap().next_addr(1) > end);
+    let e = jit.run_checked(a, &mut slots).unwrap();
+    assert_eq!((e.trace, e.resume), (c, 200));
+}
