@@ -226,7 +226,8 @@ impl<'a> Lower<'a> {
                 continue; // folded into an address itself: its operands are read elsewhere
             }
             let (x, y, commutes, want) = match t.insts[u].op {
-                Op::Bin(op, x, y) if op.is_float() => (x, y, op.is_commutative(), Type::F64),
+                // Not commuted: which NaN an SSE op returns depends on the operand order.
+                Op::Bin(op, x, y) if op.is_float() => (x, y, false, Type::F64),
                 Op::Bin(
                     op @ (BinOp::Add | BinOp::Sub | BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Mul),
                     x,
@@ -763,10 +764,9 @@ impl<'a> Lower<'a> {
             store_fpr(a, dst, t);
             return;
         }
-        let (mut ox, mut oy) = (self.op(x), self.op(y));
-        if op.is_commutative() && dst == oy && dst != ox {
-            std::mem::swap(&mut ox, &mut oy);
-        }
+        // Operands keep their order even for fadd/fmul: with two NaNs, SSE (like AArch64 and
+        // the reference interpreter) returns the first one, so a swap would change the bits.
+        let (ox, oy) = (self.op(x), self.op(y));
         let t = self.xtarget(dst, &[oy]);
         let a = &mut self.a;
         load_fpr(a, t, ox, S1);
