@@ -353,3 +353,22 @@ fn link_and_unlink_patch_the_expected_words() {
     assert!(j.patch_link(a, SnapId(0), 9).is_err());
     assert!(j.patch_unlink(9, SnapId(0)).is_err());
 }
+
+/// The twin of the x86-64 test: an address `p + k + disp` whose constant and displacement
+/// overflow i64 when added still assembles (the offset goes through a register).
+#[test]
+fn address_constants_that_overflow_with_the_displacement_assemble() {
+    for (k, disp) in [(i64::MIN, -8), (i64::MAX, 8), (i64::MIN + 4, -4)] {
+        let mut b = Builder::new();
+        let p = b.input(0, Type::I64);
+        let c = b.iconst(Type::I64, k);
+        let a = b.bin(BinOp::Add, p, c);
+        let v = b.load(Type::I64, a, disp, false);
+        let s = b.snapshot(0, &[(1, v), (2, p)]);
+        let t = b.exit(s);
+        for al in [common::regs(&t), common::shared(&t)] {
+            let r = A64::new().assemble(&t, &al, &Symbols::new());
+            assert!(r.is_ok(), "k={k} disp={disp}: {:?}", r.err());
+        }
+    }
+}

@@ -1031,3 +1031,60 @@ fn sign_bit_guards_take_the_right_exit() {
     let mut slots = [5];
     assert_eq!(j.run_checked(id, &mut slots).unwrap().snap, SnapId(0));
 }
+
+/// The twin of the x86-64 test: in a loop without parameters, a load from before the loop
+/// is read once, and a compare from before the loop is not redone at the loop's first guard
+/// from registers the loop reuses (`plan_fusions` refuses fusions across the loop start).
+#[test]
+fn fusions_do_not_cross_into_a_loop_without_parameters() {
+    for (name, al_of) in [("regs", regs as fn(&Trace) -> Allocation), ("spilled", spilled)] {
+        let mut b = Builder::new();
+        let p = b.input(0, Type::I64);
+        let zero = b.iconst(Type::I64, 0);
+        let one = b.iconst(Type::I64, 1);
+        let ten = b.iconst(Type::I64, 10);
+        let lim = b.load(Type::I64, p, 0, false);
+        b.begin_loop(&[]);
+        let c = b.icmp(ICmp::Sgt, lim, zero);
+        let s0 = b.snapshot(1, &[]);
+        b.guard(c, s0);
+        let x = b.load(Type::I64, p, 8, false);
+        let x1 = b.bin(BinOp::Add, x, one);
+        b.store(p, 8, x1);
+        b.store(p, 0, zero);
+        let d = b.icmp(ICmp::Slt, x1, ten);
+        let s1 = b.snapshot(2, &[(1, x1)]);
+        b.guard(d, s1);
+        let t = b.jump(&[]);
+        let mut buf = [5u64, 0];
+        let mut slots = [buf.as_mut_ptr() as u64, 0];
+        let e = run(&t, &al_of(&t), &Symbols::new(), &mut slots);
+        assert_eq!((e.resume, slots[1], buf), (2, 10, [0, 10]), "load {name}");
+
+        let mut b = Builder::new();
+        let p = b.input(0, Type::I64);
+        let a = b.input(1, Type::I64);
+        let one = b.iconst(Type::I64, 1);
+        let ten = b.iconst(Type::I64, 10);
+        let a1 = b.bin(BinOp::Add, a, one); // dies at the compare, unlike an input
+        let c = b.icmp(ICmp::Eq, a1, one);
+        b.begin_loop(&[]);
+        let s0 = b.snapshot(1, &[]);
+        b.guard(c, s0);
+        let x = b.load(Type::I64, p, 0, false);
+        let x1 = b.bin(BinOp::Add, x, one);
+        b.store(p, 0, x1);
+        let d = b.icmp(ICmp::Slt, x1, ten);
+        let s1 = b.snapshot(2, &[(1, x1)]);
+        b.guard(d, s1);
+        let t = b.jump(&[]);
+        // The loop's values take the location of %a1, which is dead there.
+        let mut al = al_of(&t);
+        al.locs[x.index()] = al.locs[a1.index()];
+        al.locs[x1.index()] = al.locs[a1.index()];
+        let mut buf = [0u64];
+        let mut slots = [buf.as_mut_ptr() as u64, 0];
+        let e = run(&t, &al, &Symbols::new(), &mut slots);
+        assert_eq!((e.resume, slots[1], buf), (2, 10, [10]), "compare {name}");
+    }
+}

@@ -46,6 +46,11 @@ struct Installed {
     linked: Vec<(u32, u32)>,
     /// `link T` jumps waiting for `T` to be installed: `(region offset of the jmp, T)`.
     pending_links: Vec<(usize, u32)>,
+    /// Transfer blocks appended by `link_exit`: `(snap, to, region offset)`. A block depends
+    /// only on this trace, the snapshot and the target's entry, all fixed once installed, so
+    /// linking the same exit to the same trace again reuses it instead of growing the region
+    /// (aarch64 has one precompiled link path per snapshot instead).
+    transfers: Vec<(u32, u32, usize)>,
 }
 
 pub struct X64 {
@@ -137,6 +142,7 @@ impl X64 {
             stubs: tc.stubs.iter().map(|s| off + s).collect(),
             deopts: tc.deopts.iter().map(|s| off + s).collect(),
             linked: Vec::new(),
+            transfers: Vec::new(),
             pending_links: tc.pending_links.iter().map(|&(o, t)| (off + o, t)).collect(),
         });
         self.resolve_links(id)?;
@@ -286,11 +292,19 @@ impl Jit for X64 {
         let target = self.traces.get(to as usize).ok_or(BackendError::UnknownTrace(to))?.inner;
         let region = self.region.as_ref().ok_or(BackendError::UnknownTrace(from))?;
         let base = region.base();
-        let at = region.next_addr(16);
         let f = &self.traces[from as usize];
-        let block = exit::transfer_block(&f.trace, &f.alloc, snap, at, base + target)?;
+        let known = f.transfers.iter().find(|t| (t.0, t.1) == (snap.0, to)).map(|t| t.2);
+        let off = match known {
+            Some(off) => off,
+            None => {
+                let at = region.next_addr(16);
+                let block = exit::transfer_block(&f.trace, &f.alloc, snap, at, base + target)?;
+                let off = self.region_mut()?.append(&block, 16)?;
+                self.traces[from as usize].transfers.push((snap.0, to, off));
+                off
+            }
+        };
         let region = self.region_mut()?;
-        let off = region.append(&block, 16)?;
         let jmp = exit::jmp_rel32(base + stub, base + off)?;
         region.patch(stub, &jmp)?;
         let linked = &mut self.traces[from as usize].linked;

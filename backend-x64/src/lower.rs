@@ -192,7 +192,7 @@ impl<'a> Lower<'a> {
                     continue;
                 }
                 if let Some(c) = t.const_bits(q) {
-                    if let Ok(d) = i32::try_from(c as i64 + disp as i64) {
+                    if let Some(d) = (c as i64).checked_add(disp as i64).and_then(|d| i32::try_from(d).ok()) {
                         expr = Some(AddrExpr { base: p, index: None, disp: d });
                     }
                 } else if let Some((i, sc)) = shifted(q).filter(|&(i, _)| in_reg_at(i, u)) {
@@ -226,7 +226,8 @@ impl<'a> Lower<'a> {
                 continue; // folded into an address itself: its operands are read elsewhere
             }
             let (x, y, commutes, want) = match t.insts[u].op {
-                Op::Bin(op, x, y) if op.is_float() => (x, y, op.is_commutative(), Type::F64),
+                // Not commuted: which NaN an SSE op returns depends on the operand order.
+                Op::Bin(op, x, y) if op.is_float() => (x, y, false, Type::F64),
                 Op::Bin(
                     op @ (BinOp::Add | BinOp::Sub | BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Mul),
                     x,
@@ -239,6 +240,9 @@ impl<'a> Lower<'a> {
                 continue;
             }
             let l = u - 1;
+            if t.loop_start == Some(u) {
+                continue; // a load before a loop without parameters is read once, not per iteration
+            }
             let Op::Load { base, .. } = t.insts[l].op else { continue };
             let fits = (y.index() == l || (commutes && x.index() == l))
                 && t.insts[l].ty == Some(want)
@@ -361,8 +365,13 @@ impl<'a> Lower<'a> {
     }
 
     /// A compare whose only use is the guard right after it is emitted at the guard.
+    /// Not across the loop start (a loop without parameters starts right after the compare):
+    /// the compare would run every iteration, from registers the loop may have reused.
     fn fused_into_next(&self, i: usize) -> bool {
-        if self.uses_of(Value(i as u32)) != 1 || !matches!(self.t.insts[i].op, Op::ICmp(..) | Op::FCmp(..)) {
+        if self.uses_of(Value(i as u32)) != 1
+            || !matches!(self.t.insts[i].op, Op::ICmp(..) | Op::FCmp(..))
+            || self.t.loop_start == Some(i + 1)
+        {
             return false;
         }
         matches!(self.t.insts.get(i + 1), Some(Inst { op: Op::Guard { cond, .. }, .. }) if cond.index() == i)
@@ -371,7 +380,7 @@ impl<'a> Lower<'a> {
     /// A compare whose only use is the integer select right after it sets the flags for a
     /// `cmov` (or the branch of an f64 select) directly. Float eq/ne need two flags: not fused.
     fn fused_into_select(&self, i: usize) -> bool {
-        if self.uses_of(Value(i as u32)) != 1 {
+        if self.uses_of(Value(i as u32)) != 1 || self.t.loop_start == Some(i + 1) {
             return false;
         }
         let single_flag = match self.t.insts[i].op {
@@ -755,10 +764,9 @@ impl<'a> Lower<'a> {
             store_fpr(a, dst, t);
             return;
         }
-        let (mut ox, mut oy) = (self.op(x), self.op(y));
-        if op.is_commutative() && dst == oy && dst != ox {
-            std::mem::swap(&mut ox, &mut oy);
-        }
+        // Operands keep their order even for fadd/fmul: with two NaNs, SSE (like AArch64 and
+        // the reference interpreter) returns the first one, so a swap would change the bits.
+        let (ox, oy) = (self.op(x), self.op(y));
         let t = self.xtarget(dst, &[oy]);
         let a = &mut self.a;
         load_fpr(a, t, ox, S1);

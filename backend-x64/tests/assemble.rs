@@ -234,3 +234,23 @@ fn a_loop_starting_with_a_guard_tests_it_again_at_the_back_edge() {
         "{ins:?}"
     );
 }
+
+/// An address `p + k + disp` whose constant and displacement overflow i64 when added (the
+/// sum does not fit a displacement either way): assembled with the `add` on its own, no
+/// arithmetic overflow at compile time.
+#[test]
+fn address_constants_that_overflow_with_the_displacement_assemble() {
+    for (k, disp) in [(i64::MIN, -8), (i64::MAX, 8), (i64::MIN + 4, -4)] {
+        let mut b = Builder::new();
+        let p = b.input(0, Type::I64);
+        let c = b.iconst(Type::I64, k);
+        let a = b.bin(BinOp::Add, p, c);
+        let v = b.load(Type::I64, a, disp, false);
+        let s = b.snapshot(0, &[(1, v), (2, p)]); // p stays live: the add may fold
+        let t = b.exit(s);
+        for mode in [Mode::Regs, Mode::Shared] {
+            let r = X64::new().assemble(&t, &naive_alloc(&t, mode), &Symbols::new());
+            assert!(r.is_ok(), "k={k} disp={disp} {mode:?}: {:?}", r.err());
+        }
+    }
+}

@@ -834,3 +834,47 @@ fn loads_fold_into_their_only_user_even_when_the_result_takes_the_base_register(
     let l = X64::new().listing(&t, &naive_alloc(&t, Mode::Shared), &Symbols::new()).unwrap();
     assert!(l.lines().any(|x| x.contains("  add ") && x.contains(",[")), "{l}");
 }
+
+/// With two NaN operands SSE returns the first, as the reference interpreter does: fadd and
+/// fmul keep their operand order when the result shares the second operand's register, and
+/// a load folds into them only as the second operand.
+#[test]
+fn float_ops_with_two_nans_return_the_first() {
+    let (n, p) = (0xfff8_0000_0000_0000u64, 0x7ff8_0000_0000_0001u64);
+    for op in [BinOp::FAdd, BinOp::FMul] {
+        for mode in MODES {
+            // r = x op y, with r in y's location (y dies at r, x stays live).
+            let mut b = Builder::new();
+            let x = b.input(0, Type::F64);
+            let y = b.input(1, Type::F64);
+            let r = b.bin(op, x, y);
+            let s = b.snapshot(0, &[(2, r), (3, x)]);
+            let t = b.exit(s);
+            let mut al = naive_alloc(&t, mode);
+            al.locs[r.index()] = al.locs[y.index()];
+            let mut jit = X64::new();
+            let id = jit.install_with(&t, &al, &Symbols::new()).unwrap();
+            for (a, c) in [(n, p), (p, n)] {
+                let mut slots = [a, c, 0, 0];
+                jit.run_checked(id, &mut slots).unwrap();
+                let want = eval_bin(op, Type::F64, a, c).unwrap();
+                assert_eq!((slots[2], want), (a, a), "{} {a:#x} {c:#x} {mode:?}", op.name());
+            }
+            // r = (load [p]) op y: the load is the first operand.
+            let mut b = Builder::new();
+            let base = b.input(0, Type::I64);
+            let y = b.input(1, Type::F64);
+            let l = b.load(Type::F64, base, 0, false);
+            let r = b.bin(op, l, y);
+            let s = b.snapshot(0, &[(2, r)]);
+            let t = b.exit(s);
+            let id = install(&mut jit, &t, mode, &Symbols::new());
+            for (a, c) in [(n, p), (p, n)] {
+                let buf = [a];
+                let mut slots = [buf.as_ptr() as u64, c, 0];
+                jit.run_checked(id, &mut slots).unwrap();
+                assert_eq!(slots[2], a, "load {} {a:#x} {c:#x} {mode:?}", op.name());
+            }
+        }
+    }
+}
