@@ -550,9 +550,7 @@ fn the_slot_check_follows_links() {
 /// and the compare is done once (not at the guard, from registers the loop reuses).
 #[test]
 fn fusions_do_not_cross_into_a_loop_without_parameters() {
-    // Not `Mode::Shared`: the shared allocator does not yet keep values from before a loop
-    // without parameters live through it (its checker rejects the allocation).
-    for mode in MODES.into_iter().filter(|&m| m != Mode::Shared) {
+    for mode in MODES {
         // %lim = load [p] before the loop; the loop zeroes [p] and counts [p+8] up to 10.
         let mut b = Builder::new();
         let p = b.input(0, Type::I64);
