@@ -5,10 +5,10 @@
 mod common;
 
 use backend_aarch64::A64;
-use common::oracle::*;
 use common::*;
 use trace_ir::backend::Jit;
 use trace_ir::ir::*;
+use trace_ir::oracle::*;
 use trace_ir::regalloc::{Allocation, Loc};
 use trace_ir::{Builder, Symbols, Type};
 

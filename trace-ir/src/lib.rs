@@ -12,6 +12,7 @@ pub mod gen;
 pub mod interp;
 pub mod ir;
 pub mod opt;
+pub mod oracle;
 pub mod path;
 pub mod regalloc;
 pub mod symbols;

@@ -1,8 +1,6 @@
 //! Test support: test allocators (one location per value, never reused) beside the shared
-//! allocator, sample values, the single-trace op cases, and the oracle for expected results.
+//! allocator, sample values, the single-trace op cases (expected results from `trace_ir::oracle`).
 #![allow(dead_code)]
-
-pub mod oracle;
 
 use backend_aarch64::regs::regfile;
 use backend_aarch64::A64;

@@ -1,9 +1,8 @@
 //! Test support: test allocators (every value its own location, or a small linear scan) beside
-//! the shared allocator, run helpers, sample values, and the oracle for expected results.
+//! the shared allocator, run helpers and sample values (expected results come from `trace_ir::oracle`).
 #![allow(dead_code)]
 
 pub mod kernels;
-pub mod oracle;
 
 use backend_x64::regs::*;
 use backend_x64::X64;
