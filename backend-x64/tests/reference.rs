@@ -33,7 +33,7 @@ fn generated_cases_agree_with_the_reference_interpreter() {
         };
         let want_mem = mem.contents();
         for mode in [Mode::Shared, Mode::Spill, Mode::Scan3] {
-            mem.reset(&case);
+            mem.reset();
             let id = install(&mut jit, &case.trace, mode, &symbols);
             let mut slots = slots0.clone();
             let e = jit.run_checked(id, &mut slots).unwrap();

@@ -1,72 +1,10 @@
 //! Runs one set of traces on every engine with identical memory and slots, and compares.
 
-use trace_ir::interp::MemRegion;
+use trace_ir::gen::Buffers;
 use trace_ir::{Trace, Type};
 
-use crate::case::{BufSpec, Case, SlotValue};
+use crate::case::{Case, SlotValue};
 use crate::engine::{Engine, Exit, Setup};
-
-/// Buffers that stay at one address for every engine, reset to their initial bytes before
-/// each run, so that pointers in slots and results compare equal across engines.
-pub struct Buffers {
-    bufs: Vec<(String, Box<[u64]>, Vec<u8>)>,
-}
-
-impl Buffers {
-    pub fn new(specs: &[BufSpec]) -> Buffers {
-        let bufs = specs
-            .iter()
-            .map(|b| {
-                (
-                    b.name.clone(),
-                    vec![0u64; b.bytes.len().div_ceil(8).max(1)].into_boxed_slice(),
-                    b.bytes.clone(),
-                )
-            })
-            .collect();
-        let mut me = Buffers { bufs };
-        me.reset();
-        me
-    }
-
-    pub fn reset(&mut self) {
-        for (_, words, init) in &mut self.bufs {
-            for (i, w) in words.iter_mut().enumerate() {
-                let mut b = [0u8; 8];
-                for (j, byte) in b.iter_mut().enumerate() {
-                    *byte = init.get(i * 8 + j).copied().unwrap_or(0);
-                }
-                *w = u64::from_le_bytes(b);
-            }
-        }
-    }
-
-    pub fn addr(&mut self, name: &str) -> Option<u64> {
-        self.bufs.iter_mut().find(|b| b.0 == name).map(|b| b.1.as_mut_ptr() as u64)
-    }
-
-    pub fn regions(&mut self) -> Vec<MemRegion<'static>> {
-        self.bufs
-            .iter_mut()
-            .map(|b| {
-                // SAFETY: each box is allocated once, never resized or freed while `self`
-                // lives, and only read or reset between runs, never while a trace runs.
-                unsafe { MemRegion::new(b.1.as_mut_ptr() as u64, b.2.len()) }
-            })
-            .collect()
-    }
-
-    pub fn contents(&self) -> Vec<Vec<u8>> {
-        self.bufs
-            .iter()
-            .map(|(_, words, init)| {
-                let mut v: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-                v.truncate(init.len());
-                v
-            })
-            .collect()
-    }
-}
 
 /// What one engine produced.
 #[derive(Clone, Debug, PartialEq)]
@@ -166,10 +104,15 @@ pub fn differential(
     }
 }
 
-fn resolve(v: &SlotValue, buffers: &mut Buffers) -> Result<u64, String> {
+fn resolve(v: &SlotValue, case: &Case, buffers: &mut Buffers) -> Result<u64, String> {
     match v {
         SlotValue::Bits(b) => Ok(*b),
-        SlotValue::Addr(name) => buffers.addr(name).ok_or_else(|| format!("no buffer `{name}`")),
+        SlotValue::Addr(name) => case
+            .bufs
+            .iter()
+            .position(|b| &b.name == name)
+            .map(|i| buffers.base(i))
+            .ok_or_else(|| format!("no buffer `{name}`")),
         SlotValue::AnyNan => Err("`nan` is only for expectations".into()),
     }
 }
@@ -180,7 +123,7 @@ pub fn run_case(
     case: &Case,
     symbols: &trace_ir::Symbols,
 ) -> Result<(), String> {
-    let mut buffers = Buffers::new(&case.bufs);
+    let mut buffers = Buffers::new(case.bufs.iter().map(|b| b.bytes.clone()).collect());
     let nslots = case
         .traces
         .iter()
@@ -191,7 +134,7 @@ pub fn run_case(
         .unwrap_or(0) as usize;
     let mut slots = vec![0u64; nslots];
     for (slot, v) in &case.slots {
-        slots[*slot as usize] = resolve(v, &mut buffers)?;
+        slots[*slot as usize] = resolve(v, case, &mut buffers)?;
     }
     let got = differential(engines, &case.traces, symbols, &slots, &mut buffers)?;
     let e = &case.expect;
@@ -212,7 +155,7 @@ pub fn run_case(
         let have = got.slots[*slot as usize];
         let ok = match want {
             SlotValue::AnyNan => f64::from_bits(have).is_nan(),
-            v => have == resolve(v, &mut buffers)?,
+            v => have == resolve(v, case, &mut buffers)?,
         };
         if !ok {
             return Err(format!("slot {slot} = {have:#x} ({}), expected {want:?}", have as i64));

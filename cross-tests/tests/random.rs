@@ -2,8 +2,7 @@
 //! seed and `CROSS_TESTS_N` the count; a failure prints the seed and the trace, so that
 //! `CROSS_TESTS_SEED=<seed> CROSS_TESTS_N=1` replays it and it can be saved as a case.
 
-use cross_tests::case::BufSpec;
-use cross_tests::harness::{differential, Buffers};
+use cross_tests::harness::differential;
 use trace_ir::gen::{helper_symbols, random_case, GenConfig};
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -32,20 +31,8 @@ fn random_traces_agree_on_every_engine() {
     let mut failures = Vec::new();
     for seed in first..first + n {
         let case = random_case(seed, &config(seed));
-        let specs: Vec<BufSpec> = case
-            .buffers
-            .iter()
-            .enumerate()
-            .map(|(i, b)| BufSpec { name: format!("b{i}"), bytes: b.init.clone() })
-            .collect();
-        let mut buffers = Buffers::new(&specs);
-        let mut slots = case.slots.clone();
-        for (i, b) in case.buffers.iter().enumerate() {
-            slots[b.slot as usize] = buffers.addr(&format!("b{i}")).expect("buffer");
-        }
-        for (slot, name) in &case.fn_slots {
-            slots[*slot as usize] = symbols.addr(name).expect("helper function");
-        }
+        // Buffer and function addresses in their slots, as the generator documents.
+        let (slots, mut buffers) = case.setup();
         let traces = [case.trace.clone()];
         if let Err(e) = differential(&mut engines, &traces, &symbols, &slots, &mut buffers) {
             failures.push(format!(

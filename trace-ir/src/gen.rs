@@ -80,31 +80,46 @@ pub struct GenCase {
     pub step_limit: u64,
 }
 
-/// Memory for one case: 8-aligned buffers that stay put while the value lives.
+/// Memory for a test run: 8-aligned buffers that stay at one address while the value lives,
+/// and can be put back to their initial bytes, so that several engines (or passes) run on the
+/// same memory at the same addresses and their results compare byte for byte.
 #[derive(Debug)]
-pub struct GenMemory {
+pub struct Buffers {
     bufs: Vec<Box<[u64]>>,
-    lens: Vec<usize>,
+    init: Vec<Vec<u8>>,
 }
 
-impl GenMemory {
+impl Buffers {
+    /// One buffer per initial contents, already filled.
+    pub fn new(init: Vec<Vec<u8>>) -> Buffers {
+        let bufs = init.iter().map(|b| vec![0u64; b.len().div_ceil(8)].into_boxed_slice()).collect();
+        let mut me = Buffers { bufs, init };
+        me.reset();
+        me
+    }
+
+    /// The address of buffer `i`.
+    pub fn base(&mut self, i: usize) -> u64 {
+        self.bufs[i].as_mut_ptr() as u64
+    }
+
     /// One region per buffer, in buffer order.
     pub fn regions(&mut self) -> Vec<MemRegion<'static>> {
         self.bufs
             .iter_mut()
-            .zip(&self.lens)
-            .map(|(b, &len)| {
+            .zip(&self.init)
+            .map(|(b, init)| {
                 // SAFETY: the boxes are allocated once and never resized or freed while
                 // `self` lives; callers run traces only while they do not hold references
                 // into them (`bytes`/`contents`/`reset` happen between runs).
-                unsafe { MemRegion::new(b.as_mut_ptr() as u64, len) }
+                unsafe { MemRegion::new(b.as_mut_ptr() as u64, init.len()) }
             })
             .collect()
     }
 
     /// The current contents of buffer `i`.
     pub fn bytes(&self, i: usize) -> Vec<u8> {
-        self.bufs[i].iter().flat_map(|w| w.to_ne_bytes()).take(self.lens[i]).collect()
+        self.bufs[i].iter().flat_map(|w| w.to_ne_bytes()).take(self.init[i].len()).collect()
     }
 
     /// All buffers' contents, for comparing runs.
@@ -112,11 +127,11 @@ impl GenMemory {
         (0..self.bufs.len()).map(|i| self.bytes(i)).collect()
     }
 
-    /// Puts the initial contents back, so that a second run sees the same memory at the same
+    /// Puts the initial contents back, so that the next run sees the same memory at the same
     /// addresses.
-    pub fn reset(&mut self, case: &GenCase) {
-        for (b, g) in self.bufs.iter_mut().zip(&case.buffers) {
-            for (w, chunk) in b.iter_mut().zip(g.init.chunks(8)) {
+    pub fn reset(&mut self) {
+        for (b, init) in self.bufs.iter_mut().zip(&self.init) {
+            for (w, chunk) in b.iter_mut().zip(init.chunks(8)) {
                 let mut bytes = [0u8; 8];
                 bytes[..chunk.len()].copy_from_slice(chunk);
                 *w = u64::from_ne_bytes(bytes);
@@ -127,15 +142,11 @@ impl GenMemory {
 
 impl GenCase {
     /// Allocates the buffers and returns the entry slots with every address slot filled in.
-    pub fn setup(&self) -> (Vec<u64>, GenMemory) {
-        let bufs =
-            self.buffers.iter().map(|g| vec![0u64; g.init.len().div_ceil(8)].into_boxed_slice()).collect();
-        let lens = self.buffers.iter().map(|g| g.init.len()).collect();
-        let mut mem = GenMemory { bufs, lens };
-        mem.reset(self);
+    pub fn setup(&self) -> (Vec<u64>, Buffers) {
+        let mut mem = Buffers::new(self.buffers.iter().map(|g| g.init.clone()).collect());
         let mut slots = self.slots.clone();
-        for (g, r) in self.buffers.iter().zip(mem.regions()) {
-            slots[g.slot as usize] = r.base();
+        for (i, g) in self.buffers.iter().enumerate() {
+            slots[g.slot as usize] = mem.base(i);
         }
         let syms = helper_symbols();
         for (slot, name) in &self.fn_slots {

@@ -38,9 +38,9 @@ struct Outcome {
     memory: Vec<Vec<u8>>,
 }
 
-fn run_on(case: &GenCase, t: &Trace, slots0: &[u64], mem: &mut trace_ir::gen::GenMemory) -> Outcome {
+fn run_on(case: &GenCase, t: &Trace, slots0: &[u64], mem: &mut trace_ir::gen::Buffers) -> Outcome {
     let syms = helper_symbols();
-    mem.reset(case);
+    mem.reset();
     let regions = mem.regions();
     let env = Env::new(&syms).with_memory(&regions).with_step_limit(case.step_limit);
     let mut slots = slots0.to_vec();
