@@ -205,7 +205,7 @@ impl Backend for A64 {
 #[cfg(target_arch = "aarch64")]
 mod jit {
     use super::*;
-    use trace_ir::backend::{ExitInfo, Jit};
+    use trace_ir::backend::{CodeInfo, ExitInfo, Jit};
     use trace_ir::exit::{EntryFn, TraceCtx};
 
     impl Jit for A64 {
@@ -214,6 +214,21 @@ mod jit {
             let alloc = trace_ir::regalloc::allocate(trace, &self.rf)
                 .map_err(|e| BackendError::Invalid(e.to_string()))?;
             self.install_with(trace, &alloc, symbols)
+        }
+
+        fn trace_count(&self) -> u32 {
+            self.jit.as_ref().map_or(0, |st| st.traces.len() as u32)
+        }
+
+        fn code_info(&self, id: u32) -> Option<CodeInfo> {
+            let st = self.jit.as_ref()?;
+            let t = st.traces.get(id as usize)?;
+            let at = |off: usize| st.region.base() + (t.at + off) as u64;
+            Some(CodeInfo {
+                start: at(0),
+                len: t.code.code.len() as u64,
+                exits: t.code.stubs.iter().map(|&s| at(s)).collect(),
+            })
         }
 
         unsafe fn run(&mut self, id: u32, slots: &mut [u64]) -> Result<ExitInfo, BackendError> {

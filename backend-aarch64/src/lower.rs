@@ -557,7 +557,8 @@ impl<'a> Lower<'a> {
             return Ok(());
         }
         match &inst.op {
-            Op::Input { .. } | Op::Const { .. } | Op::LoopParam { .. } | Op::Nop => Ok(()),
+            // A promote is a hint for recording and trace building; it runs as nothing.
+            Op::Input { .. } | Op::Const { .. } | Op::LoopParam { .. } | Op::Promote(_) | Op::Nop => Ok(()),
             Op::Bin(op, x, y) => {
                 if op.is_float() {
                     self.fbin(v, *op, *x, *y)

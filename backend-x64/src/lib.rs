@@ -20,7 +20,7 @@ pub mod regs;
 
 use trace_ir::backend::{Assembled, Backend, BackendError, ListingPart};
 #[cfg(target_arch = "x86_64")]
-use trace_ir::backend::{ExitInfo, Jit};
+use trace_ir::backend::{CodeInfo, ExitInfo, Jit};
 #[cfg(target_arch = "x86_64")]
 use trace_ir::exit::{EntryFn, TraceCtx};
 use trace_ir::ir::{SnapId, Trace};
@@ -40,6 +40,8 @@ struct Installed {
     /// Offsets in the code region.
     entry: usize,
     inner: usize,
+    /// Bytes of code at `entry` (transfer blocks appended later not included).
+    len: usize,
     stubs: Vec<usize>,
     deopts: Vec<usize>,
     /// Exits currently linked to another trace: `(snap, to)`.
@@ -139,6 +141,7 @@ impl X64 {
             alloc: alloc.clone(),
             entry: off,
             inner: off + tc.inner,
+            len: tc.code.len(),
             stubs: tc.stubs.iter().map(|s| off + s).collect(),
             deopts: tc.deopts.iter().map(|s| off + s).collect(),
             linked: Vec::new(),
@@ -253,6 +256,20 @@ impl Jit for X64 {
         trace_ir::verify::verify(trace).map_err(invalid)?;
         let alloc = trace_ir::regalloc::allocate(trace, &self.rf).map_err(invalid)?;
         self.install_with(trace, &alloc, symbols)
+    }
+
+    fn trace_count(&self) -> u32 {
+        self.traces.len() as u32
+    }
+
+    fn code_info(&self, id: u32) -> Option<CodeInfo> {
+        let t = self.traces.get(id as usize)?;
+        let base = self.region.as_ref()?.base() as u64;
+        Some(CodeInfo {
+            start: base + t.entry as u64,
+            len: t.len as u64,
+            exits: t.stubs.iter().map(|&s| base + s as u64).collect(),
+        })
     }
 
     unsafe fn run(&mut self, id: u32, slots: &mut [u64]) -> Result<ExitInfo, BackendError> {

@@ -540,7 +540,8 @@ impl<'a> Lower<'a> {
             Op::Store { base, disp, value } => self.store(*base, *disp, *value),
             Op::Call { callee, args, .. } => self.call(callee, args, dst, inst.ty)?,
             Op::Guard { cond, expect, snap } => self.guard(*cond, *expect, *snap)?,
-            Op::Input { .. } | Op::Const { .. } | Op::LoopParam { .. } | Op::Nop => {}
+            // A promote is a hint for recording and trace building; it runs as nothing.
+            Op::Input { .. } | Op::Const { .. } | Op::LoopParam { .. } | Op::Promote(_) | Op::Nop => {}
         }
         Ok(())
     }

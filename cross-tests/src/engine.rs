@@ -36,6 +36,7 @@ fn interpret(traces: &[Trace], setup: &Setup, slots: &mut [u64]) -> Result<Exit,
         traces: &all,
         self_id: 0,
         step_limit: STEP_LIMIT,
+        promoted: None,
     };
     let e = interp::run(&traces[0], slots, &env).map_err(|e| e.to_string())?;
     Ok(Exit { trace: e.trace, snap: e.snap, resume: e.resume })
@@ -134,4 +135,12 @@ pub fn engines() -> Vec<Box<dyn Engine>> {
         v.push(Box::new(Native::new("aarch64", backend_aarch64::A64::new, false)));
     }
     v
+}
+
+/// The host backend as a `Jit`, for tests that drive it directly (fragment programs).
+pub fn host_jit() -> Box<dyn Jit> {
+    #[cfg(target_arch = "x86_64")]
+    return Box::new(backend_x64::X64::new());
+    #[cfg(target_arch = "aarch64")]
+    return Box::new(backend_aarch64::A64::new());
 }

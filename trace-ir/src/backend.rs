@@ -93,6 +93,15 @@ pub struct ExitInfo {
     pub resume: u64,
 }
 
+/// Where an installed trace's code lies (absolute addresses).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeInfo {
+    pub start: u64,
+    pub len: u64,
+    /// Per snapshot: the address of its exit stub.
+    pub exits: Vec<u64>,
+}
+
 /// Thread-safety contract: installing, linking and unlinking flip code pages writable, so no
 /// compiled code of this `Jit` may run on any thread while they do. `&mut self` enforces it
 /// for safe callers.
@@ -100,6 +109,14 @@ pub trait Jit: Backend {
     /// Verifies, allocates and emits `trace` into executable memory; returns its id (ids are
     /// given out in order from 0). Code never moves once installed.
     fn install(&mut self, trace: &Trace, symbols: &Symbols) -> Result<u32, BackendError>;
+
+    /// How many traces are installed: the id the next `install` gives out.
+    fn trace_count(&self) -> u32;
+
+    /// Where trace `id`'s code lies: its entry address and its length in bytes, and the
+    /// address of each snapshot's exit branch (the patchable stub a failing guard jumps to),
+    /// in snapshot order. This is what a block map is made of.
+    fn code_info(&self, id: u32) -> Option<CodeInfo>;
 
     /// Runs trace `id` on `slots` until it leaves, and restores the exit's snapshot.
     ///

@@ -123,15 +123,37 @@ impl Builder {
 
     /// A call; `ret` is `None` for a function that returns nothing (the value is then unusable).
     pub fn call(&mut self, ret: Option<Type>, callee: Callee, args: &[Value], effect: CallEffect) -> Value {
-        self.push(Op::Call { callee, args: args.to_vec(), effect }, ret)
+        self.push(Op::Call { callee, args: args.to_vec(), effect, hint: CallHint::None }, ret)
     }
 
     pub fn snapshot(&mut self, resume: u64, entries: &[(u32, Value)]) -> SnapId {
+        self.snapshot_to(SnapTo::Host, resume, entries)
+    }
+
+    /// A snapshot that sends control to `to` (a fragment or a dispatch) instead of the host.
+    pub fn snapshot_to(&mut self, to: SnapTo, resume: u64, entries: &[(u32, Value)]) -> SnapId {
         let mut entries = entries.to_vec();
         entries.sort_by_key(|e| e.0);
         let id = SnapId(self.trace.snaps.len() as u32);
-        self.trace.snaps.push(Snapshot { resume, entries });
+        self.trace.snaps.push(Snapshot { resume, entries, to });
         id
+    }
+
+    /// A call with a hint for the trace builder (`elidable`, `outline`).
+    pub fn call_hinted(
+        &mut self,
+        ret: Option<Type>,
+        callee: Callee,
+        args: &[Value],
+        effect: CallEffect,
+        hint: CallHint,
+    ) -> Value {
+        self.push(Op::Call { callee, args: args.to_vec(), effect, hint }, ret)
+    }
+
+    /// `promote %v` (fragments): logged while recording, a guarded constant in traces.
+    pub fn promote(&mut self, v: Value) {
+        self.push(Op::Promote(v), None);
     }
 
     pub fn guard(&mut self, cond: Value, snap: SnapId) {

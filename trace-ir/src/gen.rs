@@ -490,13 +490,13 @@ impl TB {
     }
 
     fn call(&mut self, ret: Option<Type>, callee: Callee, args: &[Value], effect: CallEffect) -> Value {
-        self.push(Op::Call { callee, args: args.to_vec(), effect }, ret)
+        self.push(Op::Call { callee, args: args.to_vec(), effect, hint: CallHint::None }, ret)
     }
 
     fn snapshot(&mut self, resume: u64, entries: &[(u32, Value)]) -> SnapId {
         let mut entries = entries.to_vec();
         entries.sort_by_key(|e| e.0);
-        self.t.snaps.push(Snapshot { resume, entries });
+        self.t.snaps.push(Snapshot { resume, entries, to: SnapTo::Host });
         SnapId(self.t.snaps.len() as u32 - 1)
     }
 

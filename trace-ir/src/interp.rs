@@ -6,6 +6,7 @@
 //! `MIN / -1`, out-of-range `fptosi`, memory outside the regions the caller names) is a
 //! typed error here, never a guess, and a malformed trace is an error, never a panic.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -73,12 +74,14 @@ pub struct Env<'a> {
     pub self_id: u32,
     /// The most instructions a run may execute (each back edge, link and exit counts as one).
     pub step_limit: u64,
+    /// Where `promote` appends the values it sees (a recording), when given.
+    pub promoted: Option<&'a RefCell<Vec<u64>>>,
 }
 
 impl<'a> Env<'a> {
     /// No memory, no other traces, id 0, `DEFAULT_STEP_LIMIT`.
     pub fn new(symbols: &'a Symbols) -> Env<'a> {
-        Env { symbols, memory: &[], traces: &[], self_id: 0, step_limit: DEFAULT_STEP_LIMIT }
+        Env { symbols, memory: &[], traces: &[], self_id: 0, step_limit: DEFAULT_STEP_LIMIT, promoted: None }
     }
 
     pub fn with_memory(self, memory: &'a [MemRegion<'a>]) -> Env<'a> {
@@ -91,6 +94,10 @@ impl<'a> Env<'a> {
 
     pub fn with_step_limit(self, step_limit: u64) -> Env<'a> {
         Env { step_limit, ..self }
+    }
+
+    pub fn with_promoted(self, promoted: &'a RefCell<Vec<u64>>) -> Env<'a> {
+        Env { promoted: Some(promoted), ..self }
     }
 }
 
@@ -252,6 +259,11 @@ fn check(t: &Trace) -> Result<Shape, InterpError> {
         };
         match &inst.op {
             Op::Nop => {}
+            Op::Promote(x) => {
+                if operand(*x, at)? == Type::I1 || ty.is_some() {
+                    return bad("promote of an i1 or with a result");
+                }
+            }
             Op::Input { .. } => {
                 if ty.is_none() {
                     return bad("input without a type");
@@ -461,6 +473,12 @@ fn run_one(t: &Trace, id: u32, slots: &mut [u64], env: &Env, steps: &mut u64) ->
                 Op::Guard { cond, expect, snap } => {
                     if (v(cond) != 0) != *expect {
                         return leave(*snap, &vals, slots);
+                    }
+                    None
+                }
+                Op::Promote(x) => {
+                    if let Some(log) = env.promoted {
+                        log.borrow_mut().push(v(x));
                     }
                     None
                 }

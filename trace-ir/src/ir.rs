@@ -311,6 +311,30 @@ pub enum CallEffect {
     Pure,
 }
 
+/// A fragment's hint to the trace builder about a call.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub enum CallHint {
+    #[default]
+    None,
+    /// The result depends only on the arguments (and `imm` memory): with constant arguments
+    /// the trace builder calls it once at build time and uses the result. Needs an effect
+    /// other than `Any`.
+    Elidable,
+    /// Stays a real call in every trace, never folded or specialized, even with constant
+    /// arguments (for helpers whose effects the trace must perform).
+    Outline,
+}
+
+impl CallHint {
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            CallHint::None => None,
+            CallHint::Elidable => Some("elidable"),
+            CallHint::Outline => Some("outline"),
+        }
+    }
+}
+
 /// The function a call goes to.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub enum Callee {
@@ -361,7 +385,12 @@ pub enum Op {
         callee: Callee,
         args: Vec<Value>,
         effect: CallEffect,
+        /// What the trace builder may do with the call (fragments only; traces say `None`).
+        hint: CallHint,
     },
+    /// Fragments only: the value is logged while recording, and a trace built from the
+    /// recording guards on it and treats it as a constant from here on.
+    Promote(Value),
     /// Continues when `cond == expect`, otherwise leaves through `snap`.
     Guard {
         cond: Value,
@@ -398,7 +427,7 @@ impl Op {
                 }
                 args.iter().copied().for_each(f);
             }
-            Op::Guard { cond, .. } => f(*cond),
+            Op::Guard { cond, .. } | Op::Promote(cond) => f(*cond),
         }
     }
 
@@ -429,7 +458,7 @@ impl Op {
                     *a = f(*a);
                 }
             }
-            Op::Guard { cond, .. } => *cond = f(*cond),
+            Op::Guard { cond, .. } | Op::Promote(cond) => *cond = f(*cond),
         }
     }
 
@@ -456,7 +485,7 @@ impl Op {
     /// calls, may leave the trace), so it is never removed for being unused.
     pub fn has_side_effect(&self) -> bool {
         match self {
-            Op::Store { .. } | Op::Guard { .. } | Op::Ovf(..) => true,
+            Op::Store { .. } | Op::Guard { .. } | Op::Ovf(..) | Op::Promote(_) => true,
             Op::Call { effect, .. } => *effect == CallEffect::Any,
             _ => false,
         }
@@ -498,6 +527,21 @@ pub struct Snapshot {
     /// `(slot, value)` pairs, sorted by slot, each slot at most once. Slots not named keep the
     /// value they had at entry.
     pub entries: Vec<(u32, Value)>,
+    /// Where control goes once the snapshot is written.
+    pub to: SnapTo,
+}
+
+/// Where a snapshot sends control: back to the host (the resume word tells it where), or,
+/// in a fragment program and in traces built from one, on into the native interpreter.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub enum SnapTo {
+    #[default]
+    Host,
+    /// Fragment `n` of the program (`-> name` in a program, `-> n` in a trace).
+    Fragment(u32),
+    /// The fragment that dispatch table `table` names at the index held in `slot` (after the
+    /// snapshot is written). An index past the table's end leaves to the host instead.
+    Dispatch { table: u32, slot: u32 },
 }
 
 #[derive(Clone, PartialEq, Debug)]
@@ -511,12 +555,14 @@ pub enum Terminator {
     Link { trace: u32, snap: SnapId },
 }
 
-/// Where an exit goes. Today every exit deoptimizes through its snapshot or links to a trace;
-/// later "branch to interpreter fragment F" is one more variant.
+/// Where an exit goes: back to the host through its snapshot, into another trace, or into
+/// the native interpreter at a fragment (what deoptimization means once a fragment program
+/// runs: the snapshot is written and the interpreter continues without the host).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum ExitTarget {
     Deopt(SnapId),
     Trace { trace: u32, snap: SnapId },
+    Fragment { fragment: u32, snap: SnapId },
 }
 
 impl Terminator {

@@ -8,12 +8,14 @@
 pub mod backend;
 pub mod builder;
 pub mod exit;
+pub mod fragment;
 pub mod gen;
 pub mod interp;
 pub mod ir;
 pub mod opt;
 pub mod oracle;
 pub mod path;
+pub mod recording;
 pub mod regalloc;
 pub mod symbols;
 pub mod text;

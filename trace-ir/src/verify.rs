@@ -125,7 +125,7 @@ impl<'t> Verifier<'t> {
             ));
         };
         let ty = match (&def.op, def.ty) {
-            (Op::Store { .. } | Op::Guard { .. } | Op::Nop, _) | (_, None) => {
+            (Op::Store { .. } | Op::Guard { .. } | Op::Promote(_) | Op::Nop, _) | (_, None) => {
                 return Err((loc, format!("operand {} does not define a value", self.name(v))));
             }
             (_, Some(ty)) => ty,
@@ -159,6 +159,14 @@ impl<'t> Verifier<'t> {
     fn snapshot(&self, s: usize) -> Check {
         let loc = Loc::Snap(s);
         let Some(snap) = self.t.snaps.get(s) else { return Ok(()) };
+        if let SnapTo::Dispatch { slot, .. } = snap.to {
+            if slot >= MAX_SLOTS {
+                return Err((
+                    loc,
+                    format!("dispatch slot {slot} is out of range (slots are below {MAX_SLOTS})"),
+                ));
+            }
+        }
         let mut prev: Option<u32> = None;
         for &(slot, v) in &snap.entries {
             if slot >= MAX_SLOTS {
@@ -418,6 +426,13 @@ impl<'t> Verifier<'t> {
                 }
                 want(None, "a guard")?;
                 self.snapshot_use(loc, *snap, at)?;
+            }
+            Op::Promote(x) => {
+                let tx = op(*x)?;
+                if tx == Type::I1 {
+                    return fail("promote takes an integer or f64 value, not i1".into());
+                }
+                want(None, "a promote")?;
             }
         }
         Ok(())

@@ -258,7 +258,10 @@ fn parse_builds_the_structure_the_text_says() {
     assert_eq!(t.insts[5].ty, Some(Type::I1));
     assert_eq!(t.insts[6].op, Op::Guard { cond: Value(5), expect: true, snap: SnapId(0) });
     assert_eq!(t.insts[8].op, Op::Ovf(OvfOp::Add, Value(3), Value(2), SnapId(0)));
-    assert_eq!(t.snaps, vec![Snapshot { resume: 7, entries: vec![(0, Value(3)), (1, Value(4))] }]);
+    assert_eq!(
+        t.snaps,
+        vec![Snapshot { resume: 7, entries: vec![(0, Value(3)), (1, Value(4))], to: SnapTo::Host }]
+    );
     assert_eq!(t.term, Terminator::Jump(vec![Value(8), Value(7)]));
 
     let t = parse(CANONICAL[6]).unwrap();
@@ -267,12 +270,18 @@ fn parse_builds_the_structure_the_text_says() {
         Op::Call {
             callee: Callee::Symbol("name".into()),
             args: vec![Value(0), Value(1)],
-            effect: CallEffect::Any
+            effect: CallEffect::Any,
+            hint: CallHint::None
         }
     );
     assert_eq!(
         t.insts[4].op,
-        Op::Call { callee: Callee::Value(Value(2)), args: vec![Value(1)], effect: CallEffect::Pure }
+        Op::Call {
+            callee: Callee::Value(Value(2)),
+            args: vec![Value(1)],
+            effect: CallEffect::Pure,
+            hint: CallHint::None
+        }
     );
     assert_eq!(t.insts[5].ty, None);
     assert_eq!(t.snaps[0].resume, 1 << 32);
@@ -390,7 +399,12 @@ fn ill_formed_traces_still_print() {
         name: None,
     });
     t.insts.push(Inst {
-        op: Op::Call { callee: Callee::Symbol(String::new()), args: vec![], effect: CallEffect::Any },
+        op: Op::Call {
+            callee: Callee::Symbol(String::new()),
+            args: vec![],
+            effect: CallEffect::Any,
+            hint: CallHint::None,
+        },
         ty: None,
         name: None,
     });

@@ -82,7 +82,7 @@ guard %8, snap1",
             inst(Op::Input { slot: 0 }, Some(Type::I64)),
             inst(Op::Guard { cond: Value(0), expect: true, snap: SnapId(0) }, None),
         ],
-        snaps: vec![Snapshot { resume: 0, entries: vec![(0, Value(1))] }],
+        snaps: vec![Snapshot { resume: 0, entries: vec![(0, Value(1))], to: SnapTo::Host }],
         ..Default::default()
     };
     assert_eq!(verify(&t), Ok(()), "{}", text::print(&t));
@@ -228,7 +228,12 @@ fn calls() {
     assert!(msg.ends_with("): 65 arguments, at most 64"), "{msg}");
     ok(&body(&format!("call.void @f({})", vec!["%a"; 64].join(", "))));
     let mut t = parse(&body("call.void @f(%a)")).unwrap();
-    t.insts[7].op = Op::Call { callee: Callee::Symbol("a b".into()), args: vec![], effect: CallEffect::Any };
+    t.insts[7].op = Op::Call {
+        callee: Callee::Symbol("a b".into()),
+        args: vec![],
+        effect: CallEffect::Any,
+        hint: CallHint::None,
+    };
     assert_eq!(
         fails_trace(&t),
         "call.void @a_b(): symbol \"a b\" is not a valid name (letters, digits, `_`, `.`, `$`)"
@@ -401,7 +406,12 @@ fn nonsense_traces_never_panic() {
         Op::Bin(BinOp::Add, Value(u32::MAX), Value(1)),
         Op::Ovf(OvfOp::Mul, Value(0), Value(0), SnapId(u32::MAX)),
         Op::Select(Value(9), Value(9), Value(9)),
-        Op::Call { callee: Callee::Value(Value(77)), args: vec![Value(1); 100], effect: CallEffect::Pure },
+        Op::Call {
+            callee: Callee::Value(Value(77)),
+            args: vec![Value(1); 100],
+            effect: CallEffect::Pure,
+            hint: CallHint::None,
+        },
         Op::Guard { cond: Value(2), expect: false, snap: SnapId(5) },
         Op::Store { base: Value(3), disp: i32::MIN, value: Value(3) },
     ];

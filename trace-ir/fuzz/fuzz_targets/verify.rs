@@ -73,7 +73,7 @@ fn build(data: &[u8]) -> Trace {
                     if b.byte() & 1 == 0 { Callee::Symbol("f".into()) } else { Callee::Value(val(&mut b)) };
                 let args = (0..b.below(4)).map(|_| val(&mut b)).collect();
                 let effect = [CallEffect::Any, CallEffect::ReadOnly, CallEffect::Pure][b.below(3)];
-                Op::Call { callee, args, effect }
+                Op::Call { callee, args, effect, hint }
             }
             13 | 14 => Op::Guard { cond: val(&mut b), expect: b.byte() & 1 == 1, snap: snap(&mut b) },
             _ => Op::Nop,
@@ -91,7 +91,7 @@ fn build(data: &[u8]) -> Trace {
     }
     for _ in 0..nsnaps {
         let entries = (0..b.below(4)).map(|k| (k as u32 * (1 + b.below(2) as u32), val(&mut b))).collect();
-        t.snaps.push(Snapshot { resume: b.u64(), entries });
+        t.snaps.push(Snapshot { resume: b.u64(), entries, to: SnapTo::Host });
     }
     if b.byte() & 1 == 1 {
         let s = t.insts.iter().position(|i| matches!(i.op, Op::LoopParam { .. })).unwrap_or(n);

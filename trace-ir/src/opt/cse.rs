@@ -68,7 +68,7 @@ fn key(inst: &Inst, epoch: u32) -> Option<Key> {
         Op::Load { base, disp, imm } => {
             Key::Load { base: *base, disp: *disp, ty: ty?, imm: *imm, epoch: if *imm { 0 } else { epoch } }
         }
-        Op::Call { callee, args, effect } => {
+        Op::Call { callee, args, effect, .. } => {
             let epoch = match effect {
                 CallEffect::Any => return None,
                 CallEffect::ReadOnly => Some(epoch),
@@ -76,7 +76,7 @@ fn key(inst: &Inst, epoch: u32) -> Option<Key> {
             };
             Key::Call { callee: callee.clone(), args: args.clone(), ty, epoch }
         }
-        Op::LoopParam { .. } | Op::Store { .. } | Op::Guard { .. } | Op::Nop => return None,
+        Op::LoopParam { .. } | Op::Store { .. } | Op::Guard { .. } | Op::Promote(_) | Op::Nop => return None,
     })
 }
 

@@ -106,7 +106,7 @@ pub(crate) fn lex_line(text: &str, line: u32) -> Result<Vec<Token<'_>>, ParseErr
                 }
                 Tok::Num(text.get(byte_at(start)..byte_at(j)).unwrap_or(""))
             }
-            '=' | ',' | ':' | '(' | ')' | '{' | '}' | '[' | ']' | '+' | '-' => {
+            '=' | ',' | ':' | '(' | ')' | '{' | '}' | '[' | ']' | '+' | '-' | '>' => {
                 j += 1;
                 Tok::Punct(c)
             }

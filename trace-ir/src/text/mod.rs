@@ -28,8 +28,10 @@
 mod lex;
 mod parse;
 mod print;
+mod program;
 
 pub use print::Printer;
+pub use program::{parse_program, print_program};
 
 use crate::ir::Trace;
 

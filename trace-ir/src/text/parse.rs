@@ -12,10 +12,24 @@ use crate::ir::*;
 use crate::types::Type;
 
 pub(crate) fn parse(src: &str) -> Result<Trace, ParseError> {
-    let mut p = Parser::default();
-    let mut last = (1u32, 1u32);
+    parse_in(src, 1, None)
+}
+
+/// The fragment and table names of a program, so that snapshot targets may be written by
+/// name. Without them (a standalone trace) targets are numbers.
+#[derive(Default, Debug)]
+pub(crate) struct TargetNames {
+    pub fragments: HashMap<String, u32>,
+    pub tables: HashMap<String, u32>,
+}
+
+/// Parses `src` whose first line is line `first_line` of a larger text (a fragment of a
+/// program), resolving target names through `names`.
+pub(crate) fn parse_in(src: &str, first_line: u32, names: Option<&TargetNames>) -> Result<Trace, ParseError> {
+    let mut p = Parser { targets: names, ..Parser::default() };
+    let mut last = (first_line, 1u32);
     for (i, text) in src.split('\n').enumerate() {
-        let line = to_u32(i + 1);
+        let line = to_u32(i).saturating_add(first_line);
         let toks = lex_line(text, line)?;
         last = (line, toks.last().map_or(1, |t| t.col));
         if matches!(toks.first().map(|t| t.tok), None | Some(Tok::Eol)) {
@@ -83,7 +97,8 @@ impl<'a> Cursor<'_, 'a> {
 }
 
 #[derive(Default)]
-struct Parser {
+struct Parser<'n> {
+    targets: Option<&'n TargetNames>,
     trace: Trace,
     /// Every name written so far, with the line that defined it.
     names: HashMap<String, (Value, u32)>,
@@ -159,7 +174,7 @@ fn conv_op(s: &str) -> Option<Conv> {
     Conv::ALL.iter().copied().find(|o| o.name() == s)
 }
 
-impl Parser {
+impl Parser<'_> {
     fn line(&mut self, cur: &mut Cursor<'_, '_>) -> Result<(), ParseError> {
         let first = cur.peek();
         if self.term.is_some() {
@@ -201,19 +216,25 @@ impl Parser {
             }
             Tok::Word(w) if w.starts_with("store.") || w == "store" => self.store(cur),
             Tok::Word(w) if w.starts_with("call.") || w == "call" => {
-                let (op, ty, effect, callee, args) = self.call(cur)?;
+                let (op, ty, effect, hint, callee, args) = self.call(cur)?;
                 if let Some(ty) = ty {
                     return Err(cur.err(
                         op,
                         format!("a call returning {ty} needs a result: write `%name = call.{ty} ...`"),
                     ));
                 }
-                self.push(Op::Call { callee, args, effect }, None, None);
+                self.push(Op::Call { callee, args, effect, hint }, None, None);
                 Ok(())
             }
             Tok::Word("nop") => {
                 cur.next();
                 self.push(Op::Nop, None, None);
+                Ok(())
+            }
+            Tok::Word("promote") => {
+                cur.next();
+                let v = self.operand(cur, "after `promote`")?;
+                self.push(Op::Promote(v), None, None);
                 Ok(())
             }
             Tok::Word("jump") => {
@@ -440,11 +461,11 @@ impl Parser {
                     self.push(Op::Load { base, disp, imm }, Some(ty), Some(name))
                 }
                 "call" => {
-                    let (op, ty, effect, callee, args) = self.call(cur)?;
+                    let (op, ty, effect, hint, callee, args) = self.call(cur)?;
                     if ty.is_none() {
                         return Err(cur.err(op, "a `call.void` has no result: drop the `%name =`".into()));
                     }
-                    self.push(Op::Call { callee, args, effect }, ty, Some(name))
+                    self.push(Op::Call { callee, args, effect, hint }, ty, Some(name))
                 }
                 "store" | "guard" | "nop" | "jump" | "exit" | "link" | "loop" => {
                     return Err(cur.err(opt, format!("`{w}` does not define a value")));
@@ -582,7 +603,7 @@ impl Parser {
     fn call<'a>(
         &self,
         cur: &mut Cursor<'_, 'a>,
-    ) -> Result<(Token<'a>, Option<Type>, CallEffect, Callee, Vec<Value>), ParseError> {
+    ) -> Result<(Token<'a>, Option<Type>, CallEffect, CallHint, Callee, Vec<Value>), ParseError> {
         let opt = cur.next();
         let Tok::Word(w) = opt.tok else { return Err(cur.expected(opt, "`call`")) };
         let Some(s) = w.strip_prefix("call.") else {
@@ -602,6 +623,14 @@ impl Parser {
         if effect != CallEffect::Any {
             cur.next();
         }
+        let hint = match cur.peek().tok {
+            Tok::Word("elidable") => CallHint::Elidable,
+            Tok::Word("outline") => CallHint::Outline,
+            _ => CallHint::None,
+        };
+        if hint != CallHint::None {
+            cur.next();
+        }
         let t = cur.next();
         let callee = match t.tok {
             Tok::Global(sym) => Callee::Symbol(sym.to_string()),
@@ -612,7 +641,7 @@ impl Parser {
             _ => return Err(cur.expected(t, "a callee like `@name` or `%fnptr`")),
         };
         let args = self.value_list(cur, "before the arguments")?;
-        Ok((opt, ty, effect, callee, args))
+        Ok((opt, ty, effect, hint, callee, args))
     }
 
     fn snapshot(&mut self, cur: &mut Cursor<'_, '_>) -> Result<(), ParseError> {
@@ -642,6 +671,12 @@ impl Parser {
                 _ => return Err(cur.expected(r, "a number after `@resume(`")),
             };
             cur.punct(')', "after the resume value")?;
+        }
+        let mut to = SnapTo::Host;
+        if cur.peek().tok == Tok::Punct('-') {
+            cur.next();
+            cur.punct('>', "after `-` (a target is written `-> name`)")?;
+            to = self.snap_target(cur)?;
         }
         let open = cur.punct('{', &format!("after `{w}`"))?;
         let mut entries = Vec::new();
@@ -675,7 +710,7 @@ impl Parser {
                 }
             }
         }
-        self.snaps.insert(n, (Snapshot { resume, entries }, cur.line, t.col));
+        self.snaps.insert(n, (Snapshot { resume, entries, to }, cur.line, t.col));
         Ok(())
     }
 
@@ -722,6 +757,53 @@ impl Parser {
             self.define(name, v, cur.line);
         }
         Ok(())
+    }
+
+    /// After `->`: a fragment (`name` or number) or `dispatch TABLE[SLOT]`.
+    fn snap_target(&self, cur: &mut Cursor<'_, '_>) -> Result<SnapTo, ParseError> {
+        let t = cur.next();
+        if t.tok == Tok::Word("dispatch") {
+            let table = self.target_ref(cur, "a dispatch table after `dispatch`", |n| &n.tables)?;
+            cur.punct('[', "after the table (a dispatch is written `dispatch TABLE[SLOT]`)")?;
+            let s = cur.next();
+            let slot = match s.tok {
+                Tok::Num(text) => match uint(text) {
+                    Num::Ok(v) if v <= u32::MAX as u128 => v as u32,
+                    _ => return Err(cur.expected(s, "a slot number inside `[...]`")),
+                },
+                _ => return Err(cur.expected(s, "a slot number inside `[...]`")),
+            };
+            cur.punct(']', "after the slot number")?;
+            return Ok(SnapTo::Dispatch { table, slot });
+        }
+        cur.pos -= 1;
+        let f = self.target_ref(cur, "a fragment or `dispatch` after `->`", |n| &n.fragments)?;
+        Ok(SnapTo::Fragment(f))
+    }
+
+    /// A fragment or table: by number, or by name inside a program.
+    fn target_ref(
+        &self,
+        cur: &mut Cursor<'_, '_>,
+        what: &str,
+        map: impl Fn(&TargetNames) -> &HashMap<String, u32>,
+    ) -> Result<u32, ParseError> {
+        let t = cur.next();
+        match t.tok {
+            Tok::Num(text) => match uint(text) {
+                Num::Ok(v) if v <= u32::MAX as u128 => Ok(v as u32),
+                _ => Err(cur.expected(t, what)),
+            },
+            Tok::Word(name) => match self.targets {
+                Some(names) => match map(names).get(name) {
+                    Some(&k) => Ok(k),
+                    None => Err(cur
+                        .err(t, format!("unknown {} `{name}`", what.split(" after").next().unwrap_or(what)))),
+                },
+                None => Err(cur.err(t, format!("`{name}`: outside a program, targets are numbers"))),
+            },
+            _ => Err(cur.expected(t, what)),
+        }
     }
 
     fn finish(mut self, last: (u32, u32)) -> Result<Trace, ParseError> {

@@ -14,6 +14,9 @@ use crate::types::Type;
 pub struct Printer<'t> {
     trace: &'t Trace,
     names: Vec<Option<String>>,
+    /// Fragment and dispatch-table names, when the trace belongs to a program (snapshot
+    /// targets then print by name instead of by number).
+    program: Option<(&'t [String], &'t [String])>,
 }
 
 fn valid_name(s: &str) -> bool {
@@ -23,7 +26,7 @@ fn valid_name(s: &str) -> bool {
 /// Whether the instruction prints as `%x = ...`.
 fn has_result(inst: &Inst) -> bool {
     match inst.op {
-        Op::Store { .. } | Op::Guard { .. } | Op::Nop => false,
+        Op::Store { .. } | Op::Guard { .. } | Op::Promote(_) | Op::Nop => false,
         Op::Call { .. } => inst.ty.is_some(),
         _ => true,
     }
@@ -133,7 +136,26 @@ impl<'t> Printer<'t> {
             taken.insert(name.clone());
             names[i] = Some(name);
         }
-        Printer { trace, names }
+        Printer { trace, names, program: None }
+    }
+
+    /// A printer that names snapshot targets with a program's fragment and table names.
+    pub fn in_program(trace: &'t Trace, fragments: &'t [String], tables: &'t [String]) -> Printer<'t> {
+        Printer { program: Some((fragments, tables)), ..Printer::new(trace) }
+    }
+
+    fn fragment_name(&self, f: u32) -> String {
+        match self.program.and_then(|(fs, _)| fs.get(f as usize)) {
+            Some(name) => name.clone(),
+            None => f.to_string(),
+        }
+    }
+
+    fn table_name(&self, t: u32) -> String {
+        match self.program.and_then(|(_, ts)| ts.get(t as usize)) {
+            Some(name) => name.clone(),
+            None => t.to_string(),
+        }
     }
 
     /// `%name`, or `%?N` for an index that names no value.
@@ -186,7 +208,7 @@ impl<'t> Printer<'t> {
                     v(*value)
                 )
             }
-            Op::Call { callee, args, effect } => {
+            Op::Call { callee, args, effect, hint } => {
                 let effect = match effect {
                     CallEffect::Any => "",
                     CallEffect::ReadOnly => " readonly",
@@ -197,11 +219,13 @@ impl<'t> Printer<'t> {
                     Callee::Value(c) => v(*c),
                 };
                 let ret = inst.ty.map_or("void", Type::name);
-                format!("call.{ret}{effect} {callee}{}", self.values(args))
+                let hint = hint.name().map_or(String::new(), |h| format!(" {h}"));
+                format!("call.{ret}{effect}{hint} {callee}{}", self.values(args))
             }
             Op::Guard { cond, expect, snap } => {
                 format!("guard{} {}, snap{}", if *expect { "" } else { ".not" }, v(*cond), snap.0)
             }
+            Op::Promote(x) => format!("promote {}", v(*x)),
             Op::Nop => "nop".into(),
         };
         lhs + &body
@@ -210,7 +234,17 @@ impl<'t> Printer<'t> {
     /// The line of snapshot `s`.
     pub fn snapshot(&self, s: usize) -> String {
         let Some(snap) = self.trace.snaps.get(s) else { return format!("<no snapshot {s}>") };
-        let mut out = format!("snap{s} @resume({}) {{", word(snap.resume));
+        let mut out = format!("snap{s} @resume({})", word(snap.resume));
+        match snap.to {
+            SnapTo::Host => {}
+            SnapTo::Fragment(f) => {
+                let _ = write!(out, " -> {}", self.fragment_name(f));
+            }
+            SnapTo::Dispatch { table, slot } => {
+                let _ = write!(out, " -> dispatch {}[{slot}]", self.table_name(table));
+            }
+        }
+        out.push_str(" {");
         for (k, &(slot, val)) in snap.entries.iter().enumerate() {
             out.push_str(if k == 0 { " " } else { ", " });
             let _ = write!(out, "{slot}: {}", self.value(val));

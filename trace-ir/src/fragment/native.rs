@@ -1,0 +1,428 @@
+//! The native interpreter: a program lowered to traces that the host `Jit` installs and links
+//! into one another, so fragments hand over with direct jumps and never return to the host
+//! until a snapshot says so.
+//!
+//! Every fragment is lowered twice. The plain copy is the fragment itself. The recording
+//! copy also appends to a log in memory: before each exit it stores the exit word
+//! (`fragment << 32 | snap`, see `recording`) at the log pointer, and only the snapshot of
+//! the exit taken advances the pointer, so a guard that passes leaves a word the next write
+//! replaces. `promote` stores `LOG_PROMOTE` and the value. The log pointer and its end live
+//! in two slots after the program's own; a recording fragment that might run past the end
+//! leaves to the host first, with nothing written. Recording copies continue in recording
+//! copies, so switching copies at a fragment boundary starts or stops recording, and the
+//! plain copy pays nothing for the recorder.
+//!
+//! A dispatch is lowered to a compare-and-leave per table entry, each exit linked to its
+//! target (an index past the table leaves to the host): correct on every backend, linear in
+//! the table's size. A backend indirect jump through a table is the planned replacement.
+//!
+//! This file knows no architecture: it builds traces and drives the `Jit` trait.
+
+use super::Program;
+use crate::backend::{BackendError, Jit};
+use std::collections::HashMap;
+
+use crate::ir::*;
+use crate::recording::{Recording, LOG_PROMOTE};
+use crate::symbols::Symbols;
+use crate::types::Type;
+
+/// Which copy of a fragment a trace is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Copy {
+    Plain,
+    Recording,
+}
+
+/// Where an exit of a lowered trace came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Snapshot `snap` of fragment `fragment` (a host exit, or a dispatch past its table).
+    Snap { fragment: u32, snap: SnapId },
+    /// The recording log is full: nothing of `fragment` ran, the state is its entry state.
+    LogFull { fragment: u32 },
+}
+
+/// One lowered trace.
+#[derive(Clone, Debug)]
+pub struct LoweredTrace {
+    pub fragment: u32,
+    pub copy: Copy,
+    pub trace: Trace,
+    /// Per snapshot of `trace`: where it came from.
+    pub origins: Vec<Origin>,
+    /// Exits to link once everything is installed: (snapshot of `trace`, target trace
+    /// index in `Lowered::traces`).
+    pub links: Vec<(SnapId, u32)>,
+}
+
+/// A program lowered for a `Jit` whose next trace id is `base`.
+#[derive(Clone, Debug)]
+pub struct Lowered {
+    pub base: u32,
+    /// Plain copies are `0..n`, recording copies `n..2n`, in fragment order.
+    pub traces: Vec<LoweredTrace>,
+    /// The slot holding the log pointer; the log end is the next one.
+    pub log_slot: u32,
+}
+
+impl Lowered {
+    /// The index in `traces` of a fragment's copy.
+    pub fn index(&self, fragment: u32, copy: Copy) -> u32 {
+        let n = (self.traces.len() / 2) as u32;
+        match copy {
+            Copy::Plain => fragment,
+            Copy::Recording => n + fragment,
+        }
+    }
+
+    /// How many slots a run needs: the program's, plus the log pointer and end.
+    pub fn slot_count(&self) -> usize {
+        self.log_slot as usize + 2
+    }
+}
+
+/// Lowers every fragment of `p` (which must verify) into its two copies.
+pub fn lower(p: &Program, base: u32) -> Lowered {
+    let n = p.fragments.len() as u32;
+    let log_slot = p.slots.len() as u32;
+    let mut traces = Vec::with_capacity(2 * n as usize);
+    for copy in [Copy::Plain, Copy::Recording] {
+        for f in 0..n {
+            traces.push(lower_fragment(p, f, copy, base, log_slot));
+        }
+    }
+    Lowered { base, traces, log_slot }
+}
+
+/// Copies a fragment's body instruction by instruction, adding what its copy needs.
+struct Lowerer<'p> {
+    p: &'p Program,
+    frag: u32,
+    copy: Copy,
+    base: u32,
+    log_slot: u32,
+    out: Trace,
+    origins: Vec<Origin>,
+    links: Vec<(SnapId, u32)>,
+    /// The recording copy's log pointer at entry, and the bytes written so far.
+    log: Option<(Value, i32)>,
+    map: Vec<Value>,
+    consts: HashMap<(Type, u64), Value>,
+}
+
+impl Lowerer<'_> {
+    fn push(&mut self, op: Op, ty: Option<Type>) -> Value {
+        self.out.insts.push(Inst { op, ty, name: None });
+        Value(self.out.insts.len() as u32 - 1)
+    }
+
+    fn konst(&mut self, ty: Type, bits: u64) -> Value {
+        let bits = bits & ty.mask();
+        if let Some(&v) = self.consts.get(&(ty, bits)) {
+            return v;
+        }
+        let v = self.push(Op::Const { bits }, Some(ty));
+        self.consts.insert((ty, bits), v);
+        v
+    }
+
+    fn target_trace(&self, frag: u32) -> u32 {
+        let n = self.p.fragments.len() as u32;
+        match self.copy {
+            Copy::Plain => frag,
+            Copy::Recording => n + frag,
+        }
+    }
+
+    /// A copy of snapshot `s` of the fragment for one exit, with the log pointer advanced
+    /// past this exit's word in the recording copy (whose store is emitted here, before the
+    /// exit). Returns the new snapshot.
+    fn exit_snap(&mut self, s: SnapId, to: SnapTo, origin: Origin) -> SnapId {
+        let src = self.p.fragments[self.frag as usize].body.snaps[s.index()].clone();
+        let mut entries: Vec<(u32, Value)> =
+            src.entries.iter().map(|&(slot, v)| (slot, self.map[v.index()])).collect();
+        if let Some((lp, off)) = self.log {
+            let word = self.konst(Type::I64, (u64::from(self.frag) << 32) | u64::from(s.0));
+            self.push(Op::Store { base: lp, disp: off, value: word }, None);
+            let step = self.konst(Type::I64, (off + 8) as u64);
+            let next = self.push(Op::Bin(BinOp::Add, lp, step), Some(Type::I64));
+            entries.push((self.log_slot, next));
+        }
+        self.out.snaps.push(Snapshot { resume: src.resume, entries, to });
+        self.origins.push(origin);
+        SnapId(self.out.snaps.len() as u32 - 1)
+    }
+
+    /// The snapshot(s) and guards an exit through `s` needs, for a guard or overflow op
+    /// (`mid`) or the terminator. Returns the snapshot the original op or terminator uses.
+    fn exit(&mut self, s: SnapId, mid: bool) -> SnapId {
+        let snap = self.p.fragments[self.frag as usize].body.snaps[s.index()].clone();
+        let origin = Origin::Snap { fragment: self.frag, snap: s };
+        match snap.to {
+            SnapTo::Host => self.exit_snap(s, SnapTo::Host, origin),
+            SnapTo::Fragment(g) => {
+                let id = self.exit_snap(s, SnapTo::Fragment(g), origin);
+                if mid {
+                    let t = self.target_trace(g);
+                    self.links.push((id, t));
+                }
+                id
+            }
+            SnapTo::Dispatch { table, slot } => {
+                let targets = self.p.tables[table as usize].targets.clone();
+                let ty = self.p.slots[slot as usize].ty;
+                let idx = match snap.entries.iter().find(|e| e.0 == slot) {
+                    Some(&(_, v)) => self.map[v.index()],
+                    None => self.push(Op::Input { slot }, Some(ty)),
+                };
+                if mid {
+                    // A linear trace cannot hold a dispatch chain on a guard's failure path;
+                    // `check_lowerable` refuses such programs before anything is lowered.
+                    return self.exit_snap(s, SnapTo::Host, origin);
+                }
+                for (k, &g) in targets.iter().enumerate() {
+                    let kc = self.konst(ty, k as u64);
+                    let c = self.push(Op::ICmp(ICmp::Eq, idx, kc), Some(Type::I1));
+                    let id = self.exit_snap(s, SnapTo::Fragment(g), origin);
+                    let t = self.target_trace(g);
+                    self.links.push((id, t));
+                    self.push(Op::Guard { cond: c, expect: false, snap: id }, None);
+                }
+                self.exit_snap(s, SnapTo::Host, origin)
+            }
+        }
+    }
+}
+
+fn lower_fragment(p: &Program, frag: u32, copy: Copy, base: u32, log_slot: u32) -> LoweredTrace {
+    let body = &p.fragments[frag as usize].body;
+    let mut l = Lowerer {
+        p,
+        frag,
+        copy,
+        base,
+        log_slot,
+        out: Trace {
+            name: Some(format!(
+                "{}{}",
+                body.name.as_deref().unwrap_or("f"),
+                if copy == Copy::Recording { ".rec" } else { "" }
+            )),
+            ..Trace::default()
+        },
+        origins: Vec::new(),
+        links: Vec::new(),
+        log: None,
+        map: vec![Value(u32::MAX); body.insts.len()],
+        consts: HashMap::new(),
+    };
+    // Inputs and constants hold everywhere, wherever they sit: map them first.
+    for (i, inst) in body.insts.iter().enumerate() {
+        let v = match inst.op {
+            Op::Const { bits } => l.konst(inst.ty.unwrap_or(Type::I64), bits),
+            Op::Input { slot } => l.push(Op::Input { slot }, inst.ty),
+            _ => continue,
+        };
+        l.map[i] = v;
+        if let Some(name) = &inst.name {
+            l.out.insts[v.index()].name.get_or_insert_with(|| name.clone());
+        }
+    }
+    if copy == Copy::Recording {
+        // Room for every word this fragment may write: each promote two, the exit one.
+        let promotes = body.insts.iter().filter(|i| matches!(i.op, Op::Promote(_))).count() as i64;
+        let need = 8 * (1 + 2 * promotes);
+        let lp = l.push(Op::Input { slot: log_slot }, Some(Type::I64));
+        let le = l.push(Op::Input { slot: log_slot + 1 }, Some(Type::I64));
+        let room = l.push(Op::Bin(BinOp::Sub, le, lp), Some(Type::I64));
+        let needc = l.konst(Type::I64, need as u64);
+        let ok = l.push(Op::ICmp(ICmp::Uge, room, needc), Some(Type::I1));
+        l.out.snaps.push(Snapshot { resume: 0, entries: Vec::new(), to: SnapTo::Host });
+        l.origins.push(Origin::LogFull { fragment: frag });
+        l.push(Op::Guard { cond: ok, expect: true, snap: SnapId(0) }, None);
+        l.log = Some((lp, 0));
+    }
+    for (i, inst) in body.insts.iter().enumerate() {
+        if inst.op.is_positionless() {
+            continue;
+        }
+        let mut op = inst.op.clone();
+        let map = &l.map;
+        op.map_operands(|v| map[v.index()]);
+        let v = match op {
+            Op::Guard { cond, expect, snap } => {
+                let s = l.exit(snap, true);
+                l.push(Op::Guard { cond, expect, snap: s }, None)
+            }
+            Op::Ovf(o, a, b, snap) => {
+                let s = l.exit(snap, true);
+                l.push(Op::Ovf(o, a, b, s), inst.ty)
+            }
+            Op::Promote(x) => match l.log {
+                Some((lp, off)) => {
+                    let tag = l.konst(Type::I64, LOG_PROMOTE);
+                    l.push(Op::Store { base: lp, disp: off, value: tag }, None);
+                    let word = match body.ty(x) {
+                        Some(Type::F64) => l.push(Op::Conv(Conv::Bitcast, x), Some(Type::I64)),
+                        Some(Type::I64) => x,
+                        _ => l.push(Op::Conv(Conv::ZExt, x), Some(Type::I64)),
+                    };
+                    l.push(Op::Store { base: lp, disp: off + 8, value: word }, None);
+                    l.log = Some((lp, off + 16));
+                    continue;
+                }
+                None => continue,
+            },
+            op => l.push(op, inst.ty),
+        };
+        l.map[i] = v;
+        if let Some(name) = &inst.name {
+            l.out.insts[v.index()].name.get_or_insert_with(|| name.clone());
+        }
+    }
+    let Terminator::Exit(s) = body.term else { unreachable!("verified fragments end in exit") };
+    let last = l.exit(s, false);
+    l.out.term = match l.out.snaps[last.index()].to {
+        SnapTo::Fragment(g) => Terminator::Link { trace: l.base + l.target_trace(g), snap: last },
+        _ => Terminator::Exit(last),
+    };
+    // Snapshots keep their targets for the reader, but a trace's own exits go where the
+    // links say; the backends treat every snapshot as a host exit until linked.
+    LoweredTrace { fragment: frag, copy, trace: l.out, origins: l.origins, links: l.links }
+}
+
+/// Dispatches only at terminators: a mid-fragment guard that dispatches cannot be lowered
+/// to a linear trace. `None` when every fragment is lowerable.
+pub fn check_lowerable(p: &Program) -> Option<String> {
+    for f in &p.fragments {
+        for inst in &f.body.insts {
+            if let Some(s) = inst.op.snap() {
+                if matches!(f.body.snaps.get(s.index()).map(|s| s.to), Some(SnapTo::Dispatch { .. })) {
+                    return Some(format!(
+                        "fragment {}: snap{} dispatches from a guard; dispatch from the fragment's exit instead",
+                        f.name, s.0
+                    ));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// How a native run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NativeExit {
+    pub origin: Origin,
+    pub resume: u64,
+}
+
+/// A program installed in a `Jit`: both copies of every fragment, linked.
+pub struct NativeInterp {
+    pub lowered: Lowered,
+}
+
+impl NativeInterp {
+    /// Lowers `p` (verified, see `verify`) and installs it in `jit`.
+    pub fn install<J: Jit + ?Sized>(
+        jit: &mut J,
+        p: &Program,
+        symbols: &Symbols,
+    ) -> Result<NativeInterp, BackendError> {
+        super::verify::verify(p).map_err(|e| BackendError::Invalid(e.to_string()))?;
+        if let Some(m) = check_lowerable(p) {
+            return Err(BackendError::Unsupported(m));
+        }
+        let base = jit.trace_count();
+        let lowered = lower(p, base);
+        for (k, t) in lowered.traces.iter().enumerate() {
+            let id = jit.install(&t.trace, symbols).map_err(|e| match e {
+                BackendError::Invalid(m) => BackendError::Invalid(format!(
+                    "lowered fragment {}: {m}",
+                    t.trace.name.as_deref().unwrap_or("?")
+                )),
+                e => e,
+            })?;
+            if id != base + k as u32 {
+                return Err(BackendError::Invalid(format!(
+                    "the Jit gave id {id}, expected {}",
+                    base + k as u32
+                )));
+            }
+        }
+        for (k, t) in lowered.traces.iter().enumerate() {
+            for &(snap, to) in &t.links {
+                jit.link_exit(base + k as u32, snap, base + to)?;
+            }
+        }
+        Ok(NativeInterp { lowered })
+    }
+
+    /// The trace id of a fragment's copy.
+    pub fn trace_id(&self, fragment: u32, copy: Copy) -> u32 {
+        self.lowered.base + self.lowered.index(fragment, copy)
+    }
+
+    /// Where an exit of the installed code came from.
+    pub fn origin(&self, trace: u32, snap: SnapId) -> Option<Origin> {
+        let k = trace.checked_sub(self.lowered.base)?;
+        self.lowered.traces.get(k as usize)?.origins.get(snap.index()).copied()
+    }
+
+    /// Runs from `fragment` in the given copy until a snapshot goes to the host. `slots` must
+    /// hold `lowered.slot_count()` slots; for the recording copy the last two are the log
+    /// pointer and end (see `record`).
+    ///
+    /// # Safety
+    /// As `Jit::run`: every load, store and call the program performs from this state must
+    /// be valid (running `fragment::interp` first on the same inputs is one way to know).
+    pub unsafe fn run<J: Jit + ?Sized>(
+        &self,
+        jit: &mut J,
+        fragment: u32,
+        copy: Copy,
+        slots: &mut [u64],
+    ) -> Result<NativeExit, BackendError> {
+        if slots.len() < self.lowered.slot_count() {
+            return Err(BackendError::Restore(format!(
+                "the program needs {} slots (its own and the log's), the slot array has {}",
+                self.lowered.slot_count(),
+                slots.len()
+            )));
+        }
+        // SAFETY: the caller vouches for the program's memory accesses and calls.
+        let e = unsafe { jit.run(self.trace_id(fragment, copy), slots)? };
+        let origin = self
+            .origin(e.trace, e.snap)
+            .ok_or(BackendError::UnknownExit { trace: e.trace, snap: e.snap.0 })?;
+        Ok(NativeExit { origin, resume: e.resume })
+    }
+
+    /// Runs the recording copy from `fragment` with a log of `capacity` words, and returns
+    /// how it ended with the recording of everything it ran.
+    ///
+    /// # Safety
+    /// As `run`.
+    pub unsafe fn record<J: Jit + ?Sized>(
+        &self,
+        jit: &mut J,
+        fragment: u32,
+        slots: &mut [u64],
+        capacity: usize,
+    ) -> Result<(NativeExit, Recording), BackendError> {
+        let mut log = vec![0u64; capacity];
+        let ls = self.lowered.log_slot as usize;
+        if slots.len() < ls + 2 {
+            return Err(BackendError::Restore(format!("the program needs {} slots", ls + 2)));
+        }
+        let start = log.as_mut_ptr() as u64;
+        slots[ls] = start;
+        slots[ls + 1] = start + 8 * capacity as u64;
+        // SAFETY: the recording copy writes only below the log end (each fragment checks its
+        // room first), and `log` outlives the run; the rest is the caller's contract.
+        let e = unsafe { self.run(jit, fragment, Copy::Recording, slots)? };
+        let used = ((slots[ls] - start) / 8) as usize;
+        let rec = Recording::from_log(&log[..used.min(capacity)]).map_err(BackendError::Restore)?;
+        Ok((e, rec))
+    }
+}
