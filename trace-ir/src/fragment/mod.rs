@@ -11,6 +11,7 @@
 
 pub mod interp;
 pub mod native;
+pub mod split;
 pub mod verify;
 
 use crate::ir::{SnapId, SnapTo, Trace};
@@ -76,17 +77,17 @@ impl Program {
     }
 
     /// Where snapshot `snap` of fragment `frag` sends control, given the slots it has just
-    /// written: `Ok(fragment)`, or `Err(())` for the host (a host snapshot, or a dispatch
+    /// written: the next fragment, or `None` for the host (a host snapshot, or a dispatch
     /// index past its table).
-    pub fn next_fragment(&self, frag: u32, snap: SnapId, slots: &[u64]) -> Result<u32, ()> {
-        let body = &self.fragments.get(frag as usize).ok_or(())?.body;
-        match body.snaps.get(snap.index()).ok_or(())?.to {
-            SnapTo::Host => Err(()),
-            SnapTo::Fragment(f) => Ok(f),
+    pub fn next_fragment(&self, frag: u32, snap: SnapId, slots: &[u64]) -> Option<u32> {
+        let body = &self.fragments.get(frag as usize)?.body;
+        match body.snaps.get(snap.index())?.to {
+            SnapTo::Host => None,
+            SnapTo::Fragment(f) => Some(f),
             SnapTo::Dispatch { table, slot } => {
-                let idx = *slots.get(slot as usize).ok_or(())?;
-                let t = self.tables.get(table as usize).ok_or(())?;
-                usize::try_from(idx).ok().and_then(|i| t.targets.get(i)).copied().ok_or(())
+                let idx = *slots.get(slot as usize)?;
+                let t = self.tables.get(table as usize)?;
+                usize::try_from(idx).ok().and_then(|i| t.targets.get(i)).copied()
             }
         }
     }

@@ -179,7 +179,6 @@ fn fragment(
 /// (fragment targets, and every entry of a dispatched table), from the non-temp slots at the
 /// program's entry.
 fn defined_slots(p: &Program, fnames: &[String], tnames: &[String]) -> Result<(), ProgramError> {
-    let ns = p.slots.len();
     let nf = p.fragments.len();
     // None: not reached yet (the top of the lattice).
     let mut at: Vec<Option<Vec<bool>>> = vec![None; nf];
@@ -243,6 +242,5 @@ fn defined_slots(p: &Program, fnames: &[String], tnames: &[String]) -> Result<()
             }
         }
     }
-    let _ = ns;
     Ok(())
 }
