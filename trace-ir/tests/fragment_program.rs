@@ -215,6 +215,10 @@ fn verifier_errors_name_the_fragment_and_quote_the_line() {
             "fragment a: a fragment has no loop (the loop is the program's own control flow)",
         ),
         (
+            "fragment a\n%pc = input 0 : i64\n%c = icmp.eq %pc, %pc\nsnap0 {}\nguard %c, snap0\nexit snap0\nfragment b\nsnap0 {}\nexit snap0\n",
+            "fragment a: exit snap0: snap0 is already used by `guard %c, snap0`: in a fragment every exit has its own snapshot",
+        ),
+        (
             "fragment a\nsnap0 {}\nlink 1, snap0\nfragment b\nsnap0 {}\nexit snap0\n",
             "fragment a: link 1, snap0: a fragment ends in `exit`, to the target its snapshot names",
         ),
@@ -345,7 +349,7 @@ fn continuations_resume_a_fragment_after_each_guard() {
     let p = countdown();
     let sp = split(&p);
     verify::verify(&sp.program).unwrap();
-    assert_eq!(sp.continuations.len(), 1, "countdown has one mid-fragment exit (add.ovf)");
+    assert_eq!(sp.continuations.len(), 2, "countdown has one mid-fragment exit (add.ovf) and one promote");
     let c = &sp.continuations[0];
     assert_eq!(sp.program.fragments[c.id as usize].name, "add.after3");
     assert_eq!(sp.after(1, 3), Some(c));

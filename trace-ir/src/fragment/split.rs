@@ -3,7 +3,8 @@
 //! A trace built from a recording follows one side of every guard. When it leaves on the
 //! other side in the middle of a fragment, the interpreter must resume exactly there: after
 //! the guard, with the values the rest of the fragment needs. `split` makes that point an
-//! entry: for every guard and overflow op of every fragment it adds a continuation fragment
+//! entry: for every guard, overflow op and `promote` (whose trace guard may fail) of every
+//! fragment it adds a continuation fragment
 //! holding the instructions after it, whose values from before the split are read from temp
 //! slots. A trace's snapshot writes those slots and names the continuation.
 
@@ -39,7 +40,7 @@ impl Split {
     }
 }
 
-/// Adds a continuation after every guard and overflow op of `p` (verified).
+/// Adds a continuation after every guard, overflow op and promote of `p` (verified).
 pub fn split(p: &Program) -> Split {
     let mut out = p.clone();
     let mut pools: HashMap<Type, Vec<u32>> = HashMap::new();
@@ -48,7 +49,7 @@ pub fn split(p: &Program) -> Split {
     for (f, frag) in p.fragments.iter().enumerate() {
         let body = &frag.body;
         for (i, inst) in body.insts.iter().enumerate() {
-            if inst.op.snap().is_none() || inst.op.is_positionless() {
+            if inst.op.snap().is_none() && !matches!(inst.op, Op::Promote(_)) {
                 continue;
             }
             let live = live_after(body, i);
