@@ -41,11 +41,17 @@ pub enum Origin {
     Snap { fragment: u32, snap: SnapId },
     /// The recording log is full: nothing of `fragment` ran, the state is its entry state.
     LogFull { fragment: u32 },
+    /// A dispatcher (see `Lowered::dispatchers`) found an index past its table.
+    Dispatch { table: u32, slot: u32 },
 }
+
+/// `LoweredTrace::fragment` of a dispatcher, which copies no fragment.
+pub const DISPATCHER: u32 = u32::MAX;
 
 /// One lowered trace.
 #[derive(Clone, Debug)]
 pub struct LoweredTrace {
+    /// The fragment this is a copy of (`DISPATCHER` for a dispatcher).
     pub fragment: u32,
     pub copy: Copy,
     pub trace: Trace,
@@ -60,8 +66,13 @@ pub struct LoweredTrace {
 #[derive(Clone, Debug)]
 pub struct Lowered {
     pub base: u32,
-    /// Plain copies are `0..n`, recording copies `n..2n`, in fragment order.
+    /// Plain copies are `0..n`, recording copies `n..2n`, in fragment order, then one
+    /// dispatcher per `(table, slot)` pair the program dispatches on.
     pub traces: Vec<LoweredTrace>,
+    /// Entry points that dispatch on their own: `(table, slot)` and the index in `traces` of
+    /// the (plain) trace that reads the slot and enters the table's fragment. A trace built
+    /// from a recording leaves to one when it cannot know the index.
+    pub dispatchers: Vec<((u32, u32), u32)>,
     /// The slot holding the log pointer; the log end is the next one.
     pub log_slot: u32,
 }
@@ -69,7 +80,7 @@ pub struct Lowered {
 impl Lowered {
     /// The index in `traces` of a fragment's copy.
     pub fn index(&self, fragment: u32, copy: Copy) -> u32 {
-        let n = (self.traces.len() / 2) as u32;
+        let n = ((self.traces.len() - self.dispatchers.len()) / 2) as u32;
         match copy {
             Copy::Plain => fragment,
             Copy::Recording => n + fragment,
@@ -92,7 +103,41 @@ pub fn lower(p: &Program, base: u32) -> Lowered {
             traces.push(lower_fragment(p, f, copy, base, log_slot));
         }
     }
-    Lowered { base, traces, log_slot }
+    let mut pairs: Vec<(u32, u32)> = (p.fragments.iter().flat_map(|f| f.body.snaps.iter()))
+        .filter_map(|s| match s.to {
+            SnapTo::Dispatch { table, slot } => Some((table, slot)),
+            _ => None,
+        })
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut dispatchers = Vec::with_capacity(pairs.len());
+    for (table, slot) in pairs {
+        dispatchers.push(((table, slot), traces.len() as u32));
+        traces.push(dispatcher(p, table, slot));
+    }
+    Lowered { base, traces, log_slot, dispatchers }
+}
+
+/// A trace that only dispatches: reads `slot` and enters the plain copy of the fragment
+/// `table` names there, or leaves to the host past the table's end.
+fn dispatcher(p: &Program, table: u32, slot: u32) -> LoweredTrace {
+    let ty = p.slots[slot as usize].ty;
+    let mut b = crate::Builder::named(&format!("dispatch.{}.{slot}", p.tables[table as usize].name));
+    let idx = b.input(slot, ty);
+    let mut links = Vec::new();
+    let mut origins = Vec::new();
+    for (k, &g) in p.tables[table as usize].targets.iter().enumerate() {
+        let kc = b.iconst(ty, k as i64);
+        let c = b.icmp(ICmp::Eq, idx, kc);
+        let s = b.snapshot_to(SnapTo::Fragment(g), 0, &[]);
+        origins.push(Origin::Dispatch { table, slot });
+        links.push((s, g));
+        b.guard_not(c, s);
+    }
+    let out = b.snapshot(0, &[]);
+    origins.push(Origin::Dispatch { table, slot });
+    LoweredTrace { fragment: DISPATCHER, copy: Copy::Plain, trace: b.exit(out), origins, links }
 }
 
 /// Copies a fragment's body instruction by instruction, adding what its copy needs.
@@ -361,6 +406,21 @@ impl NativeInterp {
     /// The trace id of a fragment's copy.
     pub fn trace_id(&self, fragment: u32, copy: Copy) -> u32 {
         self.lowered.base + self.lowered.index(fragment, copy)
+    }
+
+    /// The trace id of the dispatcher on `table` indexed by `slot`, when the program has one.
+    pub fn dispatcher_id(&self, table: u32, slot: u32) -> Option<u32> {
+        let d = self.lowered.dispatchers.iter().find(|d| d.0 == (table, slot))?;
+        Some(self.lowered.base + d.1)
+    }
+
+    /// The trace id a snapshot target enters in the plain interpreter (`None` for the host).
+    pub fn entry_for(&self, to: SnapTo) -> Option<u32> {
+        match to {
+            SnapTo::Host => None,
+            SnapTo::Fragment(f) => Some(self.trace_id(f, Copy::Plain)),
+            SnapTo::Dispatch { table, slot } => self.dispatcher_id(table, slot),
+        }
     }
 
     /// Where an exit of the installed code came from.

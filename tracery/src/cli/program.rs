@@ -49,6 +49,9 @@ pub fn run(p: &Program, given: &[(usize, u64)], interp_only: bool, record: bool)
         Origin::LogFull { fragment } => {
             println!("recording log full at {}", p.fragments[fragment as usize].name)
         }
+        Origin::Dispatch { table, slot } => {
+            println!("exit: dispatch on {}[{slot}] past the table's end", p.tables[table as usize].name)
+        }
     }
     for (i, &v) in slots.iter().enumerate() {
         let d = &p.slots[i];
@@ -104,7 +107,7 @@ pub fn listing(p: &Program, backend: &dyn trace_ir::backend::Backend) -> Result<
     let lowered = native::lower(p, 0);
     let symbols = Symbols::new();
     let mut out = String::new();
-    for t in &lowered.traces {
+    for t in lowered.traces.iter().filter(|t| t.fragment != native::DISPATCHER) {
         let alloc = trace_ir::regalloc::allocate(&t.trace, backend.regfile()).map_err(|e| e.to_string())?;
         let text = backend.listing(&t.trace, &alloc, &symbols).map_err(|e| e.to_string())?;
         let copy = match t.copy {
