@@ -79,7 +79,7 @@ fn run_native(
     // nothing undefined; the recording log is the recorder's own.
     let r = unsafe {
         if record {
-            ni.record(&mut jit, p.entry, slots, 1 << 24).map(|(e, r)| (e, r))
+            ni.record(&mut jit, p.entry, slots, 1 << 24)
         } else {
             ni.run(&mut jit, p.entry, Copy::Plain, slots).map(|e| (e, Recording::default()))
         }
