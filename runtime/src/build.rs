@@ -113,26 +113,72 @@ impl ImmMemory for Slices<'_> {
 pub struct Input<'a> {
     /// The program with its continuations (`fragment::split::split`).
     pub split: &'a Split,
-    /// Starts at `start`, which is where a loop closes.
+    /// Starts at fragment `start`.
     pub recording: &'a Recording,
     pub start: u32,
+    /// Where the recording stopped: the fragment it was about to enter (a control point),
+    /// or `None` when its last step left to the host.
+    pub end: Option<u32>,
+    /// A side trace never closes a loop of its own; a root trace does when it ends where it
+    /// started with the same green values.
+    pub side: bool,
     /// The slot values when the recording started (green ones become constants).
     pub entry: &'a [u64],
     pub memory: &'a dyn ImmMemory,
     /// Models of the native functions, for elidable calls with constant arguments.
     pub symbols: &'a Symbols,
+    /// The installed trace for a control point and green values, which a trace that ends
+    /// there links to.
+    pub lookup: &'a dyn Fn(u32, &[u64]) -> Option<u32>,
     pub limits: Limits,
 }
 
+/// How a built trace ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Loops back to its own start.
+    Loop,
+    /// Links to installed trace `n` at the control point where the recording ended.
+    Link(u32),
+    /// Leaves into the interpreter at the control point where the recording ended.
+    Interpreter(u32),
+    /// Leaves to the host, as the recording did.
+    Host,
+}
+
+#[derive(Clone, Debug)]
+pub struct Built {
+    pub trace: Trace,
+    pub ending: Ending,
+}
+
 /// Builds the trace for `input`: a loop when the recording comes back to its start with the
-/// same green values, otherwise a trace that leaves where the recording did.
-pub fn build(input: &Input) -> Result<Trace, Abort> {
-    let steps = &input.recording.steps;
-    if steps.is_empty() {
+/// same green values (and is not a side trace), otherwise a trace that links, or leaves,
+/// where the recording stopped.
+pub fn build(input: &Input) -> Result<Built, Abort> {
+    if input.recording.steps.is_empty() {
         return Err(Abort::Empty);
     }
+    if !input.side && input.end == Some(input.start) {
+        match build_once(input, true) {
+            Err(Abort::GreenMismatch { .. }) => {}
+            r => return r,
+        }
+    }
+    build_once(input, false)
+}
+
+fn build_once(input: &Input, as_loop: bool) -> Result<Built, Abort> {
+    let steps = &input.recording.steps;
     let p = &input.split.program;
-    let mut b = Builder::named(&format!("{}.loop", frag_name(p, input.start)));
+    let suffix = if input.side {
+        "side"
+    } else if as_loop {
+        "loop"
+    } else {
+        "root"
+    };
+    let mut b = Builder::named(&format!("{}.{suffix}", frag_name(p, input.start)));
     let nslots = p.slots.len();
     // What the slot array holds at entry: an input, or a constant for green slots.
     let mut memory: Vec<Option<Value>> = vec![None; nslots];
@@ -143,7 +189,7 @@ pub fn build(input: &Input) -> Result<Trace, Abort> {
             memory[s] = Some(b.konst(d.ty, v));
         }
     }
-    // Slots some taken exit writes are carried around the loop; a temp only when a step
+    // In a loop, slots some taken exit writes are carried around it; a temp only when a step
     // reads it before the iteration writes it (one written before the loop header).
     let mut carried: Vec<u32> = Vec::new();
     let mut written = vec![false; nslots];
@@ -165,60 +211,78 @@ pub fn build(input: &Input) -> Result<Trace, Abort> {
             written[slot as usize] = true;
         }
     }
-    for (s, d) in p.slots.iter().enumerate() {
-        if written[s] && !d.green && (!d.temp || read_first[s]) {
-            carried.push(s as u32);
+    if as_loop {
+        for (s, d) in p.slots.iter().enumerate() {
+            if written[s] && !d.green && (!d.temp || read_first[s]) {
+                carried.push(s as u32);
+            }
         }
     }
-    carried.sort_unstable();
     let inits: Vec<Value> = carried.iter().map(|&s| b.input(s, p.slots[s as usize].ty)).collect();
     for (&s, &v) in carried.iter().zip(&inits) {
         memory[s as usize] = Some(v);
     }
-    let params = b.begin_loop(&inits);
+    let params = if as_loop { b.begin_loop(&inits) } else { Vec::new() };
     let tys = p.slots.iter().map(|d| d.ty).collect();
     let mut st = State { b, memory, cur: vec![None; nslots], tys, ninsts: 0, limits: input.limits };
     for (&s, &v) in carried.iter().zip(&params) {
         st.cur[s as usize] = Some(v);
     }
-    let mut next = input.start;
+    let mut next = Some(input.start);
     for (k, step) in steps.iter().enumerate() {
-        if step.fragment != next {
+        if next != Some(step.fragment) {
             return Err(Abort::Mismatch(format!(
                 "step {k} runs {} where the program goes to {}",
                 frag_name(p, step.fragment),
-                frag_name(p, next)
+                next.map_or("the host".into(), |n| frag_name(p, n))
             )));
         }
-        let following = steps.get(k + 1).map_or(input.start, |s| s.fragment);
-        match st.inline(input, step, following)? {
-            Some(n) => next = n,
-            None => {
-                if k + 1 == steps.len() {
-                    return Err(Abort::LeftToHost { fragment: frag_name(p, step.fragment) });
-                }
-                return Err(Abort::Mismatch(format!("step {k} left to the host but the recording goes on")));
-            }
+        let last = k + 1 == steps.len();
+        let following = if last { input.end } else { Some(steps[k + 1].fragment) };
+        next = st.inline(input, step, following.unwrap_or(u32::MAX))?;
+        if next.is_none() && !last {
+            return Err(Abort::LeftToHost { fragment: frag_name(p, step.fragment) });
         }
     }
-    if next != input.start {
+    if next != input.end {
         return Err(Abort::Mismatch(format!(
-            "the recording ends going to {}, not back to {}",
-            frag_name(p, next),
-            frag_name(p, input.start)
+            "the recording ends going to {}, not to {}",
+            next.map_or("the host".into(), |n| frag_name(p, n)),
+            input.end.map_or("the host".into(), |n| frag_name(p, n))
         )));
     }
-    for (s, d) in p.slots.iter().enumerate() {
-        if d.green && st.cur[s].is_some_and(|v| Some(v) != st.memory[s]) {
-            return Err(Abort::GreenMismatch { slot: d.name.clone() });
+    let greens: Option<Vec<u64>> = (p.green_slots().iter())
+        .map(|&g| st.konst_of(st.cur[g as usize].or(st.memory[g as usize])?))
+        .collect();
+    let (trace, ending) = if as_loop {
+        for (s, d) in p.slots.iter().enumerate() {
+            if d.green && st.cur[s].is_some_and(|v| Some(v) != st.memory[s]) {
+                return Err(Abort::GreenMismatch { slot: d.name.clone() });
+            }
         }
-    }
-    let back: Vec<Value> = carried.iter().map(|&s| st.value(s)).collect();
-    let trace = st.b.jump(&back);
+        let back: Vec<Value> = carried.iter().map(|&s| st.value(s)).collect();
+        (st.b.jump(&back), Ending::Loop)
+    } else {
+        match next {
+            None => {
+                let last = steps.last().expect("not empty");
+                let resume = fragment(p, last.fragment)?.body.snaps[last.snap as usize].resume;
+                let s = st.snapshot(resume, &[], SnapTo::Host);
+                (st.b.exit(s), Ending::Host)
+            }
+            Some(g) => {
+                let s = st.snapshot(0, &[], SnapTo::Fragment(g));
+                match greens.as_deref().and_then(|gv| (input.lookup)(g, gv)) {
+                    Some(t) => (st.b.link(t, s), Ending::Link(t)),
+                    None => (st.b.exit(s), Ending::Interpreter(g)),
+                }
+            }
+        }
+    };
     if trace.snaps.len() > input.limits.max_snaps {
         return Err(Abort::TooManySnapshots(trace.snaps.len()));
     }
-    Ok(trace)
+    Ok(Built { trace, ending })
 }
 
 fn frag_name(p: &Program, f: u32) -> String {
@@ -287,6 +351,8 @@ impl State {
     }
 
     /// Inlines one step; returns the next fragment, or `None` when the step left to the host.
+    /// `following` is the fragment the recording went to next (for dispatches it cannot
+    /// fold), `u32::MAX` when unknown.
     fn inline(&mut self, input: &Input, step: &Step, following: u32) -> Result<Option<u32>, Abort> {
         let p = &input.split.program;
         let frag = fragment(p, step.fragment)?;

@@ -10,7 +10,7 @@ use trace_ir::ir::*;
 use trace_ir::recording::Recording;
 use trace_ir::text::parse_program;
 use trace_ir::Symbols;
-use tracery_runtime::build::{build, Abort, Input, Limits, Slices};
+use tracery_runtime::build::{build, Abort, Ending, Input, Limits, Slices};
 
 extern "C" fn twice(x: u64) -> u64 {
     x.wrapping_mul(2)
@@ -87,16 +87,21 @@ fn a_recorded_iteration_becomes_a_loop_that_agrees_with_the_program() {
         );
         let entry = vec![pc0, n, 0, 0];
         let imm = Slices(vec![bytes(&mut code)]);
-        let trace = build(&Input {
+        let built = build(&Input {
             split: &sp,
             recording: &rec,
             start: p.entry,
+            end: Some(p.entry),
+            side: false,
             entry: &entry,
             memory: &imm,
             symbols: &syms,
+            lookup: &|_, _| None,
             limits: Limits::default(),
         })
         .unwrap();
+        assert_eq!(built.ending, Ending::Loop);
+        let trace = built.trace;
         let text = trace_ir::text::print(&trace);
         trace_ir::verify::verify(&trace).unwrap_or_else(|e| panic!("{e}\n{text}"));
         // Every bytecode load, the dispatches and the elidable call folded away.
@@ -193,25 +198,32 @@ fn aborts_say_why() {
         split: &sp,
         recording: &rec,
         start: p.entry,
+        end: Some(p.entry),
+        side: false,
         entry: &entry,
         memory: &imm,
         symbols: &syms,
+        lookup: &|_, _| None,
         limits: Limits { max_insts: 3, max_snaps: 500 },
     };
-    assert!(matches!(build(&input), Err(Abort::TooLong(4))), "{:?}", build(&input));
+    assert!(matches!(build(&input), Err(Abort::TooLong(4))), "{:?}", build(&input).map(|b| b.ending));
     input.limits = Limits::default();
     let empty = Recording::default();
-    assert_eq!(build(&Input { recording: &empty, ..input }), Err(Abort::Empty));
-    // With n = 1 the iteration falls out of the loop: back at `next`, but at another pc.
-    assert_eq!(
-        build(&Input { recording: &rec1, entry: &entry1, ..input }),
-        Err(Abort::GreenMismatch { slot: "pc".into() })
-    );
+    assert_eq!(build(&Input { recording: &empty, ..input }).unwrap_err(), Abort::Empty);
+    // With n = 1 the iteration falls out of the loop: back at `next`, but at another pc, so
+    // the trace leaves into the interpreter there, or links to the trace installed there.
+    let b1 = build(&Input { recording: &rec1, entry: &entry1, ..input }).unwrap();
+    assert_eq!(b1.ending, Ending::Interpreter(p.entry));
+    let halt_pc = pc0 + 64;
+    let lookup = move |f: u32, g: &[u64]| (f == 0 && g == [halt_pc]).then_some(7);
+    let b2 = build(&Input { recording: &rec1, entry: &entry1, lookup: &lookup, ..input }).unwrap();
+    assert_eq!(b2.ending, Ending::Link(7));
+    assert!(matches!(b2.trace.term, Terminator::Link { trace: 7, .. }));
     // Cut the iteration short: it does not come back to its start.
     let mut half = rec.clone();
     half.steps.truncate(5);
     assert_eq!(
         build(&Input { recording: &half, ..input }).unwrap_err().to_string(),
-        "the recording does not fit the program: the recording ends going to decn, not back to next"
+        "the recording does not fit the program: the recording ends going to decn, not to next"
     );
 }

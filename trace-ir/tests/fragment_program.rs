@@ -26,6 +26,7 @@ slot 1 x : f64
 slot 2 t : i32 temp
 table ops = a, b
 entry a
+control b
 
 fragment a
 %pc = input 0 : i64
@@ -56,6 +57,7 @@ fn canonical_text_round_trips_exactly() {
     assert_eq!(p.slots.len(), 3);
     assert!(p.slots[0].green && !p.slots[0].temp && p.slots[2].temp);
     assert_eq!(p.tables[0].targets, vec![0, 1]);
+    assert_eq!(p.controls, vec![1]);
     let a = &p.fragments[0].body;
     assert_eq!(a.snaps[0].to, SnapTo::Fragment(1));
     assert_eq!(a.snaps[1].to, SnapTo::Dispatch { table: 0, slot: 0 });

@@ -52,6 +52,9 @@ pub struct Program {
     pub fragments: Vec<Fragment>,
     /// The fragment a run starts in.
     pub entry: u32,
+    /// Control points: the loop headers. Entering one of these fragments is where a runtime
+    /// counts, records and enters traces; the loop's key is the fragment and the green slots.
+    pub controls: Vec<u32>,
 }
 
 impl Program {
@@ -69,6 +72,10 @@ impl Program {
 
     pub fn slot_by_name(&self, name: &str) -> Option<u32> {
         self.slots.iter().position(|s| s.name == name).map(|i| i as u32)
+    }
+
+    pub fn is_control(&self, frag: u32) -> bool {
+        self.controls.contains(&frag)
     }
 
     /// The green slots, in slot order: a loop's key is their values.
@@ -111,6 +118,7 @@ impl ProgramBuilder {
                 tables: Vec::new(),
                 fragments: Vec::new(),
                 entry: 0,
+                controls: Vec::new(),
             },
             defined: Vec::new(),
         }
@@ -165,6 +173,13 @@ impl ProgramBuilder {
 
     pub fn entry(&mut self, frag: u32) {
         self.p.entry = frag;
+    }
+
+    /// Marks `frag` as a control point (a loop header).
+    pub fn control(&mut self, frag: u32) {
+        if !self.p.controls.contains(&frag) {
+            self.p.controls.push(frag);
+        }
     }
 
     /// The program; a fragment declared but never defined is an error naming it.

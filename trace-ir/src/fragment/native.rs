@@ -43,6 +43,9 @@ pub enum Origin {
     LogFull { fragment: u32 },
     /// A dispatcher (see `Lowered::dispatchers`) found an index past its table.
     Dispatch { table: u32, slot: u32 },
+    /// Control reached control point `to` (lowered with `stop_at_controls`): the slots hold
+    /// the state at its entry.
+    Control { to: u32 },
 }
 
 /// `LoweredTrace::fragment` of a dispatcher, which copies no fragment.
@@ -93,14 +96,16 @@ impl Lowered {
     }
 }
 
-/// Lowers every fragment of `p` (which must verify) into its two copies.
-pub fn lower(p: &Program, base: u32) -> Lowered {
+/// Lowers every fragment of `p` (which must verify) into its two copies. With
+/// `stop_at_controls`, every way into a control point leaves to the host instead (a runtime
+/// counts there, and enters traces); without, control points are ordinary fragments.
+pub fn lower(p: &Program, base: u32, stop_at_controls: bool) -> Lowered {
     let n = p.fragments.len() as u32;
     let log_slot = p.slots.len() as u32;
     let mut traces = Vec::with_capacity(2 * n as usize);
     for copy in [Copy::Plain, Copy::Recording] {
         for f in 0..n {
-            traces.push(lower_fragment(p, f, copy, base, log_slot));
+            traces.push(lower_fragment(p, f, copy, base, log_slot, stop_at_controls));
         }
     }
     let mut pairs: Vec<(u32, u32)> = (p.fragments.iter().flat_map(|f| f.body.snaps.iter()))
@@ -114,14 +119,14 @@ pub fn lower(p: &Program, base: u32) -> Lowered {
     let mut dispatchers = Vec::with_capacity(pairs.len());
     for (table, slot) in pairs {
         dispatchers.push(((table, slot), traces.len() as u32));
-        traces.push(dispatcher(p, table, slot));
+        traces.push(dispatcher(p, table, slot, stop_at_controls));
     }
     Lowered { base, traces, log_slot, dispatchers }
 }
 
 /// A trace that only dispatches: reads `slot` and enters the plain copy of the fragment
 /// `table` names there, or leaves to the host past the table's end.
-fn dispatcher(p: &Program, table: u32, slot: u32) -> LoweredTrace {
+fn dispatcher(p: &Program, table: u32, slot: u32, stop_at_controls: bool) -> LoweredTrace {
     let ty = p.slots[slot as usize].ty;
     let mut b = crate::Builder::named(&format!("dispatch.{}.{slot}", p.tables[table as usize].name));
     let idx = b.input(slot, ty);
@@ -131,8 +136,12 @@ fn dispatcher(p: &Program, table: u32, slot: u32) -> LoweredTrace {
         let kc = b.iconst(ty, k as i64);
         let c = b.icmp(ICmp::Eq, idx, kc);
         let s = b.snapshot_to(SnapTo::Fragment(g), 0, &[]);
-        origins.push(Origin::Dispatch { table, slot });
-        links.push((s, g));
+        if stop_at_controls && p.is_control(g) {
+            origins.push(Origin::Control { to: g });
+        } else {
+            origins.push(Origin::Dispatch { table, slot });
+            links.push((s, g));
+        }
         b.guard_not(c, s);
     }
     let out = b.snapshot(0, &[]);
@@ -154,6 +163,7 @@ struct Lowerer<'p> {
     log: Option<(Value, i32)>,
     map: Vec<Value>,
     consts: HashMap<(Type, u64), Value>,
+    stop_at_controls: bool,
 }
 
 impl Lowerer<'_> {
@@ -170,6 +180,17 @@ impl Lowerer<'_> {
         let v = self.push(Op::Const { bits }, Some(ty));
         self.consts.insert((ty, bits), v);
         v
+    }
+
+    /// Links snapshot `id` to fragment `g`, or, when `g` is a control point the lowering
+    /// stops at, leaves it a host exit that says so.
+    fn link_or_stop(&mut self, id: SnapId, g: u32) {
+        if self.stop_at_controls && self.p.is_control(g) {
+            self.origins[id.index()] = Origin::Control { to: g };
+        } else {
+            let t = self.target_trace(g);
+            self.links.push((id, t));
+        }
     }
 
     fn target_trace(&self, frag: u32) -> u32 {
@@ -209,8 +230,9 @@ impl Lowerer<'_> {
             SnapTo::Fragment(g) => {
                 let id = self.exit_snap(s, SnapTo::Fragment(g), origin);
                 if mid {
-                    let t = self.target_trace(g);
-                    self.links.push((id, t));
+                    self.link_or_stop(id, g);
+                } else if self.stop_at_controls && self.p.is_control(g) {
+                    self.origins[id.index()] = Origin::Control { to: g };
                 }
                 id
             }
@@ -230,8 +252,7 @@ impl Lowerer<'_> {
                     let kc = self.konst(ty, k as u64);
                     let c = self.push(Op::ICmp(ICmp::Eq, idx, kc), Some(Type::I1));
                     let id = self.exit_snap(s, SnapTo::Fragment(g), origin);
-                    let t = self.target_trace(g);
-                    self.links.push((id, t));
+                    self.link_or_stop(id, g);
                     self.push(Op::Guard { cond: c, expect: false, snap: id }, None);
                 }
                 self.exit_snap(s, SnapTo::Host, origin)
@@ -240,7 +261,14 @@ impl Lowerer<'_> {
     }
 }
 
-fn lower_fragment(p: &Program, frag: u32, copy: Copy, base: u32, log_slot: u32) -> LoweredTrace {
+fn lower_fragment(
+    p: &Program,
+    frag: u32,
+    copy: Copy,
+    base: u32,
+    log_slot: u32,
+    stop_at_controls: bool,
+) -> LoweredTrace {
     let body = &p.fragments[frag as usize].body;
     let mut l = Lowerer {
         p,
@@ -261,6 +289,7 @@ fn lower_fragment(p: &Program, frag: u32, copy: Copy, base: u32, log_slot: u32) 
         log: None,
         map: vec![Value(u32::MAX); body.insts.len()],
         consts: HashMap::new(),
+        stop_at_controls,
     };
     // Inputs and constants hold everywhere, wherever they sit: map them first.
     for (i, inst) in body.insts.iter().enumerate() {
@@ -328,8 +357,9 @@ fn lower_fragment(p: &Program, frag: u32, copy: Copy, base: u32, log_slot: u32) 
     }
     let Terminator::Exit(s) = body.term else { unreachable!("verified fragments end in exit") };
     let last = l.exit(s, false);
-    l.out.term = match l.out.snaps[last.index()].to {
-        SnapTo::Fragment(g) => Terminator::Link { trace: l.base + l.target_trace(g), snap: last },
+    l.out.term = match (l.out.snaps[last.index()].to, l.origins[last.index()]) {
+        (_, Origin::Control { .. }) => Terminator::Exit(last),
+        (SnapTo::Fragment(g), _) => Terminator::Link { trace: l.base + l.target_trace(g), snap: last },
         _ => Terminator::Exit(last),
     };
     // Snapshots keep their targets for the reader, but a trace's own exits go where the
@@ -368,18 +398,30 @@ pub struct NativeInterp {
 }
 
 impl NativeInterp {
-    /// Lowers `p` (verified, see `verify`) and installs it in `jit`.
+    /// Lowers `p` (verified, see `verify`) and installs it in `jit`; control points are
+    /// ordinary fragments.
     pub fn install<J: Jit + ?Sized>(
         jit: &mut J,
         p: &Program,
         symbols: &Symbols,
+    ) -> Result<NativeInterp, BackendError> {
+        NativeInterp::install_with(jit, p, symbols, false)
+    }
+
+    /// As `install`; with `stop_at_controls`, entering a control point leaves to the host
+    /// (`Origin::Control`), which is how a runtime gets to count loops and enter traces.
+    pub fn install_with<J: Jit + ?Sized>(
+        jit: &mut J,
+        p: &Program,
+        symbols: &Symbols,
+        stop_at_controls: bool,
     ) -> Result<NativeInterp, BackendError> {
         super::verify::verify(p).map_err(|e| BackendError::Invalid(e.to_string()))?;
         if let Some(m) = check_lowerable(p) {
             return Err(BackendError::Unsupported(m));
         }
         let base = jit.trace_count();
-        let lowered = lower(p, base);
+        let lowered = lower(p, base, stop_at_controls);
         for (k, t) in lowered.traces.iter().enumerate() {
             let id = jit.install(&t.trace, symbols).map_err(|e| match e {
                 BackendError::Invalid(m) => BackendError::Invalid(format!(

@@ -67,6 +67,9 @@ pub fn verify(p: &Program) -> Result<(), ProgramError> {
     if p.entry >= nf {
         return err(format!("the entry fragment {} does not exist ({nf} fragments)", p.entry));
     }
+    if let Some(&c) = p.controls.iter().find(|&&c| c >= nf) {
+        return err(format!("control point {c} does not exist ({nf} fragments)"));
+    }
     for t in &p.tables {
         if t.targets.is_empty() {
             return err(format!("table `{}` is empty", t.name));

@@ -52,6 +52,7 @@ pub fn run(p: &Program, given: &[(usize, u64)], interp_only: bool, record: bool)
         Origin::Dispatch { table, slot } => {
             println!("exit: dispatch on {}[{slot}] past the table's end", p.tables[table as usize].name)
         }
+        Origin::Control { to } => println!("at control point {}", p.fragments[to as usize].name),
     }
     for (i, &v) in slots.iter().enumerate() {
         let d = &p.slots[i];
@@ -104,7 +105,7 @@ pub fn listing(p: &Program, backend: &dyn trace_ir::backend::Backend) -> Result<
     if let Some(m) = native::check_lowerable(p) {
         return Err(m);
     }
-    let lowered = native::lower(p, 0);
+    let lowered = native::lower(p, 0, false);
     let symbols = Symbols::new();
     let mut out = String::new();
     for t in lowered.traces.iter().filter(|t| t.fragment != native::DISPATCHER) {
