@@ -59,7 +59,8 @@ fn record_iteration(p: &Program, code: &mut [u64], slots: &mut [u64], steps: u64
     let syms = symbols();
     let mem = [MemRegion::of(bytes(code))];
     let mut rec = Recording::default();
-    let r = interp::run_from(p, p.entry, slots, &Env::new(&syms).with_memory(&mem), steps, Some(&mut rec));
+    let head = p.fragment_by_name("head").unwrap();
+    let r = interp::run_from(p, head, slots, &Env::new(&syms).with_memory(&mem), steps, Some(&mut rec));
     assert!(matches!(r, Err(interp::ProgramRunError::StepLimit(_))), "{r:?}");
     rec
 }
@@ -68,6 +69,7 @@ fn record_iteration(p: &Program, code: &mut [u64], slots: &mut [u64], steps: u64
 fn a_recorded_iteration_becomes_a_loop_that_agrees_with_the_program() {
     let p = program();
     let sp = split(&p);
+    let head = p.fragment_by_name("head").unwrap();
     let mut code = bytecode();
     let pc0 = code.as_ptr() as u64;
     let syms = symbols();
@@ -83,15 +85,15 @@ fn a_recorded_iteration_becomes_a_loop_that_agrees_with_the_program() {
         let rec = record_iteration(&p, &mut code, &mut rec_slots, 8);
         assert_eq!(
             rec.print(&p.fragment_names()),
-            "next snap0\naddn snap1\nnext snap0\nmix snap0\nnext snap0\ndecn snap0\nnext snap0\njnz snap1\n"
+            "head snap0\naddn snap1\nnext snap0\nmix snap0\nnext snap0\ndecn snap0\nnext snap0\njnz snap1\n"
         );
         let entry = vec![pc0, n, 0, 0];
         let imm = Slices(vec![bytes(&mut code)]);
         let built = build(&Input {
             split: &sp,
             recording: &rec,
-            start: p.entry,
-            end: Some(p.entry),
+            start: head,
+            end: Some(head),
             side: false,
             entry: &entry,
             memory: &imm,
@@ -184,6 +186,7 @@ fn the_native_recorder_records_what_the_reference_does() {
 fn aborts_say_why() {
     let p = program();
     let sp = split(&p);
+    let head = p.fragment_by_name("head").unwrap();
     let mut code = bytecode();
     let pc0 = code.as_ptr() as u64;
     let syms = symbols();
@@ -197,8 +200,8 @@ fn aborts_say_why() {
     let mut input = Input {
         split: &sp,
         recording: &rec,
-        start: p.entry,
-        end: Some(p.entry),
+        start: head,
+        end: Some(head),
         side: false,
         entry: &entry,
         memory: &imm,
@@ -210,13 +213,15 @@ fn aborts_say_why() {
     input.limits = Limits::default();
     let empty = Recording::default();
     assert_eq!(build(&Input { recording: &empty, ..input }).unwrap_err(), Abort::Empty);
-    // With n = 1 the iteration falls out of the loop: back at `next`, but at another pc, so
-    // the trace leaves into the interpreter there, or links to the trace installed there.
-    let b1 = build(&Input { recording: &rec1, entry: &entry1, ..input }).unwrap();
-    assert_eq!(b1.ending, Ending::Interpreter(p.entry));
+    // With n = 1 the iteration falls out of the loop to `next`, so the trace leaves into the
+    // interpreter there, or links to the trace installed there.
+    let next = p.fragment_by_name("next").unwrap();
+    let b1 = build(&Input { recording: &rec1, entry: &entry1, end: Some(next), ..input }).unwrap();
+    assert_eq!(b1.ending, Ending::Interpreter(next));
     let halt_pc = pc0 + 64;
-    let lookup = move |f: u32, g: &[u64]| (f == 0 && g == [halt_pc]).then_some(7);
-    let b2 = build(&Input { recording: &rec1, entry: &entry1, lookup: &lookup, ..input }).unwrap();
+    let lookup = move |f: u32, g: &[u64]| (f == next && g == [halt_pc]).then_some(7);
+    let b2 = build(&Input { recording: &rec1, entry: &entry1, end: Some(next), lookup: &lookup, ..input })
+        .unwrap();
     assert_eq!(b2.ending, Ending::Link(7));
     assert!(matches!(b2.trace.term, Terminator::Link { trace: 7, .. }));
     // Cut the iteration short: it does not come back to its start.
@@ -224,6 +229,6 @@ fn aborts_say_why() {
     half.steps.truncate(5);
     assert_eq!(
         build(&Input { recording: &half, ..input }).unwrap_err().to_string(),
-        "the recording does not fit the program: the recording ends going to decn, not to next"
+        "the recording does not fit the program: the recording ends going to decn, not to head"
     );
 }

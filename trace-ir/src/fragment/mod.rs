@@ -88,7 +88,13 @@ impl Program {
     /// index past its table).
     pub fn next_fragment(&self, frag: u32, snap: SnapId, slots: &[u64]) -> Option<u32> {
         let body = &self.fragments.get(frag as usize)?.body;
-        match body.snaps.get(snap.index())?.to {
+        self.target_of(body.snaps.get(snap.index())?.to, slots)
+    }
+
+    /// The fragment a snapshot target names, given the slots it has written (`None`: the
+    /// host, or a dispatch index past its table).
+    pub fn target_of(&self, to: SnapTo, slots: &[u64]) -> Option<u32> {
+        match to {
             SnapTo::Host => None,
             SnapTo::Fragment(f) => Some(f),
             SnapTo::Dispatch { table, slot } => {

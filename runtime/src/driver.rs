@@ -1,0 +1,538 @@
+//! The driver: a fragment program run with a JIT. It holds the native interpreter, the
+//! code cache and the policy. Control points leave the native interpreter to here; the
+//! driver counts each location (a control point and its green values, compared whole: no
+//! hashing collisions), records a hot one with the recording copy, builds and installs the
+//! trace, and enters it from then on. Trace exits come back here until they are hot enough
+//! for a side trace or cold enough to be linked straight into the interpreter.
+//!
+//! Compiled code never runs while the driver patches or flushes: `Jit::run` returns before
+//! any of that happens (the backends' thread-safety contract).
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use trace_ir::backend::{BackendError, Jit};
+use trace_ir::fragment::native::{Copy, NativeInterp, Origin};
+use trace_ir::fragment::split::{split, Split};
+use trace_ir::fragment::Program;
+use trace_ir::ir::{SnapId, SnapTo, Trace};
+use trace_ir::Symbols;
+
+use crate::build::{build, Ending, ImmMemory, Input, Limits};
+use crate::config::{Config, Dump, Recorder};
+use crate::stats::Stats;
+
+/// A location: a control point and the values of the green slots there.
+pub type Key = (u32, Vec<u64>);
+
+/// LuaJIT's penalty scheme: each abort at a location raises the count it needs before the
+/// next try, doubling from `PENALTY_MIN`; past `PENALTY_MAX` the location is blacklisted.
+const PENALTY_MIN: u32 = 36;
+const PENALTY_MAX: u32 = 60_000;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunError {
+    Backend(BackendError),
+    /// The settings ask for something this machine cannot do.
+    Config(String),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Backend(e) => write!(f, "{e}"),
+            RunError::Config(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+impl From<BackendError> for RunError {
+    fn from(e: BackendError) -> RunError {
+        RunError::Backend(e)
+    }
+}
+
+/// How a run ended: the resume word of the snapshot that went to the host, and, when the
+/// interpreter took it, where (`None`: a trace's own copy of such a snapshot).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunExit {
+    pub origin: Option<Origin>,
+    pub resume: u64,
+}
+
+/// One compiled trace.
+struct TraceRec {
+    /// The number the log and the statistics use (from 1).
+    number: u32,
+    trace: Trace,
+    /// The parent trace and exit of a side trace.
+    parent: Option<(u32, SnapId)>,
+    /// Per snapshot: times taken through the driver, and whether it is linked now.
+    taken: Vec<u32>,
+    linked: Vec<bool>,
+    /// Side traces hanging off this root (roots only).
+    sides: u32,
+}
+
+struct Counter {
+    count: u32,
+    threshold: u32,
+    penalty: u32,
+}
+
+/// Where to go next.
+enum At {
+    Fragment(u32),
+    Trace(u32),
+    Origin(Origin, u64),
+    /// A trace left through a host snapshot, with its resume word.
+    Host(u64),
+}
+
+pub struct Driver {
+    config: Config,
+    program: Program,
+    split: Split,
+    symbols: Symbols,
+    jit: Box<dyn Jit>,
+    native: NativeInterp,
+    /// Root traces by location (Jit ids).
+    roots: HashMap<Key, u32>,
+    /// Compiled traces by Jit id.
+    traces: HashMap<u32, TraceRec>,
+    counters: HashMap<Key, Counter>,
+    blacklist: HashSet<Key>,
+    next_number: u32,
+    mcode: u64,
+    slots: Vec<u64>,
+    pub stats: Stats,
+    /// The trace log's lines so far (kept when `config.log` is on, as well as printed).
+    pub log_lines: Vec<String>,
+}
+
+impl Driver {
+    /// A driver for `program` (verified) with the host backend.
+    pub fn new(program: &Program, symbols: Symbols, config: Config) -> Result<Driver, RunError> {
+        match config.recorder {
+            Recorder::Auto | Recorder::Software => {}
+            Recorder::Pt | Recorder::Etm => {
+                return Err(RunError::Config(format!(
+                    "TRACERY_RECORDER={}: the hardware recorders are not wired into the runtime yet; use software or auto",
+                    if config.recorder == Recorder::Pt { "pt" } else { "etm" }
+                )))
+            }
+        }
+        let split = split(program);
+        let mut jit =
+            crate::host_jit().ok_or_else(|| RunError::Config("no backend for this machine".into()))?;
+        let native = NativeInterp::install_with(&mut *jit, &split.program, &symbols, config.jit)?;
+        let slots = vec![0; native.lowered.slot_count()];
+        let mut d = Driver {
+            config,
+            program: program.clone(),
+            split,
+            symbols,
+            jit,
+            native,
+            roots: HashMap::new(),
+            traces: HashMap::new(),
+            counters: HashMap::new(),
+            blacklist: HashSet::new(),
+            next_number: 1,
+            mcode: 0,
+            slots,
+            stats: Stats::default(),
+            log_lines: Vec::new(),
+        };
+        d.write_perfmap_fragments();
+        Ok(d)
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Installed traces (roots and sides).
+    pub fn trace_count(&self) -> usize {
+        self.traces.len()
+    }
+
+    fn log(&mut self, line: impl FnOnce(&Driver) -> String) {
+        if self.config.log {
+            let l = line(self);
+            eprintln!("[tracery] {l}");
+            self.log_lines.push(l);
+        }
+    }
+
+    fn name(&self, f: u32) -> &str {
+        self.split.program.fragments.get(f as usize).map_or("?", |x| x.name.as_str())
+    }
+
+    fn key_text(&self, key: &Key) -> String {
+        let greens = self.program.green_slots();
+        let vals: Vec<String> = (greens.iter().zip(&key.1))
+            .map(|(&g, v)| format!("{}={v:#x}", self.program.slots[g as usize].name))
+            .collect();
+        format!("{} {}", self.name(key.0), vals.join(" "))
+    }
+
+    fn key_at(&self, f: u32, slots: &[u64]) -> Key {
+        (f, self.program.green_slots().iter().map(|&g| slots[g as usize]).collect())
+    }
+
+    /// Runs the program from its entry on `slots` (the program's own slots) until it goes to
+    /// the host.
+    ///
+    /// # Safety
+    /// As `Jit::run`: every load, store and call the program performs from this state must
+    /// be valid, in the interpreter and in any trace built from it (traces do what the
+    /// fragments do, on the same memory). `imm` is what `imm` loads read at build time, and
+    /// must not change while traces built on it are installed.
+    pub unsafe fn run(&mut self, slots: &mut [u64], imm: &dyn ImmMemory) -> Result<RunExit, RunError> {
+        let n = self.program.slots.len();
+        if slots.len() < n {
+            return Err(RunError::Config(format!("the program has {n} slots, the array {}", slots.len())));
+        }
+        self.slots.iter_mut().for_each(|s| *s = 0);
+        self.slots[..n].copy_from_slice(&slots[..n]);
+        let started = Instant::now();
+        // SAFETY: the caller's contract.
+        let r = unsafe { self.run_inner(imm) };
+        self.stats.total += started.elapsed();
+        slots[..n].copy_from_slice(&self.slots[..n]);
+        r
+    }
+
+    unsafe fn run_inner(&mut self, imm: &dyn ImmMemory) -> Result<RunExit, RunError> {
+        let mut at = At::Fragment(self.program.entry);
+        loop {
+            at = match at {
+                At::Fragment(f) => {
+                    let t = Instant::now();
+                    // SAFETY: the caller's contract (`run`).
+                    let e = unsafe { self.native.run(&mut *self.jit, f, Copy::Plain, &mut self.slots)? };
+                    self.stats.interp += t.elapsed();
+                    At::Origin(e.origin, e.resume)
+                }
+                At::Trace(id) => {
+                    let t = Instant::now();
+                    // SAFETY: the caller's contract: traces do what the fragments would.
+                    let x = unsafe { self.jit.run(id, &mut self.slots)? };
+                    self.stats.in_traces += t.elapsed();
+                    if self.traces.contains_key(&x.trace) {
+                        self.trace_exit(x.trace, x.snap, imm)?
+                    } else {
+                        match self.native.origin(x.trace, x.snap) {
+                            Some(o) => At::Origin(o, x.resume),
+                            None => {
+                                return Err(
+                                    BackendError::UnknownExit { trace: x.trace, snap: x.snap.0 }.into()
+                                )
+                            }
+                        }
+                    }
+                }
+                At::Origin(Origin::Control { to }, _) => self.control(to, imm)?,
+                At::Origin(origin, resume) => return Ok(RunExit { origin: Some(origin), resume }),
+                At::Host(resume) => return Ok(RunExit { origin: None, resume }),
+            };
+        }
+    }
+
+    /// At control point `f`: enter its trace, count, or record.
+    fn control(&mut self, f: u32, imm: &dyn ImmMemory) -> Result<At, RunError> {
+        let key = self.key_at(f, &self.slots);
+        if let Some(&id) = self.roots.get(&key) {
+            self.stats.trace_entries += 1;
+            return Ok(At::Trace(id));
+        }
+        if self.blacklist.contains(&key) {
+            return Ok(At::Fragment(f));
+        }
+        let hot = self.config.hotloop;
+        let c = self.counters.entry(key.clone()).or_insert(Counter { count: 0, threshold: hot, penalty: 0 });
+        c.count += 1;
+        if c.count < c.threshold {
+            return Ok(At::Fragment(f));
+        }
+        c.count = 0;
+        self.record(f, key, None, imm)
+    }
+
+    /// Records from fragment `start` with the recording copy (which runs for real, up to the
+    /// next control point), builds and installs the trace. `parent` is the trace and exit a
+    /// side trace starts from.
+    fn record(
+        &mut self,
+        start: u32,
+        key: Key,
+        parent: Option<(u32, SnapId)>,
+        imm: &dyn ImmMemory,
+    ) -> Result<At, RunError> {
+        if self.traces.len() as u32 >= self.config.maxtrace || self.mcode >= self.config.maxmcode {
+            self.flush()?;
+            if parent.is_some() {
+                // The parent is gone with the flush.
+                return Ok(At::Fragment(start));
+            }
+        }
+        let number = self.next_number;
+        match parent {
+            None => self.log(|d| format!("trace {number} start {}", d.key_text(&key))),
+            Some((p, s)) => {
+                let pn = self.traces[&p].number;
+                self.log(|d| format!("trace {number} start side of {pn}/snap{} at {}", s.0, d.name(start)))
+            }
+        }
+        let entry = self.slots.clone();
+        let t = Instant::now();
+        // SAFETY: the recording copy does what the plain copy would (the caller's contract
+        // for `run`), and writes its log only within the buffer it is given.
+        let (e, rec) =
+            unsafe { self.native.record(&mut *self.jit, start, &mut self.slots, self.config.maxrecord)? };
+        self.stats.recording += t.elapsed();
+        let next = At::Origin(e.origin, e.resume);
+        let end = match e.origin {
+            Origin::Control { to } => Some(to),
+            Origin::LogFull { fragment } => {
+                self.abort(&key, parent.is_none(), "recording log full".into());
+                return Ok(At::Fragment(fragment));
+            }
+            _ => None,
+        };
+        if self.config.dumps.contains(&Dump::Record) {
+            eprint!("--- trace {number} record\n{}", rec.print(&self.split.program.fragment_names()));
+        }
+        let t = Instant::now();
+        let roots = &self.roots;
+        let lookup = |f: u32, g: &[u64]| roots.get(&(f, g.to_vec())).copied();
+        let built = build(&Input {
+            split: &self.split,
+            recording: &rec,
+            start,
+            end,
+            side: parent.is_some(),
+            entry: &entry,
+            memory: imm,
+            symbols: &self.symbols,
+            lookup: &lookup,
+            limits: Limits { max_insts: self.config.maxinsts, max_snaps: self.config.maxsnaps },
+        });
+        self.stats.building += t.elapsed();
+        let built = match built {
+            Ok(b) => b,
+            Err(a) => {
+                self.abort(&key, parent.is_none(), a.to_string());
+                return Ok(next);
+            }
+        };
+        if parent.is_none() {
+            if let Ending::Interpreter(g) = built.ending {
+                // An inner loop: let it get hot first (LuaJIT raises its counter instead).
+                let inner = self.key_at(g, &self.slots);
+                if let Some(c) = self.counters.get_mut(&inner) {
+                    c.count = c.count.max(c.threshold.saturating_sub(1));
+                }
+                self.abort(&key, true, format!("inner loop at {}", self.name(g)));
+                return Ok(next);
+            }
+        }
+        let t = Instant::now();
+        let id = self.compile(number, &built.trace)?;
+        let us = t.elapsed().as_secs_f64() * 1e6;
+        self.stats.compiling += t.elapsed();
+        self.stats.compile_us.push(us);
+        let info = self.jit.code_info(id);
+        let bytes = info.as_ref().map_or(0, |i| i.len);
+        self.mcode += bytes;
+        let nsnaps = built.trace.snaps.len();
+        let tr = TraceRec {
+            number,
+            trace: built.trace,
+            parent,
+            taken: vec![0; nsnaps],
+            linked: vec![false; nsnaps],
+            sides: 0,
+        };
+        let insts = tr.trace.insts.len();
+        self.traces.insert(id, tr);
+        self.next_number += 1;
+        self.stats.traces += 1;
+        let ending = match built.ending {
+            Ending::Loop => "loop".to_string(),
+            Ending::Link(t) => format!("link {}", self.traces.get(&t).map_or(0, |x| x.number)),
+            Ending::Interpreter(g) => format!("interpreter at {}", self.name(g)),
+            Ending::Host => "host".into(),
+        };
+        self.log(|_| format!("trace {number} compiled: {insts} instructions, {nsnaps} snapshots, {bytes} bytes, {us:.0} µs, {ending}"));
+        if let Some(i) = &info {
+            self.perfmap(i.start, i.len, &format!("tracery trace {number} ({})", self.name(start)));
+        }
+        match parent {
+            None => {
+                self.roots.insert(key, id);
+            }
+            Some((p, s)) => {
+                self.jit.link_exit(p, s, id)?;
+                if let Some(pt) = self.traces.get_mut(&p) {
+                    pt.linked[s.index()] = true;
+                }
+                let root = self.root_of(p);
+                if let Some(r) = self.traces.get_mut(&root) {
+                    r.sides += 1;
+                }
+                let pn = self.traces[&p].number;
+                self.log(|_| format!("trace {number} linked to {pn}/snap{}", s.0));
+                self.stats.side_traces += 1;
+            }
+        }
+        Ok(next)
+    }
+
+    fn root_of(&self, mut id: u32) -> u32 {
+        while let Some((p, _)) = self.traces.get(&id).and_then(|t| t.parent) {
+            id = p;
+        }
+        id
+    }
+
+    /// Optimizes, checks and installs a built trace; returns its Jit id.
+    fn compile(&mut self, number: u32, trace: &Trace) -> Result<u32, RunError> {
+        let dumps = &self.config.dumps;
+        if dumps.contains(&Dump::Ir) {
+            eprint!("--- trace {number} ir\n{}", trace_ir::text::print(trace));
+        }
+        let mut t = trace.clone();
+        trace_ir::opt::optimize(&mut t);
+        if dumps.contains(&Dump::Opt) {
+            eprint!("--- trace {number} opt\n{}", trace_ir::text::print(&t));
+        }
+        if dumps.contains(&Dump::Regalloc) || dumps.contains(&Dump::Asm) {
+            if let Ok(alloc) = trace_ir::regalloc::allocate(&t, self.jit.regfile()) {
+                if dumps.contains(&Dump::Regalloc) {
+                    eprint!(
+                        "--- trace {number} regalloc\n{}",
+                        trace_ir::regalloc::annotate(&t, &alloc, self.jit.regfile())
+                    );
+                }
+                if dumps.contains(&Dump::Asm) {
+                    if let Ok(l) = self.jit.listing(&t, &alloc, &self.symbols) {
+                        eprint!("--- trace {number} asm\n{l}");
+                    }
+                }
+            }
+        }
+        Ok(self.jit.install(&t, &self.symbols)?)
+    }
+
+    /// A compiled trace left through snapshot `snap`, which is not linked: count it, maybe
+    /// record a side trace, and continue where the snapshot says.
+    fn trace_exit(&mut self, id: u32, snap: SnapId, imm: &dyn ImmMemory) -> Result<At, RunError> {
+        let root = self.root_of(id);
+        let sides = self.traces.get(&root).map_or(0, |r| r.sides);
+        let Some(t) = self.traces.get_mut(&id) else {
+            return Err(BackendError::UnknownTrace(id).into());
+        };
+        let to = t.trace.snaps[snap.index()].to;
+        let resume = t.trace.snaps[snap.index()].resume;
+        t.taken[snap.index()] += 1;
+        let taken = t.taken[snap.index()];
+        self.stats.exits += 1;
+        let target = match to {
+            SnapTo::Host => return Ok(At::Host(resume)),
+            SnapTo::Fragment(f) => f,
+            SnapTo::Dispatch { table, slot } => match self.split.program.target_of(to, &self.slots) {
+                Some(f) => f,
+                None => return Ok(At::Origin(Origin::Dispatch { table, slot }, resume)),
+            },
+        };
+        if self.split.program.is_control(target) {
+            // Back at a loop header: count there, or enter its trace.
+            return Ok(At::Origin(Origin::Control { to: target }, 0));
+        }
+        if taken >= self.config.hotexit {
+            if sides < self.config.maxside && !self.split.program.is_control(target) {
+                let key = self.key_at(target, &self.slots);
+                return self.record(target, key, Some((id, snap)), imm);
+            }
+            // No side trace will come: go straight into the interpreter from now on.
+            if let Some(e) = self.native.entry_for(to) {
+                self.jit.link_exit(id, snap, e)?;
+                if let Some(t) = self.traces.get_mut(&id) {
+                    t.linked[snap.index()] = true;
+                }
+            }
+        }
+        Ok(At::Fragment(target))
+    }
+
+    fn abort(&mut self, key: &Key, root: bool, why: String) {
+        let number = self.next_number;
+        self.log(|_| format!("trace {number} abort: {why}"));
+        *self.stats.aborts.entry(why.split(':').next().unwrap_or("").to_string()).or_insert(0) += 1;
+        if !root {
+            return;
+        }
+        let hot = self.config.hotloop;
+        let c = self.counters.entry(key.clone()).or_insert(Counter { count: 0, threshold: hot, penalty: 0 });
+        c.penalty = if c.penalty == 0 { PENALTY_MIN } else { c.penalty.saturating_mul(2) };
+        if c.penalty > PENALTY_MAX {
+            let text = self.key_text(key);
+            self.blacklist.insert(key.clone());
+            self.stats.blacklisted += 1;
+            self.log(|_| format!("blacklisted {text}"));
+        } else {
+            c.threshold = hot.saturating_add(c.penalty);
+            c.count = 0;
+        }
+    }
+
+    /// Drops every trace and starts again with a fresh code region (the native interpreter
+    /// is reinstalled). Nothing compiled is running: `run` only calls this between runs of
+    /// compiled code.
+    pub fn flush(&mut self) -> Result<(), RunError> {
+        let mut jit =
+            crate::host_jit().ok_or_else(|| RunError::Config("no backend for this machine".into()))?;
+        self.native =
+            NativeInterp::install_with(&mut *jit, &self.split.program, &self.symbols, self.config.jit)?;
+        self.jit = jit;
+        self.roots.clear();
+        self.traces.clear();
+        self.counters.clear();
+        self.mcode = 0;
+        self.stats.flushes += 1;
+        self.log(|_| "flush".to_string());
+        self.write_perfmap_fragments();
+        Ok(())
+    }
+
+    fn perfmap(&self, start: u64, len: u64, name: &str) {
+        if self.config.perfmap {
+            crate::perfmap::append(start, len, name);
+        }
+    }
+
+    fn write_perfmap_fragments(&mut self) {
+        if !self.config.perfmap {
+            return;
+        }
+        for (k, t) in self.native.lowered.traces.iter().enumerate() {
+            let id = self.native.lowered.base + k as u32;
+            if let Some(i) = self.jit.code_info(id) {
+                let name = t.trace.name.clone().unwrap_or_else(|| format!("fragment {k}"));
+                crate::perfmap::append(i.start, i.len, &format!("tracery interp {name}"));
+            }
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if self.config.stats {
+            eprint!("{}", self.stats.report());
+        }
+    }
+}
