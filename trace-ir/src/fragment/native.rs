@@ -19,7 +19,7 @@
 //! This file knows no architecture: it builds traces and drives the `Jit` trait.
 
 use super::Program;
-use crate::backend::{BackendError, Jit};
+use crate::backend::{BackendError, CodeSpace, Jit};
 use std::collections::HashMap;
 
 use crate::ir::*;
@@ -54,6 +54,9 @@ pub struct LoweredTrace {
     /// Exits to link once everything is installed: (snapshot of `trace`, target trace
     /// index in `Lowered::traces`).
     pub links: Vec<(SnapId, u32)>,
+    /// Per snapshot of `trace`: how many `promote`s of the fragment ran before it left
+    /// through it (what a hardware recording takes from the side log at that exit).
+    pub promotes: Vec<u32>,
 }
 
 /// A program lowered for a `Jit` whose next trace id is `base`.
@@ -105,6 +108,9 @@ struct Lowerer<'p> {
     out: Trace,
     origins: Vec<Origin>,
     links: Vec<(SnapId, u32)>,
+    /// Per snapshot so far: the promotes before it; and the promotes seen so far.
+    promotes: Vec<u32>,
+    promoted: u32,
     /// The recording copy's log pointer at entry, and the bytes written so far.
     log: Option<(Value, i32)>,
     map: Vec<Value>,
@@ -151,6 +157,7 @@ impl Lowerer<'_> {
         }
         self.out.snaps.push(Snapshot { resume: src.resume, entries, to });
         self.origins.push(origin);
+        self.promotes.push(self.promoted);
         SnapId(self.out.snaps.len() as u32 - 1)
     }
 
@@ -213,6 +220,8 @@ fn lower_fragment(p: &Program, frag: u32, copy: Copy, base: u32, log_slot: u32) 
         },
         origins: Vec::new(),
         links: Vec::new(),
+        promotes: Vec::new(),
+        promoted: 0,
         log: None,
         map: vec![Value(u32::MAX); body.insts.len()],
         consts: HashMap::new(),
@@ -240,6 +249,7 @@ fn lower_fragment(p: &Program, frag: u32, copy: Copy, base: u32, log_slot: u32) 
         let ok = l.push(Op::ICmp(ICmp::Uge, room, needc), Some(Type::I1));
         l.out.snaps.push(Snapshot { resume: 0, entries: Vec::new(), to: SnapTo::Host });
         l.origins.push(Origin::LogFull { fragment: frag });
+        l.promotes.push(0);
         l.push(Op::Guard { cond: ok, expect: true, snap: SnapId(0) }, None);
         l.log = Some((lp, 0));
     }
@@ -250,6 +260,9 @@ fn lower_fragment(p: &Program, frag: u32, copy: Copy, base: u32, log_slot: u32) 
         let mut op = inst.op.clone();
         let map = &l.map;
         op.map_operands(|v| map[v.index()]);
+        if matches!(op, Op::Promote(_)) {
+            l.promoted += 1;
+        }
         let v = match op {
             Op::Guard { cond, expect, snap } => {
                 let s = l.exit(snap, true);
@@ -289,7 +302,14 @@ fn lower_fragment(p: &Program, frag: u32, copy: Copy, base: u32, log_slot: u32) 
     };
     // Snapshots keep their targets for the reader, but a trace's own exits go where the
     // links say; the backends treat every snapshot as a host exit until linked.
-    LoweredTrace { fragment: frag, copy, trace: l.out, origins: l.origins, links: l.links }
+    LoweredTrace {
+        fragment: frag,
+        copy,
+        trace: l.out,
+        origins: l.origins,
+        links: l.links,
+        promotes: l.promotes,
+    }
 }
 
 /// Dispatches only at terminators: a mid-fragment guard that dispatches cannot be lowered
@@ -323,8 +343,9 @@ pub struct NativeInterp {
 }
 
 impl NativeInterp {
-    /// Lowers `p` (verified, see `verify`) and installs it in `jit`.
-    pub fn install<J: Jit + ?Sized>(
+    /// Lowers `p` (verified, see `verify`) and installs it in `jit`: a `Jit` to run it, or
+    /// any `CodeSpace` to build its code and block map only (AArch64 code on x86-64).
+    pub fn install<J: CodeSpace + ?Sized>(
         jit: &mut J,
         p: &Program,
         symbols: &Symbols,
@@ -333,10 +354,10 @@ impl NativeInterp {
         if let Some(m) = check_lowerable(p) {
             return Err(BackendError::Unsupported(m));
         }
-        let base = jit.trace_count();
+        let base = jit.trace_total();
         let lowered = lower(p, base);
         for (k, t) in lowered.traces.iter().enumerate() {
-            let id = jit.install(&t.trace, symbols).map_err(|e| match e {
+            let id = jit.add_trace(&t.trace, symbols).map_err(|e| match e {
                 BackendError::Invalid(m) => BackendError::Invalid(format!(
                     "lowered fragment {}: {m}",
                     t.trace.name.as_deref().unwrap_or("?")
@@ -352,7 +373,7 @@ impl NativeInterp {
         }
         for (k, t) in lowered.traces.iter().enumerate() {
             for &(snap, to) in &t.links {
-                jit.link_exit(base + k as u32, snap, base + to)?;
+                jit.set_exit_link(base + k as u32, snap, Some(base + to))?;
             }
         }
         Ok(NativeInterp { lowered })
