@@ -250,6 +250,16 @@ impl BlockMap {
         Ok(m)
     }
 
+    /// The exit whose stub is at `addr`: (trace index, lowered snapshot).
+    pub fn exit_at(&self, addr: u64) -> Option<(u32, u32)> {
+        self.stubs.get(&addr).copied()
+    }
+
+    /// The trace (index into `traces`) whose `link` branch is at `addr`.
+    pub fn link_at(&self, addr: u64) -> Option<u32> {
+        self.links.get(&addr).copied()
+    }
+
     /// The trace (index into `traces`) whose code holds `addr`, link paths included.
     pub fn trace_at(&self, addr: u64) -> Option<u32> {
         self.traces

@@ -276,7 +276,8 @@ fn lower_fragment(p: &Program, frag: u32, copy: Copy, base: u32, log_slot: u32) 
                 Some((lp, off)) => {
                     let tag = l.konst(Type::I64, LOG_PROMOTE);
                     l.push(Op::Store { base: lp, disp: off, value: tag }, None);
-                    let word = match body.ty(x) {
+                    // `x` is already a value of the lowered trace.
+                    let word = match l.out.ty(x) {
                         Some(Type::F64) => l.push(Op::Conv(Conv::Bitcast, x), Some(Type::I64)),
                         Some(Type::I64) => x,
                         _ => l.push(Op::Conv(Conv::ZExt, x), Some(Type::I64)),
