@@ -414,3 +414,88 @@ pub fn code_image<C: CodeSpace + ?Sized>(code: &C) -> CodeImage {
     }
     img
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fragment::native::lower;
+    use crate::path::{BranchKind, ExecRange};
+    use crate::text::parse_program;
+
+    const PROG: &str = "program two\nslot 0 n : i64\nentry a\n\nfragment a\n%n = input 0 : i64\n\
+        %z = const 0 : i64\n%c = icmp.eq %n, %z\nsnap0 @resume(1) { }\nguard.not %c, snap0\n\
+        promote %n\nsnap1 @resume(0) -> b { }\nexit snap1\n\nfragment b\nsnap0 @resume(2) { }\nexit snap0\n";
+
+    /// Made-up addresses: trace k at 0x1000 * (k + 1), internal entry +0x10, stub s at
+    /// +0x100 + 8s, link branch at +0x80.
+    fn infos(l: &Lowered) -> Vec<CodeInfo> {
+        (l.traces.iter().enumerate())
+            .map(|(k, t)| {
+                let at = 0x1000 * (k as u64 + 1);
+                CodeInfo {
+                    start: at,
+                    len: 0x400,
+                    exits: (0..t.trace.snaps.len() as u64).map(|s| at + 0x100 + 8 * s).collect(),
+                    internal: at + 0x10,
+                    link_branch: Some(at + 0x80),
+                    link_paths: vec![None; t.trace.snaps.len()],
+                }
+            })
+            .collect()
+    }
+
+    fn range(start: u64, end: u64, taken: bool) -> PathEvent {
+        PathEvent::Range(ExecRange {
+            start,
+            end,
+            insn_count: 1,
+            last_insn_size: 4,
+            last_kind: BranchKind::Direct,
+            taken,
+        })
+    }
+
+    #[test]
+    fn ranges_through_stubs_and_links_are_steps() {
+        let p = parse_program(PROG).unwrap();
+        let l = lower(&p, 0);
+        let bm = BlockMap::from_infos(&l, &infos(&l)).unwrap();
+        assert_eq!(bm.traces.len(), 4);
+        assert!(bm.print(&p.fragment_names()).contains("link branch 0x1080 -> b"));
+        // a from the host, its link to b, b's exit stub.
+        let path = Path {
+            events: vec![
+                range(0x1000, 0x1084, true),
+                range(0x2010, 0x2020, true),
+                range(0x2100, 0x2104, true),
+            ],
+        };
+        let rec = bm.recording(&path, &[7]).unwrap();
+        assert_eq!(rec.print(&p.fragment_names()), "a snap1 promote 0x7\nb snap0\n");
+        // Entering a (not b) after a's link is the wrong successor.
+        let wrong = Path { events: vec![range(0x1000, 0x1084, true), range(0x1010, 0x1020, true)] };
+        assert!(matches!(bm.map_path(&wrong), Err(MapError::WrongSuccessor { event: 1, found: 0, .. })));
+        // a's guard exit to the host ran no promote.
+        let early = Path { events: vec![range(0x1000, 0x1020, true), range(0x1100, 0x1104, true)] };
+        assert_eq!(bm.map_path(&early).unwrap().promotes, vec![0]);
+        assert_eq!(bm.recording(&early, &[1]), Err(MapError::PromotedLeft { extra: 1 }));
+        let gap = Path { events: vec![PathEvent::Gap { reason: "x".into() }] };
+        assert!(matches!(bm.map_path(&gap), Err(MapError::Lost { event: 0, .. })));
+    }
+
+    #[test]
+    fn inconsistent_code_info_is_an_error() {
+        let p = parse_program(PROG).unwrap();
+        let l = lower(&p, 0);
+        let mut i = infos(&l);
+        i[1].exits.pop();
+        assert!(matches!(BlockMap::from_infos(&l, &i), Err(BlockMapError::ExitCount { id: 1, .. })));
+        let mut i = infos(&l);
+        i[0].link_branch = None;
+        assert_eq!(BlockMap::from_infos(&l, &i), Err(BlockMapError::MissingLinkBranch { id: 0 }));
+        let mut i = infos(&l);
+        i[1].exits[0] = i[0].exits[0];
+        assert!(matches!(BlockMap::from_infos(&l, &i), Err(BlockMapError::SharedAddress { a: 0, b: 1, .. })));
+        assert_eq!(BlockMap::from_infos(&l, &i[..1]), Err(BlockMapError::MissingTrace { id: 1 }));
+    }
+}

@@ -78,6 +78,8 @@ impl Program {
     /// Where snapshot `snap` of fragment `frag` sends control, given the slots it has just
     /// written: `Ok(fragment)`, or `Err(())` for the host (a host snapshot, or a dispatch
     /// index past its table).
+    // `Err(())` is "the host": there is nothing more to say (a typed error would add no detail).
+    #[allow(clippy::result_unit_err)]
     pub fn next_fragment(&self, frag: u32, snap: SnapId, slots: &[u64]) -> Result<u32, ()> {
         let body = &self.fragments.get(frag as usize).ok_or(())?.body;
         match body.snaps.get(snap.index()).ok_or(())?.to {
