@@ -231,6 +231,7 @@ fn compile_with(
     let mut loop_head = None;
     let mut back_edge = None;
     let mut pending_link = None;
+    let mut link_branch = None;
     let s = l.offset();
     match &t.term {
         Terminator::Jump(_) => {
@@ -260,6 +261,7 @@ fn compile_with(
         }
         Terminator::Link { trace, snap } => {
             l.snapshot_store(*snap)?;
+            link_branch = Some(l.offset());
             let at = tgt.base + l.offset() as u64;
             match (tgt.resolve)(*trace) {
                 Some(target) => {
@@ -343,6 +345,7 @@ fn compile_with(
         link_paths,
         link_tails,
         pending_link,
+        link_branch,
         part_inst,
     })
 }

@@ -20,7 +20,7 @@ pub mod exit;
 pub mod lower;
 pub mod regs;
 
-use trace_ir::backend::{Assembled, Backend, BackendError};
+use trace_ir::backend::{Assembled, Backend, BackendError, CodeInfo, CodeSpace};
 use trace_ir::ir::{SnapId, Trace};
 use trace_ir::regalloc::{Allocation, RegFile};
 use trace_ir::Symbols;
@@ -202,35 +202,57 @@ impl Backend for A64 {
     }
 }
 
+/// On every host: the code is placed in W^X memory and patched; only running it needs
+/// AArch64.
+impl CodeSpace for A64 {
+    fn add_trace(&mut self, trace: &Trace, symbols: &Symbols) -> Result<u32, BackendError> {
+        trace_ir::verify::verify(trace).map_err(|e| BackendError::Invalid(e.message))?;
+        let alloc = trace_ir::regalloc::allocate(trace, &self.rf)
+            .map_err(|e| BackendError::Invalid(e.to_string()))?;
+        self.install_with(trace, &alloc, symbols)
+    }
+
+    fn trace_total(&self) -> u32 {
+        self.jit.as_ref().map_or(0, |st| st.traces.len() as u32)
+    }
+
+    fn trace_code_info(&self, id: u32) -> Option<CodeInfo> {
+        let st = self.jit.as_ref()?;
+        let t = st.traces.get(id as usize)?;
+        let at = |off: usize| st.region.base() + (t.at + off) as u64;
+        Some(CodeInfo {
+            start: at(0),
+            len: t.code.code.len() as u64,
+            exits: t.code.stubs.iter().map(|&s| at(s)).collect(),
+            internal: at(t.code.internal),
+            link_branch: t.code.link_branch.map(at),
+            // Every snapshot has its precompiled link path (reached only while linked).
+            link_paths: (t.code.link_paths.iter().zip(&t.code.link_tails))
+                .map(|(&p, &tail)| Some((at(p), at(tail + 4))))
+                .collect(),
+        })
+    }
+
+    fn set_exit_link(&mut self, from: u32, snap: SnapId, to: Option<u32>) -> Result<(), BackendError> {
+        match to {
+            Some(to) => self.patch_link(from, snap, to),
+            None => self.patch_unlink(from, snap),
+        }
+    }
+
+    fn code_bytes(&self) -> Option<(u64, &[u8])> {
+        let st = self.jit.as_ref()?;
+        Some((st.region.base(), st.region.bytes(0, st.region.used())))
+    }
+}
+
 #[cfg(target_arch = "aarch64")]
 mod jit {
     use super::*;
-    use trace_ir::backend::{CodeInfo, ExitInfo, Jit};
+    use trace_ir::backend::{ExitInfo, Jit};
     use trace_ir::exit::{EntryFn, TraceCtx};
 
     impl Jit for A64 {
-        fn install(&mut self, trace: &Trace, symbols: &Symbols) -> Result<u32, BackendError> {
-            trace_ir::verify::verify(trace).map_err(|e| BackendError::Invalid(e.message))?;
-            let alloc = trace_ir::regalloc::allocate(trace, &self.rf)
-                .map_err(|e| BackendError::Invalid(e.to_string()))?;
-            self.install_with(trace, &alloc, symbols)
-        }
-
-        fn trace_count(&self) -> u32 {
-            self.jit.as_ref().map_or(0, |st| st.traces.len() as u32)
-        }
-
-        fn code_info(&self, id: u32) -> Option<CodeInfo> {
-            let st = self.jit.as_ref()?;
-            let t = st.traces.get(id as usize)?;
-            let at = |off: usize| st.region.base() + (t.at + off) as u64;
-            Some(CodeInfo {
-                start: at(0),
-                len: t.code.code.len() as u64,
-                exits: t.code.stubs.iter().map(|&s| at(s)).collect(),
-            })
-        }
-
         unsafe fn run(&mut self, id: u32, slots: &mut [u64]) -> Result<ExitInfo, BackendError> {
             let st = self.jit.as_ref().ok_or(BackendError::UnknownTrace(id))?;
             let t = st.traces.get(id as usize).ok_or(BackendError::UnknownTrace(id))?;
@@ -258,14 +280,6 @@ mod jit {
             let resume = trace_ir::exit::restore(&et.trace, &et.alloc, SnapId(snap), &ctx, slots)
                 .map_err(|e| BackendError::Restore(e.to_string()))?;
             Ok(ExitInfo { trace: exit_trace, snap: SnapId(snap), resume })
-        }
-
-        fn link_exit(&mut self, from: u32, snap: SnapId, to: u32) -> Result<(), BackendError> {
-            self.patch_link(from, snap, to)
-        }
-
-        fn unlink_exit(&mut self, from: u32, snap: SnapId) -> Result<(), BackendError> {
-            self.patch_unlink(from, snap)
         }
     }
 }

@@ -116,6 +116,8 @@ pub struct Compiled {
     /// A `link T` to a trace that was not installed yet: the offset of its `b` (now to the
     /// deopt path) and `T`.
     pub pending_link: Option<(usize, u32)>,
+    /// Offset of the terminator's `link` branch, when the trace ends in `link`.
+    pub link_branch: Option<usize>,
     /// Per part: the instruction it is the code of (None for labels such as `entry`).
     pub part_inst: Vec<Option<usize>>,
 }

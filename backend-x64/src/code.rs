@@ -64,6 +64,11 @@ impl CodeRegion {
         self.size
     }
 
+    /// Bytes installed so far (from the base).
+    pub fn used(&self) -> usize {
+        self.used
+    }
+
     pub fn is_empty(&self) -> bool {
         self.used == 0
     }

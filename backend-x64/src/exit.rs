@@ -58,6 +58,8 @@ pub struct TraceCode {
     pub deopts: Vec<usize>,
     /// `link T` jumps to traces not installed yet: `(offset of the jmp rel32, T)`.
     pub pending_links: Vec<(usize, u32)>,
+    /// Offset of the terminator's `link` jump, when the trace ends in `link`.
+    pub link_branch: Option<usize>,
 }
 
 /// Assembles `trace` for address `base`. `inner_of(T)` gives the absolute inner entry of an
@@ -81,8 +83,10 @@ pub fn assemble_trace(
     let n = trace.snaps.len();
     let deopt_labels: Vec<_> = (0..n).map(|_| l.a.new_dynamic_label()).collect();
     let mut pending_links = Vec::new();
+    let mut link_branch = None;
     if let Terminator::Link { trace: target, snap } = trace.term {
         l.write_snapshot(snap)?;
+        link_branch = Some(l.a.offset().0);
         if target == id {
             dynasm!(l.a ; .arch x64 ; jmp =>inner_label);
         } else if let Some(addr) = inner_of(target) {
@@ -116,7 +120,7 @@ pub fn assemble_trace(
     common_exit(&mut l.a, id);
     let parts = std::mem::take(&mut l.parts);
     let code = l.a.finalize().map_err(|e| BackendError::Invalid(format!("assembler: {e:?}")))?;
-    Ok(TraceCode { code, parts, inner, stubs, deopts, pending_links })
+    Ok(TraceCode { code, parts, inner, stubs, deopts, pending_links, link_branch })
 }
 
 fn prologue(a: &mut Asm) {

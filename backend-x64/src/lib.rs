@@ -18,9 +18,9 @@ pub mod exit;
 pub mod lower;
 pub mod regs;
 
-use trace_ir::backend::{Assembled, Backend, BackendError, ListingPart};
+use trace_ir::backend::{Assembled, Backend, BackendError, CodeInfo, CodeSpace, ListingPart};
 #[cfg(target_arch = "x86_64")]
-use trace_ir::backend::{CodeInfo, ExitInfo, Jit};
+use trace_ir::backend::{ExitInfo, Jit};
 #[cfg(target_arch = "x86_64")]
 use trace_ir::exit::{EntryFn, TraceCtx};
 use trace_ir::ir::{SnapId, Trace};
@@ -44,15 +44,17 @@ struct Installed {
     len: usize,
     stubs: Vec<usize>,
     deopts: Vec<usize>,
+    /// Region offset of the terminator's `link` jump.
+    link_branch: Option<usize>,
     /// Exits currently linked to another trace: `(snap, to)`.
     linked: Vec<(u32, u32)>,
     /// `link T` jumps waiting for `T` to be installed: `(region offset of the jmp, T)`.
     pending_links: Vec<(usize, u32)>,
-    /// Transfer blocks appended by `link_exit`: `(snap, to, region offset)`. A block depends
+    /// Transfer blocks appended by `link_exit`: `(snap, to, region offset, length)`. A block depends
     /// only on this trace, the snapshot and the target's entry, all fixed once installed, so
     /// linking the same exit to the same trace again reuses it instead of growing the region
     /// (aarch64 has one precompiled link path per snapshot instead).
-    transfers: Vec<(u32, u32, usize)>,
+    transfers: Vec<(u32, u32, usize, usize)>,
 }
 
 pub struct X64 {
@@ -144,6 +146,7 @@ impl X64 {
             len: tc.code.len(),
             stubs: tc.stubs.iter().map(|s| off + s).collect(),
             deopts: tc.deopts.iter().map(|s| off + s).collect(),
+            link_branch: tc.link_branch.map(|b| off + b),
             linked: Vec::new(),
             transfers: Vec::new(),
             pending_links: tc.pending_links.iter().map(|&(o, t)| (off + o, t)).collect(),
@@ -249,29 +252,95 @@ fn invalid<E: std::fmt::Display>(e: E) -> BackendError {
     BackendError::Invalid(e.to_string())
 }
 
-/// Only on x86-64 hosts: elsewhere `X64` is a cross assembler.
-#[cfg(target_arch = "x86_64")]
-impl Jit for X64 {
-    fn install(&mut self, trace: &Trace, symbols: &Symbols) -> Result<u32, BackendError> {
+/// On every host: installing and patching never execute the code.
+impl CodeSpace for X64 {
+    fn add_trace(&mut self, trace: &Trace, symbols: &Symbols) -> Result<u32, BackendError> {
         trace_ir::verify::verify(trace).map_err(invalid)?;
         let alloc = trace_ir::regalloc::allocate(trace, &self.rf).map_err(invalid)?;
         self.install_with(trace, &alloc, symbols)
     }
 
-    fn trace_count(&self) -> u32 {
+    fn trace_total(&self) -> u32 {
         self.traces.len() as u32
     }
 
-    fn code_info(&self, id: u32) -> Option<CodeInfo> {
+    fn trace_code_info(&self, id: u32) -> Option<CodeInfo> {
         let t = self.traces.get(id as usize)?;
         let base = self.region.as_ref()?.base() as u64;
         Some(CodeInfo {
             start: base + t.entry as u64,
             len: t.len as u64,
             exits: t.stubs.iter().map(|&s| base + s as u64).collect(),
+            internal: base + t.inner as u64,
+            link_branch: t.link_branch.map(|b| base + b as u64),
+            link_paths: (0..t.stubs.len() as u32)
+                .map(|snap| {
+                    let (_, to) = *t.linked.iter().find(|l| l.0 == snap)?;
+                    let &(_, _, off, len) = t.transfers.iter().find(|x| (x.0, x.1) == (snap, to))?;
+                    Some((base + off as u64, base + (off + len) as u64))
+                })
+                .collect(),
         })
     }
 
+    fn set_exit_link(&mut self, from: u32, snap: SnapId, to: Option<u32>) -> Result<(), BackendError> {
+        match to {
+            Some(to) => self.link_exit_to(from, snap, to),
+            None => self.unlink_exit_to(from, snap),
+        }
+    }
+
+    fn code_bytes(&self) -> Option<(u64, &[u8])> {
+        let r = self.region.as_ref()?;
+        Some((r.base() as u64, r.read(0, r.used())))
+    }
+}
+
+impl X64 {
+    /// `Jit::link_exit` (patching only, any host).
+    pub fn link_exit_to(&mut self, from: u32, snap: SnapId, to: u32) -> Result<(), BackendError> {
+        let (stub, _) = self.stub_of(from, snap)?;
+        let target = self.traces.get(to as usize).ok_or(BackendError::UnknownTrace(to))?.inner;
+        let region = self.region.as_ref().ok_or(BackendError::UnknownTrace(from))?;
+        let base = region.base();
+        let f = &self.traces[from as usize];
+        let known = f.transfers.iter().find(|t| (t.0, t.1) == (snap.0, to)).map(|t| t.2);
+        let off = match known {
+            Some(off) => off,
+            None => {
+                let at = region.next_addr(16);
+                let block = exit::transfer_block(&f.trace, &f.alloc, snap, at, base + target)?;
+                let off = self.region_mut()?.append(&block, 16)?;
+                self.traces[from as usize].transfers.push((snap.0, to, off, block.len()));
+                off
+            }
+        };
+        let region = self.region_mut()?;
+        let jmp = exit::jmp_rel32(base + stub, base + off)?;
+        region.patch(stub, &jmp)?;
+        let linked = &mut self.traces[from as usize].linked;
+        linked.retain(|l| l.0 != snap.0);
+        linked.push((snap.0, to));
+        self.need_cache.clear();
+        Ok(())
+    }
+
+    /// `Jit::unlink_exit` (patching only, any host).
+    pub fn unlink_exit_to(&mut self, from: u32, snap: SnapId) -> Result<(), BackendError> {
+        let (stub, deopt) = self.stub_of(from, snap)?;
+        let region = self.region_mut()?;
+        let base = region.base();
+        let jmp = exit::jmp_rel32(base + stub, base + deopt)?;
+        region.patch(stub, &jmp)?;
+        self.traces[from as usize].linked.retain(|l| l.0 != snap.0);
+        self.need_cache.clear();
+        Ok(())
+    }
+}
+
+/// Only on x86-64 hosts: elsewhere `X64` is a cross assembler.
+#[cfg(target_arch = "x86_64")]
+impl Jit for X64 {
     unsafe fn run(&mut self, id: u32, slots: &mut [u64]) -> Result<ExitInfo, BackendError> {
         let entry = self.traces.get(id as usize).ok_or(BackendError::UnknownTrace(id))?.entry;
         let need = self.slots_needed(id) as usize;
@@ -302,43 +371,5 @@ impl Jit for X64 {
         let resume = trace_ir::exit::restore(&from.trace, &from.alloc, SnapId(snap), ctx, slots)
             .map_err(|e| BackendError::Restore(e.to_string()))?;
         Ok(ExitInfo { trace: exit_trace, snap: SnapId(snap), resume })
-    }
-
-    fn link_exit(&mut self, from: u32, snap: SnapId, to: u32) -> Result<(), BackendError> {
-        let (stub, _) = self.stub_of(from, snap)?;
-        let target = self.traces.get(to as usize).ok_or(BackendError::UnknownTrace(to))?.inner;
-        let region = self.region.as_ref().ok_or(BackendError::UnknownTrace(from))?;
-        let base = region.base();
-        let f = &self.traces[from as usize];
-        let known = f.transfers.iter().find(|t| (t.0, t.1) == (snap.0, to)).map(|t| t.2);
-        let off = match known {
-            Some(off) => off,
-            None => {
-                let at = region.next_addr(16);
-                let block = exit::transfer_block(&f.trace, &f.alloc, snap, at, base + target)?;
-                let off = self.region_mut()?.append(&block, 16)?;
-                self.traces[from as usize].transfers.push((snap.0, to, off));
-                off
-            }
-        };
-        let region = self.region_mut()?;
-        let jmp = exit::jmp_rel32(base + stub, base + off)?;
-        region.patch(stub, &jmp)?;
-        let linked = &mut self.traces[from as usize].linked;
-        linked.retain(|l| l.0 != snap.0);
-        linked.push((snap.0, to));
-        self.need_cache.clear();
-        Ok(())
-    }
-
-    fn unlink_exit(&mut self, from: u32, snap: SnapId) -> Result<(), BackendError> {
-        let (stub, deopt) = self.stub_of(from, snap)?;
-        let region = self.region_mut()?;
-        let base = region.base();
-        let jmp = exit::jmp_rel32(base + stub, base + deopt)?;
-        region.patch(stub, &jmp)?;
-        self.traces[from as usize].linked.retain(|l| l.0 != snap.0);
-        self.need_cache.clear();
-        Ok(())
     }
 }

@@ -235,7 +235,7 @@ impl Driver {
                         }
                     }
                 }
-                At::Origin(Origin::Control { to }, _) => self.control(to, imm)?,
+                At::Origin(Origin::Control { to, .. }, _) => self.control(to, imm)?,
                 At::Origin(origin, resume) => return Ok(RunExit { origin: Some(origin), resume }),
                 At::Host(resume) => return Ok(RunExit { origin: None, resume }),
             };
@@ -296,7 +296,7 @@ impl Driver {
         self.stats.recording += t.elapsed();
         let next = At::Origin(e.origin, e.resume);
         let end = match e.origin {
-            Origin::Control { to } => Some(to),
+            Origin::Control { to, .. } => Some(to),
             Origin::LogFull { fragment } => {
                 self.abort(&key, parent.is_none(), "recording log full".into());
                 return Ok(At::Fragment(fragment));
@@ -451,7 +451,7 @@ impl Driver {
         };
         if self.split.program.is_control(target) {
             // Back at a loop header: count there, or enter its trace.
-            return Ok(At::Origin(Origin::Control { to: target }, 0));
+            return Ok(At::Origin(Origin::Control { to: target, from: None }, 0));
         }
         if taken >= self.config.hotexit {
             if sides < self.config.maxside && !self.split.program.is_control(target) {

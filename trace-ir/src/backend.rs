@@ -100,23 +100,71 @@ pub struct CodeInfo {
     pub len: u64,
     /// Per snapshot: the address of its exit stub.
     pub exits: Vec<u64>,
+    /// The internal entry: where `link` terminators and linked exits of other traces enter
+    /// (after the prologue that only a run from the host executes).
+    pub internal: u64,
+    /// The address of the terminator's `link` branch (the jump that leaves for the next
+    /// trace's internal entry), when the trace ends in `link`.
+    pub link_branch: Option<u64>,
+    /// Per snapshot: the code a linked exit runs between its stub and the target's internal
+    /// entry (`start..end`, writing the snapshot to the slots), where there is such code. It
+    /// may lie outside `start..start + len` (x86-64 appends it when the exit is linked).
+    pub link_paths: Vec<Option<(u64, u64)>>,
+}
+
+/// Installing, linking and inspecting code without running it. Both backends implement it on
+/// every host (code is placed in W^X memory; only running it needs the machine it was
+/// emitted for), which is what lets a native interpreter and its block map be built for
+/// AArch64 on x86-64 and the other way round. `Jit` builds on it: its `install`,
+/// `trace_count`, `code_info`, `link_exit` and `unlink_exit` are these methods.
+///
+/// Thread-safety contract: as `Jit`'s (installing and linking flip code pages writable).
+pub trait CodeSpace: Backend {
+    /// Verifies, allocates and emits `trace` into W^X memory; returns its id (ids are given
+    /// out in order from 0). Code never moves once installed.
+    fn add_trace(&mut self, trace: &Trace, symbols: &Symbols) -> Result<u32, BackendError>;
+
+    /// How many traces are installed: the id the next `add_trace` gives out.
+    fn trace_total(&self) -> u32;
+
+    /// Where trace `id`'s code lies: its entry address and its length in bytes, the address
+    /// of each snapshot's exit branch (the patchable stub a failing guard jumps to), in
+    /// snapshot order, its internal entry, its `link` branch and its link paths. This is
+    /// what a block map is made of.
+    fn trace_code_info(&self, id: u32) -> Option<CodeInfo>;
+
+    /// Points exit `snap` of trace `from` at trace `to` (`Some`): the snapshot is written to
+    /// the slots and `to` runs from its internal entry; or back at the deopt path (`None`).
+    fn set_exit_link(&mut self, from: u32, snap: SnapId, to: Option<u32>) -> Result<(), BackendError>;
+
+    /// The installed code as it is now, patches included: the address of its first byte and
+    /// every byte up to the last one installed (what a tracer's `CodeImage` is made of).
+    /// `None` before anything is installed.
+    fn code_bytes(&self) -> Option<(u64, &[u8])>;
 }
 
 /// Thread-safety contract: installing, linking and unlinking flip code pages writable, so no
 /// compiled code of this `Jit` may run on any thread while they do. `&mut self` enforces it
 /// for safe callers.
-pub trait Jit: Backend {
+///
+/// Implemented only by the backend of the machine it runs on. Everything but `run` is
+/// `CodeSpace`, under the names callers of `Jit` know.
+pub trait Jit: CodeSpace {
     /// Verifies, allocates and emits `trace` into executable memory; returns its id (ids are
     /// given out in order from 0). Code never moves once installed.
-    fn install(&mut self, trace: &Trace, symbols: &Symbols) -> Result<u32, BackendError>;
+    fn install(&mut self, trace: &Trace, symbols: &Symbols) -> Result<u32, BackendError> {
+        self.add_trace(trace, symbols)
+    }
 
     /// How many traces are installed: the id the next `install` gives out.
-    fn trace_count(&self) -> u32;
+    fn trace_count(&self) -> u32 {
+        self.trace_total()
+    }
 
-    /// Where trace `id`'s code lies: its entry address and its length in bytes, and the
-    /// address of each snapshot's exit branch (the patchable stub a failing guard jumps to),
-    /// in snapshot order. This is what a block map is made of.
-    fn code_info(&self, id: u32) -> Option<CodeInfo>;
+    /// As `CodeSpace::trace_code_info`.
+    fn code_info(&self, id: u32) -> Option<CodeInfo> {
+        self.trace_code_info(id)
+    }
 
     /// Runs trace `id` on `slots` until it leaves, and restores the exit's snapshot.
     ///
@@ -131,8 +179,12 @@ pub trait Jit: Backend {
 
     /// Redirects exit `snap` of trace `from` to trace `to`: the snapshot is written to the
     /// slots and `to` runs from its entry.
-    fn link_exit(&mut self, from: u32, snap: SnapId, to: u32) -> Result<(), BackendError>;
+    fn link_exit(&mut self, from: u32, snap: SnapId, to: u32) -> Result<(), BackendError> {
+        self.set_exit_link(from, snap, Some(to))
+    }
 
     /// Points exit `snap` of trace `from` back at the deopt path.
-    fn unlink_exit(&mut self, from: u32, snap: SnapId) -> Result<(), BackendError>;
+    fn unlink_exit(&mut self, from: u32, snap: SnapId) -> Result<(), BackendError> {
+        self.set_exit_link(from, snap, None)
+    }
 }

@@ -6,6 +6,7 @@
 //! tracers depend on it, never the other way round.
 
 pub mod backend;
+pub mod blockmap;
 pub mod builder;
 pub mod exit;
 pub mod fragment;

@@ -19,7 +19,7 @@
 //! This file knows no architecture: it builds traces and drives the `Jit` trait.
 
 use super::Program;
-use crate::backend::{BackendError, Jit};
+use crate::backend::{BackendError, CodeSpace, Jit};
 use std::collections::HashMap;
 
 use crate::ir::*;
@@ -43,9 +43,9 @@ pub enum Origin {
     LogFull { fragment: u32 },
     /// A dispatcher (see `Lowered::dispatchers`) found an index past its table.
     Dispatch { table: u32, slot: u32 },
-    /// Control reached control point `to` (lowered with `stop_at_controls`): the slots hold
-    /// the state at its entry.
-    Control { to: u32 },
+    /// Control reached control point `to` (lowered with `stop_at_controls`) through snapshot
+    /// `from` of a fragment (`None` from a dispatcher): the slots hold the state at its entry.
+    Control { to: u32, from: Option<(u32, SnapId)> },
 }
 
 /// `LoweredTrace::fragment` of a dispatcher, which copies no fragment.
@@ -63,6 +63,9 @@ pub struct LoweredTrace {
     /// Exits to link once everything is installed: (snapshot of `trace`, target trace
     /// index in `Lowered::traces`).
     pub links: Vec<(SnapId, u32)>,
+    /// Per snapshot of `trace`: how many `promote`s of the fragment ran before it left
+    /// through it (what a hardware recording takes from the side log at that exit).
+    pub promotes: Vec<u32>,
 }
 
 /// A program lowered for a `Jit` whose next trace id is `base`.
@@ -137,7 +140,7 @@ fn dispatcher(p: &Program, table: u32, slot: u32, stop_at_controls: bool) -> Low
         let c = b.icmp(ICmp::Eq, idx, kc);
         let s = b.snapshot_to(SnapTo::Fragment(g), 0, &[]);
         if stop_at_controls && p.is_control(g) {
-            origins.push(Origin::Control { to: g });
+            origins.push(Origin::Control { to: g, from: None });
         } else {
             origins.push(Origin::Dispatch { table, slot });
             links.push((s, g));
@@ -146,7 +149,8 @@ fn dispatcher(p: &Program, table: u32, slot: u32, stop_at_controls: bool) -> Low
     }
     let out = b.snapshot(0, &[]);
     origins.push(Origin::Dispatch { table, slot });
-    LoweredTrace { fragment: DISPATCHER, copy: Copy::Plain, trace: b.exit(out), origins, links }
+    let promotes = vec![0; origins.len()];
+    LoweredTrace { fragment: DISPATCHER, copy: Copy::Plain, trace: b.exit(out), origins, links, promotes }
 }
 
 /// Copies a fragment's body instruction by instruction, adding what its copy needs.
@@ -159,6 +163,9 @@ struct Lowerer<'p> {
     out: Trace,
     origins: Vec<Origin>,
     links: Vec<(SnapId, u32)>,
+    /// Per snapshot so far: the promotes before it; and the promotes seen so far.
+    promotes: Vec<u32>,
+    promoted: u32,
     /// The recording copy's log pointer at entry, and the bytes written so far.
     log: Option<(Value, i32)>,
     map: Vec<Value>,
@@ -186,11 +193,20 @@ impl Lowerer<'_> {
     /// stops at, leaves it a host exit that says so.
     fn link_or_stop(&mut self, id: SnapId, g: u32) {
         if self.stop_at_controls && self.p.is_control(g) {
-            self.origins[id.index()] = Origin::Control { to: g };
+            self.origins[id.index()] = self.control_origin(id, g);
         } else {
             let t = self.target_trace(g);
             self.links.push((id, t));
         }
+    }
+
+    /// The origin of snapshot `id` once it stops at control point `g` instead.
+    fn control_origin(&self, id: SnapId, g: u32) -> Origin {
+        let from = match self.origins[id.index()] {
+            Origin::Snap { fragment, snap } => Some((fragment, snap)),
+            _ => None,
+        };
+        Origin::Control { to: g, from }
     }
 
     fn target_trace(&self, frag: u32) -> u32 {
@@ -217,6 +233,7 @@ impl Lowerer<'_> {
         }
         self.out.snaps.push(Snapshot { resume: src.resume, entries, to });
         self.origins.push(origin);
+        self.promotes.push(self.promoted);
         SnapId(self.out.snaps.len() as u32 - 1)
     }
 
@@ -232,7 +249,7 @@ impl Lowerer<'_> {
                 if mid {
                     self.link_or_stop(id, g);
                 } else if self.stop_at_controls && self.p.is_control(g) {
-                    self.origins[id.index()] = Origin::Control { to: g };
+                    self.origins[id.index()] = self.control_origin(id, g);
                 }
                 id
             }
@@ -286,6 +303,8 @@ fn lower_fragment(
         },
         origins: Vec::new(),
         links: Vec::new(),
+        promotes: Vec::new(),
+        promoted: 0,
         log: None,
         map: vec![Value(u32::MAX); body.insts.len()],
         consts: HashMap::new(),
@@ -314,6 +333,7 @@ fn lower_fragment(
         let ok = l.push(Op::ICmp(ICmp::Uge, room, needc), Some(Type::I1));
         l.out.snaps.push(Snapshot { resume: 0, entries: Vec::new(), to: SnapTo::Host });
         l.origins.push(Origin::LogFull { fragment: frag });
+        l.promotes.push(0);
         l.push(Op::Guard { cond: ok, expect: true, snap: SnapId(0) }, None);
         l.log = Some((lp, 0));
     }
@@ -324,6 +344,9 @@ fn lower_fragment(
         let mut op = inst.op.clone();
         let map = &l.map;
         op.map_operands(|v| map[v.index()]);
+        if matches!(op, Op::Promote(_)) {
+            l.promoted += 1;
+        }
         let v = match op {
             Op::Guard { cond, expect, snap } => {
                 let s = l.exit(snap, true);
@@ -337,7 +360,8 @@ fn lower_fragment(
                 Some((lp, off)) => {
                     let tag = l.konst(Type::I64, LOG_PROMOTE);
                     l.push(Op::Store { base: lp, disp: off, value: tag }, None);
-                    let word = match body.ty(x) {
+                    // `x` is already a value of the lowered trace.
+                    let word = match l.out.ty(x) {
                         Some(Type::F64) => l.push(Op::Conv(Conv::Bitcast, x), Some(Type::I64)),
                         Some(Type::I64) => x,
                         _ => l.push(Op::Conv(Conv::ZExt, x), Some(Type::I64)),
@@ -364,7 +388,14 @@ fn lower_fragment(
     };
     // Snapshots keep their targets for the reader, but a trace's own exits go where the
     // links say; the backends treat every snapshot as a host exit until linked.
-    LoweredTrace { fragment: frag, copy, trace: l.out, origins: l.origins, links: l.links }
+    LoweredTrace {
+        fragment: frag,
+        copy,
+        trace: l.out,
+        origins: l.origins,
+        links: l.links,
+        promotes: l.promotes,
+    }
 }
 
 /// Dispatches only at terminators: a mid-fragment guard that dispatches cannot be lowered
@@ -398,9 +429,10 @@ pub struct NativeInterp {
 }
 
 impl NativeInterp {
-    /// Lowers `p` (verified, see `verify`) and installs it in `jit`; control points are
-    /// ordinary fragments.
-    pub fn install<J: Jit + ?Sized>(
+    /// Lowers `p` (verified, see `verify`) and installs it in `jit`: a `Jit` to run it, or
+    /// any `CodeSpace` to build its code and block map only (AArch64 code on x86-64).
+    /// Control points are ordinary fragments.
+    pub fn install<J: CodeSpace + ?Sized>(
         jit: &mut J,
         p: &Program,
         symbols: &Symbols,
@@ -410,7 +442,7 @@ impl NativeInterp {
 
     /// As `install`; with `stop_at_controls`, entering a control point leaves to the host
     /// (`Origin::Control`), which is how a runtime gets to count loops and enter traces.
-    pub fn install_with<J: Jit + ?Sized>(
+    pub fn install_with<J: CodeSpace + ?Sized>(
         jit: &mut J,
         p: &Program,
         symbols: &Symbols,
@@ -420,10 +452,10 @@ impl NativeInterp {
         if let Some(m) = check_lowerable(p) {
             return Err(BackendError::Unsupported(m));
         }
-        let base = jit.trace_count();
+        let base = jit.trace_total();
         let lowered = lower(p, base, stop_at_controls);
         for (k, t) in lowered.traces.iter().enumerate() {
-            let id = jit.install(&t.trace, symbols).map_err(|e| match e {
+            let id = jit.add_trace(&t.trace, symbols).map_err(|e| match e {
                 BackendError::Invalid(m) => BackendError::Invalid(format!(
                     "lowered fragment {}: {m}",
                     t.trace.name.as_deref().unwrap_or("?")
@@ -439,7 +471,7 @@ impl NativeInterp {
         }
         for (k, t) in lowered.traces.iter().enumerate() {
             for &(snap, to) in &t.links {
-                jit.link_exit(base + k as u32, snap, base + to)?;
+                jit.set_exit_link(base + k as u32, snap, Some(base + to))?;
             }
         }
         Ok(NativeInterp { lowered })

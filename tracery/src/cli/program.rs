@@ -52,7 +52,7 @@ pub fn run(p: &Program, given: &[(usize, u64)], interp_only: bool, record: bool)
         Origin::Dispatch { table, slot } => {
             println!("exit: dispatch on {}[{slot}] past the table's end", p.tables[table as usize].name)
         }
-        Origin::Control { to } => println!("at control point {}", p.fragments[to as usize].name),
+        Origin::Control { to, .. } => println!("at control point {}", p.fragments[to as usize].name),
     }
     for (i, &v) in slots.iter().enumerate() {
         let d = &p.slots[i];
