@@ -193,8 +193,14 @@ impl RetStack {
     }
 }
 
-/// Blocks walked without consuming a packet before the walk gives up.
-const PROGRESS_LIMIT: u32 = 1 << 12;
+/// Instructions walked without consuming a packet before the walk gives up. Counted in
+/// instructions, not blocks: a block holds up to 4,096 of them, so a block bound would let
+/// one sync point walk 16 M instructions of a trace that cannot match the code.
+const IDLE_INSNS: u64 = 1 << 16;
+
+/// Instructions the table walk follows past its last TNT bit before it hands over to the
+/// careful walk (which is the one that gives up).
+const SPIN_INSNS: u64 = 1 << 12;
 
 /// The flow decoder over one trace buffer and one code image.
 pub struct FlowDecoder<'t, 'i> {
@@ -419,17 +425,20 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
     /// Follows the flow while tracing is on. Returns false at the end of the trace.
     fn walk<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Res<bool> {
         let mut cur = self.lookup(self.ip)?;
-        let mut idle = 0u32;
+        // Instructions walked since the walk last consumed a packet or TNT bit.
+        let mut idle = 0u64;
         loop {
-            idle += 1;
-            if idle > PROGRESS_LIMIT {
+            if idle > IDLE_INSNS {
                 return Err(FlowErrorKind::NoProgress);
             }
             if self.tnt_n > 0 {
-                let before = (self.pos, self.tnt_n);
+                let (pos, n, count) = (self.pos, self.tnt_n, self.insn_count);
                 cur = self.table_walk(cur, sink);
-                if (self.pos, self.tnt_n) != before {
+                if (self.pos, self.tnt_n) != (pos, n) {
+                    // It stops within SPIN_INSNS of its last bit.
                     idle = 0;
+                } else {
+                    idle += self.insn_count - count;
                 }
             }
             if self.tnt_n == 0 {
@@ -491,6 +500,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
             let n = blk.len();
             sink.insns(blk, n);
             self.insn_count += n as u64;
+            idle += n as u64;
             let (exit, end) = (blk.exit, blk.end);
             self.ip = blk.last_insn();
             let next = match exit {
@@ -563,7 +573,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         let mut run = Run { blocks: [0; RUN_MAX], len: 0, end: NONE };
         // Blocks since the last bit: a cycle of direct branches never needs one, and the
         // careful walk is the one that gives up on it.
-        let mut spin = 0u32;
+        let mut spin = 0u64;
         loop {
             if n == 0 {
                 if let Some((byte, from)) = rec.take() {
@@ -603,11 +613,11 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
                     _ => break,
                 }
             }
-            spin += 1;
-            if spin > 1024 {
+            let b = &cache.blocks[cur as usize];
+            spin += b.len() as u64;
+            if spin > SPIN_INSNS {
                 break;
             }
-            let b = &cache.blocks[cur as usize];
             let next = match b.exit {
                 End::Cond { .. } => {
                     let s = b.succ[(tnt >> (n - 1) & 1) as usize];
@@ -764,9 +774,11 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
     /// At the end of the trace: run on through code that needs no trace packets, up to and
     /// including the first instruction that would.
     fn walk_to_end<S: Sink + ?Sized>(&mut self, mut cur: u32, sink: &mut S) -> Res<()> {
-        for _ in 0..PROGRESS_LIMIT {
+        let mut walked = 0u64;
+        while walked <= IDLE_INSNS {
             let blk = self.blocks.get(cur);
             let (exit, end, n) = (blk.exit, blk.end, blk.len());
+            walked += n as u64;
             // Like ptxed, the instruction that needs the missing trace is still reported.
             sink.insns(blk, n);
             self.insn_count += n as u64;
