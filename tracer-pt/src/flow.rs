@@ -220,7 +220,8 @@ pub struct FlowDecoder<'t, 'i> {
     pending_mode: Option<ExecMode>,
     /// The IP of the last asynchronous disable, to tell a resume from a fresh enable.
     disabled_at: Option<u64>,
-    /// The next FUP belongs to a MODE.TSX, PTW or EXSTOP before it and is no flow event.
+    /// The next FUP belongs to a MODE.TSX (without abort), PTW or EXSTOP before it and is no
+    /// flow event.
     bound_fup: bool,
     retstack: RetStack,
     /// Total instructions reported.
@@ -830,7 +831,9 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
                     sink.event(&Event::ExecMode(m));
                 }
                 Packet::ModeTsx { intx, abrt } => {
-                    self.bound_fup = true;
+                    // A TSX change binds the FUP after it; an abort does not (libipt): its
+                    // FUP and the TIP after that are an asynchronous branch to the handler.
+                    self.bound_fup = !abrt;
                     sink.event(&Event::Tsx { intx, abrt });
                 }
                 Packet::Ptw { payload, ip, .. } => {
