@@ -713,7 +713,8 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
     }
 
     /// With a TIP.PGD (no FUP) pending: the number of instructions of block `cur` that
-    /// execute before tracing stops, if it stops in this block. The disable binds to the
+    /// execute before tracing stops, if it stops in this block. With an IP, tracing stops
+    /// when the walk reaches it (libipt's block decoder); otherwise the disable binds to the
     /// branch that left the traced region (libipt's rules): any conditional, indirect, far
     /// branch or return; a direct branch only when its target is the PGD's IP; with the IP
     /// suppressed, a far branch or an instruction whose successor leaves the filter.
@@ -721,8 +722,11 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         let blk = self.blocks.get(cur);
         let n = blk.len();
         match to {
+            // Tracing stopped before the instruction at the PGD's IP: in straight-line code
+            // (a filter region that ends there) the walk stops when it reaches that IP.
+            Some(ip) if blk.index_of(ip).is_some_and(|k| k > 0) => blk.index_of(ip),
             Some(ip) => match blk.exit {
-                End::Fall => None,
+                End::Fall => (blk.end == ip).then_some(n),
                 End::Jump { target } | End::Call { target, .. } => (target == ip).then_some(n),
                 _ => Some(n),
             },

@@ -621,3 +621,44 @@ pub fn errata_bits(family: u16, model: u8, stepping: u8) -> u32 {
     cfg.set_cpu(family, model, stepping);
     u32::from_le_bytes(cfg.0[48..52].try_into().unwrap())
 }
+
+/// The blocks libipt's block decoder finds in `buf`: (first IP, last IP, instructions), and
+/// the number of errors.
+pub fn blk_ranges(buf: &[u8], image: &Image) -> (Vec<(u64, u64, u16)>, u64) {
+    let cfg = PtConfig::new(buf);
+    let (mut out, mut errs) = (Vec::new(), 0u64);
+    // SAFETY: as in `insn_decode`.
+    unsafe {
+        let dec = pt_blk_alloc_decoder(&cfg);
+        pt_blk_set_image(dec, image.0);
+        let mut status = pt_blk_sync_forward(dec);
+        while status >= 0 {
+            loop {
+                while status >= 0 && status & PTS_EVENT_PENDING != 0 {
+                    let mut ev = PtEvent([0; 64]);
+                    status = pt_blk_event(dec, &mut ev, 64);
+                }
+                if status < 0 || status & PTS_EOS != 0 {
+                    break;
+                }
+                let mut blk = PtBlock([0; 48]);
+                status = pt_blk_next(dec, &mut blk, 48);
+                let n = u16::from_le_bytes([blk.0[28], blk.0[29]]);
+                if n > 0 {
+                    let ip = u64::from_le_bytes(blk.0[0..8].try_into().unwrap());
+                    let end = u64::from_le_bytes(blk.0[8..16].try_into().unwrap());
+                    out.push((ip, end, n));
+                }
+                if status < 0 {
+                    break;
+                }
+            }
+            if status < 0 && status != PTE_EOS {
+                errs += 1;
+            }
+            status = pt_blk_sync_forward(dec);
+        }
+        pt_blk_free_decoder(dec);
+    }
+    (out, errs)
+}
