@@ -29,9 +29,10 @@ impl Filter {
 pub struct Config {
     /// The IP filter of the recording: where a TIP.PGD without an IP binds.
     pub filter: Option<Filter>,
-    /// The recording CPU, for errata workarounds. None is implemented yet: the decoder's
-    /// default handling already matches libipt's decodes with errata enabled on the
-    /// Broadwell and Skylake captures (a PSB+ FUP while tracing is off does not enable it).
+    /// The recording CPU, for errata workarounds (`cpu::Errata`): SKD010 (an OVF whose FUP
+    /// was dropped) is worked around as libipt does. Elsewhere the decoder's default
+    /// handling already matches libipt's decodes with errata enabled on the Broadwell and
+    /// Skylake captures (a PSB+ FUP while tracing is off does not enable it).
     pub cpu: Option<crate::cpu::Cpu>,
 }
 
@@ -160,6 +161,16 @@ enum Item {
     Error(PacketErrorKind),
 }
 
+/// What the SKD010 look-ahead after an OVF without a FUP found.
+enum Skd010 {
+    /// Nothing that says tracing was on: handle the OVF as usual.
+    Normal,
+    /// Tracing was on: it went on at `ip`; decoding continues at `pos` with `last_ip`.
+    Resume { ip: u64, pos: usize, last_ip: LastIp },
+    /// Tracing was on and went off: decoding continues, disabled, at `pos`.
+    Disabled { pos: usize, last_ip: LastIp },
+}
+
 /// A call stack of return addresses for return compression, 64 deep like the hardware's.
 struct RetStack {
     addrs: [u64; 64],
@@ -224,6 +235,8 @@ pub struct FlowDecoder<'t, 'i> {
     /// flow event.
     bound_fup: bool,
     retstack: RetStack,
+    /// The errata of `cfg.cpu` that the decoder works around.
+    errata: crate::cpu::Errata,
     /// Total instructions reported.
     pub insn_count: u64,
 }
@@ -255,6 +268,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
             disabled_at: None,
             bound_fup: false,
             retstack: RetStack::new(),
+            errata: cfg.cpu.map(|c| c.errata()).unwrap_or_default(),
             insn_count: 0,
         }
     }
@@ -383,17 +397,33 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         self.tnt_n = 0;
         self.retstack.clear();
         self.enabled = false;
-        // A FUP right after OVF says where tracing resumed; a TIP.PGE says tracing came back
-        // on there; anything else means it stays off for now.
+        if self.errata.skd010 && self.peek.is_none() {
+            match self.skd010_scan() {
+                Skd010::Normal => {}
+                Skd010::Resume { ip, pos, last_ip } => {
+                    sink.event(&Event::Overflow { resume: Some(ip) });
+                    self.pos = pos;
+                    self.last_ip = last_ip;
+                    self.enabled = true;
+                    self.ip = ip;
+                    return Ok(());
+                }
+                Skd010::Disabled { pos, last_ip } => {
+                    sink.event(&Event::Overflow { resume: None });
+                    self.pos = pos;
+                    self.last_ip = last_ip;
+                    return Ok(());
+                }
+            }
+        }
+        // A FUP right after OVF (past timing packets only, as libipt has it) says where
+        // tracing resumed; a TIP.PGE says tracing came back on there; anything else means it
+        // stays off for now (a PSB+ FUP too, as in libipt without SKD010).
+        let fup_binds = self.peek.is_some() || self.ovf_binds_fup();
         let it = self.take(sink);
         match it {
-            Item::Fup(Some(ip)) => {
+            Item::Fup(Some(ip)) if fup_binds => {
                 self.apply_pending_mode();
-                sink.event(&Event::Overflow { resume: Some(ip) });
-                self.enabled = true;
-                self.ip = ip;
-            }
-            Item::Psb { fup: Some(ip) } => {
                 sink.event(&Event::Overflow { resume: Some(ip) });
                 self.enabled = true;
                 self.ip = ip;
@@ -404,6 +434,108 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
             }
         }
         Ok(())
+    }
+
+    /// Whether the next packet after the OVF, past timing packets, is a FUP (which then
+    /// binds to it).
+    fn ovf_binds_fup(&self) -> bool {
+        let mut pos = self.pos;
+        while let Some(Ok((pkt, n))) =
+            self.buf.get(pos..).filter(|r| !r.is_empty()).map(|r| packet::decode(r, None))
+        {
+            pos += n;
+            match pkt {
+                Packet::Pad | Packet::Mnt(_) | Packet::Tsc(_) | Packet::Cbr(_) => {}
+                Packet::Tma { .. } | Packet::Mtc(_) | Packet::Cyc(_) => {}
+                Packet::Fup(_) => return true,
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    /// Erratum SKD010 (the FUP after an OVF may be dropped): reads ahead from just after
+    /// the OVF for a sign of whether tracing was on when the overflow resolved, and where
+    /// it went on (libipt's rules). A FUP right after the OVF (past timing packets only) is
+    /// the normal case.
+    fn skd010_scan(&self) -> Skd010 {
+        let mut pos = self.pos;
+        let mut last_ip = self.last_ip;
+        let mut tsx_at = None;
+        let mut timing_only = true;
+        loop {
+            let Some(rest) = self.buf.get(pos..).filter(|r| !r.is_empty()) else {
+                return Skd010::Normal;
+            };
+            let Ok((pkt, n)) = packet::decode(rest, None) else {
+                return Skd010::Normal;
+            };
+            let at = pos;
+            pos += n;
+            match pkt {
+                Packet::Pad | Packet::Mnt(_) | Packet::Tsc(_) | Packet::Cbr(_) => {}
+                Packet::Tma { .. } | Packet::Mtc(_) | Packet::Cyc(_) => {}
+                // Skipped: their changes are lost with the rest of the overflow.
+                Packet::Pip { .. } | Packet::Vmcs(_) | Packet::ModeExec { .. } => timing_only = false,
+                Packet::Pwre { .. } | Packet::Pwrx { .. } => timing_only = false,
+                Packet::Exstop { ip: false } | Packet::Ptw { ip: false, .. } => timing_only = false,
+                Packet::ModeTsx { .. } => {
+                    if tsx_at.is_some() {
+                        return Skd010::Normal;
+                    }
+                    tsx_at = Some(at);
+                    timing_only = false;
+                }
+                Packet::Fup(p) => {
+                    if timing_only {
+                        return Skd010::Normal;
+                    }
+                    // The FUP starts an asynchronous event (or ends the MODE.TSX before
+                    // it): resume at its IP and decode it again from there.
+                    let before = last_ip;
+                    return match last_ip.update(&p) {
+                        Some(ip) => Skd010::Resume { ip, pos: tsx_at.unwrap_or(at), last_ip: before },
+                        None => Skd010::Normal,
+                    };
+                }
+                Packet::Tip(p) => {
+                    return match last_ip.update(&p) {
+                        Some(ip) => Skd010::Resume { ip, pos, last_ip },
+                        None => Skd010::Normal,
+                    };
+                }
+                Packet::TipPgd(p) => {
+                    last_ip.update(&p);
+                    return Skd010::Disabled { pos, last_ip };
+                }
+                Packet::Psb => {
+                    // Tracing is on exactly when the PSB+ carries a FUP; resume at the PSB.
+                    let mut hdr = LastIp::default();
+                    let mut p = pos;
+                    loop {
+                        let Some(Ok((pkt, n))) =
+                            self.buf.get(p..).filter(|r| !r.is_empty()).map(|r| packet::decode(r, None))
+                        else {
+                            return Skd010::Normal;
+                        };
+                        p += n;
+                        match pkt {
+                            Packet::Fup(f) => {
+                                return match hdr.update(&f) {
+                                    Some(ip) => Skd010::Resume { ip, pos: at, last_ip },
+                                    None => Skd010::Normal,
+                                }
+                            }
+                            Packet::PsbEnd | Packet::Psb | Packet::Ovf => return Skd010::Normal,
+                            _ => {}
+                        }
+                    }
+                }
+                // Tracing was off (TIP.PGE), or the trace cannot tell (TNT bits of unknown
+                // number used, anything else).
+                _ => return Skd010::Normal,
+            }
+        }
     }
 
     /// Pops the next TNT bit, loading the next TNT packet when the cache is empty.

@@ -148,3 +148,72 @@ fn pgd_with_an_ip_in_straight_line_code_stops_there_like_libipt() {
         assert_eq!(r.events.last(), Some(&(5, Event::Disabled { ip: Some(b + 5) })), "{:x?}", r.events);
     }
 }
+
+/// A Skylake client (family 6, model 0x4e): libipt applies SKD010 there.
+const SKYLAKE: Cpu = Cpu { family: 6, model: 0x4e, stepping: 3 };
+
+/// Overflows whose FUP is missing, each followed by what tells libipt (with SKD010) that
+/// tracing was on and where to resume. Without the erratum both decoders lose the trace up
+/// to the next PSB; with it both resume at the same place.
+#[test]
+fn overflow_without_fup_resumes_under_skd010_like_libipt() {
+    let b = BASE;
+    let head = || W::new().psb().mode64().fup(BASE).psbend().ovf();
+    let pip = [0x02, 0x43, 0, 0x10, 0, 0, 0, 0];
+    let tail = |w: W| w.tip(BASE + 4).tip(BASE + 10).fup(BASE + 11).pgd(None);
+    let cases: Vec<(&str, W, Vec<u64>)> = vec![
+        // A TIP: resume at its target (the MODE.Exec before it is skipped).
+        (
+            "tip",
+            tail(head().mode64().tip(BASE + 8)),
+            vec![b + 8, b + 9, b + 10, b + 11, b + 12, b + 4, b + 10],
+        ),
+        // A FUP after a PIP: resume at the FUP's IP; the FUP and TIP are an async branch.
+        (
+            "fup",
+            head().raw(&pip).fup(BASE + 8).tip(BASE + 1).tip(BASE + 10).fup(BASE + 11).pgd(None),
+            vec![b + 1, b + 2, b + 3, b + 4, b + 10],
+        ),
+        // A TIP.PGD: tracing was on and went off; resume disabled after it.
+        (
+            "pgd",
+            tail(head().mode64().pgd(None).pge(BASE + 8)),
+            vec![b + 8, b + 9, b + 10, b + 11, b + 12, b + 4, b + 10],
+        ),
+        // A PSB+ with a FUP: resume at the FUP's IP.
+        (
+            "psb",
+            tail(head().raw(&pip).psb().mode64().fup(BASE + 8).psbend()),
+            vec![b + 8, b + 9, b + 10, b + 11, b + 12, b + 4, b + 10],
+        ),
+    ];
+    for (name, t, want) in cases {
+        let lib = theirs(name, &t.0, TSX_CODE, Some(SKYLAKE), None);
+        let r = ours(&t.0, TSX_CODE, Config { cpu: Some(SKYLAKE), ..Config::default() });
+        assert_eq!((&lib.ips, lib.errs), (&want, 0), "{name}: libipt with SKD010: {:x?}", lib.events);
+        assert_eq!((&r.insns, r.errors()), (&want, 0), "{name}: ours with SKD010: {:x?}", r.events);
+        let lib = theirs(name, &t.0, TSX_CODE, None, None);
+        let r = ours(&t.0, TSX_CODE, Config::default());
+        assert_eq!(
+            r.insns, lib.ips,
+            "{name}: ours and libipt without errata: {:x?} / {:x?}",
+            r.events, lib.events
+        );
+    }
+}
+
+#[test]
+fn our_errata_table_is_libipts() {
+    for family in [5u16, 6, 0xf] {
+        for model in 0..=255u8 {
+            for stepping in [0u8, 9] {
+                let e = Cpu { family, model, stepping }.errata();
+                assert_eq!(
+                    e.bits(),
+                    libipt::errata_bits(family, model, stepping),
+                    "{family}/{model:#x}/{stepping}: {e:?}"
+                );
+            }
+        }
+    }
+}
