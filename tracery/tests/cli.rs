@@ -157,3 +157,100 @@ fn doctor_names_the_backend_and_each_tracer_with_a_reason() {
     }
     assert!(!tracery(&["doctor", "extra"]).status.success());
 }
+
+fn temp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("tracery-cli-{}-{name}", std::process::id()))
+}
+
+#[test]
+fn decode_pt_reads_regular_files_only() {
+    // /dev/null reads empty (before, it decoded to nothing and exit 0; /dev/zero read until
+    // memory ran out): each is refused with a clear error.
+    let code = temp("code.bin");
+    std::fs::write(&code, [0x90u8, 0xc3]).unwrap();
+    let img = format!("{}@0x1000", code.display());
+    let dev = "/dev/null@0x1000";
+    for args in [
+        vec!["decode", "pt", "/dev/null"],
+        vec!["decode", "pt", "/dev/null", "--packets"],
+        vec!["decode", "pt", code.to_str().unwrap(), "--image", dev],
+        vec!["decode", "pt", code.to_str().unwrap(), "--elf", dev],
+        vec!["decode", "pt", code.to_str().unwrap(), "--image", &img, "--elf", "/dev/zero@0x2000"],
+    ] {
+        let o = tracery(&args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("not a regular file"), "{args:?}: {}", stderr(&o));
+    }
+    std::fs::remove_file(&code).ok();
+}
+
+#[test]
+fn decode_pt_refuses_a_fifo_instead_of_blocking() {
+    let fifo = temp("trace.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let exe = env!("CARGO_BIN_EXE_tracery");
+    let runner = std::env::var("TRACERY_TEST_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    let mut cmd = match words.next() {
+        Some(prog) => {
+            let mut c = Command::new(prog);
+            c.args(words).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    };
+    let mut child = cmd
+        .args(["decode", "pt"])
+        .arg(&fifo)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            child.kill().ok();
+            child.wait().ok();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    std::fs::remove_file(&fifo).ok();
+    let status = status.expect("decode pt of a FIFO blocked for 20 s");
+    assert_eq!(status.code(), Some(1));
+}
+
+#[test]
+fn decode_pt_cpu_applies_its_errata() {
+    // An overflow whose FUP was dropped, then a TIP: with a Skylake CPU (SKD010) the decode
+    // resumes at the TIP; without a CPU the trace is lost up to the next PSB.
+    let base = 0x40_0000u64;
+    let code = temp("skd010.bin");
+    // nop x4, ret
+    std::fs::write(&code, [0x90u8, 0x90, 0x90, 0x90, 0xc3]).unwrap();
+    let mut t = [0x02, 0x82].repeat(8);
+    t.extend_from_slice(&[0x02, 0x23]); // PSBEND right after the PSB
+    t.extend_from_slice(&[0x02, 0xf3]); // OVF
+    t.push(0x0d | 6 << 5); // TIP, full IP
+    t.extend_from_slice(&(base + 1).to_le_bytes());
+    t.push(0x01); // TIP.PGD, IP suppressed
+    let trace = temp("skd010.pt");
+    std::fs::write(&trace, &t).unwrap();
+    let img = format!("{}@{base:#x}", code.display());
+    let plain = tracery(&["decode", "pt", trace.to_str().unwrap(), "--image", &img]);
+    let skl = tracery(&["decode", "pt", trace.to_str().unwrap(), "--image", &img, "--cpu", "6/78/3"]);
+    let bdw = tracery(&["decode", "pt", trace.to_str().unwrap(), "--image", &img, "--cpu", "6/61/4"]);
+    std::fs::remove_file(&code).ok();
+    std::fs::remove_file(&trace).ok();
+    for o in [&plain, &skl, &bdw] {
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
+    }
+    let insns = |o: &Output| stdout(o).lines().filter(|l| l.starts_with("0000")).count();
+    assert_eq!(insns(&plain), 0, "{}", stdout(&plain));
+    assert_eq!(insns(&bdw), 0, "Broadwell has no SKD010: {}", stdout(&bdw));
+    assert_eq!(insns(&skl), 4, "{}", stdout(&skl));
+}
