@@ -254,3 +254,24 @@ fn decode_pt_cpu_applies_its_errata() {
     assert_eq!(insns(&bdw), 0, "Broadwell has no SKD010: {}", stdout(&bdw));
     assert_eq!(insns(&skl), 4, "{}", stdout(&skl));
 }
+
+#[test]
+fn decode_etm_of_a_ptm_snapshot_says_the_protocol_is_not_supported() {
+    // Before, a PTM (or ETMv3) snapshot decoded to nothing and exit 0.
+    let dir = temp("ptm-snapshot");
+    std::fs::create_dir_all(&dir).unwrap();
+    let w = |f: &str, t: &str| std::fs::write(dir.join(f), t).unwrap();
+    w("snapshot.ini", "[device_list]\ndevice0=cpu_0.ini\ndevice1=ptm_0.ini\n[trace]\nmetadata=trace.ini\n");
+    w("cpu_0.ini", "[device]\nname=cpu_0\nclass=core\ntype=Cortex-A15\n");
+    w("ptm_0.ini", "[device]\nname=PTM_0\nclass=trace_source\ntype=PTM1.1\n[regs]\nETMCR=0xc000\n");
+    w(
+        "trace.ini",
+        "[trace_buffers]\nbuffers=buffer0\n[buffer0]\nname=ETB_0\nfile=t.bin\nformat=coresight\n\
+         [source_buffers]\nPTM_0=ETB_0\n",
+    );
+    std::fs::write(dir.join("t.bin"), [0u8; 16]).unwrap();
+    let o = tracery(&["decode", "etm", dir.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stderr(&o).contains("PTM1.1") && stderr(&o).contains("not supported"), "{}", stderr(&o));
+}
