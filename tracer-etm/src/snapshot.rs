@@ -249,9 +249,15 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("tracer-etm-src-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let w = |f: &str, t: &str| std::fs::write(dir.join(f), t).unwrap();
-        w("snapshot.ini", "[device_list]\ndevice0=cpu_0.ini\ndevice1=src_0.ini\n[trace]\nmetadata=trace.ini\n");
+        w(
+            "snapshot.ini",
+            "[device_list]\ndevice0=cpu_0.ini\ndevice1=src_0.ini\n[trace]\nmetadata=trace.ini\n",
+        );
         w("cpu_0.ini", "[device]\nname=cpu_0\nclass=core\ntype=Cortex-A15\n");
-        w("src_0.ini", &format!("[device]\nname=SRC_0\nclass=trace_source\ntype={ty}\n[regs]\nETMCR=0xc000\n"));
+        w(
+            "src_0.ini",
+            &format!("[device]\nname=SRC_0\nclass=trace_source\ntype={ty}\n[regs]\nETMCR=0xc000\n"),
+        );
         w(
             "trace.ini",
             "[trace_buffers]\nbuffers=buffer0\n[buffer0]\nname=ETB_0\nfile=t.bin\nformat=coresight\n\

@@ -275,3 +275,77 @@ fn decode_etm_of_a_ptm_snapshot_says_the_protocol_is_not_supported() {
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     assert!(stderr(&o).contains("PTM1.1") && stderr(&o).contains("not supported"), "{}", stderr(&o));
 }
+
+#[test]
+// The child is reaped by wait4 (for its rusage), not by Child::wait.
+#[allow(clippy::zombie_processes)]
+fn decode_etm_streams_its_output_in_bounded_memory() {
+    if std::env::var("TRACERY_TEST_RUNNER").is_ok_and(|r| !r.is_empty()) {
+        // Under an emulator the peak RSS would be the emulator's.
+        return;
+    }
+    // A 1 MiB ETMv4 trace of E atoms over `0x1000: nop; b 0x1000`: a million elements, over
+    // 100 MB of compare form. Before, all of it was built in two Strings first.
+    let dir = temp("big-etm");
+    std::fs::create_dir_all(&dir).unwrap();
+    let w = |f: &str, t: &str| std::fs::write(dir.join(f), t).unwrap();
+    w("snapshot.ini", "[device_list]\ndevice1=etm.ini\ndevice2=cpu.ini\n[trace]\nmetadata=trace.ini\n");
+    w(
+        "etm.ini",
+        "[device]\nname=ETM_0\nclass=trace_source\ntype=ETM4\n[regs]\nTRCCONFIGR=0x1\n\
+         TRCTRACEIDR=0x10\nTRCIDR0=0x08000ea1\nTRCIDR1=0x4100f440\nTRCIDR2=0x20000488\nTRCIDR8=0x0\n",
+    );
+    w(
+        "cpu.ini",
+        "[device]\nname=cpu_0\nclass=core\ntype=Cortex-A53\n[dump1]\nfile=code.bin\naddress=0x1000\n",
+    );
+    w(
+        "trace.ini",
+        "[trace_buffers]\nbuffers=buffer0\n[buffer0]\nname=B0\nfile=t.bin\nformat=source_data\n\
+         [source_buffers]\nETM_0=B0\n",
+    );
+    let code: Vec<u8> = [0xd503_201fu32, 0x17ff_ffff].iter().flat_map(|w| w.to_le_bytes()).collect();
+    std::fs::write(dir.join("code.bin"), code).unwrap();
+    // A-Sync, Trace Info, Trace On, 64-bit address 0x1000 with context (EL1, NS, AArch64).
+    let mut t = vec![0u8; 11];
+    t.extend_from_slice(&[0x80, 0x01, 0x00, 0x04, 0x85, 0x00, 0x08, 0, 0, 0, 0, 0, 0, 0x31]);
+    t.resize(t.len() + (1 << 20), 0xf7);
+    std::fs::write(dir.join("t.bin"), t).unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tracery"))
+        .args(["decode", "etm"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut lines = 0u64;
+        let mut bytes = 0u64;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match std::io::Read::read(&mut pipe, &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    bytes += n as u64;
+                    lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+                }
+            }
+        }
+        (lines, bytes)
+    });
+    let (mut status, mut ru) = (0, std::mem::MaybeUninit::<libc::rusage>::zeroed());
+    // SAFETY: `child.id()` is our own child, not yet waited for; `status` and `ru` are
+    // valid out-pointers for the call.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, ru.as_mut_ptr()) };
+    assert_eq!(pid, child.id() as libc::pid_t);
+    // SAFETY: wait4 succeeded, so it filled in `ru`.
+    let max_rss_kib = unsafe { ru.assume_init() }.ru_maxrss;
+    let (lines, bytes) = reader.join().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "status {status:#x}");
+    assert!(lines > 2_000_000 && bytes > 100 << 20, "{lines} lines, {bytes} bytes");
+    println!("peak RSS {max_rss_kib} KiB for {lines} lines, {bytes} bytes of output");
+    assert!(max_rss_kib < 48 * 1024, "peak RSS {max_rss_kib} KiB for {bytes} bytes of output");
+}
