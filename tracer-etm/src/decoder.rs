@@ -286,6 +286,9 @@ pub fn to_path(elems: &[Element]) -> Path {
             ElementKind::AddrNacc { addr, .. } => {
                 PathEvent::Gap { reason: format!("code at {addr:#x} not in the image") }
             }
+            ElementKind::UnsupportedIsa { addr, isa } => {
+                PathEvent::Gap { reason: format!("{isa:?} code at {addr:#x} is not decoded") }
+            }
             ElementKind::IRangeNoPath { start, next, count } => PathEvent::Gap {
                 reason: format!("{count} instructions from {start:#x} to {next:#x}, path unknown"),
             },
