@@ -152,6 +152,13 @@ enum Item {
     Pge(Option<u64>),
     Pgd(Option<u64>),
     Fup(Option<u64>),
+    /// A FUP that binds the events queued in `fup_events` (MODE.TSX, EXSTOP): they are
+    /// reported when the walk reaches its IP. `consumed` is false for a TSX abort, whose FUP
+    /// is also the source of an asynchronous branch.
+    Bound {
+        ip: Option<u64>,
+        consumed: bool,
+    },
     Ovf,
     /// A PSB+ header was read; `fup` is the IP it carried.
     Psb {
@@ -231,9 +238,12 @@ pub struct FlowDecoder<'t, 'i> {
     pending_mode: Option<ExecMode>,
     /// The IP of the last asynchronous disable, to tell a resume from a fresh enable.
     disabled_at: Option<u64>,
-    /// The next FUP belongs to a MODE.TSX (without abort), PTW or EXSTOP before it and is no
-    /// flow event.
-    bound_fup: bool,
+    /// The next FUP belongs to a PTW or BEP before it and is no flow event.
+    skip_fup: bool,
+    /// The event queue for the next FUP (libipt's evb_fup): events reported at its IP.
+    fup_events: Vec<Event>,
+    /// The next FUP is used up by the queued events (a TSX change without abort, EXSTOP).
+    fup_consumed: bool,
     retstack: RetStack,
     /// The errata of `cfg.cpu` that the decoder works around.
     errata: crate::cpu::Errata,
@@ -266,7 +276,9 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
             mode: ExecMode::Bits64,
             pending_mode: None,
             disabled_at: None,
-            bound_fup: false,
+            skip_fup: false,
+            fup_events: Vec::new(),
+            fup_consumed: false,
             retstack: RetStack::new(),
             errata: cfg.cpu.map(|c| c.errata()).unwrap_or_default(),
             insn_count: 0,
@@ -316,7 +328,9 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         self.enabled = false;
         self.pending_mode = None;
         self.disabled_at = None;
-        self.bound_fup = false;
+        self.skip_fup = false;
+        self.fup_events.clear();
+        self.fup_consumed = false;
         self.retstack.clear();
     }
 
@@ -378,6 +392,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
             Item::Pge(None) => return Err(FlowErrorKind::NoIp),
             Item::Tnt { .. } | Item::Tip(_) => return Err(FlowErrorKind::ExpectedEnable),
             Item::Ovf => self.overflow(sink)?,
+            Item::Bound { .. } => self.flush_fup_events(sink),
             Item::Pgd(_) | Item::Fup(_) | Item::Psb { .. } => {}
             Item::End => return Ok(false),
             Item::Error(k) => return Err(FlowErrorKind::Packet(k)),
@@ -538,11 +553,32 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         }
     }
 
+    /// Reports the events queued for a FUP, at the current position.
+    fn flush_fup_events<S: Sink + ?Sized>(&mut self, sink: &mut S) {
+        for ev in self.fup_events.drain(..) {
+            sink.event(&ev);
+        }
+    }
+
+    /// The next flow packet that a branch needs. A FUP that only binds queued events and was
+    /// not reached by the walk does not stand in the way: its events are reported here.
+    fn peek_flow<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Item {
+        loop {
+            match self.peek(sink) {
+                Item::Bound { consumed: true, .. } => {
+                    self.peek = None;
+                    self.flush_fup_events(sink);
+                }
+                it => return it,
+            }
+        }
+    }
+
     /// Pops the next TNT bit, loading the next TNT packet when the cache is empty.
     #[inline]
     fn tnt_bit<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Res<bool> {
         if self.tnt_n == 0 {
-            match self.peek(sink) {
+            match self.peek_flow(sink) {
                 Item::Tnt { bits, count } => {
                     self.peek = None;
                     self.tnt = bits;
@@ -595,6 +631,26 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
                     }
                     Item::Fup(None) => {
                         self.peek = None;
+                        continue;
+                    }
+                    Item::Bound { ip: Some(at), consumed } => {
+                        let blk = self.blocks.get(cur);
+                        if let Some(k) = blk.index_of(at) {
+                            sink.insns(blk, k);
+                            self.insn_count += k as u64;
+                            self.peek = None;
+                            self.ip = at;
+                            self.flush_fup_events(sink);
+                            if consumed {
+                                // Walk on from the FUP's IP.
+                                return Ok(true);
+                            }
+                            return self.async_event(at, sink).map(|_| true);
+                        }
+                    }
+                    Item::Bound { ip: None, .. } => {
+                        self.peek = None;
+                        self.flush_fup_events(sink);
                         continue;
                     }
                     Item::Pgd(to) => {
@@ -660,7 +716,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
                     self.successor(cur, taken, to)?
                 }
                 End::Ret => {
-                    let compressed = self.tnt_n > 0 || matches!(self.peek(sink), Item::Tnt { .. });
+                    let compressed = self.tnt_n > 0 || matches!(self.peek_flow(sink), Item::Tnt { .. });
                     if compressed {
                         if !self.tnt_bit(sink)? {
                             return Err(FlowErrorKind::BadRetComp);
@@ -817,7 +873,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
     /// still be cached: a deferred TIP (SDM "Deferred TIPs") follows the TNT packet that also
     /// holds the bits of branches after the indirect one.
     fn tip<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Res<u64> {
-        match self.peek(sink) {
+        match self.peek_flow(sink) {
             Item::Tip(Some(to)) => {
                 self.peek = None;
                 self.apply_pending_mode();
@@ -951,7 +1007,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
                 Packet::Bbp { sz, .. } => self.block_ctx = Some(sz),
                 Packet::Bep { ip } => {
                     self.block_ctx = None;
-                    self.bound_fup |= ip;
+                    self.skip_fup |= ip;
                 }
                 Packet::Tsc(v) => sink.event(&Event::Tsc(v)),
                 Packet::Cbr(v) => sink.event(&Event::Cbr(v)),
@@ -967,22 +1023,36 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
                     sink.event(&Event::ExecMode(m));
                 }
                 Packet::ModeTsx { intx, abrt } => {
-                    // A TSX change binds the FUP after it; an abort does not (libipt): its
-                    // FUP and the TIP after that are an asynchronous branch to the handler.
-                    self.bound_fup = !abrt;
-                    sink.event(&Event::Tsx { intx, abrt });
+                    // While tracing, MODE.TSX binds the next FUP and is reported at its IP. A
+                    // TSX change uses the FUP up; an abort does not (libipt): its FUP and the
+                    // TIP after that are an asynchronous branch to the handler.
+                    if self.enabled {
+                        self.fup_events.push(Event::Tsx { intx, abrt });
+                        self.fup_consumed = !abrt;
+                    } else {
+                        sink.event(&Event::Tsx { intx, abrt });
+                    }
                 }
                 Packet::Ptw { payload, ip, .. } => {
-                    self.bound_fup |= ip;
+                    self.skip_fup |= ip;
                     sink.event(&Event::Ptwrite(payload));
                 }
+                Packet::Exstop { ip: true } if self.enabled => {
+                    self.fup_events.push(Event::Exstop);
+                    self.fup_consumed = true;
+                }
                 Packet::Exstop { ip } => {
-                    self.bound_fup |= ip;
+                    self.skip_fup |= ip;
                     sink.event(&Event::Exstop);
                 }
                 Packet::Fup(p) => {
                     let ip = self.last_ip.update(&p);
-                    if std::mem::take(&mut self.bound_fup) {
+                    let skip = std::mem::take(&mut self.skip_fup);
+                    if !self.fup_events.is_empty() {
+                        let consumed = std::mem::take(&mut self.fup_consumed) || skip;
+                        return Item::Bound { ip, consumed };
+                    }
+                    if skip {
                         continue;
                     }
                     return Item::Fup(ip);
@@ -999,7 +1069,10 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
                     // IPs after an overflow are not compressed against what came before.
                     self.last_ip.reset();
                     self.block_ctx = None;
-                    self.bound_fup = false;
+                    // Like libipt's reset: what waited for a FUP is lost with the overflow.
+                    self.skip_fup = false;
+                    self.fup_events.clear();
+                    self.fup_consumed = false;
                     return Item::Ovf;
                 }
                 Packet::Psb => return self.psb_header(sink),
@@ -1013,7 +1086,10 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         // A PSB resets IP compression: the header's FUP and what follows are absolute.
         self.last_ip.reset();
         self.block_ctx = None;
-        self.bound_fup = false;
+        // Events still waiting for a FUP are reported here, without one.
+        self.skip_fup = false;
+        self.fup_consumed = false;
+        self.flush_fup_events(sink);
         let mut fup = None;
         loop {
             let Some(rest) = self.buf.get(self.pos..).filter(|r| !r.is_empty()) else {

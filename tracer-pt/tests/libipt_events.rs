@@ -217,3 +217,41 @@ fn our_errata_table_is_libipts() {
         }
     }
 }
+
+/// The events bound to a FUP (MODE.TSX here) are reported where libipt reports them: when
+/// the walk reaches the FUP's IP, not when the packet is read.
+#[test]
+fn fup_bound_events_come_at_the_fups_ip_like_libipt() {
+    for abort in [false, true] {
+        let t = W::new()
+            .psb()
+            .mode64()
+            .fup(BASE)
+            .psbend()
+            .tsx(true, false)
+            .fup(BASE + 1)
+            .tsx(false, abort)
+            .fup(BASE + 3)
+            .tip(BASE + 8)
+            .fup(BASE + 10)
+            .pgd(None);
+        let lib = theirs("tsx-order", &t.0, TSX_CODE, None, None);
+        let r = ours(&t.0, TSX_CODE, Config::default());
+        let lib_tsx: Vec<(usize, bool, bool)> = lib
+            .events
+            .iter()
+            .filter(|(_, e)| e.ty == libipt::PTEV_TSX)
+            .map(|&(at, e)| (at, e.b & 1 != 0, e.b & 2 != 0))
+            .collect();
+        let our_tsx: Vec<(usize, bool, bool)> = r
+            .events
+            .iter()
+            .filter_map(|&(at, e)| match e {
+                Event::Tsx { intx, abrt } => Some((at, intx, abrt)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(lib_tsx, vec![(1, true, false), (3, false, abort)], "libipt: {:x?}", lib.events);
+        assert_eq!(our_tsx, lib_tsx, "abort {abort}: {:x?}", r.events);
+    }
+}
