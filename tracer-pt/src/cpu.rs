@@ -56,7 +56,8 @@ impl Cpu {
 
 /// The Intel PT errata of a CPU, with libipt's names and its CPU table (libipt 2.0.5,
 /// `pt_cpu_errata`). The decoder works around SKD010; the others are listed so that the
-/// table stays complete and checked against libipt's.
+/// table stays complete and checked against libipt's. APL12 is worked around too; APL11
+/// (a TIP.PGD right after an OVF) decodes as libipt's workaround does without one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Errata {
     /// BDM70: PSB+ packets may contain unexpected packets.
@@ -72,7 +73,8 @@ pub struct Errata {
     pub skd010: bool,
     /// SKL014: a TIP.PGD may lack its target IP payload.
     pub skl014: bool,
-    /// APL12: an OVF may be followed by an unexpected FUP.
+    /// APL12: an OVF may be followed by an unexpected FUP. Worked around: when the packets
+    /// after that FUP say tracing is off, it does not resume tracing.
     pub apl12: bool,
     /// APL11: an OVF may be followed by a TIP.PGD.
     pub apl11: bool,

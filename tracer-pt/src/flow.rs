@@ -30,7 +30,9 @@ pub struct Config {
     /// The IP filter of the recording: where a TIP.PGD without an IP binds.
     pub filter: Option<Filter>,
     /// The recording CPU, for errata workarounds (`cpu::Errata`): SKD010 (an OVF whose FUP
-    /// was dropped) is worked around as libipt does. Elsewhere the decoder's default
+    /// was dropped) and APL12 (an OVF with a FUP although tracing was off) are worked
+    /// around as libipt does; APL11 (a TIP.PGD after an OVF) needs nothing, as a TIP.PGD
+    /// while disabled is ignored anyway. Elsewhere the decoder's default
     /// handling already matches libipt's decodes with errata enabled on the Broadwell and
     /// Skylake captures (a PSB+ FUP while tracing is off does not enable it).
     pub cpu: Option<crate::cpu::Cpu>,
@@ -434,7 +436,15 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         // A FUP right after OVF (past timing packets only, as libipt has it) says where
         // tracing resumed; a TIP.PGE says tracing came back on there; anything else means it
         // stays off for now (a PSB+ FUP too, as in libipt without SKD010).
-        let fup_binds = self.peek.is_some() || self.ovf_binds_fup();
+        let fup_after = if self.peek.is_some() { None } else { self.ovf_fup() };
+        // Erratum APL12: a FUP after the OVF although tracing was off when it resolved. If
+        // the packets after the FUP say tracing is off, go on after it, disabled.
+        if let Some(after) = fup_after.filter(|&a| self.errata.apl12 && self.apl12_tracing_off(a)) {
+            sink.event(&Event::Overflow { resume: None });
+            self.pos = after;
+            return Ok(());
+        }
+        let fup_binds = self.peek.is_some() || fup_after.is_some();
         let it = self.take(sink);
         match it {
             Item::Fup(Some(ip)) if fup_binds => {
@@ -451,9 +461,9 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         Ok(())
     }
 
-    /// Whether the next packet after the OVF, past timing packets, is a FUP (which then
-    /// binds to it).
-    fn ovf_binds_fup(&self) -> bool {
+    /// When the next packet after the OVF, past timing packets, is a FUP (which then binds
+    /// to it): the offset after that FUP.
+    fn ovf_fup(&self) -> Option<usize> {
         let mut pos = self.pos;
         while let Some(Ok((pkt, n))) =
             self.buf.get(pos..).filter(|r| !r.is_empty()).map(|r| packet::decode(r, None))
@@ -462,8 +472,43 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
             match pkt {
                 Packet::Pad | Packet::Mnt(_) | Packet::Tsc(_) | Packet::Cbr(_) => {}
                 Packet::Tma { .. } | Packet::Mtc(_) | Packet::Cyc(_) => {}
-                Packet::Fup(_) => return true,
-                _ => return false,
+                Packet::Fup(_) => return Some(pos),
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// Erratum APL12: whether the packets from `pos` on clearly say tracing is off (a STOP
+    /// or TIP.PGE before anything that needs it on, or a PSB+ without a FUP). When they
+    /// cannot tell, tracing is taken to be on (libipt's rules).
+    fn apl12_tracing_off(&self, mut pos: usize) -> bool {
+        while let Some(Ok((pkt, n))) =
+            self.buf.get(pos..).filter(|r| !r.is_empty()).map(|r| packet::decode(r, None))
+        {
+            pos += n;
+            match pkt {
+                Packet::Stop | Packet::TipPge(_) => return true,
+                Packet::Tnt8 { .. } | Packet::Tnt64 { .. } | Packet::Tip(_) | Packet::TipPgd(_) => {
+                    return false
+                }
+                Packet::PsbEnd | Packet::Ovf => return false,
+                Packet::Psb => {
+                    // Off exactly when the PSB+ carries no FUP.
+                    while let Some(Ok((pkt, n))) =
+                        self.buf.get(pos..).filter(|r| !r.is_empty()).map(|r| packet::decode(r, None))
+                    {
+                        pos += n;
+                        match pkt {
+                            Packet::Fup(_) => return false,
+                            Packet::PsbEnd => return true,
+                            Packet::Psb | Packet::Ovf => return false,
+                            _ => {}
+                        }
+                    }
+                    return false;
+                }
+                _ => {}
             }
         }
         false

@@ -255,3 +255,40 @@ fn fup_bound_events_come_at_the_fups_ip_like_libipt() {
         assert_eq!(our_tsx, lib_tsx, "abort {abort}: {:x?}", r.events);
     }
 }
+
+/// An Apollo Lake (family 6, model 0x5c): libipt applies APL11 and APL12 there.
+const APOLLO_LAKE: Cpu = Cpu { family: 6, model: 0x5c, stepping: 9 };
+
+#[test]
+fn apollo_lake_overflow_errata_decode_like_libipt() {
+    let b = BASE;
+    let head = || W::new().psb().mode64().fup(BASE).psbend().ovf();
+    let cases: Vec<(&str, W, Vec<u64>)> = vec![
+        // APL12: a FUP after the OVF, but tracing was off (a STOP, then the end): nothing ran.
+        ("apl12-stop", head().fup(BASE + 1).raw(&[0x02, 0x83]), vec![]),
+        // APL12: the same before a TIP.PGE: tracing comes back on there.
+        (
+            "apl12-pge",
+            head().fup(BASE + 1).pge(BASE + 8).tip(BASE + 4).tip(BASE + 10).fup(BASE + 11).pgd(None),
+            vec![b + 8, b + 9, b + 10, b + 11, b + 12, b + 4, b + 10],
+        ),
+        // A FUP with tracing on (a TIP follows): it binds as usual.
+        (
+            "apl12-on",
+            head().fup(BASE + 1).tip(BASE + 8).fup(BASE + 9).pgd(None),
+            vec![b + 1, b + 2, b + 3, b + 4, b + 8],
+        ),
+        // APL11: a TIP.PGD right after the OVF.
+        (
+            "apl11",
+            head().pgd(None).pge(BASE + 8).tip(BASE + 4).tip(BASE + 10).fup(BASE + 11).pgd(None),
+            vec![b + 8, b + 9, b + 10, b + 11, b + 12, b + 4, b + 10],
+        ),
+    ];
+    for (name, t, want) in cases {
+        let lib = theirs(name, &t.0, TSX_CODE, Some(APOLLO_LAKE), None);
+        let r = ours(&t.0, TSX_CODE, Config { cpu: Some(APOLLO_LAKE), ..Config::default() });
+        assert_eq!((&lib.ips, lib.errs), (&want, 0), "{name}: libipt: {:x?}", lib.events);
+        assert_eq!((&r.insns, r.errors()), (&want, 0), "{name}: ours: {:x?}", r.events);
+    }
+}
