@@ -176,6 +176,45 @@ pub fn packet_line(s: &mut String, id: u8, p: &Packet, raw: &[u8]) {
     s.push('\n');
 }
 
+/// Writes the compare form of a snapshot to `w` as it decodes: packet and element lines
+/// interleaved in decode order (`etm-compare` compares each stream on its own), so memory
+/// stays bounded whatever the capture's size. After the first write error nothing more is
+/// written, and that error is returned.
+pub fn write_compare_form<W: std::io::Write>(
+    snap: &Snapshot,
+    opts: &DecodeOptions,
+    w: &mut W,
+) -> std::io::Result<DecodeStats> {
+    let out = std::cell::RefCell::new((w, None::<std::io::Error>, String::new()));
+    let emit = |f: &mut dyn FnMut(&mut String)| {
+        let mut o = out.borrow_mut();
+        let (w, err, line) = &mut *o;
+        if err.is_some() {
+            return;
+        }
+        line.clear();
+        f(line);
+        if let Err(e) = w.write_all(line.as_bytes()) {
+            *err = Some(e);
+        }
+    };
+    let stats = decode_snapshot(
+        snap,
+        opts,
+        |id, p, raw| emit(&mut |l| packet_line(l, id, p, raw)),
+        |el| {
+            emit(&mut |l| {
+                let _ = writeln!(l, "{el}");
+            })
+        },
+    );
+    let (w, err, _) = out.into_inner();
+    match err {
+        Some(e) => Err(e),
+        None => w.flush().map(|_| stats),
+    }
+}
+
 /// The compare form of a whole snapshot.
 pub fn compare_form(snap: &Snapshot, opts: &DecodeOptions) -> String {
     let mut s = String::new();
@@ -246,6 +285,9 @@ pub fn to_path(elems: &[Element]) -> Path {
             ElementKind::NoSync(r) => PathEvent::Gap { reason: format!("no sync ({r:?})") },
             ElementKind::AddrNacc { addr, .. } => {
                 PathEvent::Gap { reason: format!("code at {addr:#x} not in the image") }
+            }
+            ElementKind::UnsupportedIsa { addr, isa } => {
+                PathEvent::Gap { reason: format!("{isa:?} code at {addr:#x} is not decoded") }
             }
             ElementKind::IRangeNoPath { start, next, count } => PathEvent::Gap {
                 reason: format!("{count} instructions from {start:#x} to {next:#x}, path unknown"),

@@ -82,6 +82,12 @@ pub enum ElementKind {
         next: u64,
         count: u32,
     },
+    /// Code at `addr` runs in an instruction set the decoder does not walk (A32 or T32, in
+    /// AArch32 state): a gap until an address in A64 code. Not an OpenCSD element.
+    UnsupportedIsa {
+        addr: u64,
+        isa: Isa,
+    },
     /// Code at `addr` was not in the memory image.
     AddrNacc {
         addr: u64,
@@ -107,6 +113,25 @@ pub enum ElementKind {
     },
 }
 
+/// The instruction set of traced code: A64 in AArch64 state; in AArch32 state the
+/// address's IS bit picks A32 (0) or T32 (1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isa {
+    A64,
+    A32,
+    T32,
+}
+
+impl Isa {
+    pub fn of(aarch64: bool, is: u8) -> Isa {
+        match (aarch64, is) {
+            (true, _) => Isa::A64,
+            (false, 0) => Isa::A32,
+            (false, _) => Isa::T32,
+        }
+    }
+}
+
 /// One element, tagged with the trace ID and the index of the packet that produced it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Element {
@@ -125,6 +150,7 @@ impl ElementKind {
             ElementKind::InstrRange(_) => "INSTR_RANGE",
             ElementKind::IRangeNoPath { .. } => "I_RANGE_NOPATH",
             ElementKind::AddrNacc { .. } => "ADDR_NACC",
+            ElementKind::UnsupportedIsa { .. } => "UNSUPPORTED_ISA",
             ElementKind::Exception { .. } => "EXCEPTION",
             ElementKind::ExceptionRet => "EXCEPTION_RET",
             ElementKind::Timestamp { .. } => "TIMESTAMP",
@@ -216,6 +242,7 @@ impl fmt::Display for Payload<'_> {
             ElementKind::AddrNacc { addr, mem_space } => {
                 write!(f, " 0x{addr:x}; Memspace [0x{mem_space:x}:{}] ", mem_space_name(mem_space))
             }
+            ElementKind::UnsupportedIsa { addr, isa } => write!(f, " 0x{addr:x}; ISA={isa:?} not decoded"),
             ElementKind::Exception { ret_addr, number, ret_is_branch_target } => {
                 write!(f, "pref ret addr:0x{ret_addr:x}")?;
                 if ret_is_branch_target {

@@ -10,26 +10,49 @@ use std::collections::VecDeque;
 
 use crate::blocks::BlockCache;
 use crate::config::EtmConfig;
-use crate::element::{Element, ElementKind, InstrRange, MemTrans, PeContext, Security, UnsyncReason};
+use crate::element::{Element, ElementKind, InstrRange, Isa, MemTrans, PeContext, Security, UnsyncReason};
 use crate::insn::{InsnInfo, InsnSubType, InsnType};
 use crate::packet::{Context, Packet, PacketKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum P0Kind {
-    Atom { bits: u64, count: u8 },
-    Addr { addr: u64 },
+    Atom {
+        bits: u64,
+        count: u8,
+    },
+    /// An address and its IS bit.
+    Addr {
+        addr: u64,
+        is: u8,
+    },
     Ctxt(Context),
     TrcOn,
-    Excep { prev_same: bool, number: u16, reset: bool },
+    Excep {
+        prev_same: bool,
+        number: u16,
+        reset: bool,
+    },
     ExcepRet,
     Event(u8),
-    Ts { ts: u64, cc: Option<u32> },
+    Ts {
+        ts: u64,
+        cc: Option<u32>,
+    },
     Cc(u32),
     Marker,
-    Q { count: u32, addr: Option<u64> },
-    SrcAddr { addr: u64 },
+    Q {
+        count: u32,
+        addr: Option<u64>,
+    },
+    SrcAddr {
+        addr: u64,
+        is: u8,
+    },
     Trans(MemTrans),
-    Ite { el: u8, value: u64 },
+    Ite {
+        el: u8,
+        value: u64,
+    },
     Unseen,
     Tinfo,
 }
@@ -118,6 +141,10 @@ pub struct FlowDecoder {
     index_curr: u64,
     last_vmid: Option<u32>,
     last_cid: Option<u32>,
+    /// The PE is in AArch64 state (the last context's SF; assumed until a context says).
+    aarch64: bool,
+    /// The IS bit of the last address: in AArch32 state, T32 rather than A32.
+    addr_is: u8,
 }
 
 enum Walk {
@@ -157,6 +184,8 @@ impl FlowDecoder {
             index_curr: 0,
             last_vmid: None,
             last_cid: None,
+            aarch64: true,
+            addr_is: 0,
         };
         d.reset_state();
         d
@@ -338,11 +367,11 @@ impl FlowDecoder {
             | K::AddrL32Is1
             | K::AddrL64Is0
             | K::AddrL64Is1 => {
-                self.push(P0Kind::Addr { addr: p.addr }, i, false);
+                self.push(P0Kind::Addr { addr: p.addr, is: p.addr_is }, i, false);
                 is_addr = true;
             }
             K::AddrCtxtL32Is0 | K::AddrCtxtL32Is1 | K::AddrCtxtL64Is0 | K::AddrCtxtL64Is1 => {
-                self.push(P0Kind::Addr { addr: p.addr }, i, false);
+                self.push(P0Kind::Addr { addr: p.addr, is: p.addr_is }, i, false);
                 self.push(P0Kind::Ctxt(p.ctxt), i, false);
                 is_addr = true;
             }
@@ -353,7 +382,7 @@ impl FlowDecoder {
             | K::SrcAddrL32Is1
             | K::SrcAddrL64Is0
             | K::SrcAddrL64Is1 => {
-                self.push(P0Kind::SrcAddr { addr: p.addr }, i, true);
+                self.push(P0Kind::SrcAddr { addr: p.addr, is: p.addr_is }, i, true);
                 self.spec_depth += 1;
             }
             K::Except | K::PeReset => {
@@ -474,9 +503,10 @@ impl FlowDecoder {
                 self.emit(out, e.index, ElementKind::TraceOn { overflow: self.prev_overflow });
                 self.prev_overflow = false;
             }
-            P0Kind::Addr { addr } => {
+            P0Kind::Addr { addr, is } => {
                 self.rs.tinfo_wait = false;
                 self.set_addr(addr);
+                self.addr_is = is;
                 self.clear_need_addr();
             }
             P0Kind::Ctxt(c) => {
@@ -514,7 +544,8 @@ impl FlowDecoder {
                 self.res.commit -= 1;
             }
             P0Kind::ExcepRet => self.emit(out, e.index, ElementKind::ExceptionRet),
-            P0Kind::SrcAddr { addr } => {
+            P0Kind::SrcAddr { addr, is } => {
+                self.addr_is = is;
                 self.process_src_addr(addr, e.index, code, out);
                 self.res.commit -= 1;
             }
@@ -622,6 +653,7 @@ impl FlowDecoder {
             (false, false) => Security::Secure,
         };
         self.is_secure = !c.ns;
+        self.aarch64 = c.sf;
         self.ctx = Some((c.el, security));
         self.need_ctxt = false;
         // like OpenCSD's output element, VMID and context ID stay shown once seen
@@ -669,7 +701,26 @@ impl FlowDecoder {
         (start, b.num_instr, if b.nacc { Walk::Nacc } else { Walk::Found }, id)
     }
 
+    /// In A32 or T32 code, which is not walked: reports the gap and waits for an address
+    /// (in A64 code, or another A32/T32 one for the next gap). True when there is a gap.
+    fn isa_gap(&mut self, index: u64, out: &mut Vec<Element>) -> bool {
+        self.isa_gap_in(Isa::of(self.aarch64, self.addr_is), index, out)
+    }
+
+    fn isa_gap_in(&mut self, isa: Isa, index: u64, out: &mut Vec<Element>) -> bool {
+        if isa == Isa::A64 {
+            return false;
+        }
+        self.hint = None;
+        self.set_need_addr_elem();
+        self.emit(out, index, ElementKind::UnsupportedIsa { addr: self.instr_addr, isa });
+        true
+    }
+
     fn process_atom(&mut self, taken: bool, index: u64, code: &mut BlockCache, out: &mut Vec<Element>) {
+        if self.isa_gap(index, out) {
+            return;
+        }
         let (start, n, w, id) = self.walk_to_wp(code);
         self.hint = None;
         match w {
@@ -750,6 +801,8 @@ impl FlowDecoder {
         let Some(exc) = self.stack.pop_back() else { return false };
         let P0Kind::Excep { prev_same, number, reset } = exc.kind else { return false };
         let idx = exc.index;
+        // The code up to the exception ran in the instruction set from before it.
+        let isa = Isa::of(self.aarch64, self.addr_is);
         let mut ctxt = None;
         let mut ret_addr = 0;
         if !reset {
@@ -758,10 +811,11 @@ impl FlowDecoder {
                 self.stack.pop_back();
             }
             match self.stack.back().copied() {
-                Some(P0 { kind: P0Kind::Addr { addr }, .. }) => {
+                Some(P0 { kind: P0Kind::Addr { addr, is }, .. }) => {
                     ret_addr = addr;
                     if prev_same {
                         self.set_addr(addr);
+                        self.addr_is = is;
                         self.clear_need_addr();
                     } else if !self.return_stack_pop() {
                         return false;
@@ -780,7 +834,9 @@ impl FlowDecoder {
         }
         if !reset {
             let mut nacc = false;
-            if self.instr_addr < ret_addr {
+            if self.instr_addr < ret_addr && !self.need_addr && self.isa_gap_in(isa, idx, out) {
+                // The code up to the exception is A32/T32: not walked.
+            } else if self.instr_addr < ret_addr {
                 self.hint = None;
                 let (start, n, w) = self.walk_to_addr(ret_addr, code);
                 match w {
@@ -822,7 +878,7 @@ impl FlowDecoder {
                     self.stack.pop_back();
                 }
                 let a = match self.stack.back().copied() {
-                    Some(P0 { kind: P0Kind::Addr { addr }, .. }) => addr,
+                    Some(P0 { kind: P0Kind::Addr { addr, .. }, .. }) => addr,
                     _ => {
                         self.bad(UnsyncReason::BadPacket);
                         return false;
@@ -838,6 +894,11 @@ impl FlowDecoder {
             }
         };
         self.hint = None;
+        if !self.need_addr && self.isa_gap(q.index, out) {
+            self.set_addr(qaddr);
+            self.clear_need_addr();
+            return true;
+        }
         let start = self.instr_addr;
         let mut n = 0u32;
         let mut is_branch = false;
@@ -863,6 +924,11 @@ impl FlowDecoder {
 
     fn process_src_addr(&mut self, src: u64, index: u64, code: &mut BlockCache, out: &mut Vec<Element>) {
         self.hint = None;
+        if Isa::of(self.aarch64, self.addr_is) != Isa::A64 {
+            let isa = Isa::of(self.aarch64, self.addr_is);
+            self.emit(out, index, ElementKind::UnsupportedIsa { addr: src, isa });
+            return;
+        }
         let Some(i) = code.insn(src) else {
             self.emit(out, index, ElementKind::AddrNacc { addr: src, mem_space: self.mem_space() });
             return;

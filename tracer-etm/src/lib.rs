@@ -22,6 +22,8 @@ pub mod snapshot;
 
 pub use collector::{probe, Collector, EtmInfo, OpenError};
 pub use config::EtmConfig;
-pub use decoder::{compare_form, decode_raw, decode_snapshot, to_path, DecodeOptions, DecodeStats};
+pub use decoder::{
+    compare_form, decode_raw, decode_snapshot, to_path, write_compare_form, DecodeOptions, DecodeStats,
+};
 pub use element::{Element, ElementKind};
 pub use snapshot::Snapshot;

@@ -21,6 +21,12 @@ pub enum SnapshotError {
     Missing(String),
     /// A value could not be understood.
     Bad(String),
+    /// A trace source feeds a buffer in a protocol this decoder does not read (PTM or
+    /// ETMv3: only ETMv4 and ETE are decoded). Its trace would otherwise vanish silently.
+    UnsupportedProtocol {
+        device: String,
+        protocol: String,
+    },
 }
 
 impl fmt::Display for SnapshotError {
@@ -29,6 +35,10 @@ impl fmt::Display for SnapshotError {
             SnapshotError::Io { path, err } => write!(f, "{}: {err}", path.display()),
             SnapshotError::Missing(w) => write!(f, "snapshot: missing {w}"),
             SnapshotError::Bad(w) => write!(f, "snapshot: bad {w}"),
+            SnapshotError::UnsupportedProtocol { device, protocol } => write!(
+                f,
+                "snapshot: trace source {device} uses {protocol}, which is not supported (only ETMv4 and ETE are)"
+            ),
         }
     }
 }
@@ -62,6 +72,15 @@ pub struct Device {
 impl Device {
     pub fn is_trace_source(&self) -> bool {
         self.class.eq_ignore_ascii_case("trace_source")
+    }
+
+    /// An instruction trace source in a protocol we do not decode: PTM (program flow
+    /// trace) or ETMv3 and older.
+    pub fn is_unsupported_program_trace(&self) -> bool {
+        let t = self.dev_type.to_ascii_uppercase();
+        let etm_v = t.strip_prefix("ETM").map(|v| v.trim_start_matches(['V', ' ', '-', '_']));
+        self.is_trace_source()
+            && (t.starts_with("PTM") || etm_v.is_some_and(|v| v.starts_with(['1', '2', '3'])))
     }
 
     /// ETMv4 or ETE instruction trace source.
@@ -153,7 +172,16 @@ impl Snapshot {
             };
             buffers.push(TraceBuffer { name, format, data: read_bytes(&dir.join(file))? });
         }
-        let source_buffers = section(&tsecs, "source_buffers").map(|s| s.pairs.clone()).unwrap_or_default();
+        let source_buffers: Vec<(String, String)> =
+            section(&tsecs, "source_buffers").map(|s| s.pairs.clone()).unwrap_or_default();
+        for (src, _) in &source_buffers {
+            if let Some(d) = devices.iter().find(|d| &d.name == src && d.is_unsupported_program_trace()) {
+                return Err(SnapshotError::UnsupportedProtocol {
+                    device: d.name.clone(),
+                    protocol: d.dev_type.clone(),
+                });
+            }
+        }
         Ok(Snapshot { dir, devices, buffers, source_buffers, image })
     }
 
@@ -214,6 +242,50 @@ mod tests {
         std::fs::write(dir.join("t.bin"), [0u8; 4]).unwrap();
         std::fs::write(dir.join("mem.bin"), [0x1f, 0x20, 0x03, 0xd5, 0, 0, 0, 0]).unwrap();
         dir
+    }
+
+    /// A snapshot whose one trace source is of type `ty`, feeding its one buffer.
+    fn snapshot_with_source(tag: &str, ty: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("tracer-etm-src-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let w = |f: &str, t: &str| std::fs::write(dir.join(f), t).unwrap();
+        w(
+            "snapshot.ini",
+            "[device_list]\ndevice0=cpu_0.ini\ndevice1=src_0.ini\n[trace]\nmetadata=trace.ini\n",
+        );
+        w("cpu_0.ini", "[device]\nname=cpu_0\nclass=core\ntype=Cortex-A15\n");
+        w(
+            "src_0.ini",
+            &format!("[device]\nname=SRC_0\nclass=trace_source\ntype={ty}\n[regs]\nETMCR=0xc000\n"),
+        );
+        w(
+            "trace.ini",
+            "[trace_buffers]\nbuffers=buffer0\n[buffer0]\nname=ETB_0\nfile=t.bin\nformat=coresight\n\
+             [source_buffers]\nSRC_0=ETB_0\n",
+        );
+        std::fs::write(dir.join("t.bin"), [0u8; 16]).unwrap();
+        dir
+    }
+
+    #[test]
+    fn ptm_and_etmv3_sources_are_an_unsupported_protocol() {
+        for ty in ["PTM1.1", "ETM3.5", "ETM3", "etmv3.4"] {
+            let dir = snapshot_with_source(ty, ty);
+            let r = Snapshot::load(&dir);
+            std::fs::remove_dir_all(&dir).unwrap();
+            match r {
+                Err(e @ SnapshotError::UnsupportedProtocol { .. }) => {
+                    assert!(e.to_string().contains(ty) && e.to_string().contains("not supported"), "{e}")
+                }
+                other => panic!("{ty}: {other:?}"),
+            }
+        }
+        for ty in ["ETM4", "ETM4.4", "ETE", "STM"] {
+            let dir = snapshot_with_source(&ty.replace('.', "_"), ty);
+            let r = Snapshot::load(&dir);
+            std::fs::remove_dir_all(&dir).unwrap();
+            assert!(r.is_ok(), "{ty}: {r:?}");
+        }
     }
 
     #[test]

@@ -222,3 +222,45 @@ fn source_address_ranges_split_on_not_taken_branches() {
         .collect();
     assert_eq!(ranges(&split), vec![(0x1000, 0x100c, 3, false), (0x100c, 0x1014, 2, true)]);
 }
+
+/// A-Sync, Trace Info, Trace On, then a 64-bit address with context in AArch32 state (EL1,
+/// NS, SF=0): IS=1 (T32) or IS=0 (A32).
+fn start_aarch32(addr: u64, is1: bool) -> Vec<u8> {
+    let mut v = ASYNC.to_vec();
+    v.extend_from_slice(&[0x01, 0x00, 0x04]);
+    if is1 {
+        v.extend_from_slice(&[0x86, ((addr >> 1) & 0x7f) as u8, (addr >> 8) as u8]);
+    } else {
+        v.extend_from_slice(&[0x85, ((addr >> 2) & 0x7f) as u8, ((addr >> 9) & 0x7f) as u8]);
+    }
+    for i in 2..8 {
+        v.push((addr >> (8 * i)) as u8);
+    }
+    v.push(0x21);
+    v
+}
+
+#[test]
+fn aarch32_code_is_an_unsupported_isa_gap_not_a64() {
+    use tracer_etm::element::Isa;
+    for (is1, isa) in [(true, Isa::T32), (false, Isa::A32)] {
+        let mut s = start_aarch32(0x1000, is1);
+        s.extend_from_slice(&[0xf7, 0xf7, 0xf7]);
+        // Back in AArch64 at 0x1000: walked again.
+        s.extend_from_slice(&start(0x1000)[12..]);
+        s.extend_from_slice(&[0xf7]);
+        let k = kinds(&EtmConfig::ete_default(1), &s);
+        let gaps: Vec<_> = k.iter().filter(|e| matches!(e, ElementKind::UnsupportedIsa { .. })).collect();
+        assert_eq!(gaps, vec![&ElementKind::UnsupportedIsa { addr: 0x1000, isa }], "{isa:?}: {k:?}");
+        // Only the A64 atom after the second address is a range.
+        assert_eq!(ranges(&k), vec![(0x1000, 0x100c, 3, true)], "{isa:?}: {k:?}");
+        let path = tracer_etm::to_path(&tracer_etm::decode_raw(&EtmConfig::ete_default(1), &s, &image()));
+        assert!(
+            path.events.iter().any(
+                |e| matches!(e, trace_ir::path::PathEvent::Gap { reason } if reason.contains("not decoded"))
+            ),
+            "{:?}",
+            path.events
+        );
+    }
+}

@@ -29,9 +29,12 @@ impl Filter {
 pub struct Config {
     /// The IP filter of the recording: where a TIP.PGD without an IP binds.
     pub filter: Option<Filter>,
-    /// The recording CPU, for errata workarounds. None is implemented yet: the decoder's
-    /// default handling already matches libipt's decodes with errata enabled on the
-    /// Broadwell and Skylake captures (a PSB+ FUP while tracing is off does not enable it).
+    /// The recording CPU, for errata workarounds (`cpu::Errata`): SKD010 (an OVF whose FUP
+    /// was dropped) and APL12 (an OVF with a FUP although tracing was off) are worked
+    /// around as libipt does; APL11 (a TIP.PGD after an OVF) needs nothing, as a TIP.PGD
+    /// while disabled is ignored anyway. Elsewhere the decoder's default
+    /// handling already matches libipt's decodes with errata enabled on the Broadwell and
+    /// Skylake captures (a PSB+ FUP while tracing is off does not enable it).
     pub cpu: Option<crate::cpu::Cpu>,
 }
 
@@ -151,6 +154,13 @@ enum Item {
     Pge(Option<u64>),
     Pgd(Option<u64>),
     Fup(Option<u64>),
+    /// A FUP that binds the events queued in `fup_events` (MODE.TSX, EXSTOP): they are
+    /// reported when the walk reaches its IP. `consumed` is false for a TSX abort, whose FUP
+    /// is also the source of an asynchronous branch.
+    Bound {
+        ip: Option<u64>,
+        consumed: bool,
+    },
     Ovf,
     /// A PSB+ header was read; `fup` is the IP it carried.
     Psb {
@@ -158,6 +168,16 @@ enum Item {
     },
     End,
     Error(PacketErrorKind),
+}
+
+/// What the SKD010 look-ahead after an OVF without a FUP found.
+enum Skd010 {
+    /// Nothing that says tracing was on: handle the OVF as usual.
+    Normal,
+    /// Tracing was on: it went on at `ip`; decoding continues at `pos` with `last_ip`.
+    Resume { ip: u64, pos: usize, last_ip: LastIp },
+    /// Tracing was on and went off: decoding continues, disabled, at `pos`.
+    Disabled { pos: usize, last_ip: LastIp },
 }
 
 /// A call stack of return addresses for return compression, 64 deep like the hardware's.
@@ -193,8 +213,14 @@ impl RetStack {
     }
 }
 
-/// Blocks walked without consuming a packet before the walk gives up.
-const PROGRESS_LIMIT: u32 = 1 << 12;
+/// Instructions walked without consuming a packet before the walk gives up. Counted in
+/// instructions, not blocks: a block holds up to 4,096 of them, so a block bound would let
+/// one sync point walk 16 M instructions of a trace that cannot match the code.
+const IDLE_INSNS: u64 = 1 << 16;
+
+/// Instructions the table walk follows past its last TNT bit before it hands over to the
+/// careful walk (which is the one that gives up).
+const SPIN_INSNS: u64 = 1 << 12;
 
 /// The flow decoder over one trace buffer and one code image.
 pub struct FlowDecoder<'t, 'i> {
@@ -214,9 +240,15 @@ pub struct FlowDecoder<'t, 'i> {
     pending_mode: Option<ExecMode>,
     /// The IP of the last asynchronous disable, to tell a resume from a fresh enable.
     disabled_at: Option<u64>,
-    /// The next FUP belongs to a MODE.TSX, PTW or EXSTOP before it and is no flow event.
-    bound_fup: bool,
+    /// The next FUP belongs to a PTW or BEP before it and is no flow event.
+    skip_fup: bool,
+    /// The event queue for the next FUP (libipt's evb_fup): events reported at its IP.
+    fup_events: Vec<Event>,
+    /// The next FUP is used up by the queued events (a TSX change without abort, EXSTOP).
+    fup_consumed: bool,
     retstack: RetStack,
+    /// The errata of `cfg.cpu` that the decoder works around.
+    errata: crate::cpu::Errata,
     /// Total instructions reported.
     pub insn_count: u64,
 }
@@ -246,8 +278,11 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
             mode: ExecMode::Bits64,
             pending_mode: None,
             disabled_at: None,
-            bound_fup: false,
+            skip_fup: false,
+            fup_events: Vec::new(),
+            fup_consumed: false,
             retstack: RetStack::new(),
+            errata: cfg.cpu.map(|c| c.errata()).unwrap_or_default(),
             insn_count: 0,
         }
     }
@@ -295,7 +330,9 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         self.enabled = false;
         self.pending_mode = None;
         self.disabled_at = None;
-        self.bound_fup = false;
+        self.skip_fup = false;
+        self.fup_events.clear();
+        self.fup_consumed = false;
         self.retstack.clear();
     }
 
@@ -357,6 +394,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
             Item::Pge(None) => return Err(FlowErrorKind::NoIp),
             Item::Tnt { .. } | Item::Tip(_) => return Err(FlowErrorKind::ExpectedEnable),
             Item::Ovf => self.overflow(sink)?,
+            Item::Bound { .. } => self.flush_fup_events(sink),
             Item::Pgd(_) | Item::Fup(_) | Item::Psb { .. } => {}
             Item::End => return Ok(false),
             Item::Error(k) => return Err(FlowErrorKind::Packet(k)),
@@ -376,17 +414,41 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         self.tnt_n = 0;
         self.retstack.clear();
         self.enabled = false;
-        // A FUP right after OVF says where tracing resumed; a TIP.PGE says tracing came back
-        // on there; anything else means it stays off for now.
+        if self.errata.skd010 && self.peek.is_none() {
+            match self.skd010_scan() {
+                Skd010::Normal => {}
+                Skd010::Resume { ip, pos, last_ip } => {
+                    sink.event(&Event::Overflow { resume: Some(ip) });
+                    self.pos = pos;
+                    self.last_ip = last_ip;
+                    self.enabled = true;
+                    self.ip = ip;
+                    return Ok(());
+                }
+                Skd010::Disabled { pos, last_ip } => {
+                    sink.event(&Event::Overflow { resume: None });
+                    self.pos = pos;
+                    self.last_ip = last_ip;
+                    return Ok(());
+                }
+            }
+        }
+        // A FUP right after OVF (past timing packets only, as libipt has it) says where
+        // tracing resumed; a TIP.PGE says tracing came back on there; anything else means it
+        // stays off for now (a PSB+ FUP too, as in libipt without SKD010).
+        let fup_after = if self.peek.is_some() { None } else { self.ovf_fup() };
+        // Erratum APL12: a FUP after the OVF although tracing was off when it resolved. If
+        // the packets after the FUP say tracing is off, go on after it, disabled.
+        if let Some(after) = fup_after.filter(|&a| self.errata.apl12 && self.apl12_tracing_off(a)) {
+            sink.event(&Event::Overflow { resume: None });
+            self.pos = after;
+            return Ok(());
+        }
+        let fup_binds = self.peek.is_some() || fup_after.is_some();
         let it = self.take(sink);
         match it {
-            Item::Fup(Some(ip)) => {
+            Item::Fup(Some(ip)) if fup_binds => {
                 self.apply_pending_mode();
-                sink.event(&Event::Overflow { resume: Some(ip) });
-                self.enabled = true;
-                self.ip = ip;
-            }
-            Item::Psb { fup: Some(ip) } => {
                 sink.event(&Event::Overflow { resume: Some(ip) });
                 self.enabled = true;
                 self.ip = ip;
@@ -399,11 +461,169 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         Ok(())
     }
 
+    /// When the next packet after the OVF, past timing packets, is a FUP (which then binds
+    /// to it): the offset after that FUP.
+    fn ovf_fup(&self) -> Option<usize> {
+        let mut pos = self.pos;
+        while let Some(Ok((pkt, n))) =
+            self.buf.get(pos..).filter(|r| !r.is_empty()).map(|r| packet::decode(r, None))
+        {
+            pos += n;
+            match pkt {
+                Packet::Pad | Packet::Mnt(_) | Packet::Tsc(_) | Packet::Cbr(_) => {}
+                Packet::Tma { .. } | Packet::Mtc(_) | Packet::Cyc(_) => {}
+                Packet::Fup(_) => return Some(pos),
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// Erratum APL12: whether the packets from `pos` on clearly say tracing is off (a STOP
+    /// or TIP.PGE before anything that needs it on, or a PSB+ without a FUP). When they
+    /// cannot tell, tracing is taken to be on (libipt's rules).
+    fn apl12_tracing_off(&self, mut pos: usize) -> bool {
+        while let Some(Ok((pkt, n))) =
+            self.buf.get(pos..).filter(|r| !r.is_empty()).map(|r| packet::decode(r, None))
+        {
+            pos += n;
+            match pkt {
+                Packet::Stop | Packet::TipPge(_) => return true,
+                Packet::Tnt8 { .. } | Packet::Tnt64 { .. } | Packet::Tip(_) | Packet::TipPgd(_) => {
+                    return false
+                }
+                Packet::PsbEnd | Packet::Ovf => return false,
+                Packet::Psb => {
+                    // Off exactly when the PSB+ carries no FUP.
+                    while let Some(Ok((pkt, n))) =
+                        self.buf.get(pos..).filter(|r| !r.is_empty()).map(|r| packet::decode(r, None))
+                    {
+                        pos += n;
+                        match pkt {
+                            Packet::Fup(_) => return false,
+                            Packet::PsbEnd => return true,
+                            Packet::Psb | Packet::Ovf => return false,
+                            _ => {}
+                        }
+                    }
+                    return false;
+                }
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// Erratum SKD010 (the FUP after an OVF may be dropped): reads ahead from just after
+    /// the OVF for a sign of whether tracing was on when the overflow resolved, and where
+    /// it went on (libipt's rules). A FUP right after the OVF (past timing packets only) is
+    /// the normal case.
+    fn skd010_scan(&self) -> Skd010 {
+        let mut pos = self.pos;
+        let mut last_ip = self.last_ip;
+        let mut tsx_at = None;
+        let mut timing_only = true;
+        loop {
+            let Some(rest) = self.buf.get(pos..).filter(|r| !r.is_empty()) else {
+                return Skd010::Normal;
+            };
+            let Ok((pkt, n)) = packet::decode(rest, None) else {
+                return Skd010::Normal;
+            };
+            let at = pos;
+            pos += n;
+            match pkt {
+                Packet::Pad | Packet::Mnt(_) | Packet::Tsc(_) | Packet::Cbr(_) => {}
+                Packet::Tma { .. } | Packet::Mtc(_) | Packet::Cyc(_) => {}
+                // Skipped: their changes are lost with the rest of the overflow.
+                Packet::Pip { .. } | Packet::Vmcs(_) | Packet::ModeExec { .. } => timing_only = false,
+                Packet::Pwre { .. } | Packet::Pwrx { .. } => timing_only = false,
+                Packet::Exstop { ip: false } | Packet::Ptw { ip: false, .. } => timing_only = false,
+                Packet::ModeTsx { .. } => {
+                    if tsx_at.is_some() {
+                        return Skd010::Normal;
+                    }
+                    tsx_at = Some(at);
+                    timing_only = false;
+                }
+                Packet::Fup(p) => {
+                    if timing_only {
+                        return Skd010::Normal;
+                    }
+                    // The FUP starts an asynchronous event (or ends the MODE.TSX before
+                    // it): resume at its IP and decode it again from there.
+                    let before = last_ip;
+                    return match last_ip.update(&p) {
+                        Some(ip) => Skd010::Resume { ip, pos: tsx_at.unwrap_or(at), last_ip: before },
+                        None => Skd010::Normal,
+                    };
+                }
+                Packet::Tip(p) => {
+                    return match last_ip.update(&p) {
+                        Some(ip) => Skd010::Resume { ip, pos, last_ip },
+                        None => Skd010::Normal,
+                    };
+                }
+                Packet::TipPgd(p) => {
+                    last_ip.update(&p);
+                    return Skd010::Disabled { pos, last_ip };
+                }
+                Packet::Psb => {
+                    // Tracing is on exactly when the PSB+ carries a FUP; resume at the PSB.
+                    let mut hdr = LastIp::default();
+                    let mut p = pos;
+                    loop {
+                        let Some(Ok((pkt, n))) =
+                            self.buf.get(p..).filter(|r| !r.is_empty()).map(|r| packet::decode(r, None))
+                        else {
+                            return Skd010::Normal;
+                        };
+                        p += n;
+                        match pkt {
+                            Packet::Fup(f) => {
+                                return match hdr.update(&f) {
+                                    Some(ip) => Skd010::Resume { ip, pos: at, last_ip },
+                                    None => Skd010::Normal,
+                                }
+                            }
+                            Packet::PsbEnd | Packet::Psb | Packet::Ovf => return Skd010::Normal,
+                            _ => {}
+                        }
+                    }
+                }
+                // Tracing was off (TIP.PGE), or the trace cannot tell (TNT bits of unknown
+                // number used, anything else).
+                _ => return Skd010::Normal,
+            }
+        }
+    }
+
+    /// Reports the events queued for a FUP, at the current position.
+    fn flush_fup_events<S: Sink + ?Sized>(&mut self, sink: &mut S) {
+        for ev in self.fup_events.drain(..) {
+            sink.event(&ev);
+        }
+    }
+
+    /// The next flow packet that a branch needs. A FUP that only binds queued events and was
+    /// not reached by the walk does not stand in the way: its events are reported here.
+    fn peek_flow<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Item {
+        loop {
+            match self.peek(sink) {
+                Item::Bound { consumed: true, .. } => {
+                    self.peek = None;
+                    self.flush_fup_events(sink);
+                }
+                it => return it,
+            }
+        }
+    }
+
     /// Pops the next TNT bit, loading the next TNT packet when the cache is empty.
     #[inline]
     fn tnt_bit<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Res<bool> {
         if self.tnt_n == 0 {
-            match self.peek(sink) {
+            match self.peek_flow(sink) {
                 Item::Tnt { bits, count } => {
                     self.peek = None;
                     self.tnt = bits;
@@ -419,17 +639,20 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
     /// Follows the flow while tracing is on. Returns false at the end of the trace.
     fn walk<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Res<bool> {
         let mut cur = self.lookup(self.ip)?;
-        let mut idle = 0u32;
+        // Instructions walked since the walk last consumed a packet or TNT bit.
+        let mut idle = 0u64;
         loop {
-            idle += 1;
-            if idle > PROGRESS_LIMIT {
+            if idle > IDLE_INSNS {
                 return Err(FlowErrorKind::NoProgress);
             }
             if self.tnt_n > 0 {
-                let before = (self.pos, self.tnt_n);
+                let (pos, n, count) = (self.pos, self.tnt_n, self.insn_count);
                 cur = self.table_walk(cur, sink);
-                if (self.pos, self.tnt_n) != before {
+                if (self.pos, self.tnt_n) != (pos, n) {
+                    // It stops within SPIN_INSNS of its last bit.
                     idle = 0;
+                } else {
+                    idle += self.insn_count - count;
                 }
             }
             if self.tnt_n == 0 {
@@ -453,6 +676,26 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
                     }
                     Item::Fup(None) => {
                         self.peek = None;
+                        continue;
+                    }
+                    Item::Bound { ip: Some(at), consumed } => {
+                        let blk = self.blocks.get(cur);
+                        if let Some(k) = blk.index_of(at) {
+                            sink.insns(blk, k);
+                            self.insn_count += k as u64;
+                            self.peek = None;
+                            self.ip = at;
+                            self.flush_fup_events(sink);
+                            if consumed {
+                                // Walk on from the FUP's IP.
+                                return Ok(true);
+                            }
+                            return self.async_event(at, sink).map(|_| true);
+                        }
+                    }
+                    Item::Bound { ip: None, .. } => {
+                        self.peek = None;
+                        self.flush_fup_events(sink);
                         continue;
                     }
                     Item::Pgd(to) => {
@@ -491,6 +734,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
             let n = blk.len();
             sink.insns(blk, n);
             self.insn_count += n as u64;
+            idle += n as u64;
             let (exit, end) = (blk.exit, blk.end);
             self.ip = blk.last_insn();
             let next = match exit {
@@ -517,7 +761,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
                     self.successor(cur, taken, to)?
                 }
                 End::Ret => {
-                    let compressed = self.tnt_n > 0 || matches!(self.peek(sink), Item::Tnt { .. });
+                    let compressed = self.tnt_n > 0 || matches!(self.peek_flow(sink), Item::Tnt { .. });
                     if compressed {
                         if !self.tnt_bit(sink)? {
                             return Err(FlowErrorKind::BadRetComp);
@@ -563,7 +807,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         let mut run = Run { blocks: [0; RUN_MAX], len: 0, end: NONE };
         // Blocks since the last bit: a cycle of direct branches never needs one, and the
         // careful walk is the one that gives up on it.
-        let mut spin = 0u32;
+        let mut spin = 0u64;
         loop {
             if n == 0 {
                 if let Some((byte, from)) = rec.take() {
@@ -603,11 +847,11 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
                     _ => break,
                 }
             }
-            spin += 1;
-            if spin > 1024 {
+            let b = &cache.blocks[cur as usize];
+            spin += b.len() as u64;
+            if spin > SPIN_INSNS {
                 break;
             }
-            let b = &cache.blocks[cur as usize];
             let next = match b.exit {
                 End::Cond { .. } => {
                     let s = b.succ[(tnt >> (n - 1) & 1) as usize];
@@ -674,7 +918,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
     /// still be cached: a deferred TIP (SDM "Deferred TIPs") follows the TNT packet that also
     /// holds the bits of branches after the indirect one.
     fn tip<S: Sink + ?Sized>(&mut self, sink: &mut S) -> Res<u64> {
-        match self.peek(sink) {
+        match self.peek_flow(sink) {
             Item::Tip(Some(to)) => {
                 self.peek = None;
                 self.apply_pending_mode();
@@ -702,7 +946,8 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
     }
 
     /// With a TIP.PGD (no FUP) pending: the number of instructions of block `cur` that
-    /// execute before tracing stops, if it stops in this block. The disable binds to the
+    /// execute before tracing stops, if it stops in this block. With an IP, tracing stops
+    /// when the walk reaches it (libipt's block decoder); otherwise the disable binds to the
     /// branch that left the traced region (libipt's rules): any conditional, indirect, far
     /// branch or return; a direct branch only when its target is the PGD's IP; with the IP
     /// suppressed, a far branch or an instruction whose successor leaves the filter.
@@ -710,8 +955,11 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         let blk = self.blocks.get(cur);
         let n = blk.len();
         match to {
+            // Tracing stopped before the instruction at the PGD's IP: in straight-line code
+            // (a filter region that ends there) the walk stops when it reaches that IP.
+            Some(ip) if blk.index_of(ip).is_some_and(|k| k > 0) => blk.index_of(ip),
             Some(ip) => match blk.exit {
-                End::Fall => None,
+                End::Fall => (blk.end == ip).then_some(n),
                 End::Jump { target } | End::Call { target, .. } => (target == ip).then_some(n),
                 _ => Some(n),
             },
@@ -764,9 +1012,11 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
     /// At the end of the trace: run on through code that needs no trace packets, up to and
     /// including the first instruction that would.
     fn walk_to_end<S: Sink + ?Sized>(&mut self, mut cur: u32, sink: &mut S) -> Res<()> {
-        for _ in 0..PROGRESS_LIMIT {
+        let mut walked = 0u64;
+        while walked <= IDLE_INSNS {
             let blk = self.blocks.get(cur);
             let (exit, end, n) = (blk.exit, blk.end, blk.len());
+            walked += n as u64;
             // Like ptxed, the instruction that needs the missing trace is still reported.
             sink.insns(blk, n);
             self.insn_count += n as u64;
@@ -802,7 +1052,7 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
                 Packet::Bbp { sz, .. } => self.block_ctx = Some(sz),
                 Packet::Bep { ip } => {
                     self.block_ctx = None;
-                    self.bound_fup |= ip;
+                    self.skip_fup |= ip;
                 }
                 Packet::Tsc(v) => sink.event(&Event::Tsc(v)),
                 Packet::Cbr(v) => sink.event(&Event::Cbr(v)),
@@ -818,20 +1068,36 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
                     sink.event(&Event::ExecMode(m));
                 }
                 Packet::ModeTsx { intx, abrt } => {
-                    self.bound_fup = true;
-                    sink.event(&Event::Tsx { intx, abrt });
+                    // While tracing, MODE.TSX binds the next FUP and is reported at its IP. A
+                    // TSX change uses the FUP up; an abort does not (libipt): its FUP and the
+                    // TIP after that are an asynchronous branch to the handler.
+                    if self.enabled {
+                        self.fup_events.push(Event::Tsx { intx, abrt });
+                        self.fup_consumed = !abrt;
+                    } else {
+                        sink.event(&Event::Tsx { intx, abrt });
+                    }
                 }
                 Packet::Ptw { payload, ip, .. } => {
-                    self.bound_fup |= ip;
+                    self.skip_fup |= ip;
                     sink.event(&Event::Ptwrite(payload));
                 }
+                Packet::Exstop { ip: true } if self.enabled => {
+                    self.fup_events.push(Event::Exstop);
+                    self.fup_consumed = true;
+                }
                 Packet::Exstop { ip } => {
-                    self.bound_fup |= ip;
+                    self.skip_fup |= ip;
                     sink.event(&Event::Exstop);
                 }
                 Packet::Fup(p) => {
                     let ip = self.last_ip.update(&p);
-                    if std::mem::take(&mut self.bound_fup) {
+                    let skip = std::mem::take(&mut self.skip_fup);
+                    if !self.fup_events.is_empty() {
+                        let consumed = std::mem::take(&mut self.fup_consumed) || skip;
+                        return Item::Bound { ip, consumed };
+                    }
+                    if skip {
                         continue;
                     }
                     return Item::Fup(ip);
@@ -848,7 +1114,10 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
                     // IPs after an overflow are not compressed against what came before.
                     self.last_ip.reset();
                     self.block_ctx = None;
-                    self.bound_fup = false;
+                    // Like libipt's reset: what waited for a FUP is lost with the overflow.
+                    self.skip_fup = false;
+                    self.fup_events.clear();
+                    self.fup_consumed = false;
                     return Item::Ovf;
                 }
                 Packet::Psb => return self.psb_header(sink),
@@ -862,7 +1131,10 @@ impl<'t, 'i> FlowDecoder<'t, 'i> {
         // A PSB resets IP compression: the header's FUP and what follows are absolute.
         self.last_ip.reset();
         self.block_ctx = None;
-        self.bound_fup = false;
+        // Events still waiting for a FUP are reported here, without one.
+        self.skip_fup = false;
+        self.fup_consumed = false;
+        self.flush_fup_events(sink);
         let mut fup = None;
         loop {
             let Some(rest) = self.buf.get(self.pos..).filter(|r| !r.is_empty()) else {

@@ -31,6 +31,10 @@ pub enum ImageError {
         file: String,
         addr: u64,
     },
+    /// Not a regular file (a device such as /dev/zero reads without end, a FIFO blocks).
+    NotRegularFile {
+        file: String,
+    },
 }
 
 impl fmt::Display for ImageError {
@@ -38,6 +42,7 @@ impl fmt::Display for ImageError {
         match self {
             ImageError::Io { file, err } => write!(f, "{file}: {err}"),
             ImageError::NotElf { file } => write!(f, "{file}: not an ELF file"),
+            ImageError::NotRegularFile { file } => write!(f, "{file}: not a regular file"),
             ImageError::Unsupported { file, what } => write!(f, "{file}: unsupported ELF: {what}"),
             ImageError::Truncated { file } => write!(f, "{file}: truncated ELF file"),
             ImageError::NoLoadableSegment { file } => write!(f, "{file}: no loadable segment"),
@@ -156,8 +161,28 @@ fn fits(base: u64, len: u64, file: &str) -> Result<(), ImageError> {
     }
 }
 
+/// Reads a whole regular file: a trace or an image. Anything else is refused before a byte
+/// is read (a device such as /dev/zero would read until memory runs out, a FIFO block
+/// forever). The file is opened non-blocking, so opening a FIFO does not wait for a writer,
+/// and the check is on the opened file, so it cannot be swapped after the check.
+pub fn read_regular_file(file: &FsPath) -> Result<Vec<u8>, ImageError> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let name = || file.display().to_string();
+    let io = |err| ImageError::Io { file: name(), err };
+    let mut f =
+        std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(file).map_err(io)?;
+    let meta = f.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(ImageError::NotRegularFile { file: name() });
+    }
+    let mut bytes = Vec::with_capacity(meta.len().min(1 << 26) as usize);
+    f.read_to_end(&mut bytes).map_err(io)?;
+    Ok(bytes)
+}
+
 fn read(file: &FsPath) -> Result<Vec<u8>, ImageError> {
-    std::fs::read(file).map_err(|err| ImageError::Io { file: file.display().to_string(), err })
+    read_regular_file(file)
 }
 
 /// Adds an ELF file (see `add_elf`).
@@ -227,6 +252,37 @@ mod tests {
         assert_eq!(img.read(0x7000_0000, 3), Some(&[1u8, 2, 3][..]));
         assert_eq!(img.read(0x7000_2010, 2), Some(&[4u8, 5][..]));
         assert!(img.read(0x7000_0003, 1).is_none());
+    }
+
+    #[test]
+    fn only_regular_files_are_read() {
+        let mut img = CodeImage::new();
+        for dev in ["/dev/zero", "/dev/null", "/"] {
+            let p = FsPath::new(dev);
+            assert!(matches!(read_regular_file(p), Err(ImageError::NotRegularFile { .. })), "{dev}");
+            assert!(
+                matches!(add_raw_file(&mut img, p, 0x1000), Err(ImageError::NotRegularFile { .. })),
+                "{dev}"
+            );
+            assert!(
+                matches!(add_elf_file(&mut img, p, 0x1000), Err(ImageError::NotRegularFile { .. })),
+                "{dev}"
+            );
+        }
+        // A FIFO with no writer: refused at once instead of blocking.
+        let fifo = std::env::temp_dir().join(format!("tracer-pt-fifo-{}", std::process::id()));
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: `c` is a NUL-terminated path that lives across the call.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let r = read_regular_file(&fifo);
+        std::fs::remove_file(&fifo).ok();
+        assert!(matches!(r, Err(ImageError::NotRegularFile { .. })), "{r:?}");
+        assert_eq!(
+            read_regular_file(FsPath::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src/image.rs")))
+                .map(|b| b.is_empty())
+                .ok(),
+            Some(false)
+        );
     }
 
     #[test]

@@ -22,10 +22,10 @@ fn pt_compare(mode: &str, reference: &std::path::Path, ours: &std::path::Path) {
     assert!(text.contains(" 0 differ"), "{text}");
 }
 
-fn ptxed(c: &Capture) -> String {
+fn ptxed(c: &Capture, cfg: flow::Config) -> String {
     let (trace, img) = (c.bytes(), c.image());
     let mut sink = listing::Ptxed::new(Vec::new());
-    flow::FlowDecoder::new(&trace, &img, flow::Config::default()).run(&mut sink);
+    flow::FlowDecoder::new(&trace, &img, cfg).run(&mut sink);
     String::from_utf8(sink.finish().unwrap()).unwrap()
 }
 
@@ -43,11 +43,16 @@ fn packets_match_ptdump_for_every_capture() {
 
 #[test]
 fn instructions_match_ptxed_for_every_capture() {
+    // The reference decodes were made with the recording CPU's errata (ptxed --cpu); ours
+    // match them with and without.
     for c in CAPTURES {
-        let f = temp_file(&format!("{}.ptxed.txt", c.name));
-        std::fs::write(&f, ptxed(c)).unwrap();
-        pt_compare("insns", &reference().join(format!("{}.ptxed.txt", c.name)), &f);
-        std::fs::remove_file(&f).ok();
+        let cpu = tracer_pt::cpu::Cpu { family: c.cpu.0, model: c.cpu.1, stepping: c.cpu.2 };
+        for cfg in [flow::Config::default(), flow::Config { cpu: Some(cpu), ..flow::Config::default() }] {
+            let f = temp_file(&format!("{}.ptxed.txt", c.name));
+            std::fs::write(&f, ptxed(c, cfg)).unwrap();
+            pt_compare("insns", &reference().join(format!("{}.ptxed.txt", c.name)), &f);
+            std::fs::remove_file(&f).ok();
+        }
     }
 }
 
@@ -79,12 +84,12 @@ fn expected() -> Vec<(String, Vec<u64>, Vec<String>)> {
 fn expected_addresses_are_reproduced() {
     let sections = expected();
     assert_eq!(sections.len(), 3, "EXPECTED_ADDRESSES.txt sections");
-    let single = ptxed(&CAPTURES[0]);
+    let single = ptxed(&CAPTURES[0], flow::Config::default());
     let (_, want, _) = sections.iter().find(|s| s.0 == "intelpt-trace/3842849.trace").unwrap();
     assert_eq!(want.len(), 21);
     assert_eq!(&addresses(&single), want);
 
-    let multi = ptxed(&CAPTURES[1]);
+    let multi = ptxed(&CAPTURES[1], flow::Config::default());
     let (_, want, errors) =
         sections.iter().find(|s| s.0 == "intelpt-trace-multi-file/multi-file.trace").unwrap();
     assert_eq!(&addresses(&multi), want);
@@ -97,8 +102,8 @@ fn expected_addresses_are_reproduced() {
     assert_eq!(errs[0], "[0000000000000e10, 7ffff7df1950: error: no memory mapped at this address]");
 
     // Multi-core: the per-core counts of a plain libipt decode, and bar()'s loop increment.
-    let c45 = addresses(&ptxed(&CAPTURES[2]));
-    let c51 = addresses(&ptxed(&CAPTURES[3]));
+    let c45 = addresses(&ptxed(&CAPTURES[2], flow::Config::default()));
+    let c51 = addresses(&ptxed(&CAPTURES[3], flow::Config::default()));
     assert_eq!(c51.len(), 19521);
     assert_eq!(c45.len(), 61825);
     assert!(c45.contains(&0x400bd7));
@@ -109,7 +114,7 @@ fn path_ranges_cover_the_same_instructions() {
     for c in CAPTURES {
         let (trace, img) = (c.bytes(), c.image());
         let path = tracer_pt::decode_path(&trace, &img, flow::Config::default());
-        let n = addresses(&ptxed(c)).len() as u64;
+        let n = addresses(&ptxed(c, flow::Config::default())).len() as u64;
         assert_eq!(path.insn_count(), n, "{}", c.name);
     }
     // The single-thread capture: the loop body 0x400521..0x40052f runs as ranges that end in

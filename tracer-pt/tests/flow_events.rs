@@ -220,3 +220,64 @@ fn a_loop_of_direct_jumps_ends_in_an_error_not_a_hang() {
     let r = run(&t, &rec, Config::default());
     assert!(r.events.iter().any(|e| matches!(e, Event::Error(_))), "{:?}", r.events);
 }
+
+/// 4,095 NOPs and a jump back to the first: a block of 4,096 instructions that never needs
+/// a packet.
+fn nop_sled_loop() -> Vec<u8> {
+    let mut code = vec![0x90; 4095];
+    let back = -(4095i32 + 5);
+    code.push(0xe9);
+    code.extend_from_slice(&back.to_le_bytes());
+    code
+}
+
+/// Counts instructions and no-progress errors, without keeping them.
+#[derive(Default)]
+struct Count {
+    insns: u64,
+    no_progress: u64,
+}
+
+impl Sink for Count {
+    fn insns(&mut self, _: &Block, n: usize) {
+        self.insns += n as u64;
+    }
+    fn event(&mut self, ev: &Event) {
+        if matches!(ev, Event::Error(e) if e.kind == tracer_pt::flow::FlowErrorKind::NoProgress) {
+            self.no_progress += 1;
+        }
+    }
+}
+
+#[test]
+fn work_without_progress_is_bounded_in_instructions_not_blocks() {
+    // One sync point over the NOP loop with a TNT bit that no conditional branch takes.
+    let t = W::new().psb().mode64().fup(BASE).psbend().tnt(&[true]);
+    let mut img = CodeImage::new();
+    img.add(BASE, nop_sled_loop(), "code");
+    let mut c = Count::default();
+    FlowDecoder::new(&t.0, &img, Config::default()).run(&mut c);
+    assert_eq!(c.no_progress, 1);
+    // Each sync point walks at most the no-progress bound (64 Ki instructions) plus a block.
+    assert!(c.insns <= (1 << 16) + 4096, "{} instructions walked without progress", c.insns);
+}
+
+#[test]
+fn a_thousand_sync_points_over_a_nop_loop_decode_in_seconds() {
+    let mut t = W::new();
+    for _ in 0..1000 {
+        t = t.psb().mode64().fup(BASE).psbend().tnt(&[true]);
+    }
+    assert!(t.0.len() > 25_000 && t.0.len() < 35_000, "{}", t.0.len());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut img = CodeImage::new();
+        img.add(BASE, nop_sled_loop(), "code");
+        let mut c = Count::default();
+        FlowDecoder::new(&t.0, &img, Config::default()).run(&mut c);
+        tx.send((c.insns, c.no_progress)).ok();
+    });
+    let (insns, errs) = rx.recv_timeout(std::time::Duration::from_secs(30)).expect("decode took over 30 s");
+    assert_eq!(errs, 1000);
+    assert!(insns <= 1000 * ((1 << 16) + 4096), "{insns}");
+}

@@ -1,5 +1,6 @@
 //! The optimizer passes. Each takes a verifier-clean trace and leaves one, keeps snapshot
-//! numbering (exit ids) as it is, and is correct on its own, so tests can run any one alone.
+//! numbering (exit ids) as it is (except `peel`, which copies the loop body and its
+//! snapshots), and is correct on its own, so tests can run any one alone.
 //!
 //! The shared machinery: passes walk the trace in order, resolving each operand through a
 //! replacement table first, turn what they replace or remove into `Op::Nop`, and finish with
@@ -15,12 +16,14 @@ pub mod dce;
 pub mod fold;
 pub mod forward;
 pub mod guards;
+pub mod peel;
 
 pub use cse::cse;
 pub use dce::dce;
 pub use fold::fold;
 pub use forward::forward;
 pub use guards::guards;
+pub use peel::peel;
 
 /// Runs every pass in an order where each feeds the next: folding exposes constant guards
 /// and equal operands, forwarding and CSE expose more folding, DCE cleans up last.

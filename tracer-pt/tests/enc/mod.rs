@@ -56,6 +56,11 @@ impl W {
         self.0.extend_from_slice(&[0x99, 0x02]);
         self
     }
+    /// MODE.TSX.
+    pub fn tsx(mut self, intx: bool, abrt: bool) -> W {
+        self.0.extend_from_slice(&[0x99, 0x20 | (abrt as u8) << 1 | intx as u8]);
+        self
+    }
     pub fn ovf(mut self) -> W {
         self.0.extend_from_slice(&[0x02, 0xf3]);
         self

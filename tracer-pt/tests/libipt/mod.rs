@@ -533,3 +533,132 @@ pub fn insn_ips(buf: &[u8], image: &Image) -> (Vec<u64>, u64) {
     }
     (ips, errs)
 }
+
+/// A libipt event: its type (`ptev_*`), whether its IP is suppressed, and the first two
+/// u64 words of its variant (e.g. async_branch from/to, tsx ip and flags, overflow ip).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ev {
+    pub ty: u32,
+    pub ip_suppressed: bool,
+    pub a: u64,
+    pub b: u64,
+}
+
+pub const PTEV_ENABLED: u32 = 0;
+pub const PTEV_DISABLED: u32 = 1;
+pub const PTEV_ASYNC_DISABLED: u32 = 2;
+pub const PTEV_ASYNC_BRANCH: u32 = 3;
+pub const PTEV_OVERFLOW: u32 = 6;
+pub const PTEV_EXEC_MODE: u32 = 7;
+pub const PTEV_TSX: u32 = 8;
+
+/// What libipt's instruction-flow decoder finds: instruction addresses, events in order
+/// (each tagged with the number of instructions before it), and errors.
+#[derive(Debug, Default)]
+pub struct Flow {
+    pub ips: Vec<u64>,
+    pub events: Vec<(usize, Ev)>,
+    pub errs: u64,
+}
+
+/// Runs libipt's instruction-flow decoder over `buf` with an optional CPU (for its errata)
+/// and an optional addr0 filter.
+pub fn insn_flow(buf: &[u8], image: &Image, cpu: Option<(u16, u8, u8)>, filter: Option<(u64, u64)>) -> Flow {
+    let mut cfg = PtConfig::new(buf);
+    if let Some(c) = cpu {
+        cfg.set_cpu(c.0, c.1, c.2);
+    }
+    if let Some((a, b)) = filter {
+        cfg.set_filter(a, b);
+    }
+    let mut out = Flow::default();
+    let word = |e: &PtEvent, at: usize| u64::from_le_bytes(e.0[at..at + 8].try_into().unwrap());
+    // SAFETY: as in `insn_decode`.
+    unsafe {
+        let dec = pt_insn_alloc_decoder(&cfg);
+        pt_insn_set_image(dec, image.0);
+        let mut status = pt_insn_sync_forward(dec);
+        while status >= 0 {
+            loop {
+                while status >= 0 && status & PTS_EVENT_PENDING != 0 {
+                    let mut ev = PtEvent([0; 64]);
+                    status = pt_insn_event(dec, &mut ev, 64);
+                    if status >= 0 {
+                        let e = Ev {
+                            ty: u32::from_le_bytes(ev.0[0..4].try_into().unwrap()),
+                            ip_suppressed: ev.0[4] & 1 != 0,
+                            a: word(&ev, 40),
+                            b: word(&ev, 48),
+                        };
+                        out.events.push((out.ips.len(), e));
+                    }
+                }
+                if status < 0 || status & PTS_EOS != 0 {
+                    break;
+                }
+                let mut insn = PtInsn([0; 40]);
+                status = pt_insn_next(dec, &mut insn, 40);
+                if status >= 0 || u32::from_le_bytes(insn.0[16..20].try_into().unwrap()) != 0 {
+                    out.ips.push(u64::from_le_bytes(insn.0[..8].try_into().unwrap()));
+                }
+                if status < 0 {
+                    break;
+                }
+            }
+            if status < 0 && status != PTE_EOS {
+                out.errs += 1;
+            }
+            status = pt_insn_sync_forward(dec);
+        }
+        pt_insn_free_decoder(dec);
+    }
+    out
+}
+
+/// libipt's errata bits (the pt_errata word at config offset 48) for a CPU.
+pub fn errata_bits(family: u16, model: u8, stepping: u8) -> u32 {
+    let mut cfg = PtConfig::new(&[]);
+    cfg.set_cpu(family, model, stepping);
+    u32::from_le_bytes(cfg.0[48..52].try_into().unwrap())
+}
+
+/// The blocks libipt's block decoder finds in `buf`: (first IP, last IP, instructions), and
+/// the number of errors.
+pub fn blk_ranges(buf: &[u8], image: &Image) -> (Vec<(u64, u64, u16)>, u64) {
+    let cfg = PtConfig::new(buf);
+    let (mut out, mut errs) = (Vec::new(), 0u64);
+    // SAFETY: as in `insn_decode`.
+    unsafe {
+        let dec = pt_blk_alloc_decoder(&cfg);
+        pt_blk_set_image(dec, image.0);
+        let mut status = pt_blk_sync_forward(dec);
+        while status >= 0 {
+            loop {
+                while status >= 0 && status & PTS_EVENT_PENDING != 0 {
+                    let mut ev = PtEvent([0; 64]);
+                    status = pt_blk_event(dec, &mut ev, 64);
+                }
+                if status < 0 || status & PTS_EOS != 0 {
+                    break;
+                }
+                let mut blk = PtBlock([0; 48]);
+                status = pt_blk_next(dec, &mut blk, 48);
+                let n = u16::from_le_bytes([blk.0[28], blk.0[29]]);
+                if n > 0 {
+                    let ip = u64::from_le_bytes(blk.0[0..8].try_into().unwrap());
+                    let end = u64::from_le_bytes(blk.0[8..16].try_into().unwrap());
+                    out.push((ip, end, n));
+                }
+                if status < 0 {
+                    break;
+                }
+            }
+            if status < 0 && status != PTE_EOS {
+                errs += 1;
+            }
+            status = pt_blk_sync_forward(dec);
+        }
+        pt_blk_free_decoder(dec);
+    }
+    (out, errs)
+}

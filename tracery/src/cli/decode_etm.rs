@@ -1,10 +1,8 @@
 //! `tracery decode etm SNAPSHOT_DIR [--packets-only] [--multi-session] [--src-addr-n]`: decodes
-//! a CoreSight snapshot and prints the compare form (`P ...` packet lines, then `E ...`
-//! element lines) that `etm-compare` reads.
+//! a CoreSight snapshot and prints the compare form (`P ...` packet lines and `E ...`
+//! element lines, streamed in decode order) that `etm-compare` reads.
 
-use std::io::Write;
-
-use tracer_etm::decoder::{decode_snapshot, packet_line, DecodeOptions};
+use tracer_etm::decoder::{write_compare_form, DecodeOptions};
 use tracer_etm::Snapshot;
 
 pub fn main(args: &[String]) -> i32 {
@@ -31,20 +29,15 @@ pub fn main(args: &[String]) -> i32 {
             return 1;
         }
     };
-    let mut pk = String::new();
-    let mut el = String::new();
-    decode_snapshot(
-        &snap,
-        &opts,
-        |id, p, raw| packet_line(&mut pk, id, p, raw),
-        |e| {
-            el.push_str(&e.to_string());
-            el.push('\n');
-        },
-    );
-    let mut o = std::io::stdout().lock();
-    if o.write_all(pk.as_bytes()).and_then(|_| o.write_all(el.as_bytes())).is_err() {
-        return 1;
+    // Streamed: lines go out as they are decoded, through one buffered writer.
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match write_compare_form(&snap, &opts, &mut out) {
+        Ok(_) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("tracery: decode etm: {e}");
+            1
+        }
     }
-    0
 }

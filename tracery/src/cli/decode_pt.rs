@@ -81,10 +81,10 @@ pub fn main(args: &[String]) -> i32 {
     let Some(trace) = trace else {
         return super::usage("decode pt: no TRACE given");
     };
-    let buf = match std::fs::read(&trace) {
+    let buf = match image::read_regular_file(Path::new(&trace)) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("tracery: decode pt: {trace}: {e}");
+            eprintln!("tracery: decode pt: {e}");
             return 1;
         }
     };
