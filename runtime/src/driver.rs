@@ -341,17 +341,17 @@ impl Driver {
             }
         }
         let t = Instant::now();
-        let id = self.compile(number, &built.trace)?;
+        let (id, installed) = self.compile(number, &built.trace)?;
         let us = t.elapsed().as_secs_f64() * 1e6;
         self.stats.compiling += t.elapsed();
         self.stats.compile_us.push(us);
         let info = self.jit.code_info(id);
         let bytes = info.as_ref().map_or(0, |i| i.len);
         self.mcode += bytes;
-        let nsnaps = built.trace.snaps.len();
+        let nsnaps = installed.snaps.len();
         let tr = TraceRec {
             number,
-            trace: built.trace,
+            trace: installed,
             parent,
             taken: vec![0; nsnaps],
             linked: vec![false; nsnaps],
@@ -399,13 +399,16 @@ impl Driver {
         id
     }
 
-    /// Optimizes, checks and installs a built trace; returns its Jit id.
-    fn compile(&mut self, number: u32, trace: &Trace) -> Result<u32, RunError> {
+    /// Optimizes (with peeling), checks and installs a built trace; returns its Jit id and
+    /// the trace as installed (whose snapshots are the exits `Jit::run` reports).
+    fn compile(&mut self, number: u32, trace: &Trace) -> Result<(u32, Trace), RunError> {
         let dumps = &self.config.dumps;
         if dumps.contains(&Dump::Ir) {
             eprint!("--- trace {number} ir\n{}", trace_ir::text::print(trace));
         }
         let mut t = trace.clone();
+        trace_ir::opt::optimize(&mut t);
+        trace_ir::opt::peel(&mut t);
         trace_ir::opt::optimize(&mut t);
         if dumps.contains(&Dump::Opt) {
             eprint!("--- trace {number} opt\n{}", trace_ir::text::print(&t));
@@ -425,7 +428,8 @@ impl Driver {
                 }
             }
         }
-        Ok(self.jit.install(&t, &self.symbols)?)
+        let id = self.jit.install(&t, &self.symbols)?;
+        Ok((id, t))
     }
 
     /// A compiled trace left through snapshot `snap`, which is not linked: count it, maybe

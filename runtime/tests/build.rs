@@ -113,7 +113,11 @@ fn a_recorded_iteration_becomes_a_loop_that_agrees_with_the_program() {
         let mut opt = trace.clone();
         trace_ir::opt::optimize(&mut opt);
         trace_ir::verify::verify(&opt).unwrap();
-        for t in [&trace, &opt] {
+        let mut peeled = opt.clone();
+        trace_ir::opt::peel(&mut peeled);
+        trace_ir::opt::optimize(&mut peeled);
+        trace_ir::verify::verify(&peeled).unwrap();
+        for t in [&trace, &opt, &peeled] {
             // Mixed: the trace on the reference interpreter, then the program from where it
             // left.
             let mut got = vec![pc0, n, 0, 0];
@@ -130,7 +134,7 @@ fn a_recorded_iteration_becomes_a_loop_that_agrees_with_the_program() {
             assert_eq!(got[..3], want[..3], "n = {n}\n{}", trace_ir::text::print(t));
         }
         #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-        for t in [&trace, &opt] {
+        for t in [&trace, &opt, &peeled] {
             let mut jit = host_jit();
             let ni = NativeInterp::install(&mut *jit, &sp.program, &syms).unwrap();
             let id = jit.install(t, &syms).unwrap();

@@ -603,3 +603,74 @@ loop (%i = %zero, %acc = %zero)
 ",
     );
 }
+
+#[test]
+fn peel_hoists_invariant_arithmetic_loads_and_guards_out_of_the_loop() {
+    check(
+        opt::peel,
+        "trace t
+%p = input 0 : i64
+%n = input 1 : i64
+%k = input 2 : i64
+%zero = const 0 : i64
+%one = const 1 : i64
+loop (%i = %zero, %acc = %zero)
+  %kk = mul %k, %k
+  %base = load.i64 [%p]
+  %pos = icmp.sgt %k, %zero
+  snap0 @resume(1) { 0: %acc }
+  guard %pos, snap0
+  %more = icmp.slt %i, %n
+  snap1 @resume(2) { 0: %acc }
+  guard %more, snap1
+  %t = add %acc, %kk
+  %acc1 = add %t, %base
+  %i1 = add %i, %one
+  jump (%i1, %acc1)
+",
+        "trace t
+%p = input 0 : i64
+%n = input 1 : i64
+%k = input 2 : i64
+%zero = const 0 : i64
+%one = const 1 : i64
+%kk = mul %k, %k
+%base = load.i64 [%p]
+%pos = icmp.sgt %k, %zero
+snap0 @resume(1) { 0: %zero }
+guard %pos, snap0
+%more = icmp.slt %zero, %n
+snap1 @resume(2) { 0: %zero }
+guard %more, snap1
+%t = add %zero, %kk
+%acc1 = add %t, %base
+%i1 = add %zero, %one
+loop (%i = %i1, %acc = %acc1)
+  %more.1 = icmp.slt %i, %n
+  snap2 @resume(2) { 0: %acc }
+  guard %more.1, snap2
+  %t.1 = add %acc, %kk
+  %acc1.1 = add %t.1, %base
+  %i1.1 = add %i, %one
+  jump (%i1.1, %acc1.1)
+",
+    );
+    // A loop that stores keeps its loads in the loop; a trace without a loop is unchanged.
+    let src = "trace t
+%p = input 0 : i64
+%zero = const 0 : i64
+loop (%i = %zero)
+  %x = load.i64 [%p]
+  store.i64 [%p], %i
+  %c = icmp.eq %x, %zero
+  snap0 @resume(1) {}
+  guard %c, snap0
+  jump (%x)
+";
+    let mut t = text::parse(src).unwrap();
+    opt::peel(&mut t);
+    let out = text::print(&t);
+    assert_eq!(out.matches("load.i64").count(), 2, "{out}");
+    let straight = "trace s\n%a = input 0 : i64\nsnap0 @resume(1) { 1: %a }\nexit snap0\n";
+    check(opt::peel, straight, straight);
+}

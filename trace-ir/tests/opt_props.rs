@@ -149,3 +149,65 @@ fn optimize_reaches_a_fixed_point_that_stays_correct() {
         assert!(twice.insts.len() <= once.insts.len());
     }
 }
+
+/// The size of a trace's loop body (0 without a loop).
+fn loop_body(t: &Trace) -> usize {
+    t.loop_start.map_or(0, |s| t.insts[s..].iter().filter(|i| !i.op.is_positionless()).count())
+}
+
+/// `peel` renumbers snapshots (each copy has its own), so an exit is compared by its resume
+/// word and the state it leaves: slots and memory.
+#[test]
+fn peeling_preserves_behaviour_and_hoists_invariants_on_random_traces() {
+    let configs = configs();
+    let (mut body_before, mut body_after, mut loops) = (0usize, 0usize, 0usize);
+    for seed in 0..seeds() {
+        let cfg = &configs[seed as usize % configs.len()];
+        let case = random_case(seed + 50_000, cfg);
+        let (slots0, mut mem) = case.setup();
+        let before = run_on(&case, &case.trace, &slots0, &mut mem);
+        let Ok(eb) = before.exit.clone() else { continue };
+        for (name, with_opt) in [("peel", false), ("peel+optimize", true)] {
+            let mut t = case.trace.clone();
+            if with_opt {
+                opt::optimize(&mut t);
+            }
+            opt::peel(&mut t);
+            if with_opt {
+                opt::optimize(&mut t);
+            }
+            let ctx = || {
+                format!(
+                    "seed {}, {name}\nbefore:\n{}\nafter:\n{}",
+                    seed + 50_000,
+                    dump(&case.trace),
+                    dump(&t)
+                )
+            };
+            if let Err(e) = verify::verify(&t) {
+                panic!("verifier: {e}\n{}", ctx());
+            }
+            let after = run_on(&case, &t, &slots0, &mut mem);
+            let ea = after.exit.clone().unwrap_or_else(|e| panic!("{e:?}\n{}", ctx()));
+            assert_eq!(ea.resume, eb.resume, "{}", ctx());
+            let floats: Vec<usize> = (case.trace.snaps[eb.snap.index()].entries.iter())
+                .filter(|(_, v)| case.trace.ty(*v) == Some(Type::F64))
+                .map(|(s, _)| *s as usize)
+                .collect();
+            for (k, (&b, &a)) in before.slots.iter().zip(&after.slots).enumerate() {
+                let nan = f64::from_bits(b).is_nan() && f64::from_bits(a).is_nan() && floats.contains(&k);
+                assert!(b == a || nan, "slot {k}: {b:#x} became {a:#x}\n{}", ctx());
+            }
+            assert_eq!(before.memory, after.memory, "{}", ctx());
+            if with_opt && case.trace.loop_start.is_some() {
+                let mut o = case.trace.clone();
+                opt::optimize(&mut o);
+                body_before += loop_body(&o);
+                body_after += loop_body(&t);
+                loops += 1;
+            }
+        }
+    }
+    println!("{loops} loops: optimized bodies {body_before} instructions, peeled {body_after}");
+    assert!(loops > 10 && body_after < body_before, "peeling hoisted nothing: {body_before} -> {body_after}");
+}

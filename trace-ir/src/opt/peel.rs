@@ -53,17 +53,8 @@ pub fn peel(t: &mut Trace) {
         out.insts.push(inst);
         Value(out.insts.len() as u32 - 1)
     };
-    // Before the loop: what was there, and every input and constant.
-    for (i, inst) in t.insts.iter().enumerate() {
-        if i < ls || inst.op.is_positionless() {
-            let mut inst = inst.clone();
-            inst.op.map_operands(|v| m1[v.index()]);
-            let v = push(&mut out, inst);
-            m1[i] = v;
-            m2[i] = v;
-        }
-    }
-    // Snapshots are copied per copy, on first use.
+    // Snapshots are copied per copy (before the loop, first iteration, loop), on first use.
+    let mut snaps0: HashMap<SnapId, SnapId> = HashMap::new();
     let mut snaps1: HashMap<SnapId, SnapId> = HashMap::new();
     let mut snaps2: HashMap<SnapId, SnapId> = HashMap::new();
     let copy_snap = |out: &mut Trace, memo: &mut HashMap<SnapId, SnapId>, m: &[Value], s: SnapId| -> SnapId {
@@ -74,6 +65,31 @@ pub fn peel(t: &mut Trace) {
             SnapId(out.snaps.len() as u32 - 1)
         })
     };
+    // Every input and constant first (they hold everywhere, wherever they sat), then what
+    // came before the loop.
+    for (i, inst) in t.insts.iter().enumerate() {
+        if inst.op.is_positionless() {
+            let v = push(&mut out, inst.clone());
+            m1[i] = v;
+            m2[i] = v;
+        }
+    }
+    for (i, inst) in t.insts.iter().enumerate().take(ls) {
+        if inst.op.is_positionless() {
+            continue;
+        }
+        let mut c = inst.clone();
+        c.op.map_operands(|v| m1[v.index()]);
+        match &mut c.op {
+            Op::Guard { snap, .. } | Op::Ovf(_, _, _, snap) => {
+                *snap = copy_snap(&mut out, &mut snaps0, &m1, *snap)
+            }
+            _ => {}
+        }
+        let v = push(&mut out, c);
+        m1[i] = v;
+        m2[i] = v;
+    }
     // The first iteration: parameters are their initial values.
     for (k, &p) in params.iter().enumerate() {
         m1[p.index()] = m1[t.loop_inits[k].index()];
