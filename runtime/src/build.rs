@@ -124,6 +124,9 @@ pub struct Input<'a> {
     pub side: bool,
     /// The slot values when the recording started (green ones become constants).
     pub entry: &'a [u64],
+    /// More slots known to hold a constant at entry: a side trace's parent wrote them from
+    /// constants in the snapshot it leaves through (what a continuation gets handed, say).
+    pub consts: &'a [(u32, u64)],
     pub memory: &'a dyn ImmMemory,
     /// Models of the native functions, for elidable calls with constant arguments.
     pub symbols: &'a Symbols,
@@ -187,6 +190,11 @@ fn build_once(input: &Input, as_loop: bool) -> Result<Built, Abort> {
             let v =
                 *input.entry.get(s).ok_or_else(|| Abort::Mismatch(format!("no entry value for slot {s}")))?;
             memory[s] = Some(b.konst(d.ty, v));
+        }
+    }
+    for &(s, bits) in input.consts {
+        if let Some(d) = p.slots.get(s as usize) {
+            memory[s as usize] = Some(b.konst(d.ty, bits));
         }
     }
     // In a loop, slots some taken exit writes are carried around it; a temp only when a step

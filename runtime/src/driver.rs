@@ -288,7 +288,8 @@ impl Driver {
             }
         }
         let entry = self.slots.clone();
-        let t = Instant::now();
+        let began = Instant::now();
+        let t = began;
         // SAFETY: the recording copy does what the plain copy would (the caller's contract
         // for `run`), and writes its log only within the buffer it is given.
         let (e, rec) =
@@ -309,6 +310,13 @@ impl Driver {
         let t = Instant::now();
         let roots = &self.roots;
         let lookup = |f: u32, g: &[u64]| roots.get(&(f, g.to_vec())).copied();
+        // A side trace knows what its parent's exit wrote from constants.
+        let consts: Vec<(u32, u64)> = match parent.and_then(|(p, s)| Some((self.traces.get(&p)?, s))) {
+            Some((pt, s)) => (pt.trace.snaps[s.index()].entries.iter())
+                .filter_map(|&(slot, v)| Some((slot, pt.trace.const_bits(v)?)))
+                .collect(),
+            None => Vec::new(),
+        };
         let built = build(&Input {
             split: &self.split,
             recording: &rec,
@@ -316,6 +324,7 @@ impl Driver {
             end,
             side: parent.is_some(),
             entry: &entry,
+            consts: &consts,
             memory: imm,
             symbols: &self.symbols,
             lookup: &lookup,
@@ -345,6 +354,7 @@ impl Driver {
         let us = t.elapsed().as_secs_f64() * 1e6;
         self.stats.compiling += t.elapsed();
         self.stats.compile_us.push(us);
+        self.stats.trace_us.push(began.elapsed().as_secs_f64() * 1e6);
         let info = self.jit.code_info(id);
         let bytes = info.as_ref().map_or(0, |i| i.len);
         self.mcode += bytes;

@@ -24,6 +24,8 @@ pub struct Stats {
     pub compiling: Duration,
     /// Optimize + allocate + emit + install, per trace, in µs.
     pub compile_us: Vec<f64>,
+    /// Record + build + compile, per trace, in µs.
+    pub trace_us: Vec<f64>,
 }
 
 fn ms(d: Duration) -> f64 {

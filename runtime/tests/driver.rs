@@ -207,3 +207,14 @@ fn the_perf_map_names_every_trace_and_fragment() {
     assert!(lines.iter().all(|l| l.1 > 0));
     assert!(tracery_runtime::perfmap::parse("zz 10 x").is_err());
 }
+
+#[test]
+fn a_branch_that_alternates_settles_into_linked_traces() {
+    let p = program();
+    let mut code = programs()[1].clone();
+    let (want, _) = reference(&p, &mut code, 20_000);
+    let (got, _, d) = run(&p, &mut code, 20_000, Config { log: true, ..Config::default() });
+    assert_eq!(got[..3], want[..3]);
+    eprintln!("{}\n{}", d.log_lines.join("\n"), d.stats.report());
+    assert!(d.stats.exits < 200, "exits keep coming back to the driver: {}", d.stats.exits);
+}
