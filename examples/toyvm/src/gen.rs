@@ -204,7 +204,8 @@ impl Gen<'_> {
                     return 1;
                 }
                 let callee = callable[self.rng.below(callable.len() as u64) as usize];
-                let frame = if self.rng.chance(3) { 220 } else { FRAME };
+                // A frame at r250 leaves too little stack for any call under it.
+                let frame = if self.rng.chance(6) { 250 } else { FRAME };
                 let args = [self.g(), self.g()];
                 let dst = self.g();
                 out.push(Stmt::Call { f: callee, frame, args, dst });
@@ -272,7 +273,7 @@ pub fn generate(seed: u64) -> Result<Case, CodeError> {
     for f in (0..nfuncs).rev() {
         let mut body = Vec::new();
         let mut cost = 1;
-        for _ in 0..g.rng.range(2, 12) {
+        for _ in 0..g.rng.range(3, 14) {
             if cost < BUDGET {
                 cost += g.stmt(f, nfuncs, 0, BUDGET - cost, &mut body);
             }

@@ -388,7 +388,7 @@ pub const MIX_SYMBOL: &str = "toyvm_mix";
 /// Symbols with the native helper registered (its address and its model).
 pub fn symbols() -> trace_ir::Symbols {
     let mut s = trace_ir::Symbols::new();
-    s.define(MIX_SYMBOL, toyvm_mix as usize as u64, |args: &[u64]| {
+    s.define(MIX_SYMBOL, toyvm_mix as *const () as usize as u64, |args: &[u64]| {
         mix(args.first().copied().unwrap_or(0), args.get(1).copied().unwrap_or(0))
     });
     s

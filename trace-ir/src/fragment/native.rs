@@ -60,8 +60,11 @@ pub struct LoweredTrace {
 #[derive(Clone, Debug)]
 pub struct Lowered {
     pub base: u32,
-    /// Plain copies are `0..n`, recording copies `n..2n`, in fragment order.
+    /// Plain copies are `0..n`, recording copies `n..2n`, in fragment order (only the plain
+    /// ones when installed with `install_plain`).
     pub traces: Vec<LoweredTrace>,
+    /// `n`, the program's fragment count.
+    pub fragments: u32,
     /// The slot holding the log pointer; the log end is the next one.
     pub log_slot: u32,
 }
@@ -69,11 +72,16 @@ pub struct Lowered {
 impl Lowered {
     /// The index in `traces` of a fragment's copy.
     pub fn index(&self, fragment: u32, copy: Copy) -> u32 {
-        let n = (self.traces.len() / 2) as u32;
+        let n = self.fragments;
         match copy {
             Copy::Plain => fragment,
             Copy::Recording => n + fragment,
         }
+    }
+
+    /// Whether the recording copies are present.
+    pub fn has_recording(&self) -> bool {
+        self.traces.len() as u32 == 2 * self.fragments
     }
 
     /// How many slots a run needs: the program's, plus the log pointer and end.
@@ -92,7 +100,7 @@ pub fn lower(p: &Program, base: u32) -> Lowered {
             traces.push(lower_fragment(p, f, copy, base, log_slot));
         }
     }
-    Lowered { base, traces, log_slot }
+    Lowered { base, traces, fragments: n, log_slot }
 }
 
 /// Copies a fragment's body instruction by instruction, adding what its copy needs.
@@ -329,12 +337,35 @@ impl NativeInterp {
         p: &Program,
         symbols: &Symbols,
     ) -> Result<NativeInterp, BackendError> {
+        Self::install_copies(jit, p, symbols, true)
+    }
+
+    /// As `install`, but the plain copy only (to measure what the recording copy costs the
+    /// plain one); `record` and `run` of `Copy::Recording` are then errors.
+    pub fn install_plain<J: Jit + ?Sized>(
+        jit: &mut J,
+        p: &Program,
+        symbols: &Symbols,
+    ) -> Result<NativeInterp, BackendError> {
+        Self::install_copies(jit, p, symbols, false)
+    }
+
+    fn install_copies<J: Jit + ?Sized>(
+        jit: &mut J,
+        p: &Program,
+        symbols: &Symbols,
+        recording: bool,
+    ) -> Result<NativeInterp, BackendError> {
         super::verify::verify(p).map_err(|e| BackendError::Invalid(e.to_string()))?;
         if let Some(m) = check_lowerable(p) {
             return Err(BackendError::Unsupported(m));
         }
         let base = jit.trace_count();
-        let lowered = lower(p, base);
+        let mut lowered = lower(p, base);
+        if !recording {
+            // Plain copies link only to plain copies, so the first `n` stand alone.
+            lowered.traces.truncate(lowered.fragments as usize);
+        }
         for (k, t) in lowered.traces.iter().enumerate() {
             let id = jit.install(&t.trace, symbols).map_err(|e| match e {
                 BackendError::Invalid(m) => BackendError::Invalid(format!(
@@ -383,6 +414,12 @@ impl NativeInterp {
         copy: Copy,
         slots: &mut [u64],
     ) -> Result<NativeExit, BackendError> {
+        if copy == Copy::Recording && !self.lowered.has_recording() {
+            return Err(BackendError::Unsupported("installed without the recording copy".into()));
+        }
+        if fragment >= self.lowered.fragments {
+            return Err(BackendError::Invalid(format!("fragment {fragment} does not exist")));
+        }
         if slots.len() < self.lowered.slot_count() {
             return Err(BackendError::Restore(format!(
                 "the program needs {} slots (its own and the log's), the slot array has {}",
