@@ -81,7 +81,8 @@ fn state_of(slots: &[u64]) -> State {
 }
 
 fn outcome(resume: u64, slots: &[u64]) -> Result<Outcome, String> {
-    Outcome::from_resume(resume, slots[RESULT as usize]).ok_or_else(|| format!("unknown resume word {resume}"))
+    Outcome::from_resume(resume, slots[RESULT as usize])
+        .ok_or_else(|| format!("unknown resume word {resume}"))
 }
 
 /// The reference interpreter on the fragment program (memory is `mem`, reset first).
@@ -150,7 +151,9 @@ pub unsafe fn record_native(
         .map_err(|e| format!("recording copy: {e}"))?;
     let exit = match e.origin {
         Origin::Snap { fragment, snap } => (fragment, snap.0),
-        Origin::LogFull { fragment } => return Err(format!("recording copy: log full in fragment {fragment}")),
+        Origin::LogFull { fragment } => {
+            return Err(format!("recording copy: log full in fragment {fragment}"))
+        }
     };
     let run = Run {
         outcome: outcome(e.resume, &slots)?,
@@ -232,12 +235,25 @@ pub fn check(m: &mut Machine, case: &Case) -> Result<Run, String> {
     let n = unsafe { run_native(m, case, &mut mem)? };
     let strip = |x: &Run| Run { exit: None, steps: 0, ..x.clone() };
     if strip(&r) != v {
-        return Err(format!("reference {:?} {:?}, Rust VM {:?} {:?}{}", r.outcome, r.state, v.outcome, v.state, memdiff(&r, &v)));
+        return Err(format!(
+            "reference {:?} {:?}, Rust VM {:?} {:?}{}",
+            r.outcome,
+            r.state,
+            v.outcome,
+            v.state,
+            memdiff(&r, &v)
+        ));
     }
     if (Run { steps: 0, ..r.clone() }) != n {
         return Err(format!(
             "reference {:?} {:?} exit {:?}, native {:?} {:?} exit {:?}{}",
-            r.outcome, r.state, r.exit, n.outcome, n.state, n.exit, memdiff(&r, &n)
+            r.outcome,
+            r.state,
+            r.exit,
+            n.outcome,
+            n.state,
+            n.exit,
+            memdiff(&r, &n)
         ));
     }
     Ok(r)
@@ -252,12 +268,19 @@ pub fn check_recording(m: &mut Machine, case: &Case) -> Result<usize, String> {
     // SAFETY: `run_reference` succeeded just above on this case and memory.
     let (n, got) = unsafe { record_native(m, case, &mut mem, capacity)? };
     if (Run { steps: 0, ..r.clone() }) != n {
-        return Err(format!("recording copy: reference {:?} {:?}, native {:?} {:?}", r.outcome, r.state, n.outcome, n.state));
+        return Err(format!(
+            "recording copy: reference {:?} {:?}, native {:?} {:?}",
+            r.outcome, r.state, n.outcome, n.state
+        ));
     }
     if got != want {
         let names = m.program.fragment_names();
         let (a, b) = (want.print(&names), got.print(&names));
-        let k = a.lines().zip(b.lines()).position(|(x, y)| x != y).unwrap_or(a.lines().count().min(b.lines().count()));
+        let k = a
+            .lines()
+            .zip(b.lines())
+            .position(|(x, y)| x != y)
+            .unwrap_or(a.lines().count().min(b.lines().count()));
         return Err(format!(
             "recordings differ at step {k} (reference {} steps, native {}): reference `{}`, native `{}`",
             want.steps.len(),

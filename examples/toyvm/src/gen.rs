@@ -71,11 +71,29 @@ const BUDGET: u64 = 2500;
 enum Stmt {
     /// One instruction with no label.
     Plain(Opcode, u8, u8, u8, i32),
-    If { op: Opcode, a: u8, b: u8, body: Vec<Stmt> },
-    Loop { depth: u8, n: i32, body: Vec<Stmt> },
-    Call { f: usize, frame: u8, args: [u8; 2], dst: u8 },
+    If {
+        op: Opcode,
+        a: u8,
+        b: u8,
+        body: Vec<Stmt>,
+    },
+    Loop {
+        depth: u8,
+        n: i32,
+        body: Vec<Stmt>,
+    },
+    Call {
+        f: usize,
+        frame: u8,
+        args: [u8; 2],
+        dst: u8,
+    },
     /// `r[a] = v` unless `r[a] < r[t]`.
-    Clamp { a: u8, t: u8, v: i32 },
+    Clamp {
+        a: u8,
+        t: u8,
+        v: i32,
+    },
 }
 
 struct Gen<'r> {
@@ -196,9 +214,8 @@ impl Gen<'_> {
                 2 + n as u64 * (cost + 2)
             }
             90..=99 => {
-                let callable: Vec<usize> = (f + 1..nfuncs)
-                    .filter(|&g| self.costs[g].is_some_and(|c| c + 6 <= room))
-                    .collect();
+                let callable: Vec<usize> =
+                    (f + 1..nfuncs).filter(|&g| self.costs[g].is_some_and(|c| c + 6 <= room)).collect();
                 if callable.is_empty() {
                     out.push(Stmt::Plain(Opcode::Addi, self.g(), self.g(), 0, 1));
                     return 1;

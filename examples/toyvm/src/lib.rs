@@ -177,7 +177,10 @@ impl Outcome {
 pub enum CodeError {
     Empty,
     /// The instruction at `pc` jumps or calls outside the code.
-    TargetOutOfCode { pc: usize, target: i64 },
+    TargetOutOfCode {
+        pc: usize,
+        target: i64,
+    },
     /// The last instruction falls through past the end.
     FallsOffTheEnd,
     /// An assembler label used but never placed.

@@ -7,8 +7,10 @@
 use trace_ir::fragment::{Program, ProgramBuilder};
 use trace_ir::{BinOp, Builder, CallEffect, CallHint, Callee, ICmp, OvfOp, SnapTo, Type, Value};
 
-use crate::{Opcode, MIX_SYMBOL, RESUME_BAD_OPCODE, RESUME_HALT, RESUME_OVERFLOW, RESUME_RANGE, RESUME_STACK};
 use crate::FRAME_BYTES;
+use crate::{
+    Opcode, MIX_SYMBOL, RESUME_BAD_OPCODE, RESUME_HALT, RESUME_OVERFLOW, RESUME_RANGE, RESUME_STACK,
+};
 
 /// The slots of the VM state.
 pub const PC: u32 = 0;
@@ -116,7 +118,8 @@ impl H {
         self.b.name(op, "op");
         let mut entries = vec![(PC, pc), (OP, op)];
         entries.extend_from_slice(extra);
-        let s = self.b.snapshot_to(SnapTo::Dispatch { table: self.table, slot: OP }, RESUME_BAD_OPCODE, &entries);
+        let s =
+            self.b.snapshot_to(SnapTo::Dispatch { table: self.table, slot: OP }, RESUME_BAD_OPCODE, &entries);
         self.b.exit(s)
     }
 }

@@ -33,7 +33,9 @@ impl std::fmt::Display for VmError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             VmError::PcOutOfCode(pc) => write!(f, "pc {pc} is outside the code"),
-            VmError::StackAccess { pc, addr } => write!(f, "at pc {pc}: address {addr:#x} is outside the stack"),
+            VmError::StackAccess { pc, addr } => {
+                write!(f, "at pc {pc}: address {addr:#x} is outside the stack")
+            }
             VmError::StepLimit(n) => write!(f, "step limit reached after {n} instructions"),
         }
     }
