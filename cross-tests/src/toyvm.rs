@@ -122,7 +122,7 @@ pub unsafe fn run_native(m: &mut Machine, case: &Case, mem: &mut Buffers) -> Res
         .map_err(|e| format!("native interpreter: {e}"))?;
     let exit = match e.origin {
         Origin::Snap { fragment, snap } => (fragment, snap.0),
-        Origin::LogFull { fragment } => return Err(format!("plain copy: log full in fragment {fragment}")),
+        o => return Err(format!("plain copy: unexpected exit {o:?}")),
     };
     Ok(Run {
         outcome: outcome(e.resume, &slots)?,
@@ -151,9 +151,7 @@ pub unsafe fn record_native(
         .map_err(|e| format!("recording copy: {e}"))?;
     let exit = match e.origin {
         Origin::Snap { fragment, snap } => (fragment, snap.0),
-        Origin::LogFull { fragment } => {
-            return Err(format!("recording copy: log full in fragment {fragment}"))
-        }
+        o => return Err(format!("recording copy: unexpected exit {o:?}")),
     };
     let run = Run {
         outcome: outcome(e.resume, &slots)?,
@@ -218,7 +216,7 @@ pub fn replay(m: &Machine, case: &Case, mem: &mut Buffers, rec: &Recording) -> R
         cur = m
             .program
             .next_fragment(cur, SnapId(want.snap), &slots)
-            .map_err(|()| format!("step {i}: {} snap{} goes to the host", name(cur), want.snap))?;
+            .ok_or_else(|| format!("step {i}: {} snap{} goes to the host", name(cur), want.snap))?;
     }
     Err("the recording is empty".into())
 }

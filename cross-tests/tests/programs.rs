@@ -49,7 +49,11 @@ fn plain_only_install_runs_the_same_and_refuses_to_record() {
     let mut jit = host_jit();
     let before = jit.trace_count();
     let ni = NativeInterp::install_plain(&mut *jit, &p, &syms).unwrap();
-    assert_eq!(jit.trace_count() - before, p.fragments.len() as u32, "only the plain copies");
+    let plain = p.fragments.len() + ni.lowered.dispatchers.len();
+    assert_eq!((jit.trace_count() - before) as usize, plain, "only the plain copies and dispatchers");
+    let full = NativeInterp::install(&mut *host_jit(), &p, &syms).unwrap();
+    assert_eq!(full.lowered.traces.len(), plain + p.fragments.len());
+    assert_eq!(full.lowered.dispatchers.len(), ni.lowered.dispatchers.len());
     assert!(!ni.lowered.has_recording());
     let mut want = vec![0, 10, 0, 0];
     interp::run(&p, &mut want, &Env::new(&syms), 1_000_000, None).unwrap();

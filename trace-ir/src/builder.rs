@@ -29,6 +29,11 @@ impl Builder {
         self.trace.ty(v)
     }
 
+    /// The trace built so far (a trace builder looks at its constants).
+    pub fn peek(&self) -> &Trace {
+        &self.trace
+    }
+
     /// Appends an instruction and returns its value.
     pub fn push(&mut self, op: Op, ty: Option<Type>) -> Value {
         let v = Value(self.trace.insts.len() as u32);

@@ -157,3 +157,65 @@ fn doctor_names_the_backend_and_each_tracer_with_a_reason() {
     }
     assert!(!tracery(&["doctor", "extra"]).status.success());
 }
+
+#[test]
+fn run_a_fragment_program_natively_and_on_the_interpreter() {
+    let native = tracery(&["run", "examples/programs/countdown.tir", "--slot", "1=10", "--record"]);
+    assert!(native.status.success(), "{}", stderr(&native));
+    let out = stdout(&native);
+    assert!(out.contains("exit done snap0 resume 1\n"), "{out}");
+    assert!(out.contains("slot 2 acc = 55 (0x37)\n"), "{out}");
+    assert!(out.starts_with("--- recording\nfetch snap0\nadd snap1 promote 0xa\ndec snap0\n"), "{out}");
+    assert_eq!(out.matches("add snap1").count(), 10);
+    let interp =
+        tracery(&["run", "examples/programs/countdown.tir", "--slot", "1=10", "--record", "--interp"]);
+    assert_eq!(stdout(&interp), out, "native and reference runs differ");
+    // An overflow leaves through the add fragment's snapshot.
+    let ovf = tracery(&[
+        "run",
+        "examples/programs/countdown.tir",
+        "--slot",
+        "1=2",
+        "--slot",
+        "2=0x7fffffffffffffff",
+    ]);
+    assert!(stdout(&ovf).contains("exit add snap0 resume 99\n"), "{}", stdout(&ovf));
+}
+
+#[test]
+fn asm_lists_both_copies_of_every_fragment_for_both_targets() {
+    for t in ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"] {
+        let o = tracery(&["asm", "examples/programs/countdown.tir", "--target", t]);
+        assert!(o.status.success(), "{t}: {}", stderr(&o));
+        let out = stdout(&o);
+        for f in ["fetch", "add", "dec", "done"] {
+            assert!(out.contains(&format!("; fragment {f} (plain copy)\n")), "{t} {f}");
+            assert!(out.contains(&format!("; fragment {f} (recording copy)\n")), "{t} {f}");
+        }
+    }
+}
+
+#[test]
+fn bad_programs_give_a_message_not_a_panic() {
+    let dir = std::env::temp_dir().join(format!("tracery-cli-prog-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        ("program p\nentry a\nfragment a\nsnap0 -> b {}\nexit snap0\n", "bad.tir:4:10: unknown fragment `b`"),
+        (
+            "program p\nslot 0 x : i64\nentry a\nfragment a\n%x = input 0 : f64\nsnap0 {}\nexit snap0\n",
+            "fragment a: %x = input 0 : f64: slot 0 (`x`) is declared i64",
+        ),
+    ];
+    for (src, want) in cases {
+        let f = dir.join("bad.tir");
+        std::fs::write(&f, src).unwrap();
+        let o = tracery(&["run", f.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains(want), "{}", stderr(&o));
+    }
+    let o = tracery(&["run", "examples/programs/countdown.tir", "--slot", "9=1"]);
+    assert!(stderr(&o).contains("slot 9 is not declared (the program has 4 slots)"), "{}", stderr(&o));
+    let o = tracery(&["run", "examples/programs/countdown.tir", "--dump", "ir"]);
+    assert!(stderr(&o).contains("--dump and --no-opt apply to traces"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -55,7 +55,7 @@ pub struct Vm<'m> {
 impl Vm<'_> {
     fn slot(&self, pc: u64, addr: u64) -> Result<usize, VmError> {
         let off = addr.wrapping_sub(self.stack_addr);
-        if addr < self.stack_addr || off % 8 != 0 || off / 8 >= self.stack.len() as u64 {
+        if addr < self.stack_addr || off & 7 != 0 || off / 8 >= self.stack.len() as u64 {
             return Err(VmError::StackAccess { pc, addr });
         }
         Ok((off / 8) as usize)

@@ -72,8 +72,8 @@ pub fn run_from(
             r.steps.push(Step { fragment: cur, snap: e.snap.0, promoted: vals });
         }
         match p.next_fragment(cur, e.snap, slots) {
-            Ok(next) => cur = next,
-            Err(()) => return Ok(ProgramExit { fragment: cur, snap: e.snap, resume: e.resume, steps }),
+            Some(next) => cur = next,
+            None => return Ok(ProgramExit { fragment: cur, snap: e.snap, resume: e.resume, steps }),
         }
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod interp;
 pub mod native;
+pub mod split;
 pub mod verify;
 
 use crate::ir::{SnapId, SnapTo, Trace};
@@ -51,6 +52,9 @@ pub struct Program {
     pub fragments: Vec<Fragment>,
     /// The fragment a run starts in.
     pub entry: u32,
+    /// Control points: the loop headers. Entering one of these fragments is where a runtime
+    /// counts, records and enters traces; the loop's key is the fragment and the green slots.
+    pub controls: Vec<u32>,
 }
 
 impl Program {
@@ -70,23 +74,27 @@ impl Program {
         self.slots.iter().position(|s| s.name == name).map(|i| i as u32)
     }
 
+    pub fn is_control(&self, frag: u32) -> bool {
+        self.controls.contains(&frag)
+    }
+
     /// The green slots, in slot order: a loop's key is their values.
     pub fn green_slots(&self) -> Vec<u32> {
         (0..self.slots.len() as u32).filter(|&i| self.slots[i as usize].green).collect()
     }
 
     /// Where snapshot `snap` of fragment `frag` sends control, given the slots it has just
-    /// written: `Ok(fragment)`, or `Err(())` for the host (a host snapshot, or a dispatch
+    /// written: the next fragment, or `None` for the host (a host snapshot, or a dispatch
     /// index past its table).
-    pub fn next_fragment(&self, frag: u32, snap: SnapId, slots: &[u64]) -> Result<u32, ()> {
-        let body = &self.fragments.get(frag as usize).ok_or(())?.body;
-        match body.snaps.get(snap.index()).ok_or(())?.to {
-            SnapTo::Host => Err(()),
-            SnapTo::Fragment(f) => Ok(f),
+    pub fn next_fragment(&self, frag: u32, snap: SnapId, slots: &[u64]) -> Option<u32> {
+        let body = &self.fragments.get(frag as usize)?.body;
+        match body.snaps.get(snap.index())?.to {
+            SnapTo::Host => None,
+            SnapTo::Fragment(f) => Some(f),
             SnapTo::Dispatch { table, slot } => {
-                let idx = *slots.get(slot as usize).ok_or(())?;
-                let t = self.tables.get(table as usize).ok_or(())?;
-                usize::try_from(idx).ok().and_then(|i| t.targets.get(i)).copied().ok_or(())
+                let idx = *slots.get(slot as usize)?;
+                let t = self.tables.get(table as usize)?;
+                usize::try_from(idx).ok().and_then(|i| t.targets.get(i)).copied()
             }
         }
     }
@@ -110,6 +118,7 @@ impl ProgramBuilder {
                 tables: Vec::new(),
                 fragments: Vec::new(),
                 entry: 0,
+                controls: Vec::new(),
             },
             defined: Vec::new(),
         }
@@ -164,6 +173,13 @@ impl ProgramBuilder {
 
     pub fn entry(&mut self, frag: u32) {
         self.p.entry = frag;
+    }
+
+    /// Marks `frag` as a control point (a loop header).
+    pub fn control(&mut self, frag: u32) {
+        if !self.p.controls.contains(&frag) {
+            self.p.controls.push(frag);
+        }
     }
 
     /// The program; a fragment declared but never defined is an error naming it.

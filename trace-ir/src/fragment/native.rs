@@ -41,11 +41,20 @@ pub enum Origin {
     Snap { fragment: u32, snap: SnapId },
     /// The recording log is full: nothing of `fragment` ran, the state is its entry state.
     LogFull { fragment: u32 },
+    /// A dispatcher (see `Lowered::dispatchers`) found an index past its table.
+    Dispatch { table: u32, slot: u32 },
+    /// Control reached control point `to` (lowered with `stop_at_controls`): the slots hold
+    /// the state at its entry.
+    Control { to: u32 },
 }
+
+/// `LoweredTrace::fragment` of a dispatcher, which copies no fragment.
+pub const DISPATCHER: u32 = u32::MAX;
 
 /// One lowered trace.
 #[derive(Clone, Debug)]
 pub struct LoweredTrace {
+    /// The fragment this is a copy of (`DISPATCHER` for a dispatcher).
     pub fragment: u32,
     pub copy: Copy,
     pub trace: Trace,
@@ -60,11 +69,16 @@ pub struct LoweredTrace {
 #[derive(Clone, Debug)]
 pub struct Lowered {
     pub base: u32,
-    /// Plain copies are `0..n`, recording copies `n..2n`, in fragment order (only the plain
-    /// ones when installed with `install_plain`).
+    /// Plain copies are `0..n`, recording copies `n..2n`, in fragment order, then one
+    /// dispatcher per `(table, slot)` pair the program dispatches on. Without the recording
+    /// copies (`plain_only`), the dispatchers follow the plain copies.
     pub traces: Vec<LoweredTrace>,
     /// `n`, the program's fragment count.
     pub fragments: u32,
+    /// Entry points that dispatch on their own: `(table, slot)` and the index in `traces` of
+    /// the (plain) trace that reads the slot and enters the table's fragment. A trace built
+    /// from a recording leaves to one when it cannot know the index.
+    pub dispatchers: Vec<((u32, u32), u32)>,
     /// The slot holding the log pointer; the log end is the next one.
     pub log_slot: u32,
 }
@@ -81,7 +95,33 @@ impl Lowered {
 
     /// Whether the recording copies are present.
     pub fn has_recording(&self) -> bool {
-        self.traces.len() as u32 == 2 * self.fragments
+        self.traces.len() - self.dispatchers.len() == 2 * self.fragments as usize
+    }
+
+    /// Drops the recording copies (to measure what they cost the plain copy). Plain copies
+    /// and dispatchers link only to plain copies and dispatchers, so only the dispatchers'
+    /// indices move.
+    pub fn plain_only(mut self) -> Lowered {
+        if !self.has_recording() {
+            return self;
+        }
+        let n = self.fragments;
+        let moved = |k: u32| if k >= 2 * n { k - n } else { k };
+        self.traces.drain(n as usize..2 * n as usize);
+        for t in &mut self.traces {
+            for l in &mut t.links {
+                l.1 = moved(l.1);
+            }
+            if let Terminator::Link { trace, .. } = &mut t.trace.term {
+                if let Some(k) = trace.checked_sub(self.base) {
+                    *trace = self.base + moved(k);
+                }
+            }
+        }
+        for d in &mut self.dispatchers {
+            d.1 = moved(d.1);
+        }
+        self
     }
 
     /// How many slots a run needs: the program's, plus the log pointer and end.
@@ -90,17 +130,57 @@ impl Lowered {
     }
 }
 
-/// Lowers every fragment of `p` (which must verify) into its two copies.
-pub fn lower(p: &Program, base: u32) -> Lowered {
+/// Lowers every fragment of `p` (which must verify) into its two copies. With
+/// `stop_at_controls`, every way into a control point leaves to the host instead (a runtime
+/// counts there, and enters traces); without, control points are ordinary fragments.
+pub fn lower(p: &Program, base: u32, stop_at_controls: bool) -> Lowered {
     let n = p.fragments.len() as u32;
     let log_slot = p.slots.len() as u32;
     let mut traces = Vec::with_capacity(2 * n as usize);
     for copy in [Copy::Plain, Copy::Recording] {
         for f in 0..n {
-            traces.push(lower_fragment(p, f, copy, base, log_slot));
+            traces.push(lower_fragment(p, f, copy, base, log_slot, stop_at_controls));
         }
     }
-    Lowered { base, traces, fragments: n, log_slot }
+    let mut pairs: Vec<(u32, u32)> = (p.fragments.iter().flat_map(|f| f.body.snaps.iter()))
+        .filter_map(|s| match s.to {
+            SnapTo::Dispatch { table, slot } => Some((table, slot)),
+            _ => None,
+        })
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut dispatchers = Vec::with_capacity(pairs.len());
+    for (table, slot) in pairs {
+        dispatchers.push(((table, slot), traces.len() as u32));
+        traces.push(dispatcher(p, table, slot, stop_at_controls));
+    }
+    Lowered { base, traces, fragments: n, log_slot, dispatchers }
+}
+
+/// A trace that only dispatches: reads `slot` and enters the plain copy of the fragment
+/// `table` names there, or leaves to the host past the table's end.
+fn dispatcher(p: &Program, table: u32, slot: u32, stop_at_controls: bool) -> LoweredTrace {
+    let ty = p.slots[slot as usize].ty;
+    let mut b = crate::Builder::named(&format!("dispatch.{}.{slot}", p.tables[table as usize].name));
+    let idx = b.input(slot, ty);
+    let mut links = Vec::new();
+    let mut origins = Vec::new();
+    for (k, &g) in p.tables[table as usize].targets.iter().enumerate() {
+        let kc = b.iconst(ty, k as i64);
+        let c = b.icmp(ICmp::Eq, idx, kc);
+        let s = b.snapshot_to(SnapTo::Fragment(g), 0, &[]);
+        if stop_at_controls && p.is_control(g) {
+            origins.push(Origin::Control { to: g });
+        } else {
+            origins.push(Origin::Dispatch { table, slot });
+            links.push((s, g));
+        }
+        b.guard_not(c, s);
+    }
+    let out = b.snapshot(0, &[]);
+    origins.push(Origin::Dispatch { table, slot });
+    LoweredTrace { fragment: DISPATCHER, copy: Copy::Plain, trace: b.exit(out), origins, links }
 }
 
 /// Copies a fragment's body instruction by instruction, adding what its copy needs.
@@ -117,6 +197,7 @@ struct Lowerer<'p> {
     log: Option<(Value, i32)>,
     map: Vec<Value>,
     consts: HashMap<(Type, u64), Value>,
+    stop_at_controls: bool,
 }
 
 impl Lowerer<'_> {
@@ -133,6 +214,17 @@ impl Lowerer<'_> {
         let v = self.push(Op::Const { bits }, Some(ty));
         self.consts.insert((ty, bits), v);
         v
+    }
+
+    /// Links snapshot `id` to fragment `g`, or, when `g` is a control point the lowering
+    /// stops at, leaves it a host exit that says so.
+    fn link_or_stop(&mut self, id: SnapId, g: u32) {
+        if self.stop_at_controls && self.p.is_control(g) {
+            self.origins[id.index()] = Origin::Control { to: g };
+        } else {
+            let t = self.target_trace(g);
+            self.links.push((id, t));
+        }
     }
 
     fn target_trace(&self, frag: u32) -> u32 {
@@ -172,8 +264,9 @@ impl Lowerer<'_> {
             SnapTo::Fragment(g) => {
                 let id = self.exit_snap(s, SnapTo::Fragment(g), origin);
                 if mid {
-                    let t = self.target_trace(g);
-                    self.links.push((id, t));
+                    self.link_or_stop(id, g);
+                } else if self.stop_at_controls && self.p.is_control(g) {
+                    self.origins[id.index()] = Origin::Control { to: g };
                 }
                 id
             }
@@ -193,8 +286,7 @@ impl Lowerer<'_> {
                     let kc = self.konst(ty, k as u64);
                     let c = self.push(Op::ICmp(ICmp::Eq, idx, kc), Some(Type::I1));
                     let id = self.exit_snap(s, SnapTo::Fragment(g), origin);
-                    let t = self.target_trace(g);
-                    self.links.push((id, t));
+                    self.link_or_stop(id, g);
                     self.push(Op::Guard { cond: c, expect: false, snap: id }, None);
                 }
                 self.exit_snap(s, SnapTo::Host, origin)
@@ -203,7 +295,14 @@ impl Lowerer<'_> {
     }
 }
 
-fn lower_fragment(p: &Program, frag: u32, copy: Copy, base: u32, log_slot: u32) -> LoweredTrace {
+fn lower_fragment(
+    p: &Program,
+    frag: u32,
+    copy: Copy,
+    base: u32,
+    log_slot: u32,
+    stop_at_controls: bool,
+) -> LoweredTrace {
     let body = &p.fragments[frag as usize].body;
     let mut l = Lowerer {
         p,
@@ -224,6 +323,7 @@ fn lower_fragment(p: &Program, frag: u32, copy: Copy, base: u32, log_slot: u32) 
         log: None,
         map: vec![Value(u32::MAX); body.insts.len()],
         consts: HashMap::new(),
+        stop_at_controls,
     };
     // Inputs and constants hold everywhere, wherever they sit: map them first.
     for (i, inst) in body.insts.iter().enumerate() {
@@ -291,8 +391,9 @@ fn lower_fragment(p: &Program, frag: u32, copy: Copy, base: u32, log_slot: u32) 
     }
     let Terminator::Exit(s) = body.term else { unreachable!("verified fragments end in exit") };
     let last = l.exit(s, false);
-    l.out.term = match l.out.snaps[last.index()].to {
-        SnapTo::Fragment(g) => Terminator::Link { trace: l.base + l.target_trace(g), snap: last },
+    l.out.term = match (l.out.snaps[last.index()].to, l.origins[last.index()]) {
+        (_, Origin::Control { .. }) => Terminator::Exit(last),
+        (SnapTo::Fragment(g), _) => Terminator::Link { trace: l.base + l.target_trace(g), snap: last },
         _ => Terminator::Exit(last),
     };
     // Snapshots keep their targets for the reader, but a trace's own exits go where the
@@ -331,29 +432,42 @@ pub struct NativeInterp {
 }
 
 impl NativeInterp {
-    /// Lowers `p` (verified, see `verify`) and installs it in `jit`.
+    /// Lowers `p` (verified, see `verify`) and installs it in `jit`; control points are
+    /// ordinary fragments.
     pub fn install<J: Jit + ?Sized>(
         jit: &mut J,
         p: &Program,
         symbols: &Symbols,
     ) -> Result<NativeInterp, BackendError> {
-        Self::install_copies(jit, p, symbols, true)
+        NativeInterp::install_with(jit, p, symbols, false)
     }
 
     /// As `install`, but the plain copy only (to measure what the recording copy costs the
-    /// plain one); `record` and `run` of `Copy::Recording` are then errors.
+    /// plain one); `record`, and `run` of `Copy::Recording`, are then errors.
     pub fn install_plain<J: Jit + ?Sized>(
         jit: &mut J,
         p: &Program,
         symbols: &Symbols,
     ) -> Result<NativeInterp, BackendError> {
-        Self::install_copies(jit, p, symbols, false)
+        NativeInterp::install_copies(jit, p, symbols, false, false)
+    }
+
+    /// As `install`; with `stop_at_controls`, entering a control point leaves to the host
+    /// (`Origin::Control`), which is how a runtime gets to count loops and enter traces.
+    pub fn install_with<J: Jit + ?Sized>(
+        jit: &mut J,
+        p: &Program,
+        symbols: &Symbols,
+        stop_at_controls: bool,
+    ) -> Result<NativeInterp, BackendError> {
+        NativeInterp::install_copies(jit, p, symbols, stop_at_controls, true)
     }
 
     fn install_copies<J: Jit + ?Sized>(
         jit: &mut J,
         p: &Program,
         symbols: &Symbols,
+        stop_at_controls: bool,
         recording: bool,
     ) -> Result<NativeInterp, BackendError> {
         super::verify::verify(p).map_err(|e| BackendError::Invalid(e.to_string()))?;
@@ -361,10 +475,9 @@ impl NativeInterp {
             return Err(BackendError::Unsupported(m));
         }
         let base = jit.trace_count();
-        let mut lowered = lower(p, base);
+        let mut lowered = lower(p, base, stop_at_controls);
         if !recording {
-            // Plain copies link only to plain copies, so the first `n` stand alone.
-            lowered.traces.truncate(lowered.fragments as usize);
+            lowered = lowered.plain_only();
         }
         for (k, t) in lowered.traces.iter().enumerate() {
             let id = jit.install(&t.trace, symbols).map_err(|e| match e {
@@ -392,6 +505,21 @@ impl NativeInterp {
     /// The trace id of a fragment's copy.
     pub fn trace_id(&self, fragment: u32, copy: Copy) -> u32 {
         self.lowered.base + self.lowered.index(fragment, copy)
+    }
+
+    /// The trace id of the dispatcher on `table` indexed by `slot`, when the program has one.
+    pub fn dispatcher_id(&self, table: u32, slot: u32) -> Option<u32> {
+        let d = self.lowered.dispatchers.iter().find(|d| d.0 == (table, slot))?;
+        Some(self.lowered.base + d.1)
+    }
+
+    /// The trace id a snapshot target enters in the plain interpreter (`None` for the host).
+    pub fn entry_for(&self, to: SnapTo) -> Option<u32> {
+        match to {
+            SnapTo::Host => None,
+            SnapTo::Fragment(f) => Some(self.trace_id(f, Copy::Plain)),
+            SnapTo::Dispatch { table, slot } => self.dispatcher_id(table, slot),
+        }
     }
 
     /// Where an exit of the installed code came from.

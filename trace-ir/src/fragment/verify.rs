@@ -1,7 +1,8 @@
 //! The program verifier: every fragment verifies as a trace, and the program holds together.
 //!
 //! On top of the trace rules: fragments have no loop and end in `exit`; every target names a
-//! fragment or table that exists; tables are non-empty and name only fragments; slots are
+//! fragment or table that exists; every exit has a snapshot of its own (so a recording's
+//! snapshot names one branch); tables are non-empty and name only fragments; slots are
 //! declared, and every `input` and snapshot entry has its slot's declared type (so types agree
 //! across every edge); dispatch indices are integer slots; `elidable` calls do not write
 //! memory; and no fragment reads a slot that some path to it leaves undefined (temp slots are
@@ -66,6 +67,9 @@ pub fn verify(p: &Program) -> Result<(), ProgramError> {
     if p.entry >= nf {
         return err(format!("the entry fragment {} does not exist ({nf} fragments)", p.entry));
     }
+    if let Some(&c) = p.controls.iter().find(|&&c| c >= nf) {
+        return err(format!("control point {c} does not exist ({nf} fragments)"));
+    }
     for t in &p.tables {
         if t.targets.is_empty() {
             return err(format!("table `{}` is empty", t.name));
@@ -103,6 +107,30 @@ fn fragment(
             "{}: a fragment ends in `exit`, to the target its snapshot names",
             pr.terminator()
         )));
+    }
+    // One user per snapshot, so that a recording's (fragment, snapshot) names one branch.
+    let mut user: Vec<Option<usize>> = vec![None; b.snaps.len()];
+    for (i, inst) in b.insts.iter().enumerate() {
+        if let Some(s) = inst.op.snap() {
+            if let Some(first) = user[s.index()].replace(i) {
+                return Err(at(format!(
+                    "{}: snap{} is already used by `{}`: in a fragment every exit has its own snapshot",
+                    pr.inst(i),
+                    s.0,
+                    pr.inst(first)
+                )));
+            }
+        }
+    }
+    if let Terminator::Exit(s) = b.term {
+        if let Some(first) = user[s.index()] {
+            return Err(at(format!(
+                "{}: snap{} is already used by `{}`: in a fragment every exit has its own snapshot",
+                pr.terminator(),
+                s.0,
+                pr.inst(first)
+            )));
+        }
     }
     let slot_ty = |slot: u32| p.slots.get(slot as usize).map(|s| s.ty);
     for (i, inst) in b.insts.iter().enumerate() {
@@ -179,7 +207,6 @@ fn fragment(
 /// (fragment targets, and every entry of a dispatched table), from the non-temp slots at the
 /// program's entry.
 fn defined_slots(p: &Program, fnames: &[String], tnames: &[String]) -> Result<(), ProgramError> {
-    let ns = p.slots.len();
     let nf = p.fragments.len();
     // None: not reached yet (the top of the lattice).
     let mut at: Vec<Option<Vec<bool>>> = vec![None; nf];
@@ -243,6 +270,5 @@ fn defined_slots(p: &Program, fnames: &[String], tnames: &[String]) -> Result<()
             }
         }
     }
-    let _ = ns;
     Ok(())
 }

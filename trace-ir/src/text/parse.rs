@@ -763,7 +763,8 @@ impl Parser<'_> {
     fn snap_target(&self, cur: &mut Cursor<'_, '_>) -> Result<SnapTo, ParseError> {
         let t = cur.next();
         if t.tok == Tok::Word("dispatch") {
-            let table = self.target_ref(cur, "a dispatch table after `dispatch`", |n| &n.tables)?;
+            let table =
+                self.target_ref(cur, "dispatch table", "a dispatch table after `dispatch`", |n| &n.tables)?;
             cur.punct('[', "after the table (a dispatch is written `dispatch TABLE[SLOT]`)")?;
             let s = cur.next();
             let slot = match s.tok {
@@ -777,7 +778,7 @@ impl Parser<'_> {
             return Ok(SnapTo::Dispatch { table, slot });
         }
         cur.pos -= 1;
-        let f = self.target_ref(cur, "a fragment or `dispatch` after `->`", |n| &n.fragments)?;
+        let f = self.target_ref(cur, "fragment", "a fragment or `dispatch` after `->`", |n| &n.fragments)?;
         Ok(SnapTo::Fragment(f))
     }
 
@@ -785,6 +786,7 @@ impl Parser<'_> {
     fn target_ref(
         &self,
         cur: &mut Cursor<'_, '_>,
+        noun: &str,
         what: &str,
         map: impl Fn(&TargetNames) -> &HashMap<String, u32>,
     ) -> Result<u32, ParseError> {
@@ -797,8 +799,7 @@ impl Parser<'_> {
             Tok::Word(name) => match self.targets {
                 Some(names) => match map(names).get(name) {
                     Some(&k) => Ok(k),
-                    None => Err(cur
-                        .err(t, format!("unknown {} `{name}`", what.split(" after").next().unwrap_or(what)))),
+                    None => Err(cur.err(t, format!("unknown {noun} `{name}`"))),
                 },
                 None => Err(cur.err(t, format!("`{name}`: outside a program, targets are numbers"))),
             },

@@ -8,6 +8,7 @@
 //! slot 1 n : i64
 //! table ops = step, done
 //! entry step
+//! control step
 //!
 //! fragment step
 //! ...
@@ -59,8 +60,8 @@ pub fn parse_program(src: &str) -> Result<Program, ParseError> {
         }
     }
     let header_end = sections.first().map_or(lines.len(), |s| s.0);
-    let mut p =
-        Program { name: None, slots: Vec::new(), tables: Vec::new(), fragments: Vec::new(), entry: 0 };
+    let mut p = Program::default();
+    let mut controls: Vec<(String, u32, u32)> = Vec::new();
     let mut names = TargetNames::default();
     for (k, (_, n)) in sections.iter().enumerate() {
         names.fragments.insert(n.clone(), k as u32);
@@ -180,6 +181,16 @@ pub fn parse_program(src: &str) -> Result<Program, ParseError> {
                 p.tables.push(Table { name: name.to_string(), targets: Vec::new() });
                 raw_tables.push((line, entries));
             }
+            Some(Tok::Word("control")) => {
+                let f = word(1).ok_or_else(|| {
+                    perr(line, col(1), format!("expected a control-point fragment, found {}", found(1)))
+                })?;
+                if controls.iter().any(|c| c.0 == f) {
+                    return Err(perr(line, col(1), format!("`{f}` is already a control point")));
+                }
+                controls.push((f.to_string(), line, col(1)));
+                end(2)?;
+            }
             Some(Tok::Word("entry")) => {
                 let f = word(1).ok_or_else(|| {
                     perr(line, col(1), format!("expected the entry fragment, found {}", found(1)))
@@ -223,6 +234,9 @@ pub fn parse_program(src: &str) -> Result<Program, ParseError> {
         ));
     };
     p.entry = resolve(&e, line, col)?;
+    for (f, line, col) in &controls {
+        p.controls.push(resolve(f, *line, *col)?);
+    }
     for (k, (start, name)) in sections.iter().enumerate() {
         let stop = sections.get(k + 1).map_or(lines.len(), |s| s.0);
         let body_src = lines[start + 1..stop].join("\n");
@@ -257,6 +271,9 @@ pub fn print_program(p: &Program) -> String {
         let _ = writeln!(out, "table {} = {}", t.name, ts.join(", "));
     }
     let _ = writeln!(out, "entry {}", fname(p.entry));
+    for &c in &p.controls {
+        let _ = writeln!(out, "control {}", fname(c));
+    }
     for f in &p.fragments {
         let mut body = f.body.clone();
         body.name = None;

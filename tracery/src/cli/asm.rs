@@ -1,5 +1,6 @@
 //! `tracery asm FILE.tir [--target TRIPLE] [--no-opt]`: the listing of a trace, IR lines
-//! interleaved with disassembly, for the host or any supported target (a cross compiler).
+//! interleaved with disassembly, for the host or any supported target (a cross compiler). For
+//! a fragment program, every fragment's plain and recording copies.
 
 use std::str::FromStr;
 
@@ -39,7 +40,14 @@ pub fn main(args: &[String]) -> i32 {
 }
 
 fn listing(file: &str, triple: &Triple, optimize: bool) -> Result<String, String> {
-    let mut trace = source::load(file)?;
+    let mut trace = match source::load_any(file)? {
+        source::Source::Trace(t) => t,
+        source::Source::Program(p) => {
+            let backend = tracery::backend_for(triple)?;
+            let text = super::program::listing(&p, &*backend)?;
+            return Ok(format!("; {file} for {triple}\n{text}"));
+        }
+    };
     if optimize {
         trace_ir::opt::optimize(&mut trace);
     }

@@ -5,14 +5,16 @@ mod asm;
 mod decode_etm;
 mod decode_pt;
 mod doctor;
+mod program;
 mod run;
 mod source;
 
 const USAGE: &str = "usage: tracery <command> [args]
 
 commands:
-  run FILE.tir [--slot N=VALUE]... [--no-opt] [--dump ir,opt,regalloc,asm]
-  asm FILE.tir [--target TRIPLE]
+  run FILE.tir [--slot N=VALUE]... [--no-opt] [--interp] [--dump ir,opt,regalloc,asm]
+  run PROGRAM.tir [--slot N=VALUE]... [--interp] [--record]
+  asm FILE.tir|PROGRAM.tir [--target TRIPLE]
   decode etm SNAPSHOT_DIR [--packets-only] [--multi-session] [--src-addr-n]
   decode pt TRACE [--image FILE@ADDR]... [--elf FILE@LOADADDR]... [--cpu F/M/S] [--filter START-END] [--packets]
   doctor";

@@ -1,5 +1,6 @@
 //! `tracery run FILE.tir [--slot N=VALUE]... [--no-opt] [--interp] [--dump ir,opt,regalloc,asm]`:
-//! compile a trace for the host, run it, print the exit and the slots.
+//! compile a trace for the host, run it, print the exit and the slots. A fragment program
+//! (`program NAME` first) runs on the native interpreter instead (see `program.rs`).
 
 use trace_ir::{Symbols, Type};
 
@@ -13,17 +14,25 @@ struct Options {
     slots: Vec<(usize, u64)>,
     optimize: bool,
     interp: bool,
+    record: bool,
     dumps: Vec<String>,
 }
 
 fn parse_args(args: &[String]) -> Result<Options, String> {
-    let mut o =
-        Options { file: String::new(), slots: Vec::new(), optimize: true, interp: false, dumps: Vec::new() };
+    let mut o = Options {
+        file: String::new(),
+        slots: Vec::new(),
+        optimize: true,
+        interp: false,
+        record: false,
+        dumps: Vec::new(),
+    };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--no-opt" => o.optimize = false,
             "--interp" => o.interp = true,
+            "--record" => o.record = true,
             "--slot" => {
                 let v = it.next().ok_or("--slot needs N=VALUE")?;
                 o.slots.push(slot_arg(v)?);
@@ -82,7 +91,18 @@ pub fn main(args: &[String]) -> i32 {
 }
 
 fn run(o: &Options) -> Result<(), String> {
-    let mut trace = source::load(&o.file)?;
+    let mut trace = match source::load_any(&o.file)? {
+        source::Source::Trace(t) => t,
+        source::Source::Program(p) => {
+            if !o.dumps.is_empty() || !o.optimize {
+                return Err("--dump and --no-opt apply to traces; `tracery asm` lists a program".into());
+            }
+            return super::program::run(&p, &o.slots, o.interp, o.record);
+        }
+    };
+    if o.record {
+        return Err("--record applies to fragment programs".into());
+    }
     if o.dumps.iter().any(|d| d == "ir") {
         println!("--- ir\n{}", trace_ir::text::print(&trace));
     }

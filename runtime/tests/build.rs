@@ -1,0 +1,229 @@
+//! The trace builder on a small bytecode interpreter: a recorded iteration becomes a loop
+//! trace that agrees with the program, on the reference interpreter and natively, with and
+//! without the optimizer, and that leaves into the native interpreter at exact state.
+
+use trace_ir::fragment::native::{Copy, NativeInterp};
+use trace_ir::fragment::split::split;
+use trace_ir::fragment::{interp, verify, Program};
+use trace_ir::interp::{Env, MemRegion};
+use trace_ir::ir::*;
+use trace_ir::recording::Recording;
+use trace_ir::text::parse_program;
+use trace_ir::Symbols;
+use tracery_runtime::build::{build, Abort, Ending, Input, Limits, Slices};
+
+extern "C" fn twice(x: u64) -> u64 {
+    x.wrapping_mul(2)
+}
+
+fn symbols() -> Symbols {
+    let mut s = Symbols::new();
+    s.define("twice", twice as *const () as u64, |a| a[0].wrapping_mul(2));
+    s
+}
+
+fn program() -> Program {
+    let src =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/programs/bcvm.tir")).unwrap();
+    let p = parse_program(&src).unwrap();
+    verify::verify(&p).unwrap();
+    p
+}
+
+const ADDN: u64 = 0;
+const MIX: u64 = 1;
+const DECN: u64 = 2;
+const JNZ: u64 = 3;
+const HALT: u64 = 4;
+
+/// acc += n; acc += twice(3); n -= 1; loop while n != 0.
+fn bytecode() -> Vec<u64> {
+    vec![ADDN, 0, MIX, 3, DECN, 1, JNZ, (-3i64) as u64, HALT, 0]
+}
+
+fn bytes(words: &mut [u64]) -> &mut [u8] {
+    // SAFETY: u64 has no padding and every byte pattern is a valid u8; the slice covers
+    // exactly the words' memory and borrows them mutably for its lifetime.
+    unsafe { std::slice::from_raw_parts_mut(words.as_mut_ptr() as *mut u8, words.len() * 8) }
+}
+
+/// Runs the program from `slots` to its end on the reference interpreter.
+fn reference(p: &Program, code: &mut [u64], slots: &mut [u64]) -> interp::ProgramExit {
+    let syms = symbols();
+    let mem = [MemRegion::of(bytes(code))];
+    interp::run_from(p, p.entry, slots, &Env::new(&syms).with_memory(&mem), 1_000_000, None).unwrap()
+}
+
+/// Records one iteration of the loop at `pc`, starting from `slots` (which it advances).
+fn record_iteration(p: &Program, code: &mut [u64], slots: &mut [u64], steps: u64) -> Recording {
+    let syms = symbols();
+    let mem = [MemRegion::of(bytes(code))];
+    let mut rec = Recording::default();
+    let r = interp::run_from(p, p.entry, slots, &Env::new(&syms).with_memory(&mem), steps, Some(&mut rec));
+    assert!(matches!(r, Err(interp::ProgramRunError::StepLimit(_))), "{r:?}");
+    rec
+}
+
+#[test]
+fn a_recorded_iteration_becomes_a_loop_that_agrees_with_the_program() {
+    let p = program();
+    let sp = split(&p);
+    let mut code = bytecode();
+    let pc0 = code.as_ptr() as u64;
+    let syms = symbols();
+    for n in [2u64, 3, 5, 100] {
+        // The whole run on the program alone.
+        let mut want = vec![pc0, n, 0, 0];
+        let e = reference(&p, &mut code, &mut want);
+        assert_eq!(e.resume, 1);
+        assert_eq!(want[2], (n * (n + 1) / 2) + 6 * n);
+
+        // Record the first iteration, from the loop header.
+        let mut rec_slots = vec![pc0, n, 0, 0];
+        let rec = record_iteration(&p, &mut code, &mut rec_slots, 8);
+        assert_eq!(
+            rec.print(&p.fragment_names()),
+            "next snap0\naddn snap1\nnext snap0\nmix snap0\nnext snap0\ndecn snap0\nnext snap0\njnz snap1\n"
+        );
+        let entry = vec![pc0, n, 0, 0];
+        let imm = Slices(vec![bytes(&mut code)]);
+        let built = build(&Input {
+            split: &sp,
+            recording: &rec,
+            start: p.entry,
+            end: Some(p.entry),
+            side: false,
+            entry: &entry,
+            memory: &imm,
+            symbols: &syms,
+            lookup: &|_, _| None,
+            limits: Limits::default(),
+        })
+        .unwrap();
+        assert_eq!(built.ending, Ending::Loop);
+        let trace = built.trace;
+        let text = trace_ir::text::print(&trace);
+        trace_ir::verify::verify(&trace).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        // Every bytecode load, the dispatches and the elidable call folded away.
+        assert!(!text.contains("load"), "{text}");
+        assert!(!text.contains("call"), "{text}");
+        assert_eq!(trace.loop_params().len(), 2, "n and acc are carried\n{text}");
+        let mut opt = trace.clone();
+        trace_ir::opt::optimize(&mut opt);
+        trace_ir::verify::verify(&opt).unwrap();
+        for t in [&trace, &opt] {
+            // Mixed: the trace on the reference interpreter, then the program from where it
+            // left.
+            let mut got = vec![pc0, n, 0, 0];
+            let mem = [MemRegion::of(bytes(&mut code))];
+            let env = Env::new(&syms).with_memory(&mem);
+            let x = trace_ir::interp::run(t, &mut got, &env).unwrap();
+            let to = t.snaps[x.snap.index()].to;
+            let next = match to {
+                SnapTo::Fragment(f) => f,
+                other => panic!("left to {other:?}"),
+            };
+            let e2 = interp::run_from(&sp.program, next, &mut got, &env, 1_000_000, None).unwrap();
+            assert_eq!(e2.resume, e.resume);
+            assert_eq!(got[..3], want[..3], "n = {n}\n{}", trace_ir::text::print(t));
+        }
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+        for t in [&trace, &opt] {
+            let mut jit = host_jit();
+            let ni = NativeInterp::install(&mut *jit, &sp.program, &syms).unwrap();
+            let id = jit.install(t, &syms).unwrap();
+            for (k, s) in t.snaps.iter().enumerate() {
+                if let Some(to) = ni.entry_for(s.to) {
+                    jit.link_exit(id, SnapId(k as u32), to).unwrap();
+                }
+            }
+            let mut got = vec![0u64; ni.lowered.slot_count()];
+            got[..4].copy_from_slice(&[pc0, n, 0, 0]);
+            // SAFETY: the same program ran to the end on the reference interpreter from the
+            // same state, touching only the bytecode (alive here) and calling `twice`.
+            let x = unsafe { jit.run(id, &mut got).unwrap() };
+            assert_eq!(x.resume, e.resume);
+            assert_eq!(got[..3], want[..3], "native, n = {n}");
+        }
+    }
+}
+
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+fn host_jit() -> Box<dyn trace_ir::backend::Jit> {
+    #[cfg(target_arch = "x86_64")]
+    return Box::new(backend_x64::X64::new());
+    #[cfg(target_arch = "aarch64")]
+    return Box::new(backend_aarch64::A64::new());
+}
+
+#[test]
+fn the_native_recorder_records_what_the_reference_does() {
+    let p = program();
+    let mut code = bytecode();
+    let pc0 = code.as_ptr() as u64;
+    let syms = symbols();
+    let mut want = vec![pc0, 3, 0, 0];
+    let mem = [MemRegion::of(bytes(&mut code))];
+    let mut rec = Recording::default();
+    interp::run(&p, &mut want, &Env::new(&syms).with_memory(&mem), 10_000, Some(&mut rec)).unwrap();
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    {
+        let mut jit = host_jit();
+        let ni = NativeInterp::install(&mut *jit, &p, &syms).unwrap();
+        let mut got = vec![0u64; ni.lowered.slot_count()];
+        got[..4].copy_from_slice(&[pc0, 3, 0, 0]);
+        // SAFETY: the reference interpreter ran the same program from the same state.
+        let (_, nrec) = unsafe { ni.record(&mut *jit, p.entry, &mut got, 4096).unwrap() };
+        assert_eq!(nrec, rec);
+        assert_eq!(got[..3], want[..3]);
+        let _ = Copy::Plain;
+    }
+}
+
+#[test]
+fn aborts_say_why() {
+    let p = program();
+    let sp = split(&p);
+    let mut code = bytecode();
+    let pc0 = code.as_ptr() as u64;
+    let syms = symbols();
+    let mut slots = vec![pc0, 5, 0, 0];
+    let rec = record_iteration(&p, &mut code, &mut slots, 8);
+    let entry = vec![pc0, 5, 0, 0];
+    let mut slots1 = vec![pc0, 1, 0, 0];
+    let rec1 = record_iteration(&p, &mut code, &mut slots1, 8);
+    let entry1 = vec![pc0, 1, 0, 0];
+    let imm = Slices(vec![bytes(&mut code)]);
+    let mut input = Input {
+        split: &sp,
+        recording: &rec,
+        start: p.entry,
+        end: Some(p.entry),
+        side: false,
+        entry: &entry,
+        memory: &imm,
+        symbols: &syms,
+        lookup: &|_, _| None,
+        limits: Limits { max_insts: 3, max_snaps: 500 },
+    };
+    assert!(matches!(build(&input), Err(Abort::TooLong(4))), "{:?}", build(&input).map(|b| b.ending));
+    input.limits = Limits::default();
+    let empty = Recording::default();
+    assert_eq!(build(&Input { recording: &empty, ..input }).unwrap_err(), Abort::Empty);
+    // With n = 1 the iteration falls out of the loop: back at `next`, but at another pc, so
+    // the trace leaves into the interpreter there, or links to the trace installed there.
+    let b1 = build(&Input { recording: &rec1, entry: &entry1, ..input }).unwrap();
+    assert_eq!(b1.ending, Ending::Interpreter(p.entry));
+    let halt_pc = pc0 + 64;
+    let lookup = move |f: u32, g: &[u64]| (f == 0 && g == [halt_pc]).then_some(7);
+    let b2 = build(&Input { recording: &rec1, entry: &entry1, lookup: &lookup, ..input }).unwrap();
+    assert_eq!(b2.ending, Ending::Link(7));
+    assert!(matches!(b2.trace.term, Terminator::Link { trace: 7, .. }));
+    // Cut the iteration short: it does not come back to its start.
+    let mut half = rec.clone();
+    half.steps.truncate(5);
+    assert_eq!(
+        build(&Input { recording: &half, ..input }).unwrap_err().to_string(),
+        "the recording does not fit the program: the recording ends going to decn, not to next"
+    );
+}
