@@ -2,7 +2,8 @@
 //! by the host backend) against the same VM written in Rust (`tracery_toyvm::vm`, a `match`
 //! loop built by this bench profile), on the same bytecode in the same process. Also the
 //! plain copy with the recording copy installed against without it, and the start-up time to
-//! compile the whole program. Prints medians and ratios (lower is better for the native
+//! compile the whole program. The engines run in turn, round after round; it prints the
+//! medians of each and the medians of the per-round ratios (lower is better for the native
 //! interpreter; 1.0 is parity with the Rust loop).
 //!
 //! `cargo bench -p cross-tests --bench toyvm` (`TOYVM_BENCH_REPS` sets the repetitions).
@@ -19,19 +20,6 @@ use tracery_toyvm::{Asm, Outcome};
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
-}
-
-fn time(reps: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    median(
-        (0..reps)
-            .map(|_| {
-                let t = Instant::now();
-                f();
-                t.elapsed().as_nanos() as f64
-            })
-            .collect(),
-    )
 }
 
 fn case(code: Vec<u64>, args: &[i64], array: Vec<u64>) -> Case {
@@ -115,33 +103,70 @@ fn hash_chain(n: i64) -> Case {
     case(a.finish().unwrap(), &[n], vec![0])
 }
 
-fn native_time(m: &mut Machine, c: &Case, reps: usize) -> (f64, Outcome) {
-    let mut mem = memory(c);
-    let mut out = Outcome::BadOpcode;
-    let t = time(reps, || {
-        mem.reset();
-        let mut slots = initial_slots(c, &mut mem);
-        let entry = m.program.entry;
-        // SAFETY: `check` ran this case on the reference interpreter first, in bounds; the
-        // native code performs the same accesses on the same buffers.
-        let e = unsafe { m.native.run(&mut *m.jit, entry, Copy::Plain, black_box(&mut slots)) }.unwrap();
-        out = Outcome::from_resume(e.resume, slots[tracery_toyvm::program::RESULT as usize]).unwrap();
-    });
-    (t, out)
+/// Runs the native interpreter's plain copy once on `c` (memory reset first).
+fn native_once(m: &mut Machine, c: &Case, mem: &mut trace_ir::gen::Buffers) -> Outcome {
+    mem.reset();
+    let mut slots = initial_slots(c, mem);
+    let entry = m.program.entry;
+    // SAFETY: `check` ran this case on the reference interpreter first, in bounds; the
+    // native code performs the same accesses on the same buffers.
+    let e = unsafe { m.native.run(&mut *m.jit, entry, Copy::Plain, black_box(&mut slots)) }.unwrap();
+    Outcome::from_resume(e.resume, slots[tracery_toyvm::program::RESULT as usize]).unwrap()
 }
 
-fn rust_time(c: &Case, reps: usize, stack_addr: u64) -> (f64, Outcome) {
-    let mut stack = c.stack.clone();
-    let mut array = c.array.clone();
-    let mut out = Outcome::BadOpcode;
-    let t = time(reps, || {
-        stack.copy_from_slice(&c.stack);
-        array.copy_from_slice(&c.array);
-        let mut vm = Vm { code: black_box(&c.code), stack: &mut stack, stack_addr, array: &mut array };
-        let mut st = State { pc: 0, base: stack_addr, result: 0 };
-        out = vm.run(&mut st, MAX_FRAGMENTS * 10).unwrap();
-    });
-    (t, out)
+/// Runs the Rust VM once on `c` (memory reset first).
+fn rust_once(c: &Case, stack: &mut [u64], array: &mut [u64], stack_addr: u64) -> Outcome {
+    stack.copy_from_slice(&c.stack);
+    array.copy_from_slice(&c.array);
+    let mut vm = Vm { code: black_box(&c.code), stack, stack_addr, array };
+    let mut st = State { pc: 0, base: stack_addr, result: 0 };
+    vm.run(&mut st, MAX_FRAGMENTS * 10).unwrap()
+}
+
+/// Nanoseconds of one call.
+fn ns(f: impl FnOnce() -> Outcome) -> (f64, Outcome) {
+    let t = Instant::now();
+    let o = black_box(f());
+    (t.elapsed().as_nanos() as f64, o)
+}
+
+/// The three engines in turn, `reps` rounds (so that load from other processes hits all
+/// three alike): medians of each, and medians of the per-round ratios.
+struct Sample {
+    native: f64,
+    plain: f64,
+    rust: f64,
+    native_rust: f64,
+    with_without: f64,
+}
+
+fn sample(full: &mut Machine, plain: &mut Machine, c: &Case, reps: usize, want: Outcome) -> Sample {
+    let mut mem_f = memory(c);
+    let mut mem_p = memory(c);
+    let stack_addr = mem_f.base(1);
+    let (mut stack, mut array) = (c.stack.clone(), c.array.clone());
+    let (mut tn, mut tp, mut tr, mut rnr, mut rwp) = (vec![], vec![], vec![], vec![], vec![]);
+    for k in 0..reps + 1 {
+        let (a, oa) = ns(|| native_once(full, c, &mut mem_f));
+        let (b, ob) = ns(|| native_once(plain, c, &mut mem_p));
+        let (r, or) = ns(|| rust_once(c, &mut stack, &mut array, stack_addr));
+        assert_eq!((oa, ob, or), (want, want, want));
+        if k == 0 {
+            continue; // warm-up
+        }
+        tn.push(a);
+        tp.push(b);
+        tr.push(r);
+        rnr.push(a / r);
+        rwp.push(a / b);
+    }
+    Sample {
+        native: median(tn),
+        plain: median(tp),
+        rust: median(tr),
+        native_rust: median(rnr),
+        with_without: median(rwp),
+    }
 }
 
 fn main() {
@@ -163,27 +188,17 @@ fn main() {
     for (name, c) in &cases {
         let r = check(&mut full, c).unwrap_or_else(|e| panic!("{name}: {e}"));
         check(&mut plain, c).unwrap_or_else(|e| panic!("{name} (plain only): {e}"));
-        // Alternate the two installs so that drift hits both alike.
-        let (tn, on) = native_time(&mut full, c, reps);
-        let (tp, op) = native_time(&mut plain, c, reps);
-        let (tn2, _) = native_time(&mut full, c, reps);
-        let (tp2, _) = native_time(&mut plain, c, reps);
-        let (tn, tp) = (tn.min(tn2), tp.min(tp2));
-        let stack_addr = memory(c).base(1);
-        let (tr, or) = rust_time(c, reps, stack_addr);
-        assert_eq!(on, r.outcome);
-        assert_eq!(op, r.outcome);
-        assert_eq!(or, r.outcome);
-        geo_nr += (tn / tr).ln();
-        geo_rec += (tn / tp).ln();
+        let s = sample(&mut full, &mut plain, c, reps, r.outcome);
+        geo_nr += s.native_rust.ln();
+        geo_rec += s.with_without.ln();
         println!(
             "{:<20} {:>12.1} {:>12.1} {:>12.1} {:>9.2}x {:>13.3}x",
             name,
-            tn / 1e3,
-            tp / 1e3,
-            tr / 1e3,
-            tn / tr,
-            tn / tp
+            s.native / 1e3,
+            s.plain / 1e3,
+            s.rust / 1e3,
+            s.native_rust,
+            s.with_without
         );
     }
     let k = cases.len() as f64;
