@@ -8,5 +8,6 @@ pub mod case;
 pub mod engine;
 pub mod harness;
 pub mod helpers;
+pub mod toyvm;
 
 pub use engine::engines;

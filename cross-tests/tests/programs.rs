@@ -41,3 +41,32 @@ fn countdown_native_plain_and_recording_agree_with_the_reference() {
         assert_eq!(nrec.print(&p.fragment_names()), rec.print(&p.fragment_names()), "n = {n}");
     }
 }
+
+#[test]
+fn plain_only_install_runs_the_same_and_refuses_to_record() {
+    let p = example("countdown.tir");
+    let syms = Symbols::new();
+    let mut jit = host_jit();
+    let before = jit.trace_count();
+    let ni = NativeInterp::install_plain(&mut *jit, &p, &syms).unwrap();
+    let plain = p.fragments.len() + ni.lowered.dispatchers.len();
+    assert_eq!((jit.trace_count() - before) as usize, plain, "only the plain copies and dispatchers");
+    let full = NativeInterp::install(&mut *host_jit(), &p, &syms).unwrap();
+    assert_eq!(full.lowered.traces.len(), plain + p.fragments.len());
+    assert_eq!(full.lowered.dispatchers.len(), ni.lowered.dispatchers.len());
+    assert!(!ni.lowered.has_recording());
+    let mut want = vec![0, 10, 0, 0];
+    interp::run(&p, &mut want, &Env::new(&syms), 1_000_000, None).unwrap();
+    let mut got = vec![0u64; ni.lowered.slot_count()];
+    got[..4].copy_from_slice(&[0, 10, 0, 0]);
+    // SAFETY: the program touches no memory and calls nothing.
+    unsafe { ni.run(&mut *jit, p.entry, Copy::Plain, &mut got).unwrap() };
+    assert_eq!(&got[..3], &want[..3]);
+    assert_eq!(got[2], 55);
+    // SAFETY: as above; the call is refused before anything runs.
+    let r = unsafe { ni.record(&mut *jit, p.entry, &mut got, 100) };
+    assert!(r.is_err(), "recording without the recording copy must be an error");
+    // SAFETY: refused before anything runs.
+    let r = unsafe { ni.run(&mut *jit, p.fragments.len() as u32, Copy::Plain, &mut got) };
+    assert!(r.is_err(), "a fragment past the program must be an error");
+}

@@ -73,8 +73,11 @@ pub struct LoweredTrace {
 pub struct Lowered {
     pub base: u32,
     /// Plain copies are `0..n`, recording copies `n..2n`, in fragment order, then one
-    /// dispatcher per `(table, slot)` pair the program dispatches on.
+    /// dispatcher per `(table, slot)` pair the program dispatches on. Without the recording
+    /// copies (`plain_only`), the dispatchers follow the plain copies.
     pub traces: Vec<LoweredTrace>,
+    /// `n`, the program's fragment count.
+    pub fragments: u32,
     /// Entry points that dispatch on their own: `(table, slot)` and the index in `traces` of
     /// the (plain) trace that reads the slot and enters the table's fragment. A trace built
     /// from a recording leaves to one when it cannot know the index.
@@ -86,11 +89,42 @@ pub struct Lowered {
 impl Lowered {
     /// The index in `traces` of a fragment's copy.
     pub fn index(&self, fragment: u32, copy: Copy) -> u32 {
-        let n = ((self.traces.len() - self.dispatchers.len()) / 2) as u32;
+        let n = self.fragments;
         match copy {
             Copy::Plain => fragment,
             Copy::Recording => n + fragment,
         }
+    }
+
+    /// Whether the recording copies are present.
+    pub fn has_recording(&self) -> bool {
+        self.traces.len() - self.dispatchers.len() == 2 * self.fragments as usize
+    }
+
+    /// Drops the recording copies (to measure what they cost the plain copy). Plain copies
+    /// and dispatchers link only to plain copies and dispatchers, so only the dispatchers'
+    /// indices move.
+    pub fn plain_only(mut self) -> Lowered {
+        if !self.has_recording() {
+            return self;
+        }
+        let n = self.fragments;
+        let moved = |k: u32| if k >= 2 * n { k - n } else { k };
+        self.traces.drain(n as usize..2 * n as usize);
+        for t in &mut self.traces {
+            for l in &mut t.links {
+                l.1 = moved(l.1);
+            }
+            if let Terminator::Link { trace, .. } = &mut t.trace.term {
+                if let Some(k) = trace.checked_sub(self.base) {
+                    *trace = self.base + moved(k);
+                }
+            }
+        }
+        for d in &mut self.dispatchers {
+            d.1 = moved(d.1);
+        }
+        self
     }
 
     /// How many slots a run needs: the program's, plus the log pointer and end.
@@ -124,7 +158,7 @@ pub fn lower(p: &Program, base: u32, stop_at_controls: bool) -> Lowered {
         dispatchers.push(((table, slot), traces.len() as u32));
         traces.push(dispatcher(p, table, slot, stop_at_controls));
     }
-    Lowered { base, traces, log_slot, dispatchers }
+    Lowered { base, traces, fragments: n, log_slot, dispatchers }
 }
 
 /// A trace that only dispatches: reads `slot` and enters the plain copy of the fragment
@@ -440,6 +474,16 @@ impl NativeInterp {
         NativeInterp::install_with(jit, p, symbols, false)
     }
 
+    /// As `install`, but the plain copy only (to measure what the recording copy costs the
+    /// plain one); `record`, and `run` of `Copy::Recording`, are then errors.
+    pub fn install_plain<J: CodeSpace + ?Sized>(
+        jit: &mut J,
+        p: &Program,
+        symbols: &Symbols,
+    ) -> Result<NativeInterp, BackendError> {
+        NativeInterp::install_copies(jit, p, symbols, false, false)
+    }
+
     /// As `install`; with `stop_at_controls`, entering a control point leaves to the host
     /// (`Origin::Control`), which is how a runtime gets to count loops and enter traces.
     pub fn install_with<J: CodeSpace + ?Sized>(
@@ -448,12 +492,25 @@ impl NativeInterp {
         symbols: &Symbols,
         stop_at_controls: bool,
     ) -> Result<NativeInterp, BackendError> {
+        NativeInterp::install_copies(jit, p, symbols, stop_at_controls, true)
+    }
+
+    fn install_copies<J: CodeSpace + ?Sized>(
+        jit: &mut J,
+        p: &Program,
+        symbols: &Symbols,
+        stop_at_controls: bool,
+        recording: bool,
+    ) -> Result<NativeInterp, BackendError> {
         super::verify::verify(p).map_err(|e| BackendError::Invalid(e.to_string()))?;
         if let Some(m) = check_lowerable(p) {
             return Err(BackendError::Unsupported(m));
         }
         let base = jit.trace_total();
-        let lowered = lower(p, base, stop_at_controls);
+        let mut lowered = lower(p, base, stop_at_controls);
+        if !recording {
+            lowered = lowered.plain_only();
+        }
         for (k, t) in lowered.traces.iter().enumerate() {
             let id = jit.add_trace(&t.trace, symbols).map_err(|e| match e {
                 BackendError::Invalid(m) => BackendError::Invalid(format!(
@@ -517,6 +574,12 @@ impl NativeInterp {
         copy: Copy,
         slots: &mut [u64],
     ) -> Result<NativeExit, BackendError> {
+        if copy == Copy::Recording && !self.lowered.has_recording() {
+            return Err(BackendError::Unsupported("installed without the recording copy".into()));
+        }
+        if fragment >= self.lowered.fragments {
+            return Err(BackendError::Invalid(format!("fragment {fragment} does not exist")));
+        }
         if slots.len() < self.lowered.slot_count() {
             return Err(BackendError::Restore(format!(
                 "the program needs {} slots (its own and the log's), the slot array has {}",
