@@ -104,7 +104,13 @@ impl<'a> Lower<'a> {
         syms: &'a Symbols,
         a: Asm,
     ) -> Result<Lower<'a>, BackendError> {
-        check_allocation(t, al)?;
+        if al.locs.len() < t.insts.len() {
+            return Err(invalid(format!(
+                "the allocation covers {} values, the trace has {}",
+                al.locs.len(),
+                t.insts.len()
+            )));
+        }
         let mut uses = vec![0u32; t.insts.len()];
         let mut count = |v: Value| {
             if let Some(u) = uses.get_mut(v.index()) {
@@ -1280,70 +1286,4 @@ fn load_mem(a: &mut Asm, ty: Type, r: u8, base: u8, disp: i32) {
 pub fn slot_off(slot: u32) -> Result<i32, BackendError> {
     i32::try_from(slot as u64 * 8)
         .map_err(|_| unsupported(format!("slot {slot} is out of displacement range")))
-}
-
-/// Rejects allocations this backend cannot honour: a value in a register of the wrong class,
-/// in a scratch or pinned register, or a spill slot beyond the context.
-pub fn check_allocation(t: &Trace, al: &Allocation) -> Result<(), BackendError> {
-    if al.locs.len() < t.insts.len() {
-        return Err(invalid(format!(
-            "allocation has {} locations for {} values",
-            al.locs.len(),
-            t.insts.len()
-        )));
-    }
-    let ok_reg = |l: Loc, allow_cycle_tmp: bool| match l {
-        Loc::Reg(r) => match r.class {
-            RegClass::Gpr => ALLOC_GPRS.contains(&r.hw) || (allow_cycle_tmp && r.hw == S0),
-            RegClass::Fpr => ALLOC_FPRS.contains(&r.hw) || (allow_cycle_tmp && r.hw == XS0),
-        },
-        Loc::Spill(k) => (k as usize) < trace_ir::exit::CTX_SPILL_SLOTS,
-        _ => true,
-    };
-    for (i, &l) in al.locs.iter().enumerate().take(t.insts.len()) {
-        let class_ok = match (l, t.insts[i].ty) {
-            (Loc::Reg(r), Some(ty)) => r.class == RegClass::of(ty),
-            (Loc::Reg(_), None) => false,
-            _ => true,
-        };
-        if !ok_reg(l, false) || !class_ok {
-            return Err(invalid(format!("value %{i} allocated to {l:?}, which this backend cannot use")));
-        }
-    }
-    // Every operand must have a location (constants may rely on their instruction).
-    let has_loc =
-        |v: Value| v.index() < t.insts.len() && (al.loc(v) != Loc::None || t.const_bits(v).is_some());
-    for (i, inst) in t.insts.iter().enumerate() {
-        let emitted = al.loc(Value(i as u32)) != Loc::None
-            || inst.op.has_side_effect()
-            || matches!(inst.op, Op::Call { .. });
-        if !emitted {
-            continue;
-        }
-        let mut bad = None;
-        inst.op.visit_operands(|v| {
-            if !has_loc(v) {
-                bad = Some(v);
-            }
-        });
-        if let Some(v) = bad {
-            return Err(invalid(format!("operand %{} of instruction %{i} has no location", v.0)));
-        }
-    }
-    let mut bad = None;
-    t.term.visit_operands(|v| {
-        if !has_loc(v) && t.loop_start.is_none() {
-            bad = Some(v);
-        }
-    });
-    if let Some(v) = bad {
-        return Err(invalid(format!("terminator operand %{} has no location", v.0)));
-    }
-    for m in al.preheader_moves.iter().chain(&al.backedge_moves) {
-        let class_ok = |l: Loc| !matches!(l, Loc::Reg(r) if r.class != m.class);
-        if !ok_reg(m.from, true) || !ok_reg(m.to, true) || !class_ok(m.from) || !class_ok(m.to) {
-            return Err(invalid(format!("move {m:?} uses a register this backend cannot use")));
-        }
-    }
-    Ok(())
 }

@@ -344,8 +344,11 @@ fn conversions_between_every_pair_of_types() {
                 }
             }
         }
-        // sitofp and fptosi.
+        // sitofp and fptosi (the verifier takes neither on i1).
         for mode in MODES {
+            if from == Type::I1 {
+                continue;
+            }
             let mut b = Builder::new();
             let v = b.input(0, from);
             let r = b.conv(Conv::SIToFP, v, Type::F64);
@@ -439,7 +442,8 @@ fn loads_and_stores_at_every_width_with_displacements() {
 fn overflow_ops_leave_exactly_at_the_signed_boundaries() {
     let mut jit = X64::new();
     for op in OvfOp::ALL {
-        for ty in Type::INTS {
+        // The verifier takes no overflow op on i1.
+        for ty in Type::INTS.into_iter().filter(|&t| t != Type::I1) {
             for mode in MODES {
                 for konst in [false, true] {
                     let xs = samples(ty);
