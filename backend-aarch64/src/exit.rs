@@ -191,6 +191,11 @@ fn compile_with(
 ) -> Result<Compiled, BackendError> {
     let printer = trace_ir::text::Printer::new(t);
     let mut l = Lower::new(t, al, syms, tgt);
+    // The allocation, with the fusions just planned, must be sound before any byte is
+    // emitted: this is what keeps installed code inside its `TraceCtx` whatever allocation a
+    // caller hands in.
+    trace_ir::regalloc::check_fused(t, al, &crate::regs::regfile(), &l.sched)
+        .map_err(|e| BackendError::Invalid(format!("allocation rejected: {e}")))?;
     l.far = far;
     l.tbz_ok = tbz;
     l.plan_sign_tests();

@@ -89,7 +89,11 @@ impl A64 {
     /// Installs `trace` with a given allocation (the allocator's, or a test's). Works on any
     /// host: the code is placed in W^X memory; only running it needs AArch64. A `link T` to
     /// a trace not installed yet leaves through its snapshot until `T` is installed, and
-    /// from then on enters `T` (so traces may link forward and in cycles).
+    /// from then on enters `T` (so traces may link forward and in cycles). Safe for any
+    /// allocation: `compile` verifies the trace, and lowering proves the allocation with the
+    /// fusions it plans (`regalloc::check_fused`: classes, allocatable registers, spill slots
+    /// within `TraceCtx`, conflicts, moves), so an unsound one is an `Invalid` error, never
+    /// code that writes outside its context.
     pub fn install_with(
         &mut self,
         trace: &Trace,

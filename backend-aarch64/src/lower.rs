@@ -16,7 +16,7 @@ use dynasmrt::{DynamicLabel, DynasmApi, DynasmLabelApi};
 use trace_ir::backend::{BackendError, ListingPart};
 use trace_ir::exit::TraceCtx;
 use trace_ir::ir::*;
-use trace_ir::regalloc::{Allocation, Loc, Move, Reg, RegClass};
+use trace_ir::regalloc::{Allocation, Loc, Move, Reg, RegClass, RegFile, Schedule};
 use trace_ir::{Symbols, Type};
 
 use crate::emit::*;
@@ -135,9 +135,12 @@ pub struct Lower<'a> {
     pub parts: Vec<ListingPart>,
     /// The instruction each part is the code of (None for labels).
     pub part_inst: Vec<Option<usize>>,
-    /// Instructions whose code their single consumer emits (address arithmetic folded into
-    /// an addressing mode, an `and` folded into `tst`).
-    folded: Vec<bool>,
+    /// Where fused instructions run: address arithmetic and `and`s folded into their single
+    /// consumer (an addressing mode, `tst`), base updates written back by a post-indexed
+    /// access. Planned with `Schedule::holds` and proved by `regalloc::check_fused`.
+    pub sched: Schedule,
+    /// The register file the allocation was made for (constraints and clobbers).
+    rf: RegFile,
     /// Compares that leave their result in the flags for their consumer.
     flag_fused: Vec<bool>,
     /// Addressing modes of loads and stores whose address arithmetic was folded.
@@ -216,7 +219,8 @@ impl<'a> Lower<'a> {
             flags: None,
             parts: Vec::new(),
             part_inst: Vec::new(),
-            folded: vec![false; n],
+            sched: Schedule::new(t),
+            rf: crate::regs::regfile(),
             flag_fused: vec![false; n],
             addr: Default::default(),
             tst: Default::default(),
@@ -261,23 +265,10 @@ impl<'a> Lower<'a> {
         t.insts.get(v.index()).map(|i| &i.op).filter(|op| !op.is_positionless())
     }
 
-    /// True when code for instruction `j` can be emitted at `i` instead: both in the same
-    /// block (preheader or loop body), no call between, and nothing between writes the
-    /// locations of `operands` (so they still hold their values at `i`).
-    fn movable(&self, j: usize, i: usize, operands: &[Value]) -> bool {
-        if let Some(s) = self.t.loop_start {
-            if j < s && i >= s {
-                return false;
-            }
-        }
-        let locs: Vec<Loc> = operands.iter().map(|&v| self.loc(v)).collect();
-        (j + 1..i).all(|k| {
-            let op = &self.t.insts[k].op;
-            !matches!(op, Op::Call { .. }) && {
-                let l = self.al.loc(Value(k as u32));
-                !matches!(l, Loc::Reg(_) | Loc::Spill(_)) || !locs.contains(&l)
-            }
-        })
+    /// True when code for instruction `j` can be emitted at `i` instead (see
+    /// `Schedule::can_fold`); `also` are folded into `j` with it.
+    fn movable(&self, j: usize, i: usize, also: &[Value]) -> bool {
+        self.sched.can_fold(self.t, self.al, &self.rf, j, i, also)
     }
 
     /// Decides which address computations fold into loads and stores, which `and`s fold into
@@ -295,16 +286,16 @@ impl<'a> Lower<'a> {
                         self.addr.insert(i, m);
                     } else if *disp == 0 {
                         if let Some((k, inc)) = self.plan_post_index(i, *base) {
-                            self.folded[k] = true;
+                            self.sched.write_back(k, i);
                             self.post.insert(i, inc);
                         }
                     }
                 }
                 Op::ICmp(ICmp::Eq | ICmp::Ne, x, y) if self.konst(*y) == Some(0) => {
-                    if let Some(Op::Bin(BinOp::And, p, q)) = self.def(*x) {
+                    if let Some(Op::Bin(BinOp::And, ..)) = self.def(*x) {
                         let j = x.index();
-                        if self.uses[j] == 1 && j < i && self.movable(j, i, &[*p, *q]) {
-                            self.folded[j] = true;
+                        if self.uses[j] == 1 && j < i && self.movable(j, i, &[]) {
+                            self.sched.fold(j, i);
                             self.tst.insert(i, j);
                         }
                     }
@@ -358,7 +349,8 @@ impl<'a> Lower<'a> {
                     let ok = (-256..256).contains(&c)
                         && self.loc(Value(k as u32)) == Loc::Reg(r)
                         && t.insts[k].ty == Some(Type::I64)
-                        && !self.folded[k];
+                        && !self.sched.is_fused(k)
+                        && self.sched.written_back_at(i).is_none();
                     return ok.then_some((k, c));
                 }
             }
@@ -389,10 +381,10 @@ impl<'a> Lower<'a> {
             return None;
         }
         if let Some(k) = self.konst(y) {
-            if !self.movable(j, i, &[x]) {
+            if !self.movable(j, i, &[]) {
                 return None;
             }
-            self.folded[j] = true;
+            self.sched.fold(j, i);
             return Some(AddrMode { base: x, index: None, disp: disp.wrapping_add(k as i64) });
         }
         if disp != 0 {
@@ -406,17 +398,18 @@ impl<'a> Lower<'a> {
                     && scale > 0
                     && self.uses[js] == 1
                     && self.konst(*z).is_none()
-                    && self.movable(js, i, &[*z, b])
-                    && self.movable(j, i, &[b, *z])
+                    && js < j
+                    && !self.sched.is_fused(js)
+                    && self.movable(j, i, &[ix])
                 {
-                    self.folded[j] = true;
-                    self.folded[js] = true;
+                    self.sched.fold(j, i);
+                    self.sched.fold(js, j);
                     return Some(AddrMode { base: b, index: Some((*z, scale)), disp: 0 });
                 }
             }
         }
-        if self.konst(y).is_none() && self.movable(j, i, &[x, y]) {
-            self.folded[j] = true;
+        if self.konst(y).is_none() && self.movable(j, i, &[]) {
+            self.sched.fold(j, i);
             return Some(AddrMode { base: x, index: Some((y, 0)), disp: 0 });
         }
         None
@@ -555,7 +548,7 @@ impl<'a> Lower<'a> {
     pub fn inst(&mut self, i: usize) -> Result<(), BackendError> {
         let inst = &self.t.insts[i];
         let v = Value(i as u32);
-        if self.folded[i] {
+        if self.sched.is_fused(i) {
             return Ok(());
         }
         match &inst.op {

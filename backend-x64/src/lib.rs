@@ -125,13 +125,18 @@ impl X64 {
         exit::assemble_trace(trace, alloc, symbols, id, base, &inner_of)
     }
 
-    /// Installs `trace` with a caller-provided allocation; returns its id.
+    /// Installs `trace` with a caller-provided allocation; returns its id. Safe for any
+    /// allocation: the trace is verified, and lowering proves the allocation with the fusions
+    /// it plans (`regalloc::check_fused`: classes, allocatable registers, spill slots within
+    /// `TraceCtx`, conflicts, moves), so an unsound one is an `Invalid` error, never code that
+    /// writes outside its context.
     pub fn install_with(
         &mut self,
         trace: &Trace,
         alloc: &Allocation,
         symbols: &Symbols,
     ) -> Result<u32, BackendError> {
+        trace_ir::verify::verify(trace).map_err(invalid)?;
         let id = self.traces.len() as u32;
         let base = self.region_mut()?.next_addr(16);
         let tc = self.assemble_with_id(trace, alloc, symbols, id, base)?;

@@ -6,7 +6,7 @@
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 use trace_ir::backend::BackendError;
 use trace_ir::ir::*;
-use trace_ir::regalloc::{Allocation, Loc, RegClass};
+use trace_ir::regalloc::{Allocation, Loc, RegClass, RegFile, Schedule};
 use trace_ir::{Symbols, Type};
 
 use crate::emit::{
@@ -44,8 +44,11 @@ pub struct Lower<'a> {
     uses: Vec<u32>,
     /// Address arithmetic folded into the memory operand of its only user (see `fuse_addresses`).
     fused_addr: Vec<Option<AddrExpr>>,
-    /// Instructions emitted as part of another's addressing mode.
-    skipped: Vec<bool>,
+    /// Where fused instructions run (address arithmetic and loads folded into their user),
+    /// planned with `Schedule::holds` and proved by `regalloc::check_fused`.
+    pub sched: Schedule,
+    /// The register file the allocation was made for (constraints and clobbers).
+    rf: RegFile,
     /// Loads read directly as the memory operand of the next instruction (see `fuse_loads`).
     fused_load: Vec<bool>,
     pub parts: Vec<(Part, usize)>,
@@ -101,7 +104,13 @@ impl<'a> Lower<'a> {
         syms: &'a Symbols,
         a: Asm,
     ) -> Result<Lower<'a>, BackendError> {
-        check_allocation(t, al)?;
+        if al.locs.len() < t.insts.len() {
+            return Err(invalid(format!(
+                "the allocation covers {} values, the trace has {}",
+                al.locs.len(),
+                t.insts.len()
+            )));
+        }
         let mut uses = vec![0u32; t.insts.len()];
         let mut count = |v: Value| {
             if let Some(u) = uses.get_mut(v.index()) {
@@ -126,49 +135,28 @@ impl<'a> Lower<'a> {
             stubs,
             uses,
             fused_addr: vec![None; t.insts.len()],
-            skipped: vec![false; t.insts.len()],
+            sched: Schedule::new(t),
+            rf: crate::regs::regfile(),
             fused_load: vec![false; t.insts.len()],
             parts: Vec::new(),
         };
         l.fuse_addresses();
         l.fuse_loads();
+        // The allocation, with the fusions just planned, must be sound before any byte is
+        // emitted: this is what keeps installed code inside its `TraceCtx` whatever
+        // allocation a caller hands in.
+        trace_ir::regalloc::check_fused(t, al, &l.rf, &l.sched)
+            .map_err(|e| invalid(format!("allocation rejected: {e}")))?;
         Ok(l)
     }
 
     /// Finds `add` instructions (and a `shl` by 0..3 feeding them) whose only use is the
-    /// address of a later load or store, and whose operands are in registers and still live
-    /// there at that load or store: those become `[base + index * scale + disp]` and are
-    /// not emitted on their own.
+    /// address of a later load or store, and whose operands are in registers that still hold
+    /// them at that load or store (`Schedule::can_fold`): those become
+    /// `[base + index * scale + disp]` and are not emitted on their own.
     fn fuse_addresses(&mut self) {
         let t = self.t;
-        let n = t.insts.len();
-        let end = n + 1;
-        let loop_start = t.loop_start.unwrap_or(n);
-        let mut last = vec![0usize; n];
-        let mut use_at = |v: Value, at: usize| {
-            if v.index() >= n {
-                return;
-            }
-            let before = v.index() < loop_start || t.insts[v.index()].op.is_positionless();
-            let at = if before && at >= loop_start { end } else { at };
-            last[v.index()] = last[v.index()].max(at);
-        };
-        for (i, inst) in t.insts.iter().enumerate() {
-            inst.op.visit_operands(|v| use_at(v, i));
-            if let Some(s) = inst.op.snap() {
-                t.snaps.get(s.index()).into_iter().flat_map(|s| &s.entries).for_each(|&(_, v)| use_at(v, i));
-            }
-        }
-        t.loop_inits.iter().for_each(|&v| use_at(v, loop_start));
-        t.term.visit_operands(|v| use_at(v, end));
-        if let Some(s) = t.term.snap() {
-            t.snaps.get(s.index()).into_iter().flat_map(|s| &s.entries).for_each(|&(_, v)| use_at(v, end));
-        }
-        let mut fused = vec![None; n];
-        let mut skipped = vec![false; n];
-        let in_reg_at = |v: Value, u: usize| {
-            matches!(self.loc(v), Loc::Reg(r) if r.class == RegClass::Gpr) && last[v.index()] >= u
-        };
+        let gpr = |l: &Lower, v: Value| matches!(l.loc(v), Loc::Reg(r) if r.class == RegClass::Gpr);
         for (u, inst) in t.insts.iter().enumerate() {
             let (base, disp) = match inst.op {
                 Op::Load { base, disp, .. } => (base, disp),
@@ -176,53 +164,61 @@ impl<'a> Lower<'a> {
                 _ => continue,
             };
             let k = base.index();
-            if k >= u || self.uses_of(base) != 1 || t.ty(base) != Some(Type::I64) {
+            if k >= u || self.uses_of(base) != 1 || t.ty(base) != Some(Type::I64) || self.sched.is_fused(k) {
                 continue;
             }
             let Op::Bin(BinOp::Add, x, y) = t.insts[k].op else { continue };
-            let shifted = |v: Value| match t.insts.get(v.index()).map(|i| &i.op) {
-                Some(&Op::Bin(BinOp::Shl, i, c)) if self.uses_of(v) == 1 && v.index() < k => {
+            let shifted = |l: &Lower, v: Value| match t.insts.get(v.index()).map(|i| &i.op) {
+                Some(&Op::Bin(BinOp::Shl, i, c))
+                    if l.uses_of(v) == 1 && v.index() < k && !l.sched.is_fused(v.index()) =>
+                {
                     t.const_bits(c).filter(|&c| c <= 3).map(|c| (i, 1u8 << c))
                 }
                 _ => None,
             };
-            let mut expr = None;
+            // Candidates in order of preference: (address, the shl folded with it).
+            let mut cands = Vec::new();
             for (p, q) in [(x, y), (y, x)] {
-                if !in_reg_at(p, u) {
+                if !gpr(self, p) {
                     continue;
                 }
                 if let Some(c) = t.const_bits(q) {
                     if let Some(d) = (c as i64).checked_add(disp as i64).and_then(|d| i32::try_from(d).ok()) {
-                        expr = Some(AddrExpr { base: p, index: None, disp: d });
+                        cands.push((AddrExpr { base: p, index: None, disp: d }, None));
                     }
-                } else if let Some((i, sc)) = shifted(q).filter(|&(i, _)| in_reg_at(i, u)) {
-                    skipped[q.index()] = true;
-                    expr = Some(AddrExpr { base: p, index: Some((i, sc)), disp });
-                } else if in_reg_at(q, u) {
-                    expr = Some(AddrExpr { base: p, index: Some((q, 1)), disp });
+                    continue;
                 }
-                if expr.is_some() {
+                if let Some((i, sc)) = shifted(self, q).filter(|&(i, _)| gpr(self, i)) {
+                    cands.push((AddrExpr { base: p, index: Some((i, sc)), disp }, Some(q)));
+                }
+                if gpr(self, q) {
+                    cands.push((AddrExpr { base: p, index: Some((q, 1)), disp }, None));
+                }
+            }
+            for (e, sh) in cands {
+                let also: Vec<Value> = sh.into_iter().collect();
+                if self.sched.can_fold(t, self.al, &self.rf, k, u, &also) {
+                    self.fused_addr[k] = Some(e);
+                    self.sched.fold(k, u);
+                    if let Some(q) = sh {
+                        self.sched.fold(q.index(), k);
+                    }
                     break;
                 }
             }
-            if let Some(e) = expr {
-                fused[k] = Some(e);
-                skipped[k] = true;
-            }
         }
-        self.fused_addr = fused;
-        self.skipped = skipped;
     }
 
     /// Finds i32/i64/f64 loads whose only use is the instruction right after them, an
     /// integer add/sub/and/or/xor/mul or compare or a float add/sub/mul/div that can take a
     /// memory operand in that position, with the address in registers. Nothing is emitted
     /// between the two, so the address registers still hold their values; the consumer keeps
-    /// its result out of them.
+    /// its result out of them. Whether the address registers still hold their values there
+    /// is `Schedule::can_fold`'s answer.
     fn fuse_loads(&mut self) {
         let t = self.t;
         for u in 1..t.insts.len() {
-            if self.skipped[u] {
+            if self.sched.is_fused(u) {
                 continue; // folded into an address itself: its operands are read elsewhere
             }
             let (x, y, commutes, want) = match t.insts[u].op {
@@ -247,12 +243,13 @@ impl<'a> Lower<'a> {
             let fits = (y.index() == l || (commutes && x.index() == l))
                 && t.insts[l].ty == Some(want)
                 && self.uses_of(Value(l as u32)) == 1
-                && !self.skipped[l]
+                && !self.sched.is_fused(l)
                 && (matches!(self.loc(base), Loc::Reg(r) if r.class == RegClass::Gpr)
-                    || self.fused_addr.get(base.index()).is_some_and(|f| f.is_some()));
+                    || self.fused_addr.get(base.index()).is_some_and(|f| f.is_some()))
+                && self.sched.can_fold(t, self.al, &self.rf, l, u, &[]);
             if fits {
                 self.fused_load[l] = true;
-                self.skipped[l] = true;
+                self.sched.fold(l, u);
             }
         }
     }
@@ -515,7 +512,10 @@ impl<'a> Lower<'a> {
         let v = Value(i as u32);
         let dst = Opnd::of(self.al.loc(v));
         let dead = self.al.loc(v) == Loc::None;
-        if (dead || self.skipped[i]) && !inst.op.has_side_effect() && !matches!(inst.op, Op::Call { .. }) {
+        if (dead || self.sched.is_fused(i))
+            && !inst.op.has_side_effect()
+            && !matches!(inst.op, Op::Call { .. })
+        {
             return Ok(());
         }
         let ty = inst.ty.unwrap_or(Type::I64);
@@ -1287,70 +1287,4 @@ fn load_mem(a: &mut Asm, ty: Type, r: u8, base: u8, disp: i32) {
 pub fn slot_off(slot: u32) -> Result<i32, BackendError> {
     i32::try_from(slot as u64 * 8)
         .map_err(|_| unsupported(format!("slot {slot} is out of displacement range")))
-}
-
-/// Rejects allocations this backend cannot honour: a value in a register of the wrong class,
-/// in a scratch or pinned register, or a spill slot beyond the context.
-pub fn check_allocation(t: &Trace, al: &Allocation) -> Result<(), BackendError> {
-    if al.locs.len() < t.insts.len() {
-        return Err(invalid(format!(
-            "allocation has {} locations for {} values",
-            al.locs.len(),
-            t.insts.len()
-        )));
-    }
-    let ok_reg = |l: Loc, allow_cycle_tmp: bool| match l {
-        Loc::Reg(r) => match r.class {
-            RegClass::Gpr => ALLOC_GPRS.contains(&r.hw) || (allow_cycle_tmp && r.hw == S0),
-            RegClass::Fpr => ALLOC_FPRS.contains(&r.hw) || (allow_cycle_tmp && r.hw == XS0),
-        },
-        Loc::Spill(k) => (k as usize) < trace_ir::exit::CTX_SPILL_SLOTS,
-        _ => true,
-    };
-    for (i, &l) in al.locs.iter().enumerate().take(t.insts.len()) {
-        let class_ok = match (l, t.insts[i].ty) {
-            (Loc::Reg(r), Some(ty)) => r.class == RegClass::of(ty),
-            (Loc::Reg(_), None) => false,
-            _ => true,
-        };
-        if !ok_reg(l, false) || !class_ok {
-            return Err(invalid(format!("value %{i} allocated to {l:?}, which this backend cannot use")));
-        }
-    }
-    // Every operand must have a location (constants may rely on their instruction).
-    let has_loc =
-        |v: Value| v.index() < t.insts.len() && (al.loc(v) != Loc::None || t.const_bits(v).is_some());
-    for (i, inst) in t.insts.iter().enumerate() {
-        let emitted = al.loc(Value(i as u32)) != Loc::None
-            || inst.op.has_side_effect()
-            || matches!(inst.op, Op::Call { .. });
-        if !emitted {
-            continue;
-        }
-        let mut bad = None;
-        inst.op.visit_operands(|v| {
-            if !has_loc(v) {
-                bad = Some(v);
-            }
-        });
-        if let Some(v) = bad {
-            return Err(invalid(format!("operand %{} of instruction %{i} has no location", v.0)));
-        }
-    }
-    let mut bad = None;
-    t.term.visit_operands(|v| {
-        if !has_loc(v) && t.loop_start.is_none() {
-            bad = Some(v);
-        }
-    });
-    if let Some(v) = bad {
-        return Err(invalid(format!("terminator operand %{} has no location", v.0)));
-    }
-    for m in al.preheader_moves.iter().chain(&al.backedge_moves) {
-        let class_ok = |l: Loc| !matches!(l, Loc::Reg(r) if r.class != m.class);
-        if !ok_reg(m.from, true) || !ok_reg(m.to, true) || !class_ok(m.from) || !class_ok(m.to) {
-            return Err(invalid(format!("move {m:?} uses a register this backend cannot use")));
-        }
-    }
-    Ok(())
 }

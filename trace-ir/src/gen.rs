@@ -190,18 +190,33 @@ impl Rng {
 
 // The helper functions generated traces call. Unsigned parameter types match the canonical
 // zero-extended form integers have in the IR. Each model runs the very same Rust code as the
-// native function, so they agree bit for bit (NaN payloads aside).
+// native function, and every f64 result goes through `canonical_nan`: when two NaNs meet in
+// an add, which payload comes out depends on the operand order the compiler picked for that
+// copy of the code (LLVM may commute), so without it the two copies could disagree on the
+// bits, and a differential failure would not mean a JIT bug.
+
+/// The quiet NaN every helper returns in place of any NaN.
+pub const CANONICAL_NAN: u64 = 0x7ff8_0000_0000_0000;
+
+/// `x`, or the canonical quiet NaN when `x` is any NaN.
+pub fn canonical_nan(x: f64) -> f64 {
+    if x.is_nan() {
+        f64::from_bits(CANONICAL_NAN)
+    } else {
+        x
+    }
+}
 
 fn add3(a: u64, b: u64, c: u64) -> u64 {
     a.wrapping_add(b).wrapping_add(c)
 }
 
 fn mix(a: u64, x: f64, b: u32) -> f64 {
-    x * 0.5 + a as i64 as f64 - b as i32 as f64
+    canonical_nan(x * 0.5 + a as i64 as f64 - b as i32 as f64)
 }
 
 fn fpoly(x: f64, y: f64) -> f64 {
-    x * y + 0.25
+    canonical_nan(x * y + 0.25)
 }
 
 fn hash32(a: u32, b: u16) -> u32 {
@@ -251,7 +266,7 @@ fn many12f(
     for (k, x) in fs.iter().enumerate() {
         r = r * 0.5 + x * (k + 1) as f64;
     }
-    r
+    canonical_nan(r)
 }
 
 /// Three i64 arguments, wrapping sum.

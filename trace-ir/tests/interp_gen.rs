@@ -236,3 +236,40 @@ fn helper_natives_agree_with_their_models() {
     assert_ne!(call("tracery_many12f", &args2), f(m12f));
     assert_eq!(syms.addr("tracery_add3"), Some(tracery_add3 as *const () as usize as u64));
 }
+
+/// Two NaNs of different payloads meeting in a helper: the native function and its model
+/// give the same bits, the canonical quiet NaN, whichever payload the add would keep.
+#[test]
+fn helpers_return_one_nan_whatever_the_payloads() {
+    use trace_ir::gen::{tracery_fpoly, tracery_many12f, tracery_mix, CANONICAL_NAN};
+    let syms = helper_symbols();
+    let model = |name: &str, args: &[u64]| {
+        let f = syms.get(name).unwrap_or_else(|| panic!("no {name}"));
+        (f.model.as_ref().expect("a model"))(args)
+    };
+    let (n1, n2) = (f64::from_bits(0x7ff8_0000_0000_0001), f64::from_bits(0xfff8_0000_0000_0002));
+    let fs = [n1, 1.0, n2, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
+    let native = tracery_many12f(fs[0], 3, fs[1], fs[2], fs[3], fs[4], fs[5], 4, fs[6], fs[7], fs[8], fs[9]);
+    assert_eq!(native.to_bits(), CANONICAL_NAN, "many12f native");
+    let args = [
+        n1.to_bits(),
+        3,
+        1f64.to_bits(),
+        n2.to_bits(),
+        2f64.to_bits(),
+        3f64.to_bits(),
+        4f64.to_bits(),
+        4,
+        5f64.to_bits(),
+        6f64.to_bits(),
+        7f64.to_bits(),
+        8f64.to_bits(),
+    ];
+    assert_eq!(model("tracery_many12f", &args), CANONICAL_NAN, "many12f model");
+    assert_eq!(tracery_fpoly(n1, n2).to_bits(), CANONICAL_NAN, "fpoly native");
+    assert_eq!(model("tracery_fpoly", &[n1.to_bits(), n2.to_bits()]), CANONICAL_NAN, "fpoly model");
+    assert_eq!(tracery_mix(1, n2, 2).to_bits(), CANONICAL_NAN, "mix native");
+    assert_eq!(model("tracery_mix", &[1, n2.to_bits(), 2]), CANONICAL_NAN, "mix model");
+    // Numbers are untouched.
+    assert_eq!(tracery_fpoly(2.0, 3.0), 6.25);
+}

@@ -189,8 +189,11 @@ pub fn scan_alloc(t: &Trace, max_regs: usize) -> Allocation {
     for (i, inst) in t.insts.iter().enumerate() {
         inst.op.visit_operands(|v| use_at(v, i, &mut last));
         if let Some(s) = inst.op.snap() {
+            // An overflow op's snapshot is read after its result is written, so its entries
+            // may not share the result's register (the allocation model of trace-ir).
+            let at = if matches!(inst.op, Op::Ovf(..)) { i + 1 } else { i };
             for &(_, v) in &t.snaps[s.index()].entries {
-                use_at(v, i, &mut last);
+                use_at(v, at, &mut last);
             }
         }
     }

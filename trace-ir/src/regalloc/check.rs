@@ -8,8 +8,14 @@
 //! order. The loop body runs twice, so everything that must survive the back edge is checked
 //! on the second iteration, and values of the first iteration are forgotten at the back edge.
 //! It knows nothing of how `scan` works: it is the proof, not a second implementation.
+//!
+//! `check_fused` replays a backend's fused schedule (see `fused.rs`): an instruction folded
+//! into another reads its operands at its consumer, and a write-back writes its result at
+//! the instruction that does it, so a fusion that reads a location after it was overwritten
+//! fails here like any misallocation.
 
 use super::dump::loc_name;
+use super::fused::{Place, Schedule};
 use super::scan::{constraints, is_emitted};
 use super::{Allocation, Loc, Move, Reg, RegClass, RegFile};
 use crate::exit::{CTX_FPRS, CTX_GPRS, CTX_SPILL_SLOTS};
@@ -28,6 +34,9 @@ struct Checker<'a> {
     trace: &'a Trace,
     alloc: &'a Allocation,
     rf: &'a RegFile,
+    sched: &'a Schedule,
+    /// Per position: the folded instructions emitted there (see `fused_at`).
+    fused_at: Vec<Vec<usize>>,
     gpr: Vec<Option<Sym>>,
     fpr: Vec<Option<Sym>>,
     spill: Vec<Option<Sym>>,
@@ -123,27 +132,88 @@ impl Checker<'_> {
 
     fn step(&mut self, i: usize) -> Result<(), String> {
         let inst = &self.trace.insts[i];
-        if !is_emitted(&inst.op) {
-            return Ok(());
+        if !is_emitted(&inst.op) || self.sched.is_fused(i) {
+            return Ok(()); // a fused instruction runs where it was placed
         }
         let at = || format!("at `{}`", inst_text(self.trace, i));
         let c = constraints(self.trace, self.rf, i);
         self.kill(&c.temps)?;
-        let mut operands = Vec::new();
-        inst.op.visit_operands(|v| operands.push(v));
-        for (k, &v) in operands.iter().enumerate() {
-            self.use_value(v, &|| format!("{}: operand {k}", at()))?;
+        // The instruction and everything emitted with it read first; an operand folded into
+        // this very position is computed inline and has no location to read.
+        let back = self.sched.written_back_at(i);
+        let group: Vec<usize> =
+            std::iter::once(i).chain(self.fused_at[i].iter().copied()).chain(back).collect();
+        for &k in &group {
+            let mut operands = Vec::new();
+            self.trace.insts[k].op.visit_operands(|v| operands.push(v));
+            for (n, &v) in operands.iter().enumerate() {
+                if self.sched.site(v.index()) == Some(i) {
+                    continue;
+                }
+                let what = || {
+                    if k == i {
+                        format!("{}: operand {n}", at())
+                    } else {
+                        format!("{}: operand {n} of `{}`, fused here", at(), inst_text(self.trace, k))
+                    }
+                };
+                self.use_value(v, &what)?;
+            }
         }
         self.kill(&c.clobbers)?;
         self.kill_scratch();
-        if inst.ty.is_some() {
-            let l = self.alloc.loc(Value(i as u32));
-            if l != Loc::None {
-                *self.slot(l)? = Some(Sym::Val(Value(i as u32)));
+        for k in std::iter::once(i).chain(back) {
+            if self.trace.insts[k].ty.is_some() {
+                let l = self.alloc.loc(Value(k as u32));
+                if l != Loc::None {
+                    *self.slot(l)? = Some(Sym::Val(Value(k as u32)));
+                }
             }
         }
         if let Some(s) = inst.op.snap() {
             self.snapshot(s, &at)?;
+        }
+        Ok(())
+    }
+
+    /// Checks that the schedule places only what can be placed, where it can be.
+    fn validate_schedule(&mut self) -> Result<(), String> {
+        let (trace, n) = (self.trace, self.trace.insts.len());
+        for k in 0..n {
+            let place = self.sched.place(k);
+            if place == Place::Own {
+                continue;
+            }
+            let bad = |why: &str| Err(format!("`{}` is fused, but {why}", inst_text(trace, k)));
+            let op = &trace.insts[k].op;
+            if !is_emitted(op) || op.snap().is_some() || matches!(op, Op::Call { .. } | Op::Store { .. }) {
+                return bad("only a pure instruction without a snapshot can be");
+            }
+            let c = constraints(trace, self.rf, k);
+            if !c.temps.is_empty() || !c.clobbers.is_empty() {
+                return bad("it has register constraints");
+            }
+            match place {
+                Place::Folded(at) => {
+                    if at <= k || at >= n {
+                        return bad("not into a later instruction");
+                    }
+                    let site = self.sched.site(k).unwrap_or(at);
+                    if self.sched.is_fused(site) || !is_emitted(&trace.insts[site].op) {
+                        return bad("its code would be emitted nowhere");
+                    }
+                    self.fused_at[site].push(k);
+                }
+                Place::WrittenBack(at) => {
+                    if at >= k || self.sched.is_fused(at) || self.sched.written_back_at(at) != Some(k) {
+                        return bad("not by an earlier instruction");
+                    }
+                    if !matches!(trace.insts[at].op, Op::Load { .. } | Op::Store { .. }) {
+                        return bad("its write-back is not done by a memory access");
+                    }
+                }
+                Place::Own => {}
+            }
         }
         Ok(())
     }
@@ -258,17 +328,49 @@ impl Checker<'_> {
                 return bad("constants are rematerialized, never kept");
             }
         }
+        // Moves may also use the scratch registers (to break cycles), and nothing else.
+        for m in self.alloc.preheader_moves.iter().chain(&self.alloc.backedge_moves) {
+            for l in [m.from, m.to] {
+                let Loc::Reg(r) = l else { continue };
+                let (alloc, scratch, saved) = match r.class {
+                    RegClass::Gpr => (&rf.gprs, &rf.scratch_gprs, CTX_GPRS),
+                    RegClass::Fpr => (&rf.fprs, &rf.scratch_fprs, CTX_FPRS),
+                };
+                let known = scratch.contains(&r.hw) || (alloc.contains(&r.hw) && (r.hw as usize) < saved);
+                if r.class != m.class || !known {
+                    return Err(format!(
+                        "a move of {:?} uses {}, which it may not",
+                        m.class,
+                        loc_name(rf, l)
+                    ));
+                }
+            }
+        }
         Ok(())
     }
 }
 
 /// Replays `alloc` over `trace` and proves every use reads the value its operand names.
 pub fn check(trace: &Trace, alloc: &Allocation, rf: &RegFile) -> Result<(), String> {
+    check_fused(trace, alloc, rf, &Schedule::new(trace))
+}
+
+/// `check` for the code a backend emits with the fusions of `sched`.
+pub fn check_fused(trace: &Trace, alloc: &Allocation, rf: &RegFile, sched: &Schedule) -> Result<(), String> {
     let spills = (alloc.spill_slots as usize).min(CTX_SPILL_SLOTS);
-    let mut ck =
-        Checker { trace, alloc, rf, gpr: vec![None; 256], fpr: vec![None; 256], spill: vec![None; spills] };
-    ck.validate()?;
     let n = trace.insts.len();
+    let mut ck = Checker {
+        trace,
+        alloc,
+        rf,
+        sched,
+        fused_at: vec![Vec::new(); n],
+        gpr: vec![None; 256],
+        fpr: vec![None; 256],
+        spill: vec![None; spills],
+    };
+    ck.validate_schedule()?;
+    ck.validate()?;
     for (i, inst) in trace.insts.iter().enumerate() {
         if let (Op::Input { .. }, l @ (Loc::Reg(_) | Loc::Spill(_))) = (&inst.op, alloc.loc(Value(i as u32)))
         {

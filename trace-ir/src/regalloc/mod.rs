@@ -35,17 +35,23 @@
 //!   and no move writes it.
 //! - Constants always have `Loc::Const`, used or not. A call whose result is unused has
 //!   `Loc::None` (the backend discards the result).
+//! - A backend that fuses instructions (address arithmetic into addressing modes, post-indexed
+//!   base updates) describes where their code runs in a `Schedule` (`fused.rs`), asks
+//!   `Schedule::holds` whether an operand is still in its location where the code moves to,
+//!   and has `check_fused` prove the whole schedule.
 //! - `sequentialize` is public so that backends can use it for other parallel moves, such as
 //!   call arguments; `annotate` is the `--dump regalloc` text.
 
 mod check;
 mod dump;
+mod fused;
 mod liveness;
 mod parmove;
 mod scan;
 
-pub use check::check;
+pub use check::{check, check_fused};
 pub use dump::annotate;
+pub use fused::{Place, Schedule};
 pub use parmove::sequentialize;
 
 use crate::ir::Trace;
