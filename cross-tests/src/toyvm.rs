@@ -301,3 +301,61 @@ fn memdiff(a: &Run, b: &Run) -> String {
     }
     String::new()
 }
+
+/// The program on the runtime's driver (JIT on or off per `d`'s settings); `d` is reset
+/// first, since another case's bytecode is other `imm` memory.
+///
+/// # Safety
+/// As `run_native`: `run_reference` must have succeeded on the same case and memory; traces
+/// do what the fragments do.
+pub unsafe fn run_jit(
+    d: &mut tracery_runtime::Driver,
+    case: &Case,
+    mem: &mut Buffers,
+) -> Result<Run, String> {
+    d.reset();
+    mem.reset();
+    let mut slots = initial_slots(case, mem);
+    let code_len = case.code.len() * 8;
+    // SAFETY: buffer 0 of `mem` is the case's code, `code_len` bytes at `mem.base(0)`, alive
+    // and unchanged for the whole run (the VM never writes its bytecode).
+    let code = unsafe { std::slice::from_raw_parts(mem.base(0) as *const u8, code_len) };
+    let imm = tracery_runtime::build::Slices(vec![code]);
+    // SAFETY: the caller's contract.
+    let e = unsafe { d.run(&mut slots[..SLOTS], &imm) }.map_err(|e| format!("driver: {e}"))?;
+    let exit = match e.origin {
+        Some(Origin::Snap { fragment, snap }) => Some((fragment, snap.0)),
+        _ => None,
+    };
+    Ok(Run {
+        outcome: outcome(e.resume, &slots)?,
+        state: state_of(&slots),
+        memory: mem.contents(),
+        exit,
+        steps: 0,
+    })
+}
+
+/// The reference against the driver under each of `configs`; `Ok` when all agree on how
+/// the run ended, the registers and memory.
+pub fn check_jit(drivers: &mut [tracery_runtime::Driver], m: &Machine, case: &Case) -> Result<(), String> {
+    let mut mem = memory(case);
+    let r = run_reference(m, case, &mut mem, None)?;
+    for d in drivers.iter_mut() {
+        // SAFETY: `run_reference` succeeded just above on this case and memory.
+        let j = unsafe { run_jit(d, case, &mut mem)? };
+        if (r.outcome, r.state, &r.memory) != (j.outcome, j.state, &j.memory) {
+            return Err(format!(
+                "reference {:?} {:?}, JIT ({:?}) {:?} {:?}{}\n{}",
+                r.outcome,
+                r.state,
+                d.config(),
+                j.outcome,
+                j.state,
+                memdiff(&r, &j),
+                d.log_lines.join("\n")
+            ));
+        }
+    }
+    Ok(())
+}

@@ -286,3 +286,151 @@ fn the_replay_checker_rejects_a_recording_that_went_elsewhere() {
     long.steps.push(rec.steps[0].clone());
     assert!(replay(&m, &c, &mut mem, &long).is_err(), "steps past the end must not replay");
 }
+
+/// Drivers for the JIT runs: off, the defaults, and thresholds of one (every loop traced,
+/// every exit a side trace).
+fn drivers(m: &Machine) -> Vec<tracery_runtime::Driver> {
+    let mut low = tracery_runtime::Config::default();
+    low.set_opts("hotloop=1,hotexit=1").unwrap();
+    let mut mid = tracery_runtime::Config::default();
+    mid.set_opts("hotloop=3,hotexit=2,maxside=4").unwrap();
+    // TOYVM_JIT_LOG=1 keeps the trace log (and the dumps TRACERY_DUMP names) for failures.
+    let log = std::env::var("TOYVM_JIT_LOG").is_ok();
+    let dumps = tracery_runtime::Config::from_env().map(|c| c.dumps).unwrap_or_default();
+    [
+        tracery_runtime::Config { jit: false, ..Default::default() },
+        tracery_runtime::Config::default(),
+        low,
+        mid,
+    ]
+    .into_iter()
+    .map(|c| {
+        let c = tracery_runtime::Config { log, dumps: dumps.clone(), ..c };
+        tracery_runtime::Driver::new(&m.program, m.symbols.clone(), c).unwrap()
+    })
+    .collect()
+}
+
+/// Programs per run on the JIT: each runs on the reference and on four drivers.
+fn jit_count() -> u64 {
+    env_u64("TOYVM_JIT_N").unwrap_or(if cfg!(target_arch = "x86_64") { 600 } else { 200 })
+}
+
+#[test]
+fn random_programs_agree_with_the_jit_on_and_off() {
+    let base = seed_base().wrapping_add(1 << 40);
+    let n = jit_count();
+    eprintln!("toyvm jit: seed base {base}, {n} programs");
+    let m = Machine::new().unwrap();
+    let mut ds = drivers(&m);
+    let t = std::time::Instant::now();
+    for i in 0..n {
+        let seed = base.wrapping_add(i);
+        let case = generate(seed).unwrap_or_else(|e| panic!("seed {seed}: the generator made bad code: {e}"));
+        if let Err(e) = cross_tests::toyvm::check_jit(&mut ds, &m, &case) {
+            panic!(
+                "seed {seed}: {e}\nreplay: TOYVM_SEED={} TOYVM_JIT_N=1 cargo test -p cross-tests --test toyvm random_programs_agree_with_the_jit\n{}",
+                seed.wrapping_sub(1 << 40),
+                disassemble(&case.code)
+            );
+        }
+    }
+    let traces: u32 = ds.iter().map(|d| d.stats.traces).sum();
+    let sides: u32 = ds.iter().map(|d| d.stats.side_traces).sum();
+    eprintln!("toyvm jit: {n} programs, {traces} traces ({sides} side), {:.2} s", t.elapsed().as_secs_f64());
+    assert!(traces > 0 && sides > 0, "the JIT never traced: {traces} traces, {sides} side");
+}
+
+#[test]
+fn hand_written_programs_agree_with_the_jit() {
+    let m = Machine::new().unwrap();
+    let mut ds = drivers(&m);
+    let mut sum = Asm::new();
+    // r2 = n; r3 = 0; loop: r3 += r2; r2 -= 1; while r2 != 0.
+    let top = sum.label();
+    let done = sum.label();
+    sum.movi(3, 0);
+    sum.movi(4, 0);
+    sum.bind(top);
+    sum.jeq(2, 4, done);
+    sum.add(3, 3, 2);
+    sum.addi(2, 2, -1);
+    sum.jmp(top);
+    sum.bind(done);
+    sum.ret(3);
+    let code = sum.finish().unwrap();
+    for n in [0, 1, 5, 100, 5000] {
+        cross_tests::toyvm::check_jit(&mut ds, &m, &case(code.clone(), &[n], vec![])).unwrap();
+    }
+    cross_tests::toyvm::check_jit(&mut ds, &m, &case(fib_code(), &[15], vec![])).unwrap();
+    assert!(ds[1].stats.traces + ds[2].stats.traces > 0);
+}
+
+/// Shrinks a failing JIT case: `TOYVM_SHRINK=SEED` replaces instructions by no-ops while the
+/// low-threshold driver still disagrees, then prints what is left.
+#[test]
+#[ignore = "a debugging aid, run by hand"]
+fn shrink_a_jit_failure() {
+    let Some(seed) = env_u64("TOYVM_SHRINK") else { return };
+    let m = Machine::new().unwrap();
+    let mut low = tracery_runtime::Config::default();
+    low.set_opts("hotloop=1,hotexit=1").unwrap();
+    let mut ds = vec![tracery_runtime::Driver::new(&m.program, m.symbols.clone(), low).unwrap()];
+    let mut c = generate(seed).unwrap();
+    let nop = Insn { op: tracery_toyvm::Opcode::Mov as u8, a: 20, b: 20, c: 0, imm: 0 }.encode();
+    let fails = |ds: &mut Vec<tracery_runtime::Driver>, c: &Case| {
+        tracery_toyvm::validate(&c.code).is_ok() && cross_tests::toyvm::check_jit(ds, &m, c).is_err()
+    };
+    assert!(fails(&mut ds, &c), "seed {seed} does not fail");
+    loop {
+        let mut progress = false;
+        for i in 0..c.code.len() {
+            if c.code[i] == nop {
+                continue;
+            }
+            let mut t = c.clone();
+            t.code[i] = nop;
+            if fails(&mut ds, &t) {
+                c = t;
+                progress = true;
+            }
+        }
+        if !progress {
+            break;
+        }
+    }
+    let e = cross_tests::toyvm::check_jit(&mut ds, &m, &c).unwrap_err();
+    eprintln!("{e}\n{}", disassemble(&c.code));
+}
+
+/// Runs one seed on a driver with `TOYVM_OPTS` settings (a debugging aid).
+#[test]
+#[ignore = "a debugging aid, run by hand"]
+fn one_seed_with_settings() {
+    let (Some(seed), Ok(opts)) = (env_u64("TOYVM_ONE"), std::env::var("TOYVM_OPTS")) else { return };
+    let m = Machine::new().unwrap();
+    let mut c = tracery_runtime::Config::from_env().unwrap();
+    c.set_opts(&opts).unwrap();
+    c.log = true;
+    let mut ds = vec![tracery_runtime::Driver::new(&m.program, m.symbols.clone(), c).unwrap()];
+    let case = generate(seed).unwrap();
+    match cross_tests::toyvm::check_jit(&mut ds, &m, &case) {
+        Ok(()) => eprintln!("agrees\n{}", ds[0].log_lines.join("\n")),
+        Err(e) => eprintln!("DIFFERS {e}"),
+    }
+}
+
+/// Regression: a side trace from an exit that dispatches, in code where the pc is not a
+/// constant (after a `ret`), took the pc and the opcode as constants: the exit is taken for
+/// every pc and opcode the dispatch did not expect. Found by the random JIT test (this seed,
+/// hotloop=2 hotexit=1).
+#[test]
+fn a_side_trace_from_a_dispatch_exit_knows_only_what_its_parent_knew() {
+    let m = Machine::new().unwrap();
+    let mut c = tracery_runtime::Config::default();
+    c.set_opts("hotloop=2,hotexit=1").unwrap();
+    let mut ds = vec![tracery_runtime::Driver::new(&m.program, m.symbols.clone(), c).unwrap()];
+    let case = generate(1796191191587134707).unwrap();
+    cross_tests::toyvm::check_jit(&mut ds, &m, &case).unwrap();
+    assert!(ds[0].stats.side_traces >= 3, "{}", ds[0].stats.report());
+}

@@ -122,10 +122,16 @@ pub struct Input<'a> {
     /// A side trace never closes a loop of its own; a root trace does when it ends where it
     /// started with the same green values.
     pub side: bool,
-    /// The slot values when the recording started (green ones become constants).
+    /// The slot values when the recording started (a root trace's green ones become
+    /// constants: it is entered only where they have these values).
     pub entry: &'a [u64],
-    /// More slots known to hold a constant at entry: a side trace's parent wrote them from
-    /// constants in the snapshot it leaves through (what a continuation gets handed, say).
+    /// A side trace entered from an exit that dispatches: the table and index slot. The trace
+    /// was recorded for the fragment the index named then; it guards on that index first,
+    /// since the exit is taken for every other index too.
+    pub entry_dispatch: Option<(u32, u32)>,
+    /// Slots known to hold a constant at entry. For a side trace these are the only ones
+    /// (its green slots included): what the parent's exit wrote from constants, or what the
+    /// parent itself knew at its entry and did not change.
     pub consts: &'a [(u32, u64)],
     pub memory: &'a dyn ImmMemory,
     /// Models of the native functions, for elidable calls with constant arguments.
@@ -186,7 +192,7 @@ fn build_once(input: &Input, as_loop: bool) -> Result<Built, Abort> {
     // What the slot array holds at entry: an input, or a constant for green slots.
     let mut memory: Vec<Option<Value>> = vec![None; nslots];
     for (s, d) in p.slots.iter().enumerate() {
-        if d.green {
+        if d.green && !input.side {
             let v =
                 *input.entry.get(s).ok_or_else(|| Abort::Mismatch(format!("no entry value for slot {s}")))?;
             memory[s] = Some(b.konst(d.ty, v));
@@ -235,6 +241,32 @@ fn build_once(input: &Input, as_loop: bool) -> Result<Built, Abort> {
     let mut st = State { b, memory, cur: vec![None; nslots], tys, ninsts: 0, limits: input.limits };
     for (&s, &v) in carried.iter().zip(&params) {
         st.cur[s as usize] = Some(v);
+    }
+    if let Some((table, slot)) = input.entry_dispatch {
+        let ty = p
+            .slots
+            .get(slot as usize)
+            .map(|d| d.ty)
+            .ok_or_else(|| Abort::Mismatch(format!("no slot {slot}")))?;
+        let k = *input
+            .entry
+            .get(slot as usize)
+            .ok_or_else(|| Abort::Mismatch(format!("no entry value for slot {slot}")))?;
+        let idx = st.value(slot);
+        match st.konst_of(idx) {
+            Some(c) if c != k & ty.mask() => {
+                return Err(Abort::Mismatch("a constant dispatch index differs".into()))
+            }
+            Some(_) => {}
+            None => {
+                let kc = st.b.konst(ty, k);
+                let c = st.b.icmp(ICmp::Eq, idx, kc);
+                let s = st.snapshot(0, &[], SnapTo::Dispatch { table, slot });
+                st.count()?;
+                st.b.guard(c, s);
+                st.cur[slot as usize] = Some(kc);
+            }
+        }
     }
     let mut next = Some(input.start);
     for (k, step) in steps.iter().enumerate() {

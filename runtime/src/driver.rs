@@ -69,6 +69,9 @@ struct TraceRec {
     trace: Trace,
     /// The parent trace and exit of a side trace.
     parent: Option<(u32, SnapId)>,
+    /// The slots the trace assumes constant at entry (a root's green slots; for a side
+    /// trace what its parent's exit wrote from constants or knew and kept).
+    entry_consts: Vec<(u32, u64)>,
     /// Per snapshot: times taken through the driver, and whether it is linked now.
     taken: Vec<u32>,
     linked: Vec<bool>,
@@ -310,12 +313,26 @@ impl Driver {
         let t = Instant::now();
         let roots = &self.roots;
         let lookup = |f: u32, g: &[u64]| roots.get(&(f, g.to_vec())).copied();
-        // A side trace knows what its parent's exit wrote from constants.
+        let entry_dispatch =
+            match parent.and_then(|(p, s)| Some(self.traces.get(&p)?.trace.snaps[s.index()].to)) {
+                Some(SnapTo::Dispatch { table, slot }) => Some((table, slot)),
+                _ => None,
+            };
+        // What the trace may take as constant at its entry: a root its green slots; a side
+        // trace what its parent knew at entry, with its exit's writes applied.
         let consts: Vec<(u32, u64)> = match parent.and_then(|(p, s)| Some((self.traces.get(&p)?, s))) {
-            Some((pt, s)) => (pt.trace.snaps[s.index()].entries.iter())
-                .filter_map(|&(slot, v)| Some((slot, pt.trace.const_bits(v)?)))
-                .collect(),
-            None => Vec::new(),
+            Some((pt, s)) => {
+                let mut known: std::collections::BTreeMap<u32, u64> =
+                    pt.entry_consts.iter().copied().collect();
+                for &(slot, v) in &pt.trace.snaps[s.index()].entries {
+                    match pt.trace.const_bits(v) {
+                        Some(bits) => known.insert(slot, bits),
+                        None => known.remove(&slot),
+                    };
+                }
+                known.into_iter().collect()
+            }
+            None => self.program.green_slots().iter().map(|&g| (g, entry[g as usize])).collect(),
         };
         let built = build(&Input {
             split: &self.split,
@@ -324,6 +341,7 @@ impl Driver {
             end,
             side: parent.is_some(),
             entry: &entry,
+            entry_dispatch,
             consts: &consts,
             memory: imm,
             symbols: &self.symbols,
@@ -363,6 +381,7 @@ impl Driver {
             number,
             trace: installed,
             parent,
+            entry_consts: consts,
             taken: vec![0; nsnaps],
             linked: vec![false; nsnaps],
             sides: 0,
@@ -502,6 +521,15 @@ impl Driver {
             c.threshold = hot.saturating_add(c.penalty);
             c.count = 0;
         }
+    }
+
+    /// Forgets every trace, counter and blacklisting (their code stays in the region until a
+    /// flush): for running another program whose `imm` memory differs on the same driver.
+    pub fn reset(&mut self) {
+        self.roots.clear();
+        self.traces.clear();
+        self.counters.clear();
+        self.blacklist.clear();
     }
 
     /// Drops every trace and starts again with a fresh code region (the native interpreter

@@ -3,6 +3,9 @@
 //! dispatching itself (threaded dispatch); a branch not taken leaves its guard to `fetch`
 //! with `pc + 1`, so a recording says which way each branch went. Errors and the final `ret`
 //! leave to the host with a resume word (`RESUME_*`). Bytecode is read with `imm` loads.
+//! A taken jump backwards goes through `loop`, the control point (a loop header: where a
+//! runtime counts and enters traces); the pc a `ret` loads from the stack is promoted, so a
+//! trace knows where it returned to.
 
 use trace_ir::fragment::{Program, ProgramBuilder};
 use trace_ir::{BinOp, Builder, CallEffect, CallHint, Callee, ICmp, OvfOp, SnapTo, Type, Value};
@@ -144,7 +147,7 @@ fn arith(table: u32, name: &str, op: OvfOp) -> trace_ir::Trace {
     h.dispatch(pc1, &[])
 }
 
-fn branch(table: u32, fetch: u32, name: &str, cmp: ICmp) -> trace_ir::Trace {
+fn branch(table: u32, fetch: u32, lp: u32, name: &str, cmp: ICmp) -> trace_ir::Trace {
     let mut h = H::new(name, table);
     let ra = h.read_reg(8, "a");
     let rb = h.read_reg(16, "b");
@@ -153,7 +156,18 @@ fn branch(table: u32, fetch: u32, name: &str, cmp: ICmp) -> trace_ir::Trace {
     let fall = h.b.snapshot_to(SnapTo::Fragment(fetch), 0, &[(PC, pc1)]);
     h.b.guard(taken, fall);
     let t = h.target();
-    h.dispatch(t, &[])
+    h.jump_to(t, pc1, lp)
+}
+
+impl H {
+    /// Continues at `t`: through the control point `lp` when it jumps backwards, else by
+    /// dispatching there directly.
+    fn jump_to(mut self, t: Value, pc1: Value, lp: u32) -> trace_ir::Trace {
+        let back = self.b.icmp(ICmp::Ult, t, pc1);
+        let s = self.b.snapshot_to(SnapTo::Fragment(lp), 0, &[(PC, t)]);
+        self.b.guard_not(back, s);
+        self.dispatch(t, &[])
+    }
 }
 
 /// The VM as a fragment program (it verifies; see the tests).
@@ -161,30 +175,35 @@ pub fn program() -> Program {
     let mut pb = ProgramBuilder::new("toyvm");
     pb.green_slot("pc", I64);
     pb.slot("base", I64);
-    pb.slot("code", I64);
+    // The bytecode's address is green too: constant for a loop, so its `imm` loads fold.
+    pb.green_slot("code", I64);
     pb.slot("arr", I64);
     pb.slot("alen", I64);
     pb.slot("stack_end", I64);
     pb.slot("result", I64);
     pb.temp_slot("op", I64);
     let fetch = pb.declare("fetch");
+    let lp = pb.declare("loop");
     let ops: Vec<u32> = Opcode::ALL.iter().map(|op| pb.declare(&format!("op_{}", op.name()))).collect();
     let table = pb.table("ops", &ops);
     pb.entry(fetch);
+    pb.control(lp);
 
-    // fetch: dispatch on the opcode at pc.
-    let mut b = Builder::named("fetch");
-    let pc = b.input(PC, I64);
-    b.name(pc, "pc");
-    let code = b.input(CODE, I64);
-    b.name(code, "code");
-    let ins = load_insn(&mut b, code, pc);
-    b.name(ins, "ins");
-    let m = b.iconst(I64, 0xff);
-    let op = b.bin(BinOp::And, ins, m);
-    b.name(op, "op");
-    let s = b.snapshot_to(SnapTo::Dispatch { table, slot: OP }, RESUME_BAD_OPCODE, &[(OP, op)]);
-    pb.define(fetch, b.exit(s));
+    // fetch: dispatch on the opcode at pc; loop, the control point, does the same.
+    for (frag, name) in [(fetch, "fetch"), (lp, "loop")] {
+        let mut b = Builder::named(name);
+        let pc = b.input(PC, I64);
+        b.name(pc, "pc");
+        let code = b.input(CODE, I64);
+        b.name(code, "code");
+        let ins = load_insn(&mut b, code, pc);
+        b.name(ins, "ins");
+        let m = b.iconst(I64, 0xff);
+        let op = b.bin(BinOp::And, ins, m);
+        b.name(op, "op");
+        let s = b.snapshot_to(SnapTo::Dispatch { table, slot: OP }, RESUME_BAD_OPCODE, &[(OP, op)]);
+        pb.define(frag, b.exit(s));
+    }
 
     for (k, &op) in Opcode::ALL.iter().enumerate() {
         let name = format!("op_{}", op.name());
@@ -203,13 +222,14 @@ pub fn program() -> Program {
                 let pc1 = h.next_pc();
                 h.dispatch(pc1, &[])
             }
-            Opcode::Jlt => branch(table, fetch, &name, ICmp::Slt),
-            Opcode::Jeq => branch(table, fetch, &name, ICmp::Eq),
-            Opcode::Jne => branch(table, fetch, &name, ICmp::Ne),
+            Opcode::Jlt => branch(table, fetch, lp, &name, ICmp::Slt),
+            Opcode::Jeq => branch(table, fetch, lp, &name, ICmp::Eq),
+            Opcode::Jne => branch(table, fetch, lp, &name, ICmp::Ne),
             Opcode::Jmp => {
                 let mut h = H::new(&name, table);
+                let pc1 = h.next_pc();
                 let t = h.target();
-                h.dispatch(t, &[])
+                h.jump_to(t, pc1, lp)
             }
             Opcode::Mov => {
                 let mut h = H::new(&name, table);
@@ -274,6 +294,7 @@ pub fn program() -> Program {
                 let v = h.read_reg(8, "a");
                 let rpc = h.b.load(I64, h.base, 0, false);
                 h.b.name(rpc, "rpc");
+                h.b.promote(rpc);
                 let caller = h.b.load(I64, h.base, 8, false);
                 h.b.name(caller, "caller");
                 let zero = h.c(0);
