@@ -262,7 +262,9 @@ pub fn check_recording(m: &mut Machine, case: &Case) -> Result<usize, String> {
     let mut mem = memory(case);
     let mut want = Recording::default();
     let r = run_reference(m, case, &mut mem, Some(&mut want))?;
-    let capacity = want.steps.len() + 16;
+    // A word per exit and two per promoted value, and room for the last fragment's check.
+    let promoted: usize = want.steps.iter().map(|s| s.promoted.len()).sum();
+    let capacity = want.steps.len() + 2 * promoted + 16;
     // SAFETY: `run_reference` succeeded just above on this case and memory.
     let (n, got) = unsafe { record_native(m, case, &mut mem, capacity)? };
     if (Run { steps: 0, ..r.clone() }) != n {
