@@ -120,7 +120,7 @@ fn installed_code_lives_in_a_file_a_tracer_can_name() {
     assert_eq!(r.anonymous_reason(), None, "the memfd was refused");
     let (path, off) = (r.file_path().unwrap(), r.file_offset().unwrap());
     let (base, code) = jit.code_bytes().unwrap();
-    assert_eq!(base, r.base() as u64);
+    assert_eq!(base, r.base());
     let mut back = vec![0; code.len()];
     std::fs::File::open(&path).unwrap().read_exact_at(&mut back, off).unwrap();
     assert_eq!(back, code);
