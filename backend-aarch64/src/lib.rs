@@ -128,6 +128,11 @@ impl A64 {
         Ok(id)
     }
 
+    /// The code region, once something is installed (for inspection: base, backing file).
+    pub fn region(&self) -> Option<&code::CodeRegion> {
+        self.jit.as_ref().map(|st| &st.region)
+    }
+
     pub fn installed(&self, id: u32) -> Option<&Installed> {
         self.jit.as_ref()?.traces.get(id as usize)
     }

@@ -2,7 +2,7 @@
 //! placed, so no safe call can make installed code write outside its `TraceCtx`.
 
 use backend_aarch64::A64;
-use trace_ir::backend::{Backend, BackendError};
+use trace_ir::backend::{Backend, BackendError, CodeSpace};
 use trace_ir::ir::*;
 use trace_ir::regalloc::{allocate, Allocation, Loc, Move, Reg, RegClass};
 use trace_ir::{Builder, Symbols, Type};
@@ -103,4 +103,37 @@ fn an_ill_formed_trace_is_refused() {
     let al = allocate(&trace().0, A64::new().regfile()).unwrap();
     let mut jit = A64::new();
     assert!(matches!(jit.install_with(&t, &al, &Symbols::new()), Err(BackendError::Invalid(_))));
+}
+
+/// The installed code lives in the region's memfd, where a hardware tracer's address filter
+/// can name it: /proc/self/maps names the file for the code's pages, and the file read
+/// through `file_path` at `file_offset` holds exactly the installed bytes.
+#[test]
+fn installed_code_lives_in_a_file_a_tracer_can_name() {
+    use std::os::unix::fs::FileExt;
+    let (t, ..) = trace();
+    let mut jit = A64::new();
+    let al = allocate(&t, jit.regfile()).unwrap();
+    jit.install_with(&t, &al, &Symbols::new()).unwrap();
+    jit.install_with(&t, &al, &Symbols::new()).unwrap();
+    let r = jit.region().unwrap();
+    assert_eq!(r.anonymous_reason(), None, "the memfd was refused");
+    let (path, off) = (r.file_path().unwrap(), r.file_offset().unwrap());
+    let (base, code) = jit.code_bytes().unwrap();
+    assert_eq!(base, r.base());
+    let mut back = vec![0; code.len()];
+    std::fs::File::open(&path).unwrap().read_exact_at(&mut back, off).unwrap();
+    assert_eq!(back, code);
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let line = maps
+        .lines()
+        .find(|l| {
+            let (s, e) = l.split_whitespace().next().unwrap().split_once('-').unwrap();
+            let (s, e) = (u64::from_str_radix(s, 16).unwrap(), u64::from_str_radix(e, 16).unwrap());
+            s <= base && base < e
+        })
+        .unwrap();
+    assert!(line.contains("/memfd:tracery-code"), "{line}");
+    let perm = line.split_whitespace().nth(1).unwrap();
+    assert!(perm.starts_with("r-x"), "{line}");
 }

@@ -6,7 +6,7 @@ mod common;
 
 use backend_aarch64::A64;
 use common::*;
-use trace_ir::backend::Jit;
+use trace_ir::backend::{CodeSpace, Jit};
 use trace_ir::ir::*;
 use trace_ir::oracle::*;
 use trace_ir::regalloc::{Allocation, Loc};
@@ -741,6 +741,15 @@ fn code_pages_are_never_writable_and_executable() {
     let mut slots = [5, 0, 0];
     j.run_checked(id, &mut slots).unwrap();
     assert_eq!(slots, [5, 5, 10]);
+    // The code lives in the region's memfd, and the file holds it as patched.
+    let r = j.region().unwrap();
+    let path = r.file_path().expect("a file-backed region");
+    let target = std::fs::read_link(&path).unwrap();
+    assert!(target.to_string_lossy().starts_with("/memfd:tracery-code"), "{target:?}");
+    let (_, code) = j.code_bytes().unwrap();
+    let mut back = vec![0; code.len()];
+    std::os::unix::fs::FileExt::read_exact_at(&std::fs::File::open(&path).unwrap(), &mut back, 0).unwrap();
+    assert!(back == code, "the file differs from the installed code");
 }
 
 #[test]

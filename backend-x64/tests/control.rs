@@ -7,7 +7,7 @@ use backend_x64::code::Prot;
 use backend_x64::X64;
 use common::kernels;
 use common::*;
-use trace_ir::backend::{BackendError, Jit};
+use trace_ir::backend::{BackendError, CodeSpace, Jit};
 use trace_ir::ir::*;
 use trace_ir::{Builder, Symbols, Type};
 
@@ -395,6 +395,7 @@ fn maps_perms(base: usize, len: usize) -> Vec<String> {
 
 #[test]
 fn code_is_never_writable_and_executable() {
+    use std::os::unix::fs::FileExt;
     let mut jit = X64::new();
     let check = |jit: &X64| {
         let r = jit.region().unwrap();
@@ -405,6 +406,14 @@ fn code_is_never_writable_and_executable() {
         }
         assert!(perms.iter().any(|p| p.starts_with("r-x")), "{perms:?}");
         assert!(r.protections().iter().all(|&p| p != Prot::ReadWrite));
+        // The region is the memfd, and its file holds the code as patched.
+        let path = r.file_path().expect("a file-backed region");
+        let target = std::fs::read_link(&path).unwrap();
+        assert!(target.to_string_lossy().starts_with("/memfd:tracery-code"), "{target:?}");
+        let (_, code) = jit.code_bytes().unwrap();
+        let mut back = vec![0; code.len()];
+        std::fs::File::open(&path).unwrap().read_exact_at(&mut back, r.file_offset().unwrap()).unwrap();
+        assert!(back == code, "the file differs from the installed code");
     };
     let a = install(&mut jit, &parent(), Mode::Regs, &Symbols::new());
     check(&jit);

@@ -195,6 +195,19 @@ fn asm_lists_both_copies_of_every_fragment_for_both_targets() {
     }
 }
 
+/// A program that calls a native helper (toyvm's hash) lists too: a listing runs nothing,
+/// so the helper is listed at a stand-in address that the header names.
+#[test]
+fn asm_lists_a_program_with_native_helpers() {
+    for t in ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"] {
+        let o = tracery(&["asm", "examples/toyvm/toyvm.tir", "--target", t]);
+        assert!(o.status.success(), "{t}: {}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.contains("; @toyvm_mix is not linked here: listed at 0x"), "{t}");
+        assert!(out.contains("; fragment op_hash (plain copy)\n"), "{t}");
+    }
+}
+
 #[test]
 fn bad_programs_give_a_message_not_a_panic() {
     let dir = std::env::temp_dir().join(format!("tracery-cli-prog-{}", std::process::id()));

@@ -106,8 +106,21 @@ pub fn listing(p: &Program, backend: &dyn trace_ir::backend::Backend) -> Result<
         return Err(m);
     }
     let lowered = native::lower(p, 0, false);
-    let symbols = Symbols::new();
+    // A listing runs nothing, so native helpers (which only a VM's own binary defines) are
+    // listed at stand-in addresses, one page apart, named in the header.
+    let mut symbols = Symbols::new();
     let mut out = String::new();
+    for t in &lowered.traces {
+        for inst in &t.trace.insts {
+            if let trace_ir::ir::Op::Call { callee: trace_ir::ir::Callee::Symbol(name), .. } = &inst.op {
+                if symbols.addr(name).is_none() {
+                    let addr = 0x7f00_0000_0000 + 0x1000 * symbols.names().count() as u64;
+                    symbols.define_native(name, addr);
+                    out.push_str(&format!("; @{name} is not linked here: listed at {addr:#x}\n"));
+                }
+            }
+        }
+    }
     for t in lowered.traces.iter().filter(|t| t.fragment != native::DISPATCHER) {
         let alloc = trace_ir::regalloc::allocate(&t.trace, backend.regfile()).map_err(|e| e.to_string())?;
         let text = backend.listing(&t.trace, &alloc, &symbols).map_err(|e| e.to_string())?;
