@@ -240,3 +240,78 @@ fn aborts_say_why() {
         "the recording does not fit the program: the recording ends going to decn, not to head"
     );
 }
+
+/// Every exit of the loop trace (optimized and peeled: the first iteration's copies too) is
+/// taken at least once over a sweep of entry states, and after each the interpreter,
+/// continuing where the exit says, ends exactly where the program alone does.
+#[test]
+fn every_exit_of_the_trace_is_taken_and_deopts_to_the_exact_state() {
+    let p = program();
+    let sp = split(&p);
+    let head = p.fragment_by_name("head").unwrap();
+    let mut code = bytecode();
+    let pc0 = code.as_ptr() as u64;
+    let syms = symbols();
+    let mut rec_slots = vec![pc0, 5, 0, 0];
+    let rec = record_iteration(&p, &mut code, &mut rec_slots, 8);
+    let entry = vec![pc0, 5, 0, 0];
+    let imm = Slices(vec![bytes(&mut code)]);
+    let built = build(&Input {
+        split: &sp,
+        recording: &rec,
+        start: head,
+        end: Some(head),
+        side: false,
+        entry: &entry,
+        entry_dispatch: None,
+        consts: &[],
+        memory: &imm,
+        symbols: &syms,
+        lookup: &|_, _| None,
+        limits: Limits::default(),
+    })
+    .unwrap();
+    let mut t = built.trace;
+    trace_ir::opt::optimize(&mut t);
+    trace_ir::opt::peel(&mut t);
+    trace_ir::opt::optimize(&mut t);
+    trace_ir::verify::verify(&t).unwrap();
+    let mut taken = vec![0u32; t.snaps.len()];
+    let max = i64::MAX as u64;
+    for n in 1u64..12 {
+        for acc in (0..40).map(|j| max - j).chain([0, 1, 100]) {
+            let mut want = vec![pc0, n, acc, 0];
+            let e = {
+                let mem = [MemRegion::of(bytes(&mut code))];
+                interp::run_from(&p, head, &mut want, &Env::new(&syms).with_memory(&mem), 1_000_000, None)
+                    .unwrap()
+            };
+            let mut got = vec![pc0, n, acc, 0];
+            let mem = [MemRegion::of(bytes(&mut code))];
+            let env = Env::new(&syms).with_memory(&mem);
+            let x = trace_ir::interp::run(&t, &mut got, &env).unwrap();
+            taken[x.snap.index()] += 1;
+            let e2 = match t.snaps[x.snap.index()].to {
+                SnapTo::Host => {
+                    assert_eq!(x.resume, e.resume, "n={n} acc={acc:#x}");
+                    None
+                }
+                SnapTo::Fragment(f) => {
+                    Some(interp::run_from(&sp.program, f, &mut got, &env, 1_000_000, None).unwrap())
+                }
+                other => panic!("left to {other:?}"),
+            };
+            if let Some(e2) = e2 {
+                assert_eq!(e2.resume, e.resume, "n={n} acc={acc:#x}");
+            }
+            assert_eq!(
+                got[..3],
+                want[..3],
+                "n={n} acc={acc:#x} after snap{}\n{}",
+                x.snap.0,
+                trace_ir::text::print(&t)
+            );
+        }
+    }
+    assert!(taken.iter().all(|&k| k > 0), "exits never taken: {taken:?}\n{}", trace_ir::text::print(&t));
+}
