@@ -5,31 +5,16 @@
 //! better), then the compile latency per trace (optimize, peel, allocate, emit, install;
 //! and the whole record + build + compile) over every trace of the run: median and maximum.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::hint::black_box;
 use std::time::Instant;
 
-use trace_ir::fragment::{verify, Program};
-use trace_ir::text::parse_program;
-use trace_ir::Symbols;
 use tracery_runtime::build::Slices;
 use tracery_runtime::{Config, Driver};
 
-extern "C" fn twice(x: u64) -> u64 {
-    x.wrapping_mul(2)
-}
-
-fn symbols() -> Symbols {
-    let mut s = Symbols::new();
-    s.define("twice", twice as *const () as u64, |a| a[0].wrapping_mul(2));
-    s
-}
-
-const ADDN: u64 = 0;
-const MIX: u64 = 1;
-const DECN: u64 = 2;
-const JNZ: u64 = 3;
-const HALT: u64 = 4;
-const ODDINC: u64 = 5;
+use common::*;
 
 /// The same VM in Rust: what the fragments say, as a `match` loop over the same words.
 fn rust_vm(code: &[u64], mut n: u64) -> (u64, u64) {
@@ -77,10 +62,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    let src =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/programs/bcvm.tir")).unwrap();
-    let p: Program = parse_program(&src).unwrap();
-    verify::verify(&p).unwrap();
+    let p = program();
     let programs: Vec<(&str, Vec<u64>)> = vec![
         ("sum+call", vec![ADDN, 0, MIX, 3, DECN, 1, JNZ, (-3i64) as u64, HALT, 0]),
         ("branchy", vec![ADDN, 0, ODDINC, 0, DECN, 1, JNZ, (-3i64) as u64, HALT, 0]),

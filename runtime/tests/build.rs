@@ -2,49 +2,21 @@
 //! trace that agrees with the program, on the reference interpreter and natively, with and
 //! without the optimizer, and that leaves into the native interpreter at exact state.
 
+mod common;
+
+use common::*;
+
 use trace_ir::fragment::native::{Copy, NativeInterp};
 use trace_ir::fragment::split::split;
-use trace_ir::fragment::{interp, verify, Program};
+use trace_ir::fragment::{interp, Program};
 use trace_ir::interp::{Env, MemRegion};
 use trace_ir::ir::*;
 use trace_ir::recording::Recording;
-use trace_ir::text::parse_program;
-use trace_ir::Symbols;
 use tracery_runtime::build::{build, Abort, Ending, Input, Limits, Slices};
-
-extern "C" fn twice(x: u64) -> u64 {
-    x.wrapping_mul(2)
-}
-
-fn symbols() -> Symbols {
-    let mut s = Symbols::new();
-    s.define("twice", twice as *const () as u64, |a| a[0].wrapping_mul(2));
-    s
-}
-
-fn program() -> Program {
-    let src =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/programs/bcvm.tir")).unwrap();
-    let p = parse_program(&src).unwrap();
-    verify::verify(&p).unwrap();
-    p
-}
-
-const ADDN: u64 = 0;
-const MIX: u64 = 1;
-const DECN: u64 = 2;
-const JNZ: u64 = 3;
-const HALT: u64 = 4;
 
 /// acc += n; acc += twice(3); n -= 1; loop while n != 0.
 fn bytecode() -> Vec<u64> {
     vec![ADDN, 0, MIX, 3, DECN, 1, JNZ, (-3i64) as u64, HALT, 0]
-}
-
-fn bytes(words: &mut [u64]) -> &mut [u8] {
-    // SAFETY: u64 has no padding and every byte pattern is a valid u8; the slice covers
-    // exactly the words' memory and borrows them mutably for its lifetime.
-    unsafe { std::slice::from_raw_parts_mut(words.as_mut_ptr() as *mut u8, words.len() * 8) }
 }
 
 /// Runs the program from `slots` to its end on the reference interpreter.

@@ -3,38 +3,15 @@
 //! exit a side trace), aborts and blacklisting, cache flushes, the trace log, the settings
 //! and the perf map.
 
-use trace_ir::fragment::{interp, verify, Program};
+mod common;
+
+use common::*;
+
+use trace_ir::fragment::{interp, Program};
 use trace_ir::interp::{Env, MemRegion};
-use trace_ir::text::parse_program;
-use trace_ir::Symbols;
 use tracery_runtime::build::Slices;
 use tracery_runtime::config::Config;
 use tracery_runtime::Driver;
-
-extern "C" fn twice(x: u64) -> u64 {
-    x.wrapping_mul(2)
-}
-
-fn symbols() -> Symbols {
-    let mut s = Symbols::new();
-    s.define("twice", twice as *const () as u64, |a| a[0].wrapping_mul(2));
-    s
-}
-
-fn program() -> Program {
-    let src =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/programs/bcvm.tir")).unwrap();
-    let p = parse_program(&src).unwrap();
-    verify::verify(&p).unwrap();
-    p
-}
-
-const ADDN: u64 = 0;
-const MIX: u64 = 1;
-const DECN: u64 = 2;
-const JNZ: u64 = 3;
-const HALT: u64 = 4;
-const ODDINC: u64 = 5;
 
 /// The bytecode programs the tests run: straight loops, one with a branch that goes both
 /// ways, and two nested loops' worth of work in sequence.
@@ -44,12 +21,6 @@ fn programs() -> Vec<Vec<u64>> {
         vec![ADDN, 0, ODDINC, 0, DECN, 1, JNZ, (-3i64) as u64, HALT, 0],
         vec![ODDINC, 0, MIX, 5, ODDINC, 0, DECN, 1, JNZ, (-4i64) as u64, HALT, 0],
     ]
-}
-
-fn bytes(words: &mut [u64]) -> &mut [u8] {
-    // SAFETY: u64 has no padding and any byte is a valid u8; the slice covers exactly the
-    // words and borrows them mutably for its lifetime.
-    unsafe { std::slice::from_raw_parts_mut(words.as_mut_ptr() as *mut u8, words.len() * 8) }
 }
 
 /// The reference: the whole program on the reference interpreter.

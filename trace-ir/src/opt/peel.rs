@@ -57,13 +57,20 @@ pub fn peel(t: &mut Trace) {
     let mut snaps0: HashMap<SnapId, SnapId> = HashMap::new();
     let mut snaps1: HashMap<SnapId, SnapId> = HashMap::new();
     let mut snaps2: HashMap<SnapId, SnapId> = HashMap::new();
-    let copy_snap = |out: &mut Trace, memo: &mut HashMap<SnapId, SnapId>, m: &[Value], s: SnapId| -> SnapId {
-        *memo.entry(s).or_insert_with(|| {
-            let src = &t.snaps[s.index()];
-            let entries = src.entries.iter().map(|&(slot, v)| (slot, m[v.index()])).collect();
-            out.snaps.push(Snapshot { resume: src.resume, entries, to: src.to });
-            SnapId(out.snaps.len() as u32 - 1)
-        })
+    // Appends instruction `i` with its operands (and its snapshot's entries) renamed by `m`.
+    let copy = |out: &mut Trace, memo: &mut HashMap<SnapId, SnapId>, m: &[Value], i: usize| -> Value {
+        let mut c = t.insts[i].clone();
+        c.op.map_operands(|v| m[v.index()]);
+        if let Op::Guard { snap, .. } | Op::Ovf(_, _, _, snap) = &mut c.op {
+            *snap = *memo.entry(*snap).or_insert_with(|| {
+                let src = &t.snaps[snap.index()];
+                let entries = src.entries.iter().map(|&(slot, v)| (slot, m[v.index()])).collect();
+                out.snaps.push(Snapshot { resume: src.resume, entries, to: src.to });
+                SnapId(out.snaps.len() as u32 - 1)
+            });
+        }
+        out.insts.push(c);
+        Value(out.insts.len() as u32 - 1)
     };
     // Every input and constant first (they hold everywhere, wherever they sat), then what
     // came before the loop.
@@ -74,19 +81,11 @@ pub fn peel(t: &mut Trace) {
             m2[i] = v;
         }
     }
-    for (i, inst) in t.insts.iter().enumerate().take(ls) {
-        if inst.op.is_positionless() {
+    for i in 0..ls {
+        if t.insts[i].op.is_positionless() {
             continue;
         }
-        let mut c = inst.clone();
-        c.op.map_operands(|v| m1[v.index()]);
-        match &mut c.op {
-            Op::Guard { snap, .. } | Op::Ovf(_, _, _, snap) => {
-                *snap = copy_snap(&mut out, &mut snaps0, &m1, *snap)
-            }
-            _ => {}
-        }
-        let v = push(&mut out, c);
+        let v = copy(&mut out, &mut snaps0, &m1, i);
         m1[i] = v;
         m2[i] = v;
     }
@@ -95,19 +94,9 @@ pub fn peel(t: &mut Trace) {
         m1[p.index()] = m1[t.loop_inits[k].index()];
     }
     for i in body_start..n {
-        let inst = &t.insts[i];
-        if inst.op.is_positionless() {
-            continue;
+        if !t.insts[i].op.is_positionless() {
+            m1[i] = copy(&mut out, &mut snaps1, &m1, i);
         }
-        let mut c = inst.clone();
-        c.op.map_operands(|v| m1[v.index()]);
-        match &mut c.op {
-            Op::Guard { snap, .. } | Op::Ovf(_, _, _, snap) => {
-                *snap = copy_snap(&mut out, &mut snaps1, &m1, *snap)
-            }
-            _ => {}
-        }
-        m1[i] = push(&mut out, c);
     }
     // The loop: new parameters, entered with the first iteration's next values.
     out.loop_start = Some(out.insts.len());
@@ -139,15 +128,7 @@ pub fn peel(t: &mut Trace) {
                 continue;
             }
         }
-        let mut c = inst.clone();
-        c.op.map_operands(|v| m2[v.index()]);
-        match &mut c.op {
-            Op::Guard { snap, .. } | Op::Ovf(_, _, _, snap) => {
-                *snap = copy_snap(&mut out, &mut snaps2, &m2, *snap)
-            }
-            _ => {}
-        }
-        m2[i] = push(&mut out, c);
+        m2[i] = copy(&mut out, &mut snaps2, &m2, i);
     }
     out.term = Terminator::Jump(next.iter().map(|v| m2[v.index()]).collect());
     *t = out;
