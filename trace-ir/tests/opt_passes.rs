@@ -674,3 +674,56 @@ loop (%i = %zero)
     let straight = "trace s\n%a = input 0 : i64\nsnap0 @resume(1) { 1: %a }\nexit snap0\n";
     check(opt::peel, straight, straight);
 }
+
+#[test]
+fn forwarding_sees_through_constant_offsets_added_to_a_base() {
+    check(
+        opt::forward,
+        "trace t
+%p = input 0 : i64
+%x = input 1 : i64
+%y = input 2 : i64
+%eight = const 8 : i64
+%sixteen = const 16 : i64
+%q = add %p, %sixteen
+%r = add %p, %eight
+store.i64 [%q], %x
+store.i64 [%r], %y
+%a = load.i64 [%p + 16]
+%s = sub %q, %eight
+%b = load.i64 [%s]
+snap0 @resume(1) { 0: %a, 1: %b }
+exit snap0
+",
+        "trace t
+%p = input 0 : i64
+%x = input 1 : i64
+%y = input 2 : i64
+%eight = const 8 : i64
+%sixteen = const 16 : i64
+%q = add %p, %sixteen
+%r = add %p, %eight
+store.i64 [%q], %x
+store.i64 [%r], %y
+%s = sub %q, %eight
+snap0 @resume(1) { 0: %x, 1: %y }
+exit snap0
+",
+    );
+    // A store through another base may alias: the fact is gone.
+    let src = "trace t
+%p = input 0 : i64
+%o = input 1 : i64
+%x = input 2 : i64
+%sixteen = const 16 : i64
+%q = add %p, %sixteen
+store.i64 [%q], %x
+store.i64 [%o], %x
+%a = load.i64 [%p + 16]
+snap0 @resume(1) { 0: %a }
+exit snap0
+";
+    let mut t = text::parse(src).unwrap();
+    opt::forward(&mut t);
+    assert!(text::print(&t).contains("%a = load.i64 [%p + 16]"));
+}

@@ -1,7 +1,10 @@
 //! Store-to-load forwarding (and load-to-load reuse).
 //!
 //! Memory facts say "`ty` at `base + disp` holds `value`", learned from stores and loads. A
-//! load of the same base value, displacement and type is replaced by the fact's value. The
+//! load of the same base value, displacement and type is replaced by the fact's value. A
+//! base computed as `add %p, CONST` (or a chain of them) counts as `%p` with the constant in
+//! the displacement, so `[%p + 16]` and `[%q]` with `%q = add %p, 16` are the same place and
+//! `[%q + 8]` is known to be disjoint from both. The
 //! alias rules are simple and safe: a store kills the facts about the same base at
 //! overlapping bytes and about every other base (two different values may point at the same
 //! place), but keeps the same base at disjoint bytes; a call that may write kills every fact.
@@ -66,6 +69,31 @@ fn overlaps(d0: i32, t0: Type, d1: i32, t1: Type) -> bool {
     a0 < b1 && b0 < a1
 }
 
+/// `base + disp` as a root value plus a displacement, looking through `add` and `sub` of
+/// constants (the address is the same 64-bit sum either way); the access as written when the
+/// displacement would leave i32.
+fn root(trace: &Trace, base: Value, disp: i32) -> (Value, i32) {
+    let (mut b, mut d) = (base, disp as i64);
+    for _ in 0..64 {
+        let step = match trace.insts.get(b.index()).map(|i| &i.op) {
+            Some(Op::Bin(BinOp::Add, x, y)) => match (trace.const_bits(*x), trace.const_bits(*y)) {
+                (_, Some(c)) => Some((*x, c as i64)),
+                (Some(c), _) => Some((*y, c as i64)),
+                _ => None,
+            },
+            Some(Op::Bin(BinOp::Sub, x, y)) => trace.const_bits(*y).map(|c| (*x, (c as i64).wrapping_neg())),
+            _ => None,
+        };
+        let Some((x, c)) = step else { break };
+        let Some(nd) = d.checked_add(c).filter(|nd| i32::try_from(*nd).is_ok()) else { break };
+        if trace.ty(x) != Some(Type::I64) {
+            break;
+        }
+        (b, d) = (x, nd);
+    }
+    (b, d as i32)
+}
+
 pub fn forward(trace: &mut Trace) {
     let mut rw = Rewrite::new(trace);
     let mut mem = Facts::default();
@@ -87,6 +115,7 @@ pub fn forward(trace: &mut Trace) {
         match inst.op {
             Op::Load { base, disp, imm: is_imm } => {
                 let Some(ty) = inst.ty else { continue };
+                let (base, disp) = root(trace, base, disp);
                 let table = if is_imm { &mut imm } else { &mut mem };
                 match table.find(base, disp, ty) {
                     Some(v) => rw.replace(trace, i, v),
@@ -95,6 +124,7 @@ pub fn forward(trace: &mut Trace) {
             }
             Op::Store { base, disp, value } => {
                 let Some(ty) = trace.ty(value) else { continue };
+                let (base, disp) = root(trace, base, disp);
                 mem.store(base, disp, ty);
                 mem.learn(base, disp, ty, value);
             }
