@@ -279,7 +279,7 @@ fn build_once(input: &Input, as_loop: bool) -> Result<Built, Abort> {
         }
         let last = k + 1 == steps.len();
         let following = if last { input.end } else { Some(steps[k + 1].fragment) };
-        next = st.inline(input, step, following.unwrap_or(u32::MAX))?;
+        next = st.inline(input, step, following)?;
         if next.is_none() && !last {
             return Err(Abort::LeftToHost { fragment: frag_name(p, step.fragment) });
         }
@@ -392,8 +392,8 @@ impl State {
 
     /// Inlines one step; returns the next fragment, or `None` when the step left to the host.
     /// `following` is the fragment the recording went to next (for dispatches it cannot
-    /// fold), `u32::MAX` when unknown.
-    fn inline(&mut self, input: &Input, step: &Step, following: u32) -> Result<Option<u32>, Abort> {
+    /// fold), `None` for the host.
+    fn inline(&mut self, input: &Input, step: &Step, following: Option<u32>) -> Result<Option<u32>, Abort> {
         let p = &input.split.program;
         let frag = fragment(p, step.fragment)?;
         let body = &frag.body;
@@ -622,7 +622,7 @@ impl State {
         input: &Input,
         snap: &Snapshot,
         map: &[Option<Value>],
-        following: u32,
+        following: Option<u32>,
     ) -> Result<u32, Option<Abort>> {
         let extra = mapped(snap, map).map_err(Some)?;
         for &(s, v) in &extra {
@@ -641,11 +641,15 @@ impl State {
                         None => Err(None),
                     };
                 }
-                let Some(k) = targets.iter().position(|&g| g == following) else {
+                // A dispatch the recording followed elsewhere than into the table (or off the
+                // end of the recording to the host) does not fit.
+                let Some((k, next)) =
+                    following.and_then(|f| Some((targets.iter().position(|&g| g == f)?, f)))
+                else {
                     return Err(Some(Abort::Mismatch(format!(
                         "table {} has no entry for {}",
                         p.tables[table as usize].name,
-                        frag_name(p, following)
+                        following.map_or("the host".into(), |f| frag_name(p, f))
                     ))));
                 };
                 let ty = p.slots[slot as usize].ty;
@@ -656,7 +660,7 @@ impl State {
                 self.b.guard(c, s);
                 // Past the guard the index is known.
                 self.cur[slot as usize] = Some(kc);
-                Ok(following)
+                Ok(next)
             }
         }
     }

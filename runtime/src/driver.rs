@@ -72,9 +72,8 @@ struct TraceRec {
     /// The slots the trace assumes constant at entry (a root's green slots; for a side
     /// trace what its parent's exit wrote from constants or knew and kept).
     entry_consts: Vec<(u32, u64)>,
-    /// Per snapshot: times taken through the driver, and whether it is linked now.
+    /// Per snapshot: times taken through the driver.
     taken: Vec<u32>,
-    linked: Vec<bool>,
     /// Side traces hanging off this root (roots only).
     sides: u32,
 }
@@ -383,7 +382,6 @@ impl Driver {
             parent,
             entry_consts: consts,
             taken: vec![0; nsnaps],
-            linked: vec![false; nsnaps],
             sides: 0,
         };
         let insts = tr.trace.insts.len();
@@ -406,9 +404,6 @@ impl Driver {
             }
             Some((p, s)) => {
                 self.jit.link_exit(p, s, id)?;
-                if let Some(pt) = self.traces.get_mut(&p) {
-                    pt.linked[s.index()] = true;
-                }
                 let root = self.root_of(p);
                 if let Some(r) = self.traces.get_mut(&root) {
                     r.sides += 1;
@@ -494,9 +489,6 @@ impl Driver {
             // No side trace will come: go straight into the interpreter from now on.
             if let Some(e) = self.native.entry_for(to) {
                 self.jit.link_exit(id, snap, e)?;
-                if let Some(t) = self.traces.get_mut(&id) {
-                    t.linked[snap.index()] = true;
-                }
             }
         }
         Ok(At::Fragment(target))
