@@ -10,3 +10,8 @@
 //! Tracery that knows Lua exists.
 
 pub mod bytecode;
+pub mod gc;
+pub mod number;
+pub mod string;
+pub mod table;
+pub mod value;
