@@ -12,6 +12,9 @@
 pub mod bytecode;
 pub mod gc;
 pub mod number;
+pub mod state;
+pub mod stdlib;
 pub mod string;
 pub mod table;
 pub mod value;
+pub mod vm;

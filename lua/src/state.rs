@@ -1,0 +1,219 @@
+//! The interpreter state: what the fragments and the native helpers share.
+//!
+//! `State` starts with the three registers the fragments reload after a helper changed the
+//! frame (`pc`, `base`, `k`, at `vm::program::OFF_*`). Everything else is the helpers'
+//! business: the heap, the threads (each with its own VM stack and call stack), globals,
+//! and the loaded prototypes.
+//!
+//! Prototypes live as long as the state. Their code and constants are the `imm` memory the
+//! trace builder reads, and traces embed their addresses, so they are never freed: an
+//! address a trace guards on can never come back as a different function.
+
+use std::collections::HashMap;
+
+use crate::bytecode::{Const, LocalInfo, Proto, UpvalDesc};
+use crate::gc::Heap;
+use crate::table::Table;
+use crate::value::TValue;
+
+/// A prototype as the VM runs it.
+pub struct FuncProto {
+    pub code: Box<[u64]>,
+    /// The constants as values (strings interned and pinned).
+    pub k: Box<[TValue]>,
+    pub protos: Vec<*const FuncProto>,
+    pub upvals: Vec<UpvalDesc>,
+    pub upval_names: Vec<String>,
+    pub num_params: u16,
+    pub is_vararg: bool,
+    pub max_stack: u16,
+    pub source: String,
+    pub line_defined: u32,
+    pub lines: Vec<u32>,
+    pub locals: Vec<LocalInfo>,
+}
+
+impl FuncProto {
+    /// The index of the instruction at address `pc`.
+    pub fn index_of(&self, pc: *const u64) -> usize {
+        (pc as usize - self.code.as_ptr() as usize) / 8
+    }
+
+    pub fn line_at(&self, pc: *const u64) -> u32 {
+        let i = self.index_of(pc);
+        self.lines.get(i).copied().unwrap_or(self.line_defined)
+    }
+}
+
+/// How a frame's results are delivered when it returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameKind {
+    /// A Lua call from a CALL instruction.
+    Lua,
+    /// The function `pcall` runs: its results get `true` in front, and an error unwinds to
+    /// here.
+    Pcall,
+    /// The body of a coroutine: returning from it finishes the coroutine.
+    CoroutineBody,
+    /// The program's main chunk, called by the host.
+    Main,
+    /// A comparison metamethod: its result's truth decides the jump after the caller's
+    /// EQ/LT/LE (taken when it equals `k`).
+    Compare { k: bool },
+    /// A `__concat` call in the middle of a CONCAT of `n` values from register `a`: its
+    /// result replaces the last two, and the CONCAT goes on with one value fewer.
+    Concat { a: u16, n: u16 },
+    /// A `__close` call during CLOSE or RETURN: when it returns, the instruction runs again
+    /// (with one fewer variable to close).
+    Close,
+    /// An xpcall message handler: its first result becomes the error value delivered to the
+    /// xpcall frame below (false, value).
+    Handler,
+}
+
+/// One frame of a thread's call stack.
+#[derive(Clone, Copy, Debug)]
+pub struct CallInfo {
+    /// The function's slot; its arguments follow it.
+    pub func: *mut TValue,
+    /// R[0].
+    pub base: *mut TValue,
+    /// One past the frame's last register.
+    pub top: *mut TValue,
+    /// Where the frame is: while it runs, the instruction a helper is running; while it
+    /// waits for a callee, its CALL.
+    pub pc: *const u64,
+    pub proto: *const FuncProto,
+    /// Where the results go, and how many the caller wants (-1: all).
+    pub ret: *mut TValue,
+    pub nresults: i32,
+    pub kind: FrameKind,
+    /// Extra arguments of a vararg function (they sit below `func`).
+    pub nvarargs: u32,
+    /// The xpcall message handler, for `Pcall` frames made by xpcall.
+    pub handler: TValue,
+}
+
+/// Registers the fragments read (must stay first in `State`; see `vm::program::OFF_*`).
+#[repr(C)]
+pub struct Regs {
+    pub pc: u64,
+    pub base: u64,
+    pub k: u64,
+}
+
+/// A Lua error in flight: the value raised, plus where the host should deliver it.
+#[derive(Clone, Copy, Debug)]
+pub struct LuaError(pub TValue);
+
+pub type LResult<T> = Result<T, LuaError>;
+
+/// Why the interpreter left to the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostReason {
+    None,
+    /// An error to unwind (`State::error`).
+    Error,
+    /// The main chunk returned.
+    Finished,
+    /// `os.exit`.
+    Exit(i32),
+}
+
+#[repr(C)]
+pub struct State {
+    pub regs: Regs,
+    pub heap: Heap,
+    pub globals: *mut Table,
+    pub registry: *mut Table,
+    /// The metatable of strings (`string` as `__index`).
+    pub string_meta: *mut Table,
+    pub thread: *mut crate::vm::thread::Thread,
+    pub main_thread: *mut crate::vm::thread::Thread,
+    pub error: TValue,
+    pub host: HostReason,
+    /// A native function's results, before they are copied into place.
+    pub rets: Vec<TValue>,
+    pub protos: Vec<Box<FuncProto>>,
+    /// Interned names the VM uses (metamethod keys and the like).
+    pub names: HashMap<&'static str, TValue>,
+    /// The script's folder, for `require`.
+    pub script_dir: String,
+    /// Code and constants, for the trace builder's `imm` loads.
+    pub imm: Vec<(u64, u64)>,
+}
+
+impl State {
+    /// Converts a front-end prototype tree into VM prototypes (kept for the state's life).
+    pub fn load_proto(&mut self, p: &Proto) -> *const FuncProto {
+        let protos: Vec<*const FuncProto> = p.protos.iter().map(|c| self.load_proto(c)).collect();
+        let k: Vec<TValue> = p
+            .consts
+            .iter()
+            .map(|c| match c {
+                Const::Nil => TValue::nil(),
+                Const::Bool(b) => TValue::boolean(*b),
+                Const::Int(i) => TValue::int(*i),
+                Const::Float(f) => TValue::float(*f),
+                Const::Str(s) => {
+                    let v = self.heap.str_value(s);
+                    self.heap.pin(v.val as *mut crate::string::LuaStr);
+                    v
+                }
+            })
+            .collect();
+        let fp = Box::new(FuncProto {
+            code: p.code.iter().map(|i| i.0).collect(),
+            k: k.into_boxed_slice(),
+            protos,
+            upvals: p.upvals.clone(),
+            upval_names: p.upval_names.clone(),
+            num_params: p.num_params,
+            is_vararg: p.is_vararg,
+            max_stack: p.max_stack.max(2),
+            source: p.source.clone(),
+            line_defined: p.line_defined,
+            lines: p.lines.clone(),
+            locals: p.locals.clone(),
+        });
+        self.imm.push((fp.code.as_ptr() as u64, fp.code.len() as u64 * 8));
+        self.imm.push((fp.k.as_ptr() as u64, fp.k.len() as u64 * 16));
+        let ptr = &*fp as *const FuncProto;
+        self.protos.push(fp);
+        ptr
+    }
+
+    /// An interned string as a value.
+    pub fn str(&mut self, s: &str) -> TValue {
+        self.heap.str_value(s.as_bytes())
+    }
+
+    /// A name the VM uses often, interned once and kept.
+    pub fn name(&mut self, s: &'static str) -> TValue {
+        if let Some(v) = self.names.get(s) {
+            return *v;
+        }
+        let v = self.heap.str_value(s.as_bytes());
+        self.heap.pin(v.val as *mut crate::string::LuaStr);
+        self.names.insert(s, v);
+        v
+    }
+}
+
+/// The trace builder's view of `imm` memory: code and constants of every prototype.
+pub struct ImmView<'a>(pub &'a [(u64, u64)]);
+
+impl tracery_runtime::build::ImmMemory for ImmView<'_> {
+    fn read(&self, addr: u64, size: usize) -> Option<u64> {
+        for &(base, len) in self.0 {
+            if addr >= base && addr + size as u64 <= base + len {
+                let mut b = [0u8; 8];
+                // SAFETY: [addr, addr + size) lies inside a prototype's code or constant
+                // array, which the state owns and never frees or changes.
+                unsafe { std::ptr::copy_nonoverlapping(addr as *const u8, b.as_mut_ptr(), size) };
+                return Some(u64::from_le_bytes(b));
+            }
+        }
+        None
+    }
+}

@@ -1,0 +1,321 @@
+//! The basic functions (`print`, `type`, `pairs`, `pcall`, `setmetatable`, ...).
+
+use std::io::Write;
+
+use super::{arg, arg_error, check_int, check_table, push, push_str, reg, type_expected};
+use crate::state::{LResult, LuaError, State};
+use crate::value::*;
+use crate::vm::call;
+use crate::vm::obj;
+
+pub fn open(l: &mut State) {
+    let g = l.globals;
+    reg(l, g, "print", print);
+    reg(l, g, "type", type_);
+    reg(l, g, "tostring", tostring);
+    reg(l, g, "tonumber", tonumber);
+    reg(l, g, "rawget", rawget);
+    reg(l, g, "rawset", rawset);
+    reg(l, g, "rawequal", rawequal);
+    reg(l, g, "rawlen", rawlen);
+    reg(l, g, "setmetatable", setmetatable);
+    reg(l, g, "getmetatable", getmetatable);
+    reg(l, g, "assert", assert);
+    reg(l, g, "error", error);
+    reg(l, g, "next", next);
+    reg(l, g, "select", select);
+    reg(l, g, call::SPECIAL_PCALL, call::special);
+    reg(l, g, call::SPECIAL_XPCALL, call::special);
+    reg(l, g, "ipairs", ipairs);
+    reg(l, g, "pairs", pairs);
+    reg(l, g, "collectgarbage", collectgarbage);
+    let gv = TValue::table(g);
+    super::set_field(l, g, "_G", gv);
+    let ver = l.str("Lua 5.4");
+    super::set_field(l, g, "_VERSION", ver);
+}
+
+/// `tostring` without `__tostring` (which the caller handles): numbers, strings, and
+/// `TYPE: 0xADDR` with `__name` as lua5.4 prints it.
+pub fn tostring_basic(l: &mut State, v: TValue) -> Vec<u8> {
+    match v.tag {
+        T_NIL => b"nil".to_vec(),
+        T_FALSE => b"false".to_vec(),
+        T_TRUE => b"true".to_vec(),
+        T_INT | T_FLOAT | T_STR => obj::tostr_basic(v).expect("a number or string"),
+        _ => {
+            let name = crate::vm::arith::type_name_meta(l, v);
+            let kind = if v.tag == T_NATIVE && name == "function" { "builtin" } else { "" };
+            let _ = kind;
+            format!("{name}: 0x{:014x}", v.val).into_bytes()
+        }
+    }
+}
+
+/// `tostring(v)` for natives: `__tostring` must be a native here (Lua ones are not called
+/// from helpers); a Lua `__tostring` is handled by the prelude's `tostring`.
+fn tostring_value(l: &mut State, v: TValue) -> LResult<Vec<u8>> {
+    let m = obj::metamethod(l, v, "__tostring");
+    if !m.is_nil() {
+        return Err(crate::vm::error::rt_error(l, "__tostring metamethods are not supported yet"));
+    }
+    Ok(tostring_basic(l, v))
+}
+
+fn print(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let mut out = Vec::new();
+    for (i, &v) in args.iter().enumerate() {
+        if i > 0 {
+            out.push(b'\t');
+        }
+        out.extend_from_slice(&tostring_value(l, v)?);
+    }
+    out.push(b'\n');
+    let so = std::io::stdout();
+    let mut so = so.lock();
+    let _ = so.write_all(&out);
+    Ok(())
+}
+
+fn type_(l: &mut State, args: &[TValue]) -> LResult<()> {
+    if args.is_empty() {
+        return Err(arg_error(l, 0, "type", "value expected"));
+    }
+    let n = args[0].type_name();
+    push_str(l, n.as_bytes());
+    Ok(())
+}
+
+fn tostring(l: &mut State, args: &[TValue]) -> LResult<()> {
+    if args.is_empty() {
+        return Err(arg_error(l, 0, "tostring", "value expected"));
+    }
+    let s = tostring_value(l, args[0])?;
+    push_str(l, &s);
+    Ok(())
+}
+
+fn tonumber(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let v = arg(args, 0);
+    if arg(args, 1).is_nil() {
+        let r = match v.tag {
+            T_INT | T_FLOAT => v,
+            T_STR => crate::number::str2number(obj::str_bytes(v)).unwrap_or(TValue::nil()),
+            _ => {
+                if args.is_empty() {
+                    return Err(arg_error(l, 0, "tonumber", "value expected"));
+                }
+                TValue::nil()
+            }
+        };
+        push(l, r);
+        return Ok(());
+    }
+    let base = check_int(l, args, 1, "tonumber")?;
+    if v.tag != T_STR {
+        return Err(type_expected(l, args, 0, "tonumber", "string"));
+    }
+    if !(2..=36).contains(&base) {
+        return Err(arg_error(l, 1, "tonumber", "base out of range"));
+    }
+    let r = crate::number::tonumber_base(obj::str_bytes(v), base as u32)
+        .map(TValue::int)
+        .unwrap_or(TValue::nil());
+    push(l, r);
+    Ok(())
+}
+
+fn rawget(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let t = check_table(l, args, 0, "rawget")?;
+    let v = obj::table(t).get(arg(args, 1));
+    push(l, v);
+    Ok(())
+}
+
+fn rawset(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let t = check_table(l, args, 0, "rawset")?;
+    crate::vm::table::raw_set(l, t, arg(args, 1), arg(args, 2))?;
+    push(l, t);
+    Ok(())
+}
+
+fn rawequal(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let r = arg(args, 0).raw_eq(arg(args, 1));
+    push(l, TValue::boolean(r));
+    Ok(())
+}
+
+fn rawlen(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let v = arg(args, 0);
+    let n = match v.tag {
+        T_TABLE => obj::table(v).length() as i64,
+        T_STR => obj::str_bytes(v).len() as i64,
+        _ => return Err(arg_error(l, 0, "rawlen", "table or string expected")),
+    };
+    push(l, TValue::int(n));
+    Ok(())
+}
+
+fn setmetatable(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let t = check_table(l, args, 0, "setmetatable")?;
+    let m = arg(args, 1);
+    if m.tag != T_NIL && m.tag != T_TABLE {
+        return Err(type_expected(l, args, 1, "setmetatable", "nil or table"));
+    }
+    if !obj::metamethod(l, t, "__metatable").is_nil() {
+        return Err(crate::vm::error::rt_error(l, "cannot change a protected metatable"));
+    }
+    let mp = if m.is_nil() { std::ptr::null_mut() } else { m.val as *mut crate::table::Table };
+    obj::table(t).set_meta(mp);
+    push(l, t);
+    Ok(())
+}
+
+fn getmetatable(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let v = arg(args, 0);
+    let mt = obj::metatable(l, v);
+    if mt.is_null() {
+        push(l, TValue::nil());
+        return Ok(());
+    }
+    let protected = obj::metamethod(l, v, "__metatable");
+    push(l, if protected.is_nil() { TValue::table(mt) } else { protected });
+    Ok(())
+}
+
+fn assert(l: &mut State, args: &[TValue]) -> LResult<()> {
+    if args.is_empty() {
+        return Err(arg_error(l, 0, "assert", "value expected"));
+    }
+    if args[0].is_falsy() {
+        if args.len() > 1 {
+            return Err(LuaError(args[1]));
+        }
+        return Err(LuaError(l.str("assertion failed!")));
+    }
+    l.rets.extend_from_slice(args);
+    Ok(())
+}
+
+fn error(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let v = arg(args, 0);
+    let level = super::opt_int(l, args, 1, "error", 1)?;
+    if v.tag == T_STR && level > 0 {
+        if let Some(w) = crate::vm::error::where_(l, level as usize) {
+            let mut s = w.into_bytes();
+            s.extend_from_slice(obj::str_bytes(v));
+            return Err(LuaError(l.heap.str_value(&s)));
+        }
+    }
+    Err(LuaError(v))
+}
+
+fn next(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let t = check_table(l, args, 0, "next")?;
+    match obj::table(t).next(arg(args, 1)) {
+        Ok(Some((k, v))) => {
+            push(l, k);
+            push(l, v);
+        }
+        Ok(None) => push(l, TValue::nil()),
+        Err(()) => return Err(crate::vm::error::rt_error(l, "invalid key to 'next'")),
+    }
+    Ok(())
+}
+
+fn select(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let n = arg(args, 0);
+    if n.tag == T_STR && obj::str_bytes(n) == b"#" {
+        push(l, TValue::int(args.len() as i64 - 1));
+        return Ok(());
+    }
+    let i = check_int(l, args, 0, "select")?;
+    let rest = args.len() as i64 - 1;
+    let start = if i < 0 {
+        if -i > rest {
+            return Err(arg_error(l, 0, "select", "index out of range"));
+        }
+        rest + i
+    } else if i == 0 {
+        return Err(arg_error(l, 0, "select", "index out of range"));
+    } else {
+        (i - 1).min(rest)
+    };
+    l.rets.extend_from_slice(&args[1 + start as usize..]);
+    Ok(())
+}
+
+fn ipairs_iter(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let i = arg(args, 1).val as i64 + 1;
+    let t = arg(args, 0);
+    let v = if t.tag == T_TABLE && obj::table(t).meta.is_null() {
+        obj::table(t).get_int(i)
+    } else {
+        return Err(crate::vm::error::rt_error(
+            l,
+            "ipairs over a value with metamethods is not supported yet",
+        ));
+    };
+    if v.is_nil() {
+        push(l, TValue::nil());
+    } else {
+        push(l, TValue::int(i));
+        push(l, v);
+    }
+    Ok(())
+}
+
+fn ipairs(l: &mut State, args: &[TValue]) -> LResult<()> {
+    if args.is_empty() {
+        return Err(type_expected(l, args, 0, "ipairs", "table"));
+    }
+    let f = obj::new_native(l, ipairs_iter, "ipairs_iter", Vec::new());
+    push(l, f);
+    push(l, args[0]);
+    push(l, TValue::int(0));
+    Ok(())
+}
+
+fn pairs(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let t = arg(args, 0);
+    if !obj::metamethod(l, t, "__pairs").is_nil() {
+        return Err(crate::vm::error::rt_error(l, "__pairs is not supported yet"));
+    }
+    let t = check_table(l, args, 0, "pairs")?;
+    let g = l.globals;
+    let nx = super::get_field(l, g, "next");
+    push(l, nx);
+    push(l, t);
+    push(l, TValue::nil());
+    Ok(())
+}
+
+fn collectgarbage(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let opt = arg(args, 0);
+    let o = if opt.is_nil() {
+        b"collect".to_vec()
+    } else {
+        super::check_str(l, args, 0, "collectgarbage")?.into_owned()
+    };
+    match &o[..] {
+        b"collect" => {
+            crate::vm::gc::collect(l);
+            push(l, TValue::int(0));
+        }
+        b"count" => {
+            let kb = l.heap.count_kb();
+            push(l, TValue::float(kb));
+        }
+        b"step" | b"incremental" | b"generational" => {
+            crate::vm::gc::collect(l);
+            push(l, TValue::boolean(true));
+        }
+        b"isrunning" => push(l, TValue::boolean(true)),
+        b"stop" | b"restart" => push(l, TValue::int(0)),
+        _ => {
+            let s = String::from_utf8_lossy(&o).into_owned();
+            return Err(arg_error(l, 0, "collectgarbage", &format!("invalid option '{s}'")));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! The standard library: natives registered into the globals, and the prelude (Lua source
+//! compiled at start-up) for the functions that call back into Lua.
+
+pub mod base;
+pub mod math;
+pub mod os;
+pub mod string;
+
+use crate::state::{LResult, State};
+use crate::table::Table;
+use crate::value::*;
+use crate::vm::obj::{self, NativeFn};
+
+/// Sets `t[name] = f` for a native.
+pub fn reg(l: &mut State, t: *mut Table, name: &'static str, f: NativeFn) {
+    let v = obj::new_native(l, f, name, Vec::new());
+    set_field(l, t, name, v);
+}
+
+pub fn set_field(l: &mut State, t: *mut Table, name: &str, v: TValue) {
+    let k = l.str(name);
+    // SAFETY: `t` is a live table the library just made or the globals.
+    let _ = unsafe { (*t).set(k, v) };
+}
+
+pub fn get_field(l: &mut State, t: *mut Table, name: &str) -> TValue {
+    let k = l.str(name);
+    // SAFETY: as in `set_field`.
+    unsafe { (*t).get(k) }
+}
+
+/// A new library table, stored as global `name`.
+pub fn lib_table(l: &mut State, name: &str) -> *mut Table {
+    let t = l.heap.new_table(0, 32);
+    let g = l.globals;
+    set_field(l, g, name, TValue::table(t));
+    t
+}
+
+pub fn open(l: &mut State) {
+    base::open(l);
+    string::open(l);
+    math::open(l);
+    os::open(l);
+}
+
+/// Argument `i` (0-based), nil when absent.
+pub fn arg(args: &[TValue], i: usize) -> TValue {
+    args.get(i).copied().unwrap_or(TValue::nil())
+}
+
+/// "bad argument #N to 'NAME' (MSG)".
+pub fn arg_error(l: &mut State, i: usize, fname: &str, msg: &str) -> crate::state::LuaError {
+    crate::vm::error::rt_error(l, &format!("bad argument #{} to '{fname}' ({msg})", i + 1))
+}
+
+/// "X expected, got Y".
+pub fn type_expected(
+    l: &mut State,
+    args: &[TValue],
+    i: usize,
+    fname: &str,
+    what: &str,
+) -> crate::state::LuaError {
+    let got =
+        if i >= args.len() { "no value".to_string() } else { crate::vm::arith::type_name_meta(l, args[i]) };
+    arg_error(l, i, fname, &format!("{what} expected, got {got}"))
+}
+
+pub fn check_int(l: &mut State, args: &[TValue], i: usize, fname: &str) -> LResult<i64> {
+    let v = arg(args, i);
+    match v.tag {
+        T_INT => Ok(v.val as i64),
+        T_FLOAT => crate::number::float_to_int_exact(f64::from_bits(v.val))
+            .ok_or_else(|| arg_error(l, i, fname, "number has no integer representation")),
+        T_STR => match crate::number::str2number(obj::str_bytes(v)) {
+            Some(n) if n.tag == T_INT => Ok(n.val as i64),
+            Some(n) => crate::number::float_to_int_exact(f64::from_bits(n.val))
+                .ok_or_else(|| arg_error(l, i, fname, "number has no integer representation")),
+            None => Err(type_expected(l, args, i, fname, "number")),
+        },
+        _ => Err(type_expected(l, args, i, fname, "number")),
+    }
+}
+
+pub fn opt_int(l: &mut State, args: &[TValue], i: usize, fname: &str, def: i64) -> LResult<i64> {
+    if arg(args, i).is_nil() {
+        Ok(def)
+    } else {
+        check_int(l, args, i, fname)
+    }
+}
+
+pub fn check_num(l: &mut State, args: &[TValue], i: usize, fname: &str) -> LResult<TValue> {
+    let v = arg(args, i);
+    match crate::vm::arith::to_number(v) {
+        Some(n) => Ok(n),
+        None => Err(type_expected(l, args, i, fname, "number")),
+    }
+}
+
+pub fn check_str<'a>(
+    l: &mut State,
+    args: &[TValue],
+    i: usize,
+    fname: &str,
+) -> LResult<std::borrow::Cow<'a, [u8]>> {
+    let v = arg(args, i);
+    match v.tag {
+        T_STR => Ok(std::borrow::Cow::Borrowed(obj::str_bytes(v))),
+        T_INT | T_FLOAT => Ok(std::borrow::Cow::Owned(crate::number::fmt_number(v).into_bytes())),
+        _ => Err(type_expected(l, args, i, fname, "string")),
+    }
+}
+
+pub fn check_table(l: &mut State, args: &[TValue], i: usize, fname: &str) -> LResult<TValue> {
+    let v = arg(args, i);
+    if v.tag == T_TABLE {
+        Ok(v)
+    } else {
+        Err(type_expected(l, args, i, fname, "table"))
+    }
+}
+
+pub fn push(l: &mut State, v: TValue) {
+    l.rets.push(v);
+}
+
+pub fn push_str(l: &mut State, s: &[u8]) {
+    let v = l.heap.str_value(s);
+    l.rets.push(v);
+}

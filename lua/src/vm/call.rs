@@ -1,0 +1,542 @@
+//! Calls and returns: frames pushed and popped by the helpers, results delivered by the
+//! kind of the frame that returns (`FrameKind`), errors unwound to the nearest `pcall`, and
+//! coroutines switched. Nothing here recurses into the VM: a Lua callee gets a frame and
+//! the helper returns `STATUS_RELOAD`, so the interpreter (or a trace) runs it next.
+
+use crate::bytecode::Ins;
+use crate::state::{CallInfo, FrameKind, LResult, LuaError, State};
+use crate::value::*;
+use crate::vm::obj;
+use crate::vm::program::{STATUS_HOST, STATUS_LOOP, STATUS_NEXT, STATUS_RELOAD};
+use crate::vm::thread::{CoStatus, Thread, MAX_FRAMES};
+
+/// The natives the call machinery runs itself share this function; their `name` says
+/// which they are (`SPECIAL_*`).
+pub fn special(_: &mut State, _: &[TValue]) -> LResult<()> {
+    Ok(())
+}
+pub const SPECIAL_PCALL: &str = "pcall";
+pub const SPECIAL_XPCALL: &str = "xpcall";
+pub const SPECIAL_RESUME: &str = "resume";
+pub const SPECIAL_YIELD: &str = "yield";
+/// The function `coroutine.wrap` returns (its upvalue 0 is the coroutine).
+pub const SPECIAL_WRAP: &str = "wrap";
+
+pub fn thread_mut<'a>(l: &State) -> &'a mut Thread {
+    // SAFETY: `State::thread` is the running thread, owned by a live thread object; the VM
+    // is single-threaded and the reference is not held across a switch.
+    unsafe { &mut *l.thread }
+}
+
+pub fn thread_of<'a>(v: TValue) -> &'a mut Thread {
+    debug_assert_eq!(v.tag, T_THREAD);
+    // SAFETY: a thread value points at an Opaque whose payload is a Box<Thread>.
+    unsafe {
+        let o = &mut *(v.val as *mut crate::gc::Opaque);
+        let b: &mut Box<Thread> = o.payload.downcast_mut().expect("a thread payload");
+        &mut **b
+    }
+}
+
+/// Sets the fragments' registers from the frame on top of the running thread, at `pc`.
+fn resume_frame(l: &mut State, pc: *const u64) {
+    let t = thread_mut(l);
+    let ci = t.ci.last().expect("a frame to continue in");
+    l.regs.pc = pc as u64;
+    l.regs.base = ci.base as u64;
+    // SAFETY: frames point at prototypes kept for the state's life.
+    l.regs.k = unsafe { (*ci.proto).k.as_ptr() as u64 };
+}
+
+/// Calls the value at `func` with the `nargs` values after it; its results go to `ret`
+/// (`nresults` of them, -1: all) and then `kind` says how the caller goes on. Returns the
+/// helper status.
+pub fn call(
+    l: &mut State,
+    func: *mut TValue,
+    nargs: usize,
+    ret: *mut TValue,
+    nresults: i32,
+    kind: FrameKind,
+) -> LResult<u64> {
+    // SAFETY: func..func+nargs are slots of the running thread's stack below its limit.
+    let f = unsafe { *func };
+    match f.tag {
+        T_LCLOSURE => {
+            push_lua_frame(l, func, nargs, ret, nresults, kind)?;
+            Ok(STATUS_RELOAD)
+        }
+        T_NATIVE => {
+            let nf = obj::native_fn(f);
+            let is_special = nf as *const () as usize == special as *const () as usize;
+            let sname = if is_special { obj::native(f).name } else { "" };
+            // SAFETY: the arguments are live stack slots; natives do not write the stack.
+            let args = unsafe { std::slice::from_raw_parts(func.add(1), nargs) };
+            if sname == SPECIAL_PCALL || sname == SPECIAL_XPCALL {
+                let xp = sname == SPECIAL_XPCALL;
+                if nargs == 0 || (xp && nargs < 2) {
+                    return Err(super::error::rt_error(l, "bad argument #1 to 'pcall' (value expected)"));
+                }
+                // The protected function moves up into pcall's place; its arguments follow.
+                // SAFETY: within the same stack; `copy` handles the overlap.
+                let handler = if xp { args[1] } else { TValue::nil() };
+                unsafe {
+                    if xp {
+                        *func = *func.add(1);
+                        std::ptr::copy(func.add(3), func.add(1), nargs - 2);
+                    } else {
+                        std::ptr::copy(func.add(1), func, nargs);
+                    }
+                }
+                let n = if xp { nargs - 2 } else { nargs - 1 };
+                let depth = thread_mut(l).ci.len();
+                let r = call(l, func, n, ret, nresults, FrameKind::Pcall);
+                match r {
+                    Ok(s) => {
+                        if s == STATUS_RELOAD {
+                            if let Some(ci) = thread_mut(l).ci.get_mut(depth) {
+                                ci.handler = handler;
+                            }
+                        }
+                        Ok(s)
+                    }
+                    // A native that failed at once: pcall returns false, message.
+                    Err(e) => {
+                        deliver(l, FrameKind::Pcall, ret, nresults, &[TValue::boolean(false), e.0], true)
+                    }
+                }
+            } else if sname == SPECIAL_RESUME {
+                let co = args.first().copied().unwrap_or(TValue::nil());
+                if co.tag != T_THREAD {
+                    return Err(super::error::rt_error(
+                        l,
+                        "bad argument #1 to 'resume' (coroutine expected)",
+                    ));
+                }
+                resume(l, co, &args[1..], ret, nresults, false)
+            } else if sname == SPECIAL_WRAP {
+                let co = obj::native(f).upvals[0];
+                resume(l, co, args, ret, nresults, true)
+            } else if sname == SPECIAL_YIELD {
+                yield_(l, args, ret, nresults)
+            } else {
+                l.rets.clear();
+                nf(l, args)?;
+                let rets = std::mem::take(&mut l.rets);
+                let s = deliver(l, kind, ret, nresults, &rets, true);
+                l.rets = rets;
+                s
+            }
+        }
+        _ => {
+            let h = obj::metamethod(l, f, "__call");
+            if h.is_nil() {
+                return Err(call_error(l, f));
+            }
+            // The called value becomes the first argument.
+            check_room(l, func.wrapping_add(nargs + 2))?;
+            // SAFETY: room checked above; `copy` handles the overlap.
+            unsafe {
+                std::ptr::copy(func, func.add(1), nargs + 1);
+                *func = h;
+            }
+            call(l, func, nargs + 1, ret, nresults, kind)
+        }
+    }
+}
+
+fn call_error(l: &mut State, f: TValue) -> LuaError {
+    let t = thread_mut(l);
+    let info = t.ci.last().and_then(|ci| {
+        if ci.proto.is_null() {
+            return None;
+        }
+        // SAFETY: prototypes live for the state's life.
+        let p = unsafe { &*ci.proto };
+        let pc = p.index_of(ci.pc);
+        let ins = Ins(p.code[pc]);
+        if matches!(ins.op(), crate::bytecode::Op::Call | crate::bytecode::Op::TailCall) {
+            super::error::reg_info(p, pc, ins.a())
+        } else {
+            None
+        }
+    });
+    super::arith::type_error(l, f, "call", info)
+}
+
+fn check_room(l: &mut State, top: *mut TValue) -> LResult<()> {
+    let t = thread_mut(l);
+    if top >= t.limit() || t.ci.len() >= MAX_FRAMES {
+        return Err(super::error::rt_error(l, "stack overflow"));
+    }
+    t.touch(top);
+    Ok(())
+}
+
+fn push_lua_frame(
+    l: &mut State,
+    func: *mut TValue,
+    nargs: usize,
+    ret: *mut TValue,
+    nresults: i32,
+    kind: FrameKind,
+) -> LResult<()> {
+    // SAFETY: `func` is a live stack slot holding a Lua closure.
+    let f = unsafe { *func };
+    let p = obj::proto_of(f);
+    let np = p.num_params as usize;
+    let (fslot, nvar) = if p.is_vararg {
+        // Lua 5.4's layout: the function and its fixed parameters move above the actual
+        // arguments; the extra ones stay below the new frame.
+        let nf = func.wrapping_add(1 + nargs);
+        check_room(l, nf.wrapping_add(1 + p.max_stack as usize))?;
+        // SAFETY: room checked; source and destination do not overlap (nf is past them).
+        unsafe {
+            *nf = f;
+            for i in 0..np {
+                *nf.add(1 + i) = if i < nargs { *func.add(1 + i) } else { TValue::nil() };
+            }
+        }
+        (nf, nargs.saturating_sub(np) as u32)
+    } else {
+        check_room(l, func.wrapping_add(1 + p.max_stack as usize))?;
+        for i in nargs..np {
+            // SAFETY: below the room just checked.
+            unsafe { *func.add(1 + i) = TValue::nil() };
+        }
+        (func, 0)
+    };
+    let base = fslot.wrapping_add(1);
+    let ci = CallInfo {
+        func: fslot,
+        base,
+        top: base.wrapping_add(p.max_stack as usize),
+        pc: p.code.as_ptr(),
+        proto: p as *const _,
+        ret,
+        nresults,
+        kind,
+        nvarargs: nvar,
+        handler: TValue::nil(),
+    };
+    thread_mut(l).ci.push(ci);
+    l.regs.pc = p.code.as_ptr() as u64;
+    l.regs.base = base as u64;
+    l.regs.k = p.k.as_ptr() as u64;
+    Ok(())
+}
+
+/// Copies `vals` to `ret` adjusted to `nresults` (nil-filled; -1: all, setting the thread's
+/// top), with `true`/`false` in front when `flag` is given.
+fn place(l: &mut State, ret: *mut TValue, nresults: i32, vals: &[TValue], flag: Option<bool>) {
+    let extra = flag.is_some() as usize;
+    let n = vals.len() + extra;
+    let want = if nresults < 0 { n } else { nresults as usize };
+    // SAFETY: `ret` is a slot of the thread the results go to, with room for them (frames
+    // keep STACK_EXTRA slots free above their top); `copy` handles overlap with `vals`.
+    unsafe {
+        let m = vals.len().min(want.saturating_sub(extra));
+        std::ptr::copy(vals.as_ptr(), ret.add(extra), m);
+        if let Some(b) = flag {
+            if want > 0 {
+                *ret = TValue::boolean(b);
+            }
+        }
+        for i in (m + extra).min(want)..want {
+            *ret.add(i) = TValue::nil();
+        }
+    }
+    if nresults < 0 {
+        let t = thread_mut(l);
+        t.top = ret.wrapping_add(want);
+        t.touch(t.top);
+    }
+}
+
+/// Delivers the results of a call of kind `kind` and says how to go on. `native`: the
+/// callee was a native run in place, so the caller's frame is still current.
+pub fn deliver(
+    l: &mut State,
+    kind: FrameKind,
+    ret: *mut TValue,
+    nresults: i32,
+    vals: &[TValue],
+    native: bool,
+) -> LResult<u64> {
+    match kind {
+        FrameKind::Lua | FrameKind::Pcall | FrameKind::Handler => {
+            let flag = match kind {
+                FrameKind::Pcall => Some(true),
+                FrameKind::Handler => Some(false),
+                _ => None,
+            };
+            let vals = if kind == FrameKind::Handler { &vals[..vals.len().min(1)] } else { vals };
+            if kind == FrameKind::Handler && vals.is_empty() {
+                place(l, ret, nresults, &[TValue::nil()], flag);
+            } else {
+                place(l, ret, nresults, vals, flag);
+            }
+            if native {
+                return Ok(STATUS_NEXT);
+            }
+            let pc = thread_mut(l).ci.last().expect("a caller").pc;
+            resume_frame(l, pc.wrapping_add(1));
+            Ok(STATUS_RELOAD)
+        }
+        FrameKind::Compare { k } => {
+            let truth = vals.first().is_some_and(|v| !v.is_falsy());
+            let pc = thread_mut(l).ci.last().expect("a caller").pc;
+            Ok(compare_jump(l, pc, truth, k))
+        }
+        FrameKind::Concat { a, n } => {
+            let base = thread_mut(l).ci.last().expect("a caller").base;
+            // SAFETY: the caller's registers.
+            unsafe {
+                *base.add(a as usize + n as usize - 2) = vals.first().copied().unwrap_or(TValue::nil())
+            };
+            let pc = thread_mut(l).ci.last().expect("a caller").pc;
+            let s = super::exec::concat(l, a, n - 1)?;
+            if s == STATUS_NEXT {
+                resume_frame(l, pc.wrapping_add(1));
+                return Ok(STATUS_RELOAD);
+            }
+            Ok(s)
+        }
+        FrameKind::Close => {
+            let pc = thread_mut(l).ci.last().expect("a caller").pc;
+            resume_frame(l, pc);
+            Ok(STATUS_RELOAD)
+        }
+        FrameKind::CoroutineBody => {
+            let co = thread_mut(l);
+            co.status = CoStatus::Dead;
+            to_resumer(l, vals, true)
+        }
+        FrameKind::Main => {
+            l.host = crate::state::HostReason::Finished;
+            Ok(STATUS_HOST)
+        }
+    }
+}
+
+/// After an EQ/LT/LE at `pc` whose outcome was `truth`: skip its JMP, or take it.
+pub fn compare_jump(l: &mut State, pc: *const u64, truth: bool, k: bool) -> u64 {
+    let next = pc.wrapping_add(1);
+    let to = if truth != k {
+        next.wrapping_add(1)
+    } else {
+        // SAFETY: a comparison is always followed by a JMP in the same code array.
+        let j = Ins(unsafe { *next });
+        next.wrapping_add(1).wrapping_offset(j.sbx() as isize)
+    };
+    resume_frame(l, to);
+    if to <= pc {
+        STATUS_LOOP
+    } else {
+        STATUS_RELOAD
+    }
+}
+
+/// RETURN: pops the running Lua frame and delivers `n` values from `from`.
+pub fn do_return(l: &mut State, from: *mut TValue, n: usize) -> LResult<u64> {
+    let t = thread_mut(l);
+    let ci = t.ci.pop().expect("a frame to return from");
+    super::closure::close_upvalues(t, ci.base);
+    // SAFETY: the values are live slots of the frame just popped (not reused until the
+    // results are placed).
+    let vals = unsafe { std::slice::from_raw_parts(from, n) };
+    deliver(l, ci.kind, ci.ret, ci.nresults, vals, false)
+}
+
+/// TAILCALL A B: the callee replaces the running frame.
+pub fn tail_call(l: &mut State, func: *mut TValue, nargs: usize) -> LResult<u64> {
+    // SAFETY: func is a live slot.
+    let f = unsafe { *func };
+    if f.tag != T_LCLOSURE {
+        // A native or a __call: call it as usual, then return its results.
+        let t = thread_mut(l);
+        let ci = *t.ci.last().expect("a frame");
+        let tmp = ci.top;
+        let s = call(l, func, nargs, func, -1, FrameKind::Lua)?;
+        if s == STATUS_NEXT {
+            let top = thread_mut(l).top;
+            let n = (top as usize - func as usize) / 16;
+            return do_return(l, func, n);
+        }
+        // A Lua callee was pushed (through __call): its RETURN comes back to this frame's
+        // RETURN that follows the TAILCALL.
+        let _ = tmp;
+        return Ok(s);
+    }
+    let t = thread_mut(l);
+    let ci = t.ci.pop().expect("a frame");
+    super::closure::close_upvalues(t, ci.base);
+    // The callee and its arguments move down to the frame's own function slot (below the
+    // varargs of a vararg function).
+    let dst = ci.func.wrapping_sub(ci.nvarargs as usize);
+    // SAFETY: both ranges are in the stack; `copy` handles the overlap.
+    unsafe { std::ptr::copy(func, dst, nargs + 1) };
+    match push_lua_frame(l, dst, nargs, ci.ret, ci.nresults, ci.kind) {
+        Ok(()) => Ok(STATUS_RELOAD),
+        Err(e) => {
+            thread_mut(l).ci.push(ci);
+            Err(e)
+        }
+    }
+}
+
+fn resume(
+    l: &mut State,
+    co: TValue,
+    args: &[TValue],
+    ret: *mut TValue,
+    nresults: i32,
+    wrap: bool,
+) -> LResult<u64> {
+    let c = thread_of(co);
+    let cptr = c as *mut Thread;
+    if c.status != CoStatus::Suspended || cptr == l.thread {
+        let msg = if c.status == CoStatus::Dead {
+            "cannot resume dead coroutine"
+        } else {
+            "cannot resume non-suspended coroutine"
+        };
+        if wrap {
+            return Err(super::error::rt_error(l, msg));
+        }
+        let m = l.str(msg);
+        place(l, ret, nresults, &[m], Some(false));
+        return Ok(STATUS_NEXT);
+    }
+    let cur = l.thread;
+    c.resumer = cur;
+    c.resume_ret = ret;
+    c.resume_nresults = nresults;
+    c.wrap = wrap;
+    c.co_value = co;
+    // SAFETY: `cur` is the running thread.
+    unsafe { (*cur).status = CoStatus::Normal };
+    c.status = CoStatus::Running;
+    l.thread = cptr;
+    if c.ci.is_empty() {
+        let f = c.stack;
+        // SAFETY: the fresh coroutine's stack has room for its function and arguments.
+        unsafe {
+            *f = c.body;
+            std::ptr::copy_nonoverlapping(args.as_ptr(), f.add(1), args.len());
+        }
+        c.touch(f.wrapping_add(args.len() + 1));
+        match call(l, f, args.len(), f, -1, FrameKind::CoroutineBody) {
+            Ok(s) => Ok(s),
+            Err(e) => {
+                thread_mut(l).status = CoStatus::Dead;
+                to_resumer(l, &[e.0], false)
+            }
+        }
+    } else {
+        let (yret, yn) = (c.yield_ret, c.yield_nresults);
+        place(l, yret, yn, args, None);
+        let pc = thread_mut(l).ci.last().expect("a yield frame").pc;
+        resume_frame(l, pc.wrapping_add(1));
+        Ok(STATUS_RELOAD)
+    }
+}
+
+fn yield_(l: &mut State, args: &[TValue], ret: *mut TValue, nresults: i32) -> LResult<u64> {
+    if l.thread == l.main_thread {
+        return Err(super::error::rt_error(l, "attempt to yield from outside a coroutine"));
+    }
+    let c = thread_mut(l);
+    c.yield_ret = ret;
+    c.yield_nresults = nresults;
+    c.status = CoStatus::Suspended;
+    // The values may sit in this coroutine's stack; the resumer's is another one.
+    let vals: Vec<TValue> = args.to_vec();
+    to_resumer(l, &vals, true)
+}
+
+/// Switches from the running coroutine back to its resumer, delivering `vals` as the
+/// results of its `resume` (with the success flag first, or raised when `wrap` fails).
+pub fn to_resumer(l: &mut State, vals: &[TValue], ok: bool) -> LResult<u64> {
+    let c = thread_mut(l);
+    let r = c.resumer;
+    let (ret, nres, wrap) = (c.resume_ret, c.resume_nresults, c.wrap);
+    if c.status == CoStatus::Running {
+        c.status = CoStatus::Suspended;
+    }
+    super::gc::clear_above(c);
+    l.thread = r;
+    thread_mut(l).status = CoStatus::Running;
+    if wrap && !ok {
+        let mut e = vals.first().copied().unwrap_or(TValue::nil());
+        if e.tag == T_STR {
+            if let Some(w) = super::error::where_(l, 1) {
+                let mut s = w.into_bytes();
+                s.extend_from_slice(obj::str_bytes(e));
+                e = l.heap.str_value(&s);
+            }
+        }
+        return Err(LuaError(e));
+    }
+    place(l, ret, nres, vals, if wrap { None } else { Some(ok) });
+    let pc = thread_mut(l).ci.last().expect("the resume call's frame").pc;
+    resume_frame(l, pc.wrapping_add(1));
+    Ok(STATUS_RELOAD)
+}
+
+/// An error escaped a helper: unwinds the running thread to its innermost pcall and
+/// delivers (false, error) there. Returns false when nothing catches it (the host reports
+/// it).
+pub fn unwind(l: &mut State, err: TValue) -> LResult<bool> {
+    loop {
+        let t = thread_mut(l);
+        let pos = t.ci.iter().rposition(|c| c.kind == FrameKind::Pcall);
+        match pos {
+            Some(i) => {
+                let ci = t.ci[i];
+                super::closure::close_upvalues(t, ci.func);
+                t.ci.truncate(i);
+                if !ci.handler.is_nil() {
+                    // xpcall: the handler runs on the error first.
+                    let at = t.ci.last().map(|c| c.top).unwrap_or(ci.func);
+                    let at = at.max(ci.func);
+                    // SAFETY: slots above the caller's frame, below the limit.
+                    unsafe {
+                        *at = ci.handler;
+                        *at.add(1) = err;
+                    }
+                    match call(l, at, 1, ci.ret, ci.nresults, FrameKind::Handler) {
+                        Ok(_) => return Ok(true),
+                        Err(e) => {
+                            place(l, ci.ret, ci.nresults, &[e.0], Some(false));
+                            let pc = thread_mut(l).ci.last().expect("a caller").pc;
+                            resume_frame(l, pc.wrapping_add(1));
+                            return Ok(true);
+                        }
+                    }
+                }
+                place(l, ci.ret, ci.nresults, &[err], Some(false));
+                let pc = thread_mut(l).ci.last().expect("pcall's caller").pc;
+                resume_frame(l, pc.wrapping_add(1));
+                return Ok(true);
+            }
+            None => {
+                if l.thread == l.main_thread {
+                    return Ok(false);
+                }
+                let t = thread_mut(l);
+                let base = t.stack;
+                super::closure::close_upvalues(t, base);
+                t.ci.clear();
+                t.status = CoStatus::Dead;
+                match to_resumer(l, &[err], false) {
+                    Ok(_) => return Ok(true),
+                    Err(e) => {
+                        // A wrap re-raises in the resumer: unwind there.
+                        return unwind(l, e.0);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! The VM: the fragment program (`program`), the helper that runs one instruction
+//! (`exec`) and what it is made of, and `Vm`, which owns a state and the runtime's driver
+//! and runs chunks on them.
+
+pub mod arith;
+pub mod call;
+pub mod closure;
+pub mod error;
+pub mod exec;
+pub mod forloop;
+pub mod gc;
+pub mod obj;
+pub mod program;
+pub mod table;
+pub mod thread;
+
+use std::collections::HashMap;
+
+use tracery_runtime::config::Config;
+use tracery_runtime::driver::{Driver, RunError};
+
+use crate::bytecode::Proto;
+use crate::state::{CallInfo, FrameKind, HostReason, ImmView, Regs, State};
+use crate::value::TValue;
+use crate::vm::thread::{Thread, STACK_SLOTS};
+
+/// How a run ended for the host.
+#[derive(Debug)]
+pub enum Ended {
+    Ok,
+    /// An error nothing caught: lua5.4's message (without "lua: ").
+    Error(String),
+    Exit(i32),
+}
+
+pub struct Vm {
+    /// Boxed: fragments and traces hold its address.
+    pub state: Box<State>,
+    pub driver: Driver,
+    main: Box<Thread>,
+}
+
+pub fn symbols() -> trace_ir::Symbols {
+    let mut s = trace_ir::Symbols::new();
+    s.define_native(program::EXEC_SYMBOL, exec::lua_exec as *const () as u64);
+    s
+}
+
+impl Vm {
+    pub fn new(config: Config) -> Result<Vm, RunError> {
+        let prog = program::program();
+        let driver = Driver::new(&prog, symbols(), config)?;
+        let mut main = Thread::new(TValue::nil(), STACK_SLOTS)
+            .map_err(|_| RunError::Config("cannot map the VM stack".into()))?;
+        let mut heap = crate::gc::Heap::new();
+        let globals = heap.new_table(0, 64);
+        let registry = heap.new_table(0, 8);
+        let mp = &mut *main as *mut Thread;
+        let state = Box::new(State {
+            regs: Regs { pc: 0, base: 0, k: 0 },
+            heap,
+            globals,
+            registry,
+            string_meta: std::ptr::null_mut(),
+            thread: mp,
+            main_thread: mp,
+            error: TValue::nil(),
+            host: HostReason::None,
+            rets: Vec::new(),
+            protos: Vec::new(),
+            names: HashMap::new(),
+            script_dir: ".".into(),
+            imm: Vec::new(),
+        });
+        let mut vm = Vm { state, driver, main };
+        crate::stdlib::open(&mut vm.state);
+        Ok(vm)
+    }
+
+    /// Runs a compiled main chunk with `args` as its varargs.
+    pub fn run_main(&mut self, proto: &Proto, args: &[TValue]) -> Result<Ended, RunError> {
+        let l = &mut *self.state;
+        let p = l.load_proto(proto);
+        let env = TValue::table(l.globals);
+        let uv = l.heap.new_upval_closed(env);
+        let f = TValue::lclosure(l.heap.new_lclosure(p as *mut crate::gc::Opaque, vec![uv]));
+        let t = &mut *self.main;
+        let func = t.stack;
+        // SAFETY: the bottom slots of the fresh main stack.
+        unsafe {
+            *func = f;
+            std::ptr::copy_nonoverlapping(args.as_ptr(), func.add(1), args.len());
+        }
+        t.touch(func.wrapping_add(args.len() + 1));
+        t.ci.clear();
+        // A sentinel frame below the main chunk, so "the caller" always exists.
+        t.ci.push(CallInfo {
+            func,
+            base: func,
+            top: func.wrapping_add(args.len() + 1),
+            pc: std::ptr::null(),
+            proto: std::ptr::null(),
+            ret: func,
+            nresults: 0,
+            kind: FrameKind::Main,
+            nvarargs: 0,
+            handler: TValue::nil(),
+        });
+        t.ci.pop();
+        if let Err(e) = call::call(l, func, args.len(), func, -1, FrameKind::Main) {
+            return Ok(Ended::Error(error_text(l, e.0)));
+        }
+        self.run_loop()
+    }
+
+    fn run_loop(&mut self) -> Result<Ended, RunError> {
+        loop {
+            let l = &mut *self.state;
+            l.host = HostReason::None;
+            let lp = l as *mut State as u64;
+            let mut slots = [l.regs.pc, l.regs.k, l.regs.base, lp, 0, 0];
+            let imm = std::mem::take(&mut l.imm);
+            // SAFETY: the fragments and traces run Lua code on this state: every address
+            // they use comes from the state's stacks, heap and prototypes, which outlive
+            // the run; `imm` lists prototype code and constants, which never change.
+            let r = unsafe { self.driver.run(&mut slots, &ImmView(&imm)) };
+            let l = &mut *self.state;
+            l.imm = imm;
+            r?;
+            match l.host {
+                HostReason::Finished => return Ok(Ended::Ok),
+                HostReason::Exit(c) => return Ok(Ended::Exit(c)),
+                HostReason::Error => {
+                    let e = l.error;
+                    match call::unwind(l, e) {
+                        Ok(true) => continue,
+                        Ok(false) => return Ok(Ended::Error(error_text(l, e))),
+                        Err(e2) => return Ok(Ended::Error(error_text(l, e2.0))),
+                    }
+                }
+                HostReason::None => return Ok(Ended::Error("the interpreter stopped unexpectedly".into())),
+            }
+        }
+    }
+}
+
+/// What lua5.4 prints for an uncaught error value.
+pub fn error_text(l: &mut State, e: TValue) -> String {
+    use crate::value::*;
+    match e.tag {
+        T_STR => String::from_utf8_lossy(obj::str_bytes(e)).into_owned(),
+        T_INT | T_FLOAT => crate::number::fmt_number(e),
+        T_NIL if false => String::new(),
+        _ => {
+            let m = obj::metamethod(l, e, "__tostring");
+            if !m.is_nil() {
+                return "(error object is a table value)".into();
+            }
+            if e.is_nil() {
+                return "nil".into();
+            }
+            format!("(error object is a {} value)", e.type_name())
+        }
+    }
+}

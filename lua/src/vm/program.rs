@@ -1,0 +1,398 @@
+//! The VM's handlers as a fragment program.
+//!
+//! Every opcode has an entry in the dispatch table `ops`. An opcode with a fast path has its
+//! own fragment: straight-line IR for the common types (integer and float arithmetic,
+//! register moves, integer loops), with guards whose failure goes to `slow`. Every other
+//! opcode, and every fast path's uncommon case, goes to `slow`, which calls `lua_exec`: the
+//! native helper that runs one instruction with Lua's full semantics (metamethods, coercions,
+//! errors, calls). The helper's status says where to go next (`STATUS_*`).
+//!
+//! Frames change only inside helpers, so `base` and `k` are reloaded from the state
+//! (`reload`) after a helper says so, and the reloaded pc and constants are promoted: a trace
+//! that went through a call or a return knows where it is.
+
+use trace_ir::fragment::{Program, ProgramBuilder};
+use trace_ir::{BinOp, Builder, CallEffect, CallHint, Callee, Conv, ICmp, SnapTo, Trace, Type, Value};
+
+use crate::bytecode::{Op, OP_COUNT};
+use crate::value::{T_FLOAT, T_INT};
+
+/// The slots of the VM state.
+pub const PC: u32 = 0;
+/// The current function's constants (`K[i]` is at `k + 16 * i`).
+pub const K: u32 = 1;
+/// The current frame's first register (`R[i]` is at `base + 16 * i`).
+pub const BASE: u32 = 2;
+/// The `State` (constant for a run).
+pub const L: u32 = 3;
+/// The opcode a dispatch goes on.
+pub const OP: u32 = 4;
+/// A helper's status, for `status`.
+pub const ST: u32 = 5;
+pub const SLOTS: usize = 6;
+
+/// What `lua_exec` returns.
+pub const STATUS_NEXT: u64 = 0;
+/// The frame or the pc changed: reload them from the state.
+pub const STATUS_RELOAD: u64 = 1;
+/// A backward jump: reload, then go through the control point.
+pub const STATUS_LOOP: u64 = 2;
+/// Leave to the host (an error to unwind, the end of the program, a coroutine switch the
+/// host does).
+pub const STATUS_HOST: u64 = 3;
+
+/// The helper's symbol.
+pub const EXEC_SYMBOL: &str = "lua_exec";
+
+/// Resume words of host exits.
+pub const RESUME_HELPER: u64 = 1;
+pub const RESUME_BAD_OPCODE: u64 = 2;
+
+/// Offsets of the registers in `State` that fragments read.
+pub const OFF_PC: i32 = 0;
+pub const OFF_BASE: i32 = 8;
+pub const OFF_K: i32 = 16;
+
+const I64: Type = Type::I64;
+const F64: Type = Type::F64;
+
+/// The fragment ids a handler may name.
+#[derive(Clone, Copy)]
+struct Ids {
+    table: u32,
+    lp: u32,
+    slow: u32,
+}
+
+/// One handler under construction.
+struct H {
+    b: Builder,
+    ids: Ids,
+    pc: Value,
+    base: Value,
+    ins: Value,
+}
+
+impl H {
+    fn new(name: &str, ids: Ids) -> H {
+        let mut b = Builder::named(name);
+        let pc = b.input(PC, I64);
+        b.name(pc, "pc");
+        let base = b.input(BASE, I64);
+        b.name(base, "base");
+        let ins = b.load(I64, pc, 0, true);
+        b.name(ins, "ins");
+        H { b, ids, pc, base, ins }
+    }
+
+    fn c(&mut self, v: i64) -> Value {
+        self.b.iconst(I64, v)
+    }
+
+    /// Field `(ins >> shift) & mask`.
+    fn field(&mut self, shift: i64, mask: i64, name: &str) -> Value {
+        let s = self.c(shift);
+        let m = self.c(mask);
+        let x = self.b.bin(BinOp::LShr, self.ins, s);
+        let f = self.b.bin(BinOp::And, x, m);
+        self.b.name(f, name)
+    }
+
+    fn a(&mut self) -> Value {
+        self.field(8, 0xffff, "a")
+    }
+
+    fn b_(&mut self) -> Value {
+        self.field(24, 0xffff, "b")
+    }
+
+    fn c_(&mut self) -> Value {
+        self.field(40, 0xffff, "c")
+    }
+
+    /// The signed sBx field (bits 24..56): up to the top, then an arithmetic shift down.
+    fn sbx(&mut self) -> Value {
+        let s = self.c(8);
+        let x = self.b.bin(BinOp::Shl, self.ins, s);
+        let s8 = self.c(32);
+        let y = self.b.bin(BinOp::AShr, x, s8);
+        self.b.name(y, "sbx")
+    }
+
+    /// The address of register `r`: `base + 16 * r`.
+    fn reg(&mut self, r: Value) -> Value {
+        let four = self.c(4);
+        let off = self.b.bin(BinOp::Shl, r, four);
+        self.b.bin(BinOp::Add, self.base, off)
+    }
+
+    /// The address of constant `i`: `k + 16 * i`.
+    fn konst(&mut self, i: Value) -> Value {
+        let k = self.b.input(K, I64);
+        self.b.name(k, "k");
+        let four = self.c(4);
+        let off = self.b.bin(BinOp::Shl, i, four);
+        self.b.bin(BinOp::Add, k, off)
+    }
+
+    /// An operand that is `K[x]` when the flag at bit `flag` is set, else `R[x]`: guards on
+    /// which it is (the flag is constant in a trace, so the guard folds).
+    fn rk(&mut self, x: Value, flag: i64) -> Value {
+        let bit = self.c(1 << flag);
+        let f = self.b.bin(BinOp::And, self.ins, bit);
+        let zero = self.c(0);
+        let is_k = self.b.icmp(ICmp::Ne, f, zero);
+        let r = self.reg(x);
+        let k = self.konst(x);
+        self.b.select(is_k, k, r)
+    }
+
+    /// Leaves to `slow` (the helper runs this instruction) unless `cond` holds.
+    fn or_slow(&mut self, cond: Value) {
+        let s = self.b.snapshot_to(SnapTo::Fragment(self.ids.slow), 0, &[]);
+        self.b.guard(cond, s);
+    }
+
+    /// Guards that the value at `at` has tag `tag`.
+    fn tag_is(&mut self, at: Value, tag: u64) {
+        let t = self.b.load(I64, at, 0, false);
+        let want = self.c(tag as i64);
+        let ok = self.b.icmp(ICmp::Eq, t, want);
+        self.or_slow(ok);
+    }
+
+    fn next_pc(&mut self) -> Value {
+        let eight = self.c(8);
+        let v = self.b.bin(BinOp::Add, self.pc, eight);
+        self.b.name(v, "pc1")
+    }
+
+    /// `pc + 8 * (1 + sBx)`.
+    fn target(&mut self) -> Value {
+        let pc1 = self.next_pc();
+        let sbx = self.sbx();
+        let three = self.c(3);
+        let off = self.b.bin(BinOp::Shl, sbx, three);
+        let t = self.b.bin(BinOp::Add, pc1, off);
+        self.b.name(t, "target")
+    }
+
+    /// Fetches the instruction at `pc` and dispatches on its opcode.
+    fn dispatch(mut self, pc: Value) -> Trace {
+        let (s, _) = dispatch_snap(&mut self.b, self.ids.table, pc, &[]);
+        self.b.exit(s)
+    }
+
+    /// Continues at `t`, through the control point when the jump goes backwards.
+    fn jump_to(mut self, t: Value) -> Trace {
+        let back = self.b.icmp(ICmp::Ult, t, self.pc);
+        let s = self.b.snapshot_to(SnapTo::Fragment(self.ids.lp), 0, &[(PC, t)]);
+        self.b.guard_not(back, s);
+        self.dispatch(t)
+    }
+
+    fn store_tv(&mut self, at: Value, tag: u64, val: Value) {
+        let t = self.c(tag as i64);
+        self.b.store(at, 0, t);
+        self.b.store(at, 8, val);
+    }
+}
+
+/// A dispatch on the instruction at `pc`, with `extra` slot writes.
+fn dispatch_snap(
+    b: &mut Builder,
+    table: u32,
+    pc: Value,
+    extra: &[(u32, Value)],
+) -> (trace_ir::SnapId, Value) {
+    let ins = b.load(I64, pc, 0, true);
+    let m = b.iconst(I64, 0xff);
+    let op = b.bin(BinOp::And, ins, m);
+    b.name(op, "op");
+    let mut entries = vec![(PC, pc), (OP, op)];
+    entries.extend_from_slice(extra);
+    let s = b.snapshot_to(SnapTo::Dispatch { table, slot: OP }, RESUME_BAD_OPCODE, &entries);
+    (s, op)
+}
+
+/// Arithmetic on two integers (add, sub, mul: they wrap in Lua, so plain machine
+/// arithmetic) or two floats (div). Anything else is the helper's.
+fn arith(ids: Ids, name: &str, op: Op) -> Trace {
+    let mut h = H::new(name, ids);
+    let b = h.b_();
+    let c = h.c_();
+    let rb = h.rk(b, 56);
+    let rc = h.rk(c, 57);
+    let tag = if op == Op::Div { T_FLOAT } else { T_INT };
+    h.tag_is(rb, tag);
+    h.tag_is(rc, tag);
+    let vb = h.b.load(I64, rb, 8, false);
+    let vc = h.b.load(I64, rc, 8, false);
+    let a = h.a();
+    let ra = h.reg(a);
+    let v = match op {
+        Op::Add => h.b.bin(BinOp::Add, vb, vc),
+        Op::Sub => h.b.bin(BinOp::Sub, vb, vc),
+        Op::Mul => h.b.bin(BinOp::Mul, vb, vc),
+        _ => {
+            let fb = h.b.conv(Conv::Bitcast, vb, F64);
+            let fc = h.b.conv(Conv::Bitcast, vc, F64);
+            let q = h.b.bin(BinOp::FDiv, fb, fc);
+            h.b.conv(Conv::Bitcast, q, I64)
+        }
+    };
+    h.store_tv(ra, tag, v);
+    let pc1 = h.next_pc();
+    h.dispatch(pc1)
+}
+
+/// The VM as a fragment program (it verifies; see the tests).
+pub fn program() -> Program {
+    let mut pb = ProgramBuilder::new("lua");
+    pb.green_slot("pc", I64);
+    pb.green_slot("k", I64);
+    pb.slot("base", I64);
+    pb.green_slot("L", I64);
+    pb.temp_slot("op", I64);
+    pb.temp_slot("st", I64);
+    let fetch = pb.declare("fetch");
+    let lp = pb.declare("loop");
+    let reload = pb.declare("reload");
+    let reload_loop = pb.declare("reload_loop");
+    let slow = pb.declare("slow");
+    let status = pb.declare("status");
+    let table = pb.table("ops", &[]);
+    let ids = Ids { table, lp, slow };
+
+    let fast: Vec<Op> = vec![Op::Move, Op::LoadI, Op::LoadK, Op::Jmp, Op::Add, Op::Sub, Op::Mul, Op::Div];
+    let mut targets = vec![slow; OP_COUNT];
+    for &op in &fast {
+        let f = pb.declare(&format!("op_{op:?}").to_lowercase());
+        targets[op as usize] = f;
+    }
+    pb.set_table(table, &targets);
+    pb.entry(fetch);
+    pb.control(lp);
+
+    for (frag, name) in [(fetch, "fetch"), (lp, "loop")] {
+        let mut b = Builder::named(name);
+        let pc = b.input(PC, I64);
+        b.name(pc, "pc");
+        let (s, _) = dispatch_snap(&mut b, table, pc, &[]);
+        pb.define(frag, b.exit(s));
+    }
+
+    // reload / reload_loop: the frame the helper left in the state.
+    for (frag, name) in [(reload, "reload"), (reload_loop, "reload_loop")] {
+        let mut b = Builder::named(name);
+        let l = b.input(L, I64);
+        b.name(l, "L");
+        let pc = b.load(I64, l, OFF_PC, false);
+        b.name(pc, "pc");
+        b.promote(pc);
+        let k = b.load(I64, l, OFF_K, false);
+        b.name(k, "k");
+        b.promote(k);
+        let base = b.load(I64, l, OFF_BASE, false);
+        b.name(base, "base");
+        let s = if frag == reload {
+            dispatch_snap(&mut b, table, pc, &[(K, k), (BASE, base)]).0
+        } else {
+            b.snapshot_to(SnapTo::Fragment(lp), 0, &[(PC, pc), (K, k), (BASE, base)])
+        };
+        pb.define(frag, b.exit(s));
+    }
+
+    // slow: the helper runs the instruction at pc.
+    {
+        let mut b = Builder::named("slow");
+        let pc = b.input(PC, I64);
+        b.name(pc, "pc");
+        let l = b.input(L, I64);
+        b.name(l, "L");
+        let st = b.call_hinted(
+            Some(I64),
+            Callee::Symbol(EXEC_SYMBOL.to_string()),
+            &[l, pc],
+            CallEffect::Any,
+            CallHint::Outline,
+        );
+        b.name(st, "st");
+        let zero = b.iconst(I64, STATUS_NEXT as i64);
+        let next = b.icmp(ICmp::Eq, st, zero);
+        let s = b.snapshot_to(SnapTo::Fragment(status), 0, &[(ST, st)]);
+        b.guard(next, s);
+        let eight = b.iconst(I64, 8);
+        let pc1 = b.bin(BinOp::Add, pc, eight);
+        let (d, _) = dispatch_snap(&mut b, table, pc1, &[]);
+        pb.define(slow, b.exit(d));
+    }
+
+    // status: where a helper's non-zero status goes.
+    {
+        let mut b = Builder::named("status");
+        let st = b.input(ST, I64);
+        b.name(st, "st");
+        let host = b.iconst(I64, STATUS_HOST as i64);
+        let is_host = b.icmp(ICmp::Eq, st, host);
+        let h = b.snapshot_to(SnapTo::Host, RESUME_HELPER, &[]);
+        b.guard_not(is_host, h);
+        let lpst = b.iconst(I64, STATUS_LOOP as i64);
+        let is_loop = b.icmp(ICmp::Eq, st, lpst);
+        let s = b.snapshot_to(SnapTo::Fragment(reload_loop), 0, &[]);
+        b.guard_not(is_loop, s);
+        let r = b.snapshot_to(SnapTo::Fragment(reload), 0, &[]);
+        pb.define(status, b.exit(r));
+    }
+
+    for &op in &fast {
+        let name = format!("op_{op:?}").to_lowercase();
+        let body = match op {
+            Op::Move => {
+                let mut h = H::new(&name, ids);
+                let a = h.a();
+                let b = h.b_();
+                let rb = h.reg(b);
+                let ra = h.reg(a);
+                let t = h.b.load(I64, rb, 0, false);
+                let v = h.b.load(I64, rb, 8, false);
+                h.b.store(ra, 0, t);
+                h.b.store(ra, 8, v);
+                let pc1 = h.next_pc();
+                h.dispatch(pc1)
+            }
+            Op::LoadK => {
+                let mut h = H::new(&name, ids);
+                let a = h.a();
+                let bx = h.field(24, 0xffff_ffff, "bx");
+                let kb = h.konst(bx);
+                let ra = h.reg(a);
+                let t = h.b.load(I64, kb, 0, true);
+                let v = h.b.load(I64, kb, 8, true);
+                h.b.store(ra, 0, t);
+                h.b.store(ra, 8, v);
+                let pc1 = h.next_pc();
+                h.dispatch(pc1)
+            }
+            Op::LoadI => {
+                let mut h = H::new(&name, ids);
+                let a = h.a();
+                let v = h.sbx();
+                let ra = h.reg(a);
+                h.store_tv(ra, T_INT, v);
+                let pc1 = h.next_pc();
+                h.dispatch(pc1)
+            }
+            Op::Jmp => {
+                let mut h = H::new(&name, ids);
+                let t = h.target();
+                h.jump_to(t)
+            }
+            Op::Add | Op::Sub | Op::Mul | Op::Div => arith(ids, &name, op),
+            _ => unreachable!("{op:?} is in the fast list"),
+        };
+        let f = targets[op as usize];
+        pb.define(f, body);
+    }
+    pb.finish().expect("every declared fragment is defined")
+}

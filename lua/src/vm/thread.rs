@@ -1,0 +1,126 @@
+//! Threads (coroutines): a VM stack of values and a call stack of frames each.
+//!
+//! A VM stack is reserved whole at creation and never moves, so frames, open upvalues and
+//! the registers a trace holds can point into it. Pages are committed as they are touched;
+//! untouched ones read as zero, which is `nil`.
+
+use crate::state::{CallInfo, LResult};
+use crate::value::TValue;
+
+/// Values one thread's stack holds (LUAI_MAXSTACK in Lua 5.4).
+pub const STACK_SLOTS: usize = 1_000_000;
+/// A coroutine's (smaller: programs make many).
+pub const CO_STACK_SLOTS: usize = 100_000;
+/// Room kept free above the deepest frame for a native function's results and the
+/// metamethod calls of one instruction.
+pub const STACK_EXTRA: usize = 64;
+/// Lua frames one thread may nest (the C stack's role in lua5.4, LUAI_MAXCCALLS, is played
+/// by this count; lua5.4's own limit on Lua calls is the stack size).
+pub const MAX_FRAMES: usize = 200_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoStatus {
+    /// Created, or stopped in `yield`.
+    Suspended,
+    Running,
+    /// It resumed another coroutine and waits for it.
+    Normal,
+    Dead,
+}
+
+pub struct Thread {
+    pub stack: *mut TValue,
+    pub stack_len: usize,
+    pub ci: Vec<CallInfo>,
+    /// Open upvalues, by the stack slot they refer to (ascending).
+    pub open: Vec<(*mut TValue, *mut crate::gc::UpVal)>,
+    /// One past the last value of a variable-count result list (CALL C=0, VARARG C=0).
+    pub top: *mut TValue,
+    /// The highest slot ever used (the collector clears above the live part up to here).
+    pub used: *mut TValue,
+    pub status: CoStatus,
+    /// The function a coroutine runs (nil for the main thread).
+    pub body: TValue,
+    /// The thread that resumed this one.
+    pub resumer: *mut Thread,
+    /// While suspended in `yield`: where the values passed to the next `resume` go.
+    pub yield_ret: *mut TValue,
+    pub yield_nresults: i32,
+    /// While running: where its `resume` wants the results, and whether that was a
+    /// `coroutine.wrap` function (errors propagate, no status flag).
+    pub resume_ret: *mut TValue,
+    pub resume_nresults: i32,
+    pub wrap: bool,
+    pub co_value: TValue,
+}
+
+impl Thread {
+    pub fn new(body: TValue, slots: usize) -> LResult<Box<Thread>> {
+        let bytes = slots * std::mem::size_of::<TValue>();
+        // SAFETY: an anonymous private mapping with no address hint; the result is checked
+        // against MAP_FAILED before it is used. MAP_NORESERVE: pages are committed lazily.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                bytes,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(crate::vm::error::oom());
+        }
+        let stack = p as *mut TValue;
+        Ok(Box::new(Thread {
+            stack,
+            stack_len: slots,
+            ci: Vec::new(),
+            open: Vec::new(),
+            top: stack,
+            used: stack,
+            status: CoStatus::Suspended,
+            body,
+            resumer: std::ptr::null_mut(),
+            yield_ret: std::ptr::null_mut(),
+            yield_nresults: 0,
+            resume_ret: std::ptr::null_mut(),
+            resume_nresults: 0,
+            wrap: false,
+            co_value: TValue::nil(),
+        }))
+    }
+
+    /// One past the last usable slot, minus the reserve.
+    pub fn limit(&self) -> *mut TValue {
+        self.stack.wrapping_add(self.stack_len - STACK_EXTRA)
+    }
+
+    /// Notes that slots below `p` are in use.
+    pub fn touch(&mut self, p: *mut TValue) {
+        if p > self.used {
+            self.used = p;
+        }
+    }
+
+    /// The live part of the stack: up to the highest frame top.
+    pub fn live_top(&self) -> *mut TValue {
+        let mut t = self.top;
+        for c in &self.ci {
+            if c.top > t {
+                t = c.top;
+            }
+        }
+        t
+    }
+}
+
+impl Drop for Thread {
+    fn drop(&mut self) {
+        // SAFETY: `stack` is the mapping `new` made, of this length, unmapped once.
+        unsafe {
+            libc::munmap(self.stack as *mut libc::c_void, self.stack_len * std::mem::size_of::<TValue>());
+        }
+    }
+}
