@@ -18,3 +18,82 @@ pub mod string;
 pub mod table;
 pub mod value;
 pub mod vm;
+
+use std::io::Write;
+
+/// The CLI: runs `-e` statements, then `script` (index `script_at` in `argv`) with the rest
+/// of `argv` as its arguments. Returns the exit status; errors are printed as lua5.4 does.
+pub fn run_cli(jit: Option<bool>, exec: &[String], script: Option<&str>, argv: &[String], script_at: usize) -> u8 {
+    let mut config = match tracery_runtime::config::Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("tracery-lua: {e}");
+            return 1;
+        }
+    };
+    if let Some(j) = jit {
+        config.jit = j;
+    }
+    let mut vm = match vm::Vm::new(config) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("tracery-lua: {e}");
+            return 1;
+        }
+    };
+    vm.set_args(argv, script_at);
+    let mut chunks: Vec<(Vec<u8>, String)> = exec.iter().map(|s| (s.as_bytes().to_vec(), "=(command line)".to_string())).collect();
+    if let Some(path) = script {
+        match std::fs::read(path) {
+            Ok(src) => chunks.push((src, format!("@{path}"))),
+            Err(_) => {
+                eprintln!("lua: cannot open {path}");
+                return 1;
+            }
+        }
+        if let Some(dir) = std::path::Path::new(path).parent() {
+            let d = dir.to_string_lossy();
+            vm.state.script_dir = if d.is_empty() { ".".into() } else { d.into_owned() };
+        }
+    }
+    for (src, name) in chunks {
+        let proto = match compile::compile(&skip_shebang(&src), &name) {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = std::io::stdout().flush();
+                eprintln!("lua: {e}");
+                return 1;
+            }
+        };
+        let args = vm.script_args();
+        match vm.run_main(&proto, &args) {
+            Ok(vm::Ended::Ok) => {}
+            Ok(vm::Ended::Exit(c)) => {
+                let _ = std::io::stdout().flush();
+                return c as u8;
+            }
+            Ok(vm::Ended::Error(m)) => {
+                let _ = std::io::stdout().flush();
+                eprintln!("lua: {m}");
+                eprintln!("stack traceback:\n\t[C]: in ?");
+                return 1;
+            }
+            Err(e) => {
+                let _ = std::io::stdout().flush();
+                eprintln!("tracery-lua: {e}");
+                return 1;
+            }
+        }
+    }
+    0
+}
+
+/// A first line starting with `#` is skipped (kept as an empty line, so line numbers hold).
+fn skip_shebang(src: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if src.first() == Some(&b'#') {
+        let end = src.iter().position(|&c| c == b'\n').unwrap_or(src.len());
+        std::borrow::Cow::Owned(src[end..].to_vec())
+    } else {
+        std::borrow::Cow::Borrowed(src)
+    }
+}

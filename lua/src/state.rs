@@ -141,6 +141,28 @@ pub struct State {
     pub script_dir: String,
     /// Code and constants, for the trace builder's `imm` loads.
     pub imm: Vec<(u64, u64)>,
+    /// Buffered standard output (`print`, `io.write`), flushed when large, before anything
+    /// goes to stderr, and at exit.
+    pub out: Vec<u8>,
+    /// The script's arguments (`...` of the main chunk).
+    pub script_args: Vec<Vec<u8>>,
+}
+
+impl State {
+    pub fn write_out(&mut self, b: &[u8]) {
+        self.out.extend_from_slice(b);
+        if self.out.len() >= 1 << 16 {
+            self.flush_out();
+        }
+    }
+
+    pub fn flush_out(&mut self) {
+        use std::io::Write;
+        let mut so = std::io::stdout().lock();
+        let _ = so.write_all(&self.out);
+        let _ = so.flush();
+        self.out.clear();
+    }
 }
 
 impl State {

@@ -1,7 +1,5 @@
 //! The basic functions (`print`, `type`, `pairs`, `pcall`, `setmetatable`, ...).
 
-use std::io::Write;
-
 use super::{arg, arg_error, check_int, check_table, push, push_str, reg, type_expected};
 use crate::state::{LResult, LuaError, State};
 use crate::value::*;
@@ -71,9 +69,7 @@ fn print(l: &mut State, args: &[TValue]) -> LResult<()> {
         out.extend_from_slice(&tostring_value(l, v)?);
     }
     out.push(b'\n');
-    let so = std::io::stdout();
-    let mut so = so.lock();
-    let _ = so.write_all(&out);
+    l.write_out(&out);
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! compiled at start-up) for the functions that call back into Lua.
 
 pub mod base;
+pub mod coroutine;
 pub mod math;
 pub mod os;
 pub mod string;
@@ -39,6 +40,7 @@ pub fn lib_table(l: &mut State, name: &str) -> *mut Table {
 
 pub fn open(l: &mut State) {
     base::open(l);
+    coroutine::open(l);
     string::open(l);
     math::open(l);
     os::open(l);

@@ -1,7 +1,5 @@
 //! `os` and `io.write` (the parts a program needs first).
 
-use std::io::Write;
-
 use super::{push, reg};
 use crate::state::{LResult, State};
 use crate::value::*;
@@ -31,11 +29,9 @@ fn time(l: &mut State, _: &[TValue]) -> LResult<()> {
 }
 
 fn write(l: &mut State, args: &[TValue]) -> LResult<()> {
-    let so = std::io::stdout();
-    let mut so = so.lock();
     for i in 0..args.len() {
-        let s = super::check_str(l, args, i, "write")?;
-        let _ = so.write_all(&s);
+        let s = super::check_str(l, args, i, "write")?.into_owned();
+        l.write_out(&s);
     }
     Ok(())
 }

@@ -71,10 +71,36 @@ impl Vm {
             names: HashMap::new(),
             script_dir: ".".into(),
             imm: Vec::new(),
+            out: Vec::new(),
+            script_args: Vec::new(),
         });
         let mut vm = Vm { state, driver, main };
         crate::stdlib::open(&mut vm.state);
         Ok(vm)
+    }
+
+    /// Sets the global `arg` as lua5.4 does: the script at 0, the interpreter and its
+    /// options below, the script's arguments from 1.
+    pub fn set_args(&mut self, argv: &[String], script_at: usize) {
+        let l = &mut *self.state;
+        let t = l.heap.new_table(argv.len(), 2);
+        for (i, a) in argv.iter().enumerate() {
+            let v = l.heap.str_value(a.as_bytes());
+            // SAFETY: `t` was just made and is live.
+            unsafe { (*t).set_int(i as i64 - script_at as i64, v) };
+        }
+        let g = l.globals;
+        crate::stdlib::set_field(l, g, "arg", TValue::table(t));
+        l.script_args = argv.iter().skip(script_at + 1).map(|s| s.as_bytes().to_vec()).collect();
+    }
+
+    /// The main chunk's varargs.
+    pub fn script_args(&mut self) -> Vec<TValue> {
+        let l = &mut *self.state;
+        let a = std::mem::take(&mut l.script_args);
+        let v = a.iter().map(|s| l.heap.str_value(s)).collect();
+        l.script_args = a;
+        v
     }
 
     /// Runs a compiled main chunk with `args` as its varargs.
@@ -127,6 +153,7 @@ impl Vm {
             let l = &mut *self.state;
             l.imm = imm;
             r?;
+            l.flush_out();
             match l.host {
                 HostReason::Finished => return Ok(Ended::Ok),
                 HostReason::Exit(c) => return Ok(Ended::Exit(c)),

@@ -1,0 +1,118 @@
+//! The conformance suite: every program in `tests/lua/` runs with `-j off`, with `-j on`,
+//! and with `-j on` at hotloop=1 hotexit=1 (every loop traced, every exit taken), and its
+//! stdout, exit status and the first line of stderr must equal what lua5.4 gave
+//! (`NAME.expected`, written by `tests/bless.sh`). `LUA_CASE=name` runs one program.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Expected {
+    code: i32,
+    stderr1: String,
+    stdout: Vec<u8>,
+}
+
+/// `NAME.expected`: `exit N`, `stderr LINE`, a `---` line, then stdout verbatim.
+fn parse_expected(b: &[u8]) -> Expected {
+    let text = b;
+    let nl = |s: &[u8]| s.iter().position(|&c| c == b'\n').expect("a header line");
+    let l1 = nl(text);
+    let code: i32 = std::str::from_utf8(&text[5..l1]).unwrap().trim().parse().unwrap();
+    let rest = &text[l1 + 1..];
+    let l2 = nl(rest);
+    let stderr1 = String::from_utf8_lossy(&rest[7.min(l2)..l2]).into_owned();
+    let rest = &rest[l2 + 1..];
+    let l3 = nl(rest);
+    assert_eq!(&rest[..l3], b"---");
+    Expected { code, stderr1, stdout: rest[l3 + 1..].to_vec() }
+}
+
+fn runner() -> Vec<String> {
+    std::env::var("TRACERY_TEST_RUNNER").map(|r| r.split_whitespace().map(String::from).collect()).unwrap_or_default()
+}
+
+fn run(file: &Path, mode: &str) -> (i32, String, Vec<u8>) {
+    let bin = env!("CARGO_BIN_EXE_tracery-lua");
+    let r = runner();
+    let mut cmd = if r.is_empty() {
+        Command::new(bin)
+    } else {
+        let mut c = Command::new(&r[0]);
+        c.args(&r[1..]).arg(bin);
+        c
+    };
+    cmd.env_remove("TRACERY_OPT").env_remove("TRACERY_LOG").env_remove("TRACERY_JIT");
+    match mode {
+        "off" => {
+            cmd.args(["-j", "off"]);
+        }
+        "on" => {
+            cmd.args(["-j", "on"]);
+        }
+        _ => {
+            cmd.args(["-j", "on"]).env("TRACERY_OPT", "hotloop=1,hotexit=1");
+        }
+    }
+    cmd.arg(file.file_name().unwrap()).current_dir(file.parent().unwrap());
+    let out = cmd.output().expect("tracery-lua runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let first = stderr.lines().next().unwrap_or("").to_string();
+    (out.status.code().unwrap_or(-1), first, out.stdout)
+}
+
+fn cases() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lua");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "lua") && !p.to_string_lossy().contains("/lib_"))
+        .collect();
+    v.sort();
+    if let Ok(one) = std::env::var("LUA_CASE") {
+        v.retain(|p| p.file_stem().unwrap().to_string_lossy() == one);
+    }
+    v
+}
+
+#[test]
+fn every_program_matches_lua54_in_all_three_modes() {
+    let cases = cases();
+    assert!(!cases.is_empty(), "no conformance programs found");
+    let mut failures = Vec::new();
+    for f in &cases {
+        let exp_path = f.with_extension("expected");
+        let exp = match std::fs::read(&exp_path) {
+            Ok(b) => parse_expected(&b),
+            Err(_) => {
+                failures.push(format!("{}: no .expected (run lua/tests/bless.sh)", f.display()));
+                continue;
+            }
+        };
+        for mode in ["off", "on", "hot"] {
+            let (code, err1, out) = run(f, mode);
+            let name = f.file_stem().unwrap().to_string_lossy();
+            if out != exp.stdout {
+                let got = String::from_utf8_lossy(&out);
+                let want = String::from_utf8_lossy(&exp.stdout);
+                let at = got.lines().zip(want.lines()).position(|(a, b)| a != b);
+                failures.push(format!(
+                    "{name} [-j {mode}]: stdout differs (first differing line {:?}: got {:?}, want {:?}; {} vs {} bytes){}",
+                    at.map(|i| i + 1),
+                    at.and_then(|i| got.lines().nth(i)).unwrap_or(""),
+                    at.and_then(|i| want.lines().nth(i)).unwrap_or(""),
+                    out.len(),
+                    exp.stdout.len(),
+                    if err1.is_empty() { String::new() } else { format!("; stderr: {err1}") }
+                ));
+            }
+            if code != exp.code {
+                failures.push(format!("{name} [-j {mode}]: exit {code}, want {} (stderr: {err1})", exp.code));
+            }
+            if exp.code != 0 && err1 != exp.stderr1 {
+                failures.push(format!("{name} [-j {mode}]: stderr {err1:?}, want {:?}", exp.stderr1));
+            }
+        }
+    }
+    let n = cases.len();
+    assert!(failures.is_empty(), "{} of {n} programs x 3 modes failed:\n{}", failures.len(), failures.join("\n"));
+}
