@@ -12,6 +12,7 @@
 pub mod bytecode;
 pub mod gc;
 pub mod number;
+pub mod pattern;
 pub mod string;
 pub mod table;
 pub mod value;
