@@ -10,6 +10,7 @@
 //! Tracery that knows Lua exists.
 
 pub mod bytecode;
+pub mod format;
 pub mod gc;
 pub mod number;
 pub mod pattern;
