@@ -10,8 +10,10 @@
 //! Tracery that knows Lua exists.
 
 pub mod bytecode;
+pub mod format;
 pub mod gc;
 pub mod number;
+pub mod pattern;
 pub mod state;
 pub mod stdlib;
 pub mod string;
