@@ -505,6 +505,21 @@ pub fn gsub(src: &[u8], pat: &[u8], mut repl: Repl, max_n: Option<i64>) -> R<(Ve
     Ok((out, n))
 }
 
+/// A match starting exactly at 0-based offset `at` (the pattern is not anchored by a
+/// leading '^' here: the caller strips it): the end offset and the captures (the whole match
+/// if none). `gmatch` and a gsub with a Lua function replacement step with this.
+pub fn match_at<'a>(s: &'a [u8], pat: &'a [u8], at: usize) -> R<Option<(usize, Vec<Capture<'a>>)>> {
+    if at > s.len() {
+        return Ok(None);
+    }
+    let mut m = Matcher::new(s, pat);
+    m.reset();
+    match m.do_match(at, 0)? {
+        Some(e) => Ok(Some((e, m.captures(at, e, true)?))),
+        None => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -144,6 +144,8 @@ pub struct State {
     /// Buffered standard output (`print`, `io.write`), flushed when large, before anything
     /// goes to stderr, and at exit.
     pub out: Vec<u8>,
+    /// The native function being called (its upvalues are its state).
+    pub current_native: TValue,
     /// The script's arguments (`...` of the main chunk).
     pub script_args: Vec<Vec<u8>>,
 }

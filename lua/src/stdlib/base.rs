@@ -60,6 +60,32 @@ fn tostring_value(l: &mut State, v: TValue) -> LResult<Vec<u8>> {
     Ok(tostring_basic(l, v))
 }
 
+/// The prelude's fast path of `print`: prints and returns true unless some argument has a
+/// `__tostring` (then the prelude prints, calling it).
+pub fn print_fast(l: &mut State, args: &[TValue]) -> LResult<()> {
+    if args.iter().any(|&v| v.tag >= T_TABLE && !obj::metamethod(l, v, "__tostring").is_nil()) {
+        push(l, TValue::boolean(false));
+        return Ok(());
+    }
+    print(l, args)?;
+    push(l, TValue::boolean(true));
+    Ok(())
+}
+
+/// `raw_tostring(v)`: `tostring` without `__tostring`.
+pub fn raw_tostring(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let s = tostring_basic(l, arg(args, 0));
+    push_str(l, &s);
+    Ok(())
+}
+
+/// `raw_meta(v)`: the metatable, ignoring `__metatable`.
+pub fn raw_meta(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let mt = obj::metatable(l, arg(args, 0));
+    push(l, if mt.is_null() { TValue::nil() } else { TValue::table(mt) });
+    Ok(())
+}
+
 fn print(l: &mut State, args: &[TValue]) -> LResult<()> {
     let mut out = Vec::new();
     for (i, &v) in args.iter().enumerate() {

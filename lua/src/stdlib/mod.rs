@@ -6,6 +6,7 @@ pub mod coroutine;
 pub mod math;
 pub mod os;
 pub mod string;
+pub mod table;
 
 use crate::state::{LResult, State};
 use crate::table::Table;
@@ -42,6 +43,7 @@ pub fn open(l: &mut State) {
     base::open(l);
     coroutine::open(l);
     string::open(l);
+    table::open(l);
     math::open(l);
     os::open(l);
 }
@@ -131,4 +133,23 @@ pub fn push(l: &mut State, v: TValue) {
 pub fn push_str(l: &mut State, s: &[u8]) {
     let v = l.heap.str_value(s);
     l.rets.push(v);
+}
+
+/// The prelude's source; `prelude_args` are the natives it receives.
+pub const PRELUDE: &str = include_str!("prelude.lua");
+
+pub fn prelude_args(l: &mut State) -> Vec<TValue> {
+    let st = l.globals;
+    let string = get_field(l, st, "string");
+    let gsub = get_field(l, string.val as *mut Table, "gsub");
+    let io = get_field(l, st, "io");
+    let write = get_field(l, io.val as *mut Table, "write");
+    vec![
+        obj::new_native(l, base::raw_tostring, "tostring", Vec::new()),
+        obj::new_native(l, base::raw_meta, "getmetatable", Vec::new()),
+        obj::new_native(l, base::print_fast, "print", Vec::new()),
+        write,
+        obj::new_native(l, string::match_at, "gsub", Vec::new()),
+        gsub,
+    ]
 }

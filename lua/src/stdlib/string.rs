@@ -14,6 +14,11 @@ pub fn open(l: &mut State) {
     reg(l, t, "reverse", reverse);
     reg(l, t, "byte", byte);
     reg(l, t, "char", char);
+    reg(l, t, "find", find);
+    reg(l, t, "match", str_match);
+    reg(l, t, "gmatch", gmatch);
+    reg(l, t, "gsub", gsub);
+    reg(l, t, "format", format);
     let mt = l.heap.new_table(0, 4);
     super::set_field(l, mt, "__index", TValue::table(t));
     l.string_meta = mt;
@@ -129,4 +134,204 @@ fn char(l: &mut State, args: &[TValue]) -> LResult<()> {
     }
     push_str(l, &out);
     Ok(())
+}
+
+fn push_caps(l: &mut State, caps: &[crate::pattern::Capture]) {
+    for c in caps {
+        match c {
+            crate::pattern::Capture::Str(b) => push_str(l, b),
+            crate::pattern::Capture::Pos(p) => push(l, TValue::int(*p as i64)),
+        }
+    }
+}
+
+fn find_aux(l: &mut State, args: &[TValue], find: bool) -> LResult<()> {
+    let name = if find { "find" } else { "match" };
+    let s = check_str(l, args, 0, name)?.into_owned();
+    let p = check_str(l, args, 1, name)?.into_owned();
+    let init = opt_int(l, args, 2, name, 1)?;
+    let plain = find && !arg(args, 3).is_falsy();
+    let r = if find {
+        crate::pattern::find(&s, &p, init, plain).map(|o| o.map(|(a, b, c)| (Some((a, b)), c)))
+    } else {
+        crate::pattern::str_match(&s, &p, init).map(|o| o.map(|c| (None, c)))
+    };
+    match r {
+        Err(e) => Err(crate::vm::error::rt_error(l, &e)),
+        Ok(None) => {
+            push(l, TValue::nil());
+            Ok(())
+        }
+        Ok(Some((bounds, caps))) => {
+            if let Some((a, b)) = bounds {
+                push(l, TValue::int(a as i64));
+                push(l, TValue::int(b as i64));
+            }
+            push_caps(l, &caps);
+            Ok(())
+        }
+    }
+}
+
+fn find(l: &mut State, args: &[TValue]) -> LResult<()> {
+    find_aux(l, args, true)
+}
+
+fn str_match(l: &mut State, args: &[TValue]) -> LResult<()> {
+    find_aux(l, args, false)
+}
+
+/// `__match_at(s, p, pos)`: a match starting exactly at 1-based `pos`: the position after
+/// it, then the captures; nil if none. The prelude's gsub and gmatch step with it.
+pub fn match_at(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let s = check_str(l, args, 0, "match_at")?.into_owned();
+    let p = check_str(l, args, 1, "match_at")?.into_owned();
+    let pos = check_int(l, args, 2, "match_at")?;
+    match crate::pattern::match_at(&s, &p, (pos - 1).max(0) as usize) {
+        Err(e) => Err(crate::vm::error::rt_error(l, &e)),
+        Ok(None) => {
+            push(l, TValue::nil());
+            Ok(())
+        }
+        Ok(Some((e, caps))) => {
+            push(l, TValue::int(e as i64 + 1));
+            push_caps(l, &caps);
+            Ok(())
+        }
+    }
+}
+
+/// `string.gmatch(s, p, init)`: an iterator native whose upvalues are the subject, the
+/// pattern, the next position and the end of the last match.
+fn gmatch(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let s = check_str(l, args, 0, "gmatch")?.into_owned();
+    let p = check_str(l, args, 1, "gmatch")?.into_owned();
+    let init = opt_int(l, args, 2, "gmatch", 1)?;
+    let len = s.len() as i64;
+    let start = if init > 0 { init - 1 } else if init == 0 || -init > len { 0 } else { len + init };
+    let sv = l.heap.str_value(&s);
+    let pv = l.heap.str_value(&p);
+    let f = crate::vm::obj::new_native(l, gmatch_step, "gmatch_step", vec![sv, pv, TValue::int(start.min(len + 1)), TValue::int(-1)]);
+    push(l, f);
+    Ok(())
+}
+
+fn gmatch_step(l: &mut State, _: &[TValue]) -> LResult<()> {
+    // The running native is the one just called: its upvalues hold the state.
+    let f = l.current_native;
+    let ups = &mut crate::vm::obj::native_mut(f).upvals;
+    let (s, p) = (crate::vm::obj::str_bytes(ups[0]), crate::vm::obj::str_bytes(ups[1]));
+    let mut pos = ups[2].val as i64 as usize;
+    let last = ups[3].val as i64;
+    while pos <= s.len() {
+        match crate::pattern::match_at(s, p, pos) {
+            Err(e) => return Err(crate::vm::error::rt_error(l, &e)),
+            Ok(Some((e, caps))) if e as i64 != last => {
+                let ups = &mut crate::vm::obj::native_mut(f).upvals;
+                ups[2] = TValue::int(e as i64);
+                ups[3] = TValue::int(e as i64);
+                push_caps(l, &caps);
+                return Ok(());
+            }
+            _ => pos += 1,
+        }
+    }
+    crate::vm::obj::native_mut(f).upvals[2] = TValue::int(pos as i64);
+    push(l, TValue::nil());
+    Ok(())
+}
+
+fn gsub(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let s = check_str(l, args, 0, "gsub")?.into_owned();
+    let p = check_str(l, args, 1, "gsub")?.into_owned();
+    let r = arg(args, 2);
+    let max_n = if arg(args, 3).is_nil() { None } else { Some(check_int(l, args, 3, "gsub")?) };
+    let res = match r.tag {
+        T_STR | T_INT | T_FLOAT => {
+            let rs = crate::vm::obj::tostr_basic(r).expect("a string or number");
+            crate::pattern::gsub(&s, &p, crate::pattern::Repl::Str(&rs), max_n)
+        }
+        T_TABLE => {
+            let t = crate::vm::obj::table(r);
+            let mut err: Option<String> = None;
+            let mut heap_keys: Vec<TValue> = Vec::new();
+            let mut f = |caps: &[crate::pattern::Capture]| -> Result<Option<Vec<u8>>, String> {
+                let key = match caps[0] {
+                    crate::pattern::Capture::Str(b) => {
+                        let k = l.heap.str_value(b);
+                        heap_keys.push(k);
+                        k
+                    }
+                    crate::pattern::Capture::Pos(p) => TValue::int(p as i64),
+                };
+                let v = t.get(key);
+                match v.tag {
+                    T_NIL | T_FALSE => Ok(None),
+                    T_STR | T_INT | T_FLOAT => Ok(crate::vm::obj::tostr_basic(v)),
+                    _ => {
+                        let m = format!("invalid replacement value (a {})", v.type_name());
+                        err = Some(m.clone());
+                        Err(m)
+                    }
+                }
+            };
+            let r = crate::pattern::gsub(&s, &p, crate::pattern::Repl::Fn(&mut f), max_n);
+            let _ = err;
+            r
+        }
+        _ => {
+            return Err(super::type_expected(l, args, 2, "gsub", "string/function/table"));
+        }
+    };
+    match res {
+        Ok((out, n)) => {
+            push_str(l, &out);
+            push(l, TValue::int(n));
+            Ok(())
+        }
+        Err(e) => Err(crate::vm::error::rt_error(l, &e)),
+    }
+}
+
+fn format(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let fmt = check_str(l, args, 0, "format")?.into_owned();
+    let mut bad: Option<String> = None;
+    let out = {
+        let mut get = |n: usize, conv: u8| -> Result<crate::format::FmtArg, String> {
+            use crate::format::FmtArg;
+            let v = match args.get(n - 1) {
+                None => return Ok(FmtArg::None),
+                Some(v) => *v,
+            };
+            Ok(match v.tag {
+                T_NIL => FmtArg::Nil,
+                T_FALSE => FmtArg::Bool(false),
+                T_TRUE => FmtArg::Bool(true),
+                T_INT => FmtArg::Int(v.val as i64),
+                T_FLOAT => FmtArg::Float(f64::from_bits(v.val)),
+                T_STR => FmtArg::Str(crate::vm::obj::str_bytes(v).to_vec()),
+                _ => {
+                    if conv == b's' {
+                        if !crate::vm::obj::metamethod(l, v, "__tostring").is_nil() {
+                            bad = Some("__tostring in string.format is not supported yet".into());
+                        }
+                        FmtArg::Str(super::base::tostring_basic(l, v))
+                    } else {
+                        FmtArg::Obj(v.type_name(), v.val as usize)
+                    }
+                }
+            })
+        };
+        crate::format::format(&fmt, &mut get)
+    };
+    if let Some(b) = bad {
+        return Err(crate::vm::error::rt_error(l, &b));
+    }
+    match out {
+        Ok(o) => {
+            push_str(l, &o);
+            Ok(())
+        }
+        Err(e) => Err(crate::vm::error::rt_error(l, &e)),
+    }
 }

@@ -121,6 +121,7 @@ pub fn call(
                 yield_(l, args, ret, nresults)
             } else {
                 l.rets.clear();
+                l.current_native = f;
                 nf(l, args)?;
                 let rets = std::mem::take(&mut l.rets);
                 let s = deliver(l, kind, ret, nresults, &rets, true);

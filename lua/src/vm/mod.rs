@@ -73,10 +73,17 @@ impl Vm {
             imm: Vec::new(),
             out: Vec::new(),
             script_args: Vec::new(),
+            current_native: TValue::nil(),
         });
         let mut vm = Vm { state, driver, main };
         crate::stdlib::open(&mut vm.state);
-        Ok(vm)
+        let prelude = crate::compile::compile(crate::stdlib::PRELUDE.as_bytes(), "=prelude")
+            .map_err(|e| RunError::Config(format!("the prelude does not compile: {e}")))?;
+        let args = crate::stdlib::prelude_args(&mut vm.state);
+        match vm.run_main(&prelude, &args)? {
+            Ended::Ok => Ok(vm),
+            e => Err(RunError::Config(format!("the prelude failed: {e:?}"))),
+        }
     }
 
     /// Sets the global `arg` as lua5.4 does: the script at 0, the interpreter and its

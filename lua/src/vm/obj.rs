@@ -41,6 +41,12 @@ pub fn native<'a>(v: TValue) -> &'a Native {
     unsafe { &*(v.val as *const Native) }
 }
 
+pub fn native_mut<'a>(v: TValue) -> &'a mut Native {
+    debug_assert_eq!(v.tag, T_NATIVE);
+    // SAFETY: as `table`, for a native function.
+    unsafe { &mut *(v.val as *mut Native) }
+}
+
 pub fn native_fn(v: TValue) -> NativeFn {
     let f = native(v).f;
     // SAFETY: `f` was made from a `NativeFn` by `new_native` below.
