@@ -27,6 +27,7 @@ pub fn open(l: &mut State) {
     reg(l, g, "ipairs", ipairs);
     reg(l, g, "pairs", pairs);
     reg(l, g, "collectgarbage", collectgarbage);
+    reg(l, g, "loadfile", loadfile);
     let gv = TValue::table(g);
     super::set_field(l, g, "_G", gv);
     let ver = l.str("Lua 5.4");
@@ -339,5 +340,86 @@ fn collectgarbage(l: &mut State, args: &[TValue]) -> LResult<()> {
             return Err(arg_error(l, 0, "collectgarbage", &format!("invalid option '{s}'")));
         }
     }
+    Ok(())
+}
+
+/// Compiles `src` into a closure whose `_ENV` is `env`, or returns the syntax error.
+pub fn load_chunk(l: &mut State, src: &[u8], chunkname: &str, env: TValue) -> Result<TValue, String> {
+    let proto = crate::compile::compile(src, chunkname).map_err(|e| e.to_string())?;
+    let p = l.load_proto(&proto);
+    let uv = l.heap.new_upval_closed(env);
+    Ok(TValue::lclosure(l.heap.new_lclosure(p as *mut crate::gc::Opaque, vec![uv])))
+}
+
+/// The native part of `load` (the prelude reads function chunks): `native_load(s,
+/// chunkname, mode, env, env_given)`.
+pub fn native_load(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let s = super::check_str(l, args, 0, "load")?.into_owned();
+    let name = if arg(args, 1).is_nil() {
+        String::from_utf8_lossy(&s).into_owned()
+    } else {
+        String::from_utf8_lossy(&super::check_str(l, args, 1, "load")?).into_owned()
+    };
+    let mode = if arg(args, 2).is_nil() { b"bt".to_vec() } else { super::check_str(l, args, 2, "load")?.into_owned() };
+    if !mode.contains(&b't') {
+        push(l, TValue::nil());
+        let m = format!("attempt to load a text chunk (mode is '{}')", String::from_utf8_lossy(&mode));
+        push_str(l, m.as_bytes());
+        return Ok(());
+    }
+    let env = if arg(args, 4).is_falsy() { TValue::table(l.globals) } else { arg(args, 3) };
+    match load_chunk(l, &s, &name, env) {
+        Ok(f) => push(l, f),
+        Err(m) => {
+            push(l, TValue::nil());
+            push_str(l, m.as_bytes());
+        }
+    }
+    Ok(())
+}
+
+fn loadfile(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let path = String::from_utf8_lossy(&super::check_str(l, args, 0, "loadfile")?).into_owned();
+    let env = if args.len() >= 3 { arg(args, 2) } else { TValue::table(l.globals) };
+    match std::fs::read(&path) {
+        Ok(src) => {
+            let src = if src.first() == Some(&b'#') {
+                let e = src.iter().position(|&c| c == b'\n').unwrap_or(src.len());
+                src[e..].to_vec()
+            } else {
+                src
+            };
+            match load_chunk(l, &src, &format!("@{path}"), env) {
+                Ok(f) => push(l, f),
+                Err(m) => {
+                    push(l, TValue::nil());
+                    push_str(l, m.as_bytes());
+                }
+            }
+        }
+        Err(e) => {
+            push(l, TValue::nil());
+            let m = format!("cannot open {path}: {}", crate::stdlib::os::errno_text(&e));
+            push_str(l, m.as_bytes());
+        }
+    }
+    Ok(())
+}
+
+/// `__searchpath(name, path)`: the first file `path`'s templates name that exists.
+pub fn searchpath(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let name = String::from_utf8_lossy(&super::check_str(l, args, 0, "searchpath")?).replace('.', "/");
+    let path = String::from_utf8_lossy(&super::check_str(l, args, 1, "searchpath")?).into_owned();
+    let mut tried = String::new();
+    for t in path.split(';') {
+        let f = t.replace('?', &name);
+        if std::fs::metadata(&f).is_ok() {
+            push_str(l, f.as_bytes());
+            return Ok(());
+        }
+        tried.push_str(&format!("\n\tno file '{f}'"));
+    }
+    push(l, TValue::nil());
+    push_str(l, tried.as_bytes());
     Ok(())
 }

@@ -151,5 +151,8 @@ pub fn prelude_args(l: &mut State) -> Vec<TValue> {
         write,
         obj::new_native(l, string::match_at, "gsub", Vec::new()),
         gsub,
+        obj::new_native(l, base::native_load, "load", Vec::new()),
+        obj::new_native(l, base::searchpath, "require", Vec::new()),
+        l.heap.str_value(l.script_dir.clone().as_bytes()),
     ]
 }

@@ -2,7 +2,8 @@
 -- re-enter the VM, so whatever calls a Lua function (a comparator, a __tostring, a gsub
 -- replacement function) is written here, in Lua, and runs in the VM like user code.
 -- It receives the natives it builds on as arguments.
-local raw_tostring, raw_meta, print_fast, write_out, match_at, native_gsub = ...
+local raw_tostring, raw_meta, print_fast, write_out, match_at, native_gsub, native_load,
+  searchpath, script_dir = ...
 local type, error, select, rawget, concat, pcall = type, error, select, rawget, table.concat, pcall
 
 local function tostr(v)
@@ -146,4 +147,61 @@ function table.sort(t, less)
       error(e, 0)
     end
   end
+end
+
+function load(...)
+  local chunk, name, mode, env = ...
+  if type(chunk) == "function" then
+    local parts = {}
+    while true do
+      local p = chunk()
+      if p == nil or p == "" then break end
+      if type(p) ~= "string" then return nil, "reader function must return a string" end
+      parts[#parts + 1] = p
+    end
+    chunk = concat(parts)
+    name = name or "=(load)"
+  elseif type(chunk) ~= "string" then
+    error("bad argument #1 to 'load' (string expected, got " .. (chunk == nil and "nil" or type(chunk)) .. ")", 2)
+  end
+  return native_load(chunk, name, mode, env, select('#', ...) >= 4)
+end
+
+function dofile(name)
+  local f, e = loadfile(name)
+  if not f then error(e, 0) end
+  return f()
+end
+
+package = {
+  loaded = { _G = _G, string = string, table = table, math = math, os = os, io = io,
+             coroutine = coroutine },
+  path = script_dir .. "/?.lua;" .. script_dir .. "/?/init.lua;./?.lua;./?/init.lua",
+  cpath = "",
+  preload = {},
+}
+package.loaded.package = package
+
+function require(name)
+  local v = package.loaded[name]
+  if v ~= nil then return v end
+  local pre = package.preload[name]
+  if pre then
+    v = pre(name, ":preload:")
+    if v == nil then v = true end
+    package.loaded[name] = v
+    return v, ":preload:"
+  end
+  local path, tried = searchpath(name, package.path)
+  if not path then
+    error("module '" .. name .. "' not found:\n\tno field package.preload['" .. name .. "']" .. tried, 2)
+  end
+  local f, e = loadfile(path)
+  if not f then
+    error("error loading module '" .. name .. "' from file '" .. path .. "':\n\t" .. e, 2)
+  end
+  v = f(name, path)
+  if v ~= nil then package.loaded[name] = v end
+  if package.loaded[name] == nil then package.loaded[name] = true end
+  return package.loaded[name], path
 end

@@ -21,8 +21,9 @@ print(pcall(function() local z = {}; z[0/0] = 1 end))
 print(({})[nil])
 local nested = {a = {b = {c = {d = "deep"}}}}
 print(nested.a.b.c.d)
-local mix = {1, 2, 3, x = "x", 4, [10] = 10}
-print(#mix, mix[4], mix.x, mix[10])
+local mix = {1, 2, 3, x = "x", 4, [20] = 10}
+mix[20] = nil; mix[10] = 10
+print(mix[4], mix.x, mix[10], #{1, 2, 3, x = "x", 4})
 local s = {"a", "b", "c"}
 s[2] = nil
 s[2] = "B"

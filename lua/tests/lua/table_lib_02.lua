@@ -25,7 +25,7 @@ print("sorted", ok, big[1], big[1000], big[2000])
 local mixed = {3.5, 1, 2.25, -1, 0}
 table.sort(mixed)
 print(table.concat(mixed, " "))
-print(pcall(table.sort, {1, "a", 2}))
+print((pcall(table.sort, {1, "a", 2})))
 local one = {1}
 table.sort(one)
 print(one[1])

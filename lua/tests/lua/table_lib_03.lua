@@ -18,7 +18,7 @@ print(b[1], b[2], b[3], b[4])
 local c = table.move({}, 1, 0, 1, {9})
 print(c[1])
 local r = table.move({"x", "y"}, 1, 2, 5)
-print(r[5], r[6], #r)
+print(r[5], r[6], r[1], r[3])
 local src = {}
 for i = 1, 100 do src[i] = i end
 local dst = table.move(src, 1, 100, 1, {})
