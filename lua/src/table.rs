@@ -331,7 +331,7 @@ impl Table {
             }
             self.asize = best as u64;
             for n in live {
-                let i = (n.key.val as u64).wrapping_sub(1);
+                let i = n.key.val.wrapping_sub(1);
                 if n.key.tag == T_INT && i < self.asize {
                     self.array_mut()[i as usize] = n.val;
                 } else {
@@ -395,14 +395,15 @@ impl Table {
     }
 
     /// `next(t, key)`: the entry after `key` (nil = the first), array part first.
-    /// `Err(())` if `key` is not a key of the table.
+    /// `Err(())` if `key` is not a key of the table (the VM words the error).
+    #[allow(clippy::result_unit_err)] // the contract with the VM: one failure, no detail
     pub fn next(&self, key: TValue) -> Result<Option<(TValue, TValue)>, ()> {
         let asize = self.asize as usize;
         let start = if key.is_nil() {
             0
         } else {
             let k = normalize_key(key).map_err(|_| ())?;
-            let ai = (k.val as u64).wrapping_sub(1);
+            let ai = k.val.wrapping_sub(1);
             if k.tag == T_INT && ai < self.asize {
                 ai as usize + 1
             } else {
