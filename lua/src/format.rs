@@ -45,9 +45,8 @@ fn c_fmt(out: &mut Vec<u8>, form: &[u8], arg: CArg) {
     let mut buf = vec![0u8; 512];
     loop {
         // SAFETY: `form` is NUL-terminated and validated to hold exactly one conversion
-        // whose type matches `arg` (ll-integers, doubles, C strings, ints, pointers; %p only
-        // prints the pointer); snprintf writes
-        // at most `buf.len()` bytes.
+        // whose type matches `arg` (ll-integers, doubles, NUL-terminated C strings, ints,
+        // pointers that %p only prints); snprintf writes at most `buf.len()` bytes.
         let n = unsafe {
             let (b, f) = (buf.as_mut_ptr() as *mut libc::c_char, form.as_ptr() as *const libc::c_char);
             match arg {

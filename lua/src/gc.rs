@@ -285,11 +285,10 @@ impl Heap {
     /// # Safety
     /// `slot` must stay valid for reads and writes until the upvalue is closed.
     pub unsafe fn new_upval_open(&mut self, slot: *mut TValue) -> *mut UpVal {
-        let u = self.link(
+        self.link(
             Box::new(UpVal { hdr: GcHeader::new(K_UPVAL, ptr::null_mut()), v: slot, closed: TValue::nil() }),
             std::mem::size_of::<UpVal>(),
-        );
-        u
+        )
     }
 
     /// A new closed upvalue holding `v`.

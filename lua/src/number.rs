@@ -5,7 +5,7 @@
 use crate::value::{TValue, T_FLOAT, T_INT};
 
 /// 2^63 as a float: floats in [-2^63, 2^63) convert to i64 without overflow.
-const TWO63: f64 = 9.223372036854775808e18;
+const TWO63: f64 = (1u64 << 63) as f64;
 
 /// The integer with the same value as `f`, if there is one (Lua 5.4's "number has no
 /// integer representation" check).
@@ -238,56 +238,59 @@ pub fn shr(x: i64, n: i64) -> i64 {
     shl(x, n.wrapping_neg())
 }
 
-/// `i < f`, exactly.
+/// Where `f` lies relative to the i64 range: below it, above it, or inside it (then its
+/// floor and ceiling are exact i64 values). None for NaN.
+enum Range {
+    Below,
+    Above,
+    In,
+}
+
+fn range(f: f64) -> Option<Range> {
+    if f.is_nan() {
+        None
+    } else if f >= TWO63 {
+        Some(Range::Above)
+    } else if f < -TWO63 {
+        Some(Range::Below)
+    } else {
+        Some(Range::In)
+    }
+}
+
+/// `i < f`, exactly: for an integer i, i < f <=> i < ceil(f).
 pub fn lt_int_float(i: i64, f: f64) -> bool {
-    if f.is_nan() {
-        false
-    } else if f >= TWO63 {
-        true
-    } else if f < -TWO63 {
-        false
-    } else {
-        // i < f <=> i < ceil(f) for an integer i; ceil(f) is in range here.
-        i < f.ceil() as i64
+    match range(f) {
+        None | Some(Range::Below) => false,
+        Some(Range::Above) => true,
+        Some(Range::In) => i < f.ceil() as i64,
     }
 }
 
-/// `i <= f`, exactly.
+/// `i <= f`, exactly: i <= f <=> i <= floor(f).
 pub fn le_int_float(i: i64, f: f64) -> bool {
-    if f.is_nan() {
-        false
-    } else if f >= TWO63 {
-        true
-    } else if f < -TWO63 {
-        false
-    } else {
-        i <= f.floor() as i64
+    match range(f) {
+        None | Some(Range::Below) => false,
+        Some(Range::Above) => true,
+        Some(Range::In) => i <= f.floor() as i64,
     }
 }
 
-/// `f < i`, exactly.
+/// `f < i`, exactly: f < i <=> floor(f) < i.
 pub fn lt_float_int(f: f64, i: i64) -> bool {
-    if f.is_nan() {
-        false
-    } else if f >= TWO63 {
-        false
-    } else if f < -TWO63 {
-        true
-    } else {
-        (f.floor() as i64) < i
+    match range(f) {
+        None | Some(Range::Above) => false,
+        Some(Range::Below) => true,
+        Some(Range::In) => (f.floor() as i64) < i,
     }
 }
 
-/// `f <= i`, exactly.
+/// `f <= i`, exactly: f <= i <=> ceil(f) <= i.
 pub fn le_float_int(f: f64, i: i64) -> bool {
-    if f.is_nan() {
-        false
-    } else if f >= TWO63 {
-        false
-    } else if f < -TWO63 {
-        true
-    } else {
-        (f.ceil() as i64) <= i
+    match range(f) {
+        None | Some(Range::Above) => false,
+        Some(Range::Below) => true,
+        Some(Range::In) => (f.ceil() as i64) <= i,
     }
 }
 
@@ -401,6 +404,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::approx_constant)] // 3.14159265358979 is a Lua test value, not PI
     fn float_formatting_matches_lua() {
         let cases: &[(f64, &str)] = &[
             (1e15, "1e+15"),

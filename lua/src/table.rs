@@ -216,7 +216,17 @@ impl Table {
     /// Stores key `asize + 1` in the array part, then pulls the keys that follow it out of
     /// the hash part, keeping the invariant.
     fn append(&mut self, v: TValue) {
+        // The key may still be in the hash part (a rehash can stop the array just below
+        // it): the array slot replaces it.
+        if let Some(i) = self.find(TValue::int(self.asize as i64 + 1)) {
+            self.nodes[i].val = TValue::NIL;
+        }
         self.push_array(v);
+        self.pull_following();
+    }
+
+    /// Moves keys asize+1, asize+2, ... from the hash part to the array part.
+    fn pull_following(&mut self) {
         while !self.nodes.is_empty() {
             let k = TValue::int(self.asize as i64 + 1);
             match self.find(k) {
@@ -331,7 +341,7 @@ impl Table {
             }
             self.asize = best as u64;
             for n in live {
-                let i = (n.key.val as u64).wrapping_sub(1);
+                let i = n.key.val.wrapping_sub(1);
                 if n.key.tag == T_INT && i < self.asize {
                     self.array_mut()[i as usize] = n.val;
                 } else {
@@ -346,6 +356,7 @@ impl Table {
         for n in rest {
             self.insert_new(n.key, n.val);
         }
+        self.pull_following();
         self.account(old);
     }
 
@@ -395,14 +406,15 @@ impl Table {
     }
 
     /// `next(t, key)`: the entry after `key` (nil = the first), array part first.
-    /// `Err(())` if `key` is not a key of the table.
+    /// `Err(())` if `key` is not a key of the table (the VM words the error).
+    #[allow(clippy::result_unit_err)] // the contract with the VM: one failure, no detail
     pub fn next(&self, key: TValue) -> Result<Option<(TValue, TValue)>, ()> {
         let asize = self.asize as usize;
         let start = if key.is_nil() {
             0
         } else {
             let k = normalize_key(key).map_err(|_| ())?;
-            let ai = (k.val as u64).wrapping_sub(1);
+            let ai = k.val.wrapping_sub(1);
             if k.tag == T_INT && ai < self.asize {
                 ai as usize + 1
             } else {
@@ -518,6 +530,7 @@ mod tests {
     #[test]
     fn invariant_holds_under_mixed_inserts() {
         with_table(|_, t| {
+            let mut model = std::collections::HashMap::new();
             let mut x: u64 = 12345;
             for _ in 0..5000 {
                 x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -532,7 +545,20 @@ mod tests {
                     }
                 }
                 assert_eq!(t.get_int(k), v);
+                if v.is_nil() {
+                    model.remove(&k);
+                } else {
+                    model.insert(k, v);
+                }
             }
+            // `next` yields every live key exactly once, with its current value.
+            let mut seen = std::collections::HashMap::new();
+            let mut k = TValue::nil();
+            while let Some((nk, nv)) = t.next(k).unwrap() {
+                assert!(seen.insert(nk.as_int().unwrap(), nv).is_none(), "key {nk:?} seen twice");
+                k = nk;
+            }
+            assert_eq!(seen, model);
         });
     }
 

@@ -249,7 +249,7 @@ mod tests {
         assert!(!TValue::int(1).raw_eq(TValue::float(1.5)));
         assert!(!TValue::float(f64::NAN).raw_eq(TValue::float(f64::NAN)));
         assert!(TValue::float(0.0).raw_eq(TValue::float(-0.0)));
-        assert!(!TValue::int(i64::MAX).raw_eq(TValue::float(9.223372036854775807e18)));
+        assert!(!TValue::int(i64::MAX).raw_eq(TValue::float(i64::MAX as f64)));
         assert!(TValue::nil().raw_eq(TValue::nil()));
         assert!(!TValue::nil().raw_eq(TValue::boolean(false)));
         assert!(TValue::boolean(true).raw_eq(TValue::boolean(true)));
