@@ -9,4 +9,8 @@
 //! call back into Lua (so no helper ever re-enters the VM). This crate is the only place in
 //! Tracery that knows Lua exists.
 
+pub mod ast;
 pub mod bytecode;
+pub mod compile;
+pub mod lex;
+pub mod parse;
