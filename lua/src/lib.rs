@@ -9,10 +9,14 @@
 //! call back into Lua (so no helper ever re-enters the VM). This crate is the only place in
 //! Tracery that knows Lua exists.
 
+pub mod ast;
 pub mod bytecode;
+pub mod compile;
 pub mod format;
 pub mod gc;
+pub mod lex;
 pub mod number;
+pub mod parse;
 pub mod pattern;
 pub mod state;
 pub mod stdlib;

@@ -35,3 +35,17 @@ fn write(l: &mut State, args: &[TValue]) -> LResult<()> {
     }
     Ok(())
 }
+
+/// The text C's strerror gives for an I/O error (what lua5.4 puts in its messages).
+pub fn errno_text(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(code) => {
+            // SAFETY: strerror returns a pointer to a NUL-terminated static or thread-local
+            // string, read at once.
+            let p = unsafe { libc::strerror(code) };
+            // SAFETY: as above, non-null for any code on glibc.
+            unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
+        }
+        None => e.to_string(),
+    }
+}
