@@ -63,7 +63,7 @@ pub fn run_cli(jit: Option<bool>, exec: &[String], script: Option<&str>, argv: &
         }
     }
     for (src, name) in chunks {
-        let proto = match compile::compile(&skip_shebang(&src), &name) {
+        let proto = match compile::compile(&skip_shebang(&src), &lex::chunk_display_name(&name)) {
             Ok(p) => p,
             Err(e) => {
                 let _ = std::io::stdout().flush();

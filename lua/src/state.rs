@@ -144,6 +144,10 @@ pub struct State {
     /// Buffered standard output (`print`, `io.write`), flushed when large, before anything
     /// goes to stderr, and at exit.
     pub out: Vec<u8>,
+    /// Set by pcall just before it calls its function, so that a native called that way
+    /// knows its caller is not Lua code (`native_c_caller` while it runs).
+    pub c_caller: bool,
+    pub native_c_caller: bool,
     /// The native function being called (its upvalues are its state).
     pub current_native: TValue,
     /// The script's arguments (`...` of the main chunk).

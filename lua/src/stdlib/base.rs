@@ -345,7 +345,7 @@ fn collectgarbage(l: &mut State, args: &[TValue]) -> LResult<()> {
 
 /// Compiles `src` into a closure whose `_ENV` is `env`, or returns the syntax error.
 pub fn load_chunk(l: &mut State, src: &[u8], chunkname: &str, env: TValue) -> Result<TValue, String> {
-    let proto = crate::compile::compile(src, chunkname).map_err(|e| e.to_string())?;
+    let proto = crate::compile::compile(src, &crate::lex::chunk_display_name(chunkname)).map_err(|e| e.to_string())?;
     let p = l.load_proto(&proto);
     let uv = l.heap.new_upval_closed(env);
     Ok(TValue::lclosure(l.heap.new_lclosure(p as *mut crate::gc::Opaque, vec![uv])))

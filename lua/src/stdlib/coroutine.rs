@@ -26,7 +26,7 @@ fn trace_thread(p: &dyn std::any::Any, m: &mut crate::gc::Marker) {
 
 fn new_thread(l: &mut State, f: TValue) -> LResult<TValue> {
     let t = Thread::new(f, CO_STACK_SLOTS)?;
-    let o = l.heap.new_opaque(T_THREAD as u8, Box::new(t), Some(trace_thread));
+    let o = l.heap.new_opaque(crate::gc::K_THREAD, Box::new(t), Some(trace_thread));
     Ok(TValue::thread(o))
 }
 

@@ -90,7 +90,11 @@ pub fn call(
                 }
                 let n = if xp { nargs - 2 } else { nargs - 1 };
                 let depth = thread_mut(l).ci.len();
+                // A native called straight from pcall has a C caller: `error` at level 1
+                // adds no position.
+                l.c_caller = true;
                 let r = call(l, func, n, ret, nresults, FrameKind::Pcall);
+                l.c_caller = false;
                 match r {
                     Ok(s) => {
                         if s == STATUS_RELOAD {
@@ -102,7 +106,8 @@ pub fn call(
                     }
                     // A native that failed at once: pcall returns false, message.
                     Err(e) => {
-                        deliver(l, FrameKind::Pcall, ret, nresults, &[TValue::boolean(false), e.0], true)
+                        place(l, ret, nresults, &[e.0], Some(false));
+                        Ok(STATUS_NEXT)
                     }
                 }
             } else if sname == SPECIAL_RESUME {
@@ -122,7 +127,11 @@ pub fn call(
             } else {
                 l.rets.clear();
                 l.current_native = f;
-                nf(l, args)?;
+                let c_caller = std::mem::take(&mut l.c_caller);
+                l.native_c_caller = c_caller;
+                let r = nf(l, args);
+                l.native_c_caller = false;
+                r?;
                 let rets = std::mem::take(&mut l.rets);
                 let s = deliver(l, kind, ret, nresults, &rets, true);
                 l.rets = rets;

@@ -22,6 +22,14 @@ pub fn rt_error(l: &mut State, msg: &str) -> LuaError {
 
 /// `chunk:line: ` of the Lua frame `level` levels up (1: the running one), as luaL_where.
 pub fn where_(l: &State, level: usize) -> Option<String> {
+    let level = if l.native_c_caller {
+        if level == 1 {
+            return Some(String::new());
+        }
+        level - 1
+    } else {
+        level
+    };
     // SAFETY: `thread` is the running thread, alive while the state is.
     let t = unsafe { &*l.thread };
     let ci = t.ci.iter().rev().nth(level - 1)?;

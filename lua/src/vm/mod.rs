@@ -74,10 +74,12 @@ impl Vm {
             out: Vec::new(),
             script_args: Vec::new(),
             current_native: TValue::nil(),
+            c_caller: false,
+            native_c_caller: false,
         });
         let mut vm = Vm { state, driver, main };
         crate::stdlib::open(&mut vm.state);
-        let prelude = crate::compile::compile(crate::stdlib::PRELUDE.as_bytes(), "=prelude")
+        let prelude = crate::compile::compile(crate::stdlib::PRELUDE.as_bytes(), "prelude")
             .map_err(|e| RunError::Config(format!("the prelude does not compile: {e}")))?;
         let args = crate::stdlib::prelude_args(&mut vm.state);
         match vm.run_main(&prelude, &args)? {

@@ -1,0 +1,26 @@
+-- __tostring and __name
+local P = {__tostring = function(p) return "P(" .. p.x .. ")" end}
+local p = setmetatable({x = 5}, P)
+print(tostring(p))
+print(p)
+print(string.format("%s|%s", p, "x"))
+local N = setmetatable({}, {__name = "MyType"})
+print((tostring(N):gsub("0x%x+", "ADDR"):gsub(": [%x]+$", ": ADDR")))
+print(tostring(N):match("^MyType: ") ~= nil)
+local bad = setmetatable({}, {__tostring = function() return 1 end})
+print(pcall(tostring, bad))
+local bad2 = setmetatable({}, {__tostring = function() return {} end})
+print(pcall(tostring, bad2))
+print(tostring(nil), tostring(true), tostring(false), tostring(12), tostring(1.5), tostring("s"))
+print(tostring(print):match("^builtin: ") or tostring(print):match("^function: ") and "function")
+print(tostring({}):match("^table: ") ~= nil)
+local t = {}
+for i = 1, 3 do t[i] = setmetatable({x = i}, P) end
+print(t[1], t[2], t[3])
+local E = setmetatable({}, {__tostring = function() return "E!" end})
+print(pcall(error, E))
+print(select(2, pcall(error, E)) == E)
+local nm = setmetatable({}, {__name = 42})
+print(tostring(nm):match("^table: ") ~= nil)
+local both = setmetatable({}, {__name = "N", __tostring = function() return "T" end})
+print(both)
