@@ -34,7 +34,7 @@ pub fn eq_int_float(i: i64, f: f64) -> bool {
 }
 
 /// Formats `f` with C's `snprintf` and the given format.
-fn c_format_float(fmt: &[u8], f: f64) -> Vec<u8> {
+pub fn c_format_float(fmt: &[u8], f: f64) -> Vec<u8> {
     let mut buf = [0u8; 128];
     // SAFETY: `fmt` is NUL-terminated (checked by the callers' literals) and consumes exactly
     // one double; snprintf writes at most `buf.len()` bytes including the terminator.

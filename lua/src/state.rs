@@ -31,6 +31,8 @@ pub struct FuncProto {
     pub line_defined: u32,
     pub lines: Vec<u32>,
     pub locals: Vec<LocalInfo>,
+    /// Prelude code: invisible to error positions, as C library functions are.
+    pub hidden: bool,
 }
 
 impl FuncProto {
@@ -203,6 +205,7 @@ impl State {
             line_defined: p.line_defined,
             lines: p.lines.clone(),
             locals: p.locals.clone(),
+            hidden: p.source == "prelude",
         });
         self.imm.push((fp.code.as_ptr() as u64, fp.code.len() as u64 * 8));
         self.imm.push((fp.k.as_ptr() as u64, fp.k.len() as u64 * 16));

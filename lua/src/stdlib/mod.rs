@@ -154,5 +154,7 @@ pub fn prelude_args(l: &mut State) -> Vec<TValue> {
         obj::new_native(l, base::native_load, "load", Vec::new()),
         obj::new_native(l, base::searchpath, "require", Vec::new()),
         l.heap.str_value(l.script_dir.clone().as_bytes()),
+        obj::new_native(l, string::format_fast, "format", Vec::new()),
+        get_field(l, st, "ipairs"),
     ]
 }

@@ -29,7 +29,13 @@ fn time(l: &mut State, _: &[TValue]) -> LResult<()> {
 }
 
 fn write(l: &mut State, args: &[TValue]) -> LResult<()> {
-    for i in 0..args.len() {
+    for (i, v) in args.iter().enumerate() {
+        // io.write prints floats with the bare "%.14g" (no ".0", unlike tostring).
+        if v.tag == T_FLOAT {
+            let s = crate::number::c_format_float(b"%.14g\0", f64::from_bits(v.val));
+            l.write_out(&s);
+            continue;
+        }
         let s = super::check_str(l, args, i, "write")?.into_owned();
         l.write_out(&s);
     }

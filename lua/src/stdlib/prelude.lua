@@ -3,7 +3,7 @@
 -- replacement function) is written here, in Lua, and runs in the VM like user code.
 -- It receives the natives it builds on as arguments.
 local raw_tostring, raw_meta, print_fast, write_out, match_at, native_gsub, native_load,
-  searchpath, script_dir = ...
+  searchpath, script_dir, format_fast, ipairs_raw = ...
 local type, error, select, rawget, concat, pcall = type, error, select, rawget, table.concat, pcall
 
 local function tostr(v)
@@ -14,7 +14,7 @@ local function tostr(v)
       local s = f(v)
       if type(s) ~= "string" then
         if type(s) == "number" then return raw_tostring(s) end
-        error("'__tostring' must return a string", 3)
+        error("'__tostring' must return a string", 1)
       end
       return s
     end
@@ -24,7 +24,7 @@ end
 
 function tostring(...)
   if select('#', ...) == 0 then
-    error("bad argument #1 to 'tostring' (value expected)", 2)
+    error("bad argument #1 to 'tostring' (value expected)", 1)
   end
   return (tostr((...)))
 end
@@ -62,7 +62,7 @@ function string.gsub(s, p, repl, max_n)
       elseif type(v) == "string" or type(v) == "number" then
         out[nout] = v
       else
-        error("invalid replacement value (a " .. type(v) .. ")", 2)
+        error("invalid replacement value (a " .. type(v) .. ")", 1)
       end
       pos, last = e, e
     elseif pos <= len then
@@ -134,12 +134,12 @@ end
 
 function table.sort(t, less)
   if type(t) ~= "table" then
-    error("bad argument #1 to 'sort' (table expected, got " .. (t == nil and "no value" or type(t)) .. ")", 2)
+    error("bad argument #1 to 'sort' (table expected, got " .. (t == nil and "no value" or type(t)) .. ")", 1)
   end
   local n = #t
   if n > 1 then
     if less ~= nil and type(less) ~= "function" then
-      error("bad argument #2 to 'sort' (function expected, got " .. type(less) .. ")", 2)
+      error("bad argument #2 to 'sort' (function expected, got " .. type(less) .. ")", 1)
     end
     local ok, e = pcall(auxsort, t, 1, n, less or lt)
     if not ok then
@@ -162,7 +162,7 @@ function load(...)
     chunk = concat(parts)
     name = name or "=(load)"
   elseif type(chunk) ~= "string" then
-    error("bad argument #1 to 'load' (string expected, got " .. (chunk == nil and "nil" or type(chunk)) .. ")", 2)
+    error("bad argument #1 to 'load' (string expected, got " .. (chunk == nil and "nil" or type(chunk)) .. ")", 1)
   end
   return native_load(chunk, name, mode, env, select('#', ...) >= 4)
 end
@@ -194,14 +194,55 @@ function require(name)
   end
   local path, tried = searchpath(name, package.path)
   if not path then
-    error("module '" .. name .. "' not found:\n\tno field package.preload['" .. name .. "']" .. tried, 2)
+    error("module '" .. name .. "' not found:\n\tno field package.preload['" .. name .. "']" .. tried, 1)
   end
   local f, e = loadfile(path)
   if not f then
-    error("error loading module '" .. name .. "' from file '" .. path .. "':\n\t" .. e, 2)
+    error("error loading module '" .. name .. "' from file '" .. path .. "':\n\t" .. e, 1)
   end
   v = f(name, path)
   if v ~= nil then package.loaded[name] = v end
   if package.loaded[name] == nil then package.loaded[name] = true end
   return package.loaded[name], path
+end
+
+local next, unpack = next, table.unpack
+
+function pairs(t)
+  local mt = raw_meta(t)
+  if mt then
+    local f = rawget(mt, "__pairs")
+    if f then
+      local a, b, c = f(t)
+      return a, b, c
+    end
+  end
+  if t == nil and select('#', t) == 0 then error("bad argument #1 to 'pairs' (table expected, got no value)", 1) end
+  return next, t, nil
+end
+
+local function ipairs_meta(t, i)
+  i = i + 1
+  local v = t[i]
+  if v ~= nil then return i, v end
+end
+
+function ipairs(t)
+  if raw_meta(t) ~= nil then return ipairs_meta, t, 0 end
+  return ipairs_raw(t)
+end
+
+local format_native = string.format
+function string.format(fmt, ...)
+  local r = format_fast(fmt, ...)
+  if r then return r end
+  -- Some %s argument has a __tostring: convert those here, then format.
+  local n = select('#', ...)
+  local args = {...}
+  for i = 1, n do
+    local v = args[i]
+    local mt = raw_meta(v)
+    if mt and rawget(mt, "__tostring") and type(v) ~= "string" then args[i] = tostr(v) end
+  end
+  return format_native(fmt, unpack(args, 1, n))
 end

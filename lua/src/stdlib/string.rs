@@ -19,8 +19,20 @@ pub fn open(l: &mut State) {
     reg(l, t, "gmatch", gmatch);
     reg(l, t, "gsub", gsub);
     reg(l, t, "format", format);
-    let mt = l.heap.new_table(0, 4);
+    let mt = l.heap.new_table(0, 16);
     super::set_field(l, mt, "__index", TValue::table(t));
+    for (ev, f) in [
+        ("__add", s_add as crate::vm::obj::NativeFn),
+        ("__sub", s_sub),
+        ("__mul", s_mul),
+        ("__div", s_div),
+        ("__mod", s_mod),
+        ("__pow", s_pow),
+        ("__unm", s_unm),
+        ("__idiv", s_idiv),
+    ] {
+        reg(l, mt, ev, f);
+    }
     l.string_meta = mt;
 }
 
@@ -293,6 +305,16 @@ fn gsub(l: &mut State, args: &[TValue]) -> LResult<()> {
     }
 }
 
+/// `format`, or false when a `%s` argument has a `__tostring` (the prelude converts it).
+pub fn format_fast(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let needs = args.iter().skip(1).any(|&v| v.tag >= T_TABLE && !crate::vm::obj::metamethod(l, v, "__tostring").is_nil());
+    if needs {
+        push(l, TValue::boolean(false));
+        return Ok(());
+    }
+    format(l, args)
+}
+
 fn format(l: &mut State, args: &[TValue]) -> LResult<()> {
     let fmt = check_str(l, args, 0, "format")?.into_owned();
     let mut bad: Option<String> = None;
@@ -334,4 +356,46 @@ fn format(l: &mut State, args: &[TValue]) -> LResult<()> {
         }
         Err(e) => Err(crate::vm::error::rt_error(l, &e)),
     }
+}
+
+/// The string metatable's arithmetic: operands converted with `tonumber`'s rules.
+fn s_arith(l: &mut State, args: &[TValue], op: crate::bytecode::Op) -> LResult<()> {
+    let (a, b) = (arg(args, 0), arg(args, 1));
+    match (crate::vm::arith::to_number(a), crate::vm::arith::to_number(b)) {
+        (Some(x), Some(y)) => {
+            let r = crate::vm::arith::arith_num(l, op, x, y)?;
+            push(l, r);
+            Ok(())
+        }
+        _ => {
+            let ev = &crate::vm::arith::event_of(op)[2..];
+            let msg = format!("attempt to {ev} a '{}' with a '{}'", a.type_name(), b.type_name());
+            Err(crate::vm::error::rt_error(l, &msg))
+        }
+    }
+}
+
+fn s_add(l: &mut State, a: &[TValue]) -> LResult<()> {
+    s_arith(l, a, crate::bytecode::Op::Add)
+}
+fn s_sub(l: &mut State, a: &[TValue]) -> LResult<()> {
+    s_arith(l, a, crate::bytecode::Op::Sub)
+}
+fn s_mul(l: &mut State, a: &[TValue]) -> LResult<()> {
+    s_arith(l, a, crate::bytecode::Op::Mul)
+}
+fn s_div(l: &mut State, a: &[TValue]) -> LResult<()> {
+    s_arith(l, a, crate::bytecode::Op::Div)
+}
+fn s_mod(l: &mut State, a: &[TValue]) -> LResult<()> {
+    s_arith(l, a, crate::bytecode::Op::Mod)
+}
+fn s_pow(l: &mut State, a: &[TValue]) -> LResult<()> {
+    s_arith(l, a, crate::bytecode::Op::Pow)
+}
+fn s_unm(l: &mut State, a: &[TValue]) -> LResult<()> {
+    s_arith(l, a, crate::bytecode::Op::Unm)
+}
+fn s_idiv(l: &mut State, a: &[TValue]) -> LResult<()> {
+    s_arith(l, a, crate::bytecode::Op::IDiv)
 }

@@ -13,6 +13,8 @@ use crate::vm::obj;
 pub enum Outcome {
     Value(TValue),
     Meta(TValue, TValue, TValue),
+    /// A comparison metamethod whose result is negated (`<=` through `__lt`).
+    NotMeta(TValue, TValue, TValue),
 }
 
 pub fn event_of(op: Op) -> &'static str {
@@ -51,7 +53,10 @@ pub fn to_number(v: TValue) -> Option<TValue> {
 /// The integer a bitwise operand stands for: `Err(true)` when it is a number without an
 /// integer representation, `Err(false)` when it is not a number at all.
 fn to_int(v: TValue) -> Result<i64, bool> {
-    match to_number(v) {
+    // Strings are not coerced for bitwise operators in 5.4 (their metamethods are
+    // arithmetic only).
+    let n = if v.tag == T_STR { None } else { to_number(v) };
+    match n {
         Some(n) if n.tag == T_INT => Ok(n.val as i64),
         Some(n) => number::float_to_int_exact(f64::from_bits(n.val)).ok_or(true),
         None => Err(false),
@@ -136,11 +141,15 @@ pub fn arith(
     if let Some(m) = meta2(l, op, a, b) {
         return Ok(m);
     }
+    // A string operand has the string metatable's arithmetic metamethods, which fail
+    // with lua5.4's "attempt to add a 'string' with a 'number'".
+    if (a.tag == T_STR || b.tag == T_STR) && !matches!(op, Op::BAnd | Op::BOr | Op::BXor | Op::Shl | Op::Shr | Op::BNot) {
+        let ev = &event_of(op)[2..];
+        let msg = format!("attempt to {ev} a '{}' with a '{}'", a.type_name(), b.type_name());
+        return Err(super::error::rt_error(l, &msg));
+    }
     let i = if to_number(a).is_none() { 0 } else { 1 };
     let v = if i == 0 { a } else { b };
-    if v.tag == T_STR {
-        return Err(type_error(l, v, "perform arithmetic on", describe(i)));
-    }
     Err(type_error(l, v, "perform arithmetic on", describe(i)))
 }
 
@@ -214,6 +223,16 @@ pub fn less(l: &mut State, a: TValue, b: TValue, le: bool) -> LResult<Outcome> {
     }
     if !m.is_nil() {
         return Ok(Outcome::Meta(m, a, b));
+    }
+    if le {
+        // LUA_COMPAT_LT_LE (on in 5.4's default build): a <= b as not (b < a).
+        let mut m = obj::metamethod(l, b, "__lt");
+        if m.is_nil() {
+            m = obj::metamethod(l, a, "__lt");
+        }
+        if !m.is_nil() {
+            return Ok(Outcome::NotMeta(m, b, a));
+        }
     }
     let (ta, tb) = (type_name_meta(l, a), type_name_meta(l, b));
     let msg = if ta == tb {

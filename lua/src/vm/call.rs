@@ -362,21 +362,10 @@ pub fn do_return(l: &mut State, from: *mut TValue, n: usize) -> LResult<u64> {
 pub fn tail_call(l: &mut State, func: *mut TValue, nargs: usize) -> LResult<u64> {
     // SAFETY: func is a live slot.
     let f = unsafe { *func };
-    if f.tag != T_LCLOSURE {
-        // A native or a __call: call it as usual, then return its results.
-        let t = thread_mut(l);
-        let ci = *t.ci.last().expect("a frame");
-        let tmp = ci.top;
-        let s = call(l, func, nargs, func, -1, FrameKind::Lua)?;
-        if s == STATUS_NEXT {
-            let top = thread_mut(l).top;
-            let n = (top as usize - func as usize) / 16;
-            return do_return(l, func, n);
-        }
-        // A Lua callee was pushed (through __call): its RETURN comes back to this frame's
-        // RETURN that follows the TAILCALL.
-        let _ = tmp;
-        return Ok(s);
+    if f.tag != T_LCLOSURE && f.tag != T_NATIVE {
+        // A __call: an ordinary call whose results this frame's RETURN (after the
+        // TAILCALL) passes on.
+        return call(l, func, nargs, func, -1, FrameKind::Lua);
     }
     let t = thread_mut(l);
     let ci = t.ci.pop().expect("a frame");
@@ -386,6 +375,16 @@ pub fn tail_call(l: &mut State, func: *mut TValue, nargs: usize) -> LResult<u64>
     let dst = ci.func.wrapping_sub(ci.nvarargs as usize);
     // SAFETY: both ranges are in the stack; `copy` handles the overlap.
     unsafe { std::ptr::copy(func, dst, nargs + 1) };
+    if f.tag == T_NATIVE {
+        // The native runs with this frame gone, as in Lua: its caller is ours.
+        let s = call(l, dst, nargs, ci.ret, ci.nresults, ci.kind)?;
+        if s == STATUS_NEXT {
+            let pc = thread_mut(l).ci.last().expect("a caller").pc;
+            resume_frame(l, pc.wrapping_add(1));
+            return Ok(STATUS_RELOAD);
+        }
+        return Ok(s);
+    }
     match push_lua_frame(l, dst, nargs, ci.ret, ci.nresults, ci.kind) {
         Ok(()) => Ok(STATUS_RELOAD),
         Err(e) => {

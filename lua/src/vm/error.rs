@@ -2,7 +2,7 @@
 //! variable descriptions ("global 'x'", "local 'x'", "field 'x'") of its error messages.
 
 use crate::bytecode::{Ins, Op};
-use crate::state::{FuncProto, LuaError, State};
+use crate::state::{FrameKind, FuncProto, LuaError, State};
 use crate::value::TValue;
 
 /// "not enough memory": raised without allocating.
@@ -22,23 +22,36 @@ pub fn rt_error(l: &mut State, msg: &str) -> LuaError {
 
 /// `chunk:line: ` of the Lua frame `level` levels up (1: the running one), as luaL_where.
 pub fn where_(l: &State, level: usize) -> Option<String> {
-    let level = if l.native_c_caller {
-        if level == 1 {
-            return Some(String::new());
-        }
-        level - 1
-    } else {
-        level
-    };
-    // SAFETY: `thread` is the running thread, alive while the state is.
-    let t = unsafe { &*l.thread };
-    let ci = t.ci.iter().rev().nth(level - 1)?;
-    if ci.proto.is_null() {
+    if l.native_c_caller && level == 1 {
         return Some(String::new());
     }
-    // SAFETY: frames point at prototypes the state keeps for its whole life.
-    let p = unsafe { &*ci.proto };
-    Some(format!("{}:{}: ", p.source, p.line_at(ci.pc)))
+    let mut level = if l.native_c_caller { level - 1 } else { level };
+    // SAFETY: `thread` is the running thread, alive while the state is.
+    let t = unsafe { &*l.thread };
+    // Frames called by a native (pcall's function, a coroutine's body, a message handler)
+    // have a C level below them in lua5.4, which has no position.
+    for ci in t.ci.iter().rev() {
+        // SAFETY: as below.
+        if !ci.proto.is_null() && unsafe { (*ci.proto).hidden } {
+            continue;
+        }
+        level -= 1;
+        if level == 0 {
+            if ci.proto.is_null() {
+                return Some(String::new());
+            }
+            // SAFETY: frames point at prototypes the state keeps for its whole life.
+            let p = unsafe { &*ci.proto };
+            return Some(format!("{}:{}: ", p.source, p.line_at(ci.pc)));
+        }
+        if matches!(ci.kind, FrameKind::Pcall | FrameKind::Handler | FrameKind::CoroutineBody) {
+            level -= 1;
+            if level == 0 {
+                return Some(String::new());
+            }
+        }
+    }
+    None
 }
 
 /// Describes register `reg` at instruction `pc` of `p` for an error message, or `None`.

@@ -161,15 +161,21 @@ fn step(l: &mut State, pc: *const u64) -> LResult<u64> {
         }
         Op::Concat => return concat(l, a, ins.b()),
         Op::Close => {
+            if let Some(s) = close_tbc(l, r(a))? {
+                return Ok(s);
+            }
             let t = call::thread_mut(l);
             super::closure::close_upvalues(t, r(a));
         }
         Op::Tbc => {
             let v = get(a);
-            if !v.is_falsy() && obj::metamethod(l, v, "__close").is_nil() {
-                let name = super::error::reg_info(p, ipc, a).unwrap_or_else(|| "?".into());
-                let name = name.trim_start_matches("local ").to_string();
-                return Err(rt_error(l, &format!("variable {name} got a non-closable value")));
+            if !v.is_falsy() {
+                if obj::metamethod(l, v, "__close").is_nil() {
+                    let name = super::error::reg_info(p, ipc, a).unwrap_or_else(|| "?".into());
+                    let name = name.trim_start_matches("local ").to_string();
+                    return Err(rt_error(l, &format!("variable {name} got a non-closable value")));
+                }
+                call::thread_mut(l).tbc.push(r(a));
             }
         }
         Op::Jmp => {
@@ -188,6 +194,9 @@ fn step(l: &mut State, pc: *const u64) -> LResult<u64> {
                 Outcome::Value(v) => Ok(call::compare_jump(l, pc, !v.is_falsy(), ins.k())),
                 Outcome::Meta(m, x, y) => {
                     meta_call(l, m, &[x, y], std::ptr::null_mut(), 1, FrameKind::Compare { k: ins.k() })
+                }
+                Outcome::NotMeta(m, x, y) => {
+                    meta_call(l, m, &[x, y], std::ptr::null_mut(), 1, FrameKind::Compare { k: !ins.k() })
                 }
             };
         }
@@ -321,6 +330,7 @@ fn finish_get(l: &mut State, o: Outcome, dst: *mut TValue) -> LResult<u64> {
             Ok(STATUS_NEXT)
         }
         Outcome::Meta(m, x, y) => meta_call(l, m, &[x, y], dst, 1, FrameKind::Lua),
+        Outcome::NotMeta(..) => unreachable!("only comparisons negate"),
     }
 }
 
@@ -407,6 +417,25 @@ pub fn concat(l: &mut State, a: u16, n: u16) -> LResult<u64> {
     }
     let _ = unsafe { *base.add(a as usize) };
     Ok(STATUS_NEXT)
+}
+
+/// Closes the innermost to-be-closed variable at or above `level`, if any: calls its
+/// `__close(v, nil)`, after which the instruction runs again (`FrameKind::Close`).
+fn close_tbc(l: &mut State, level: *mut TValue) -> LResult<Option<u64>> {
+    let t = call::thread_mut(l);
+    match t.tbc.last() {
+        Some(&slot) if slot >= level => {
+            t.tbc.pop();
+            // SAFETY: a tbc slot is a register of a live frame at or above `level`.
+            let v = unsafe { *slot };
+            let m = obj::metamethod(l, v, "__close");
+            if m.is_nil() {
+                return Ok(None);
+            }
+            Ok(Some(meta_call(l, m, &[v, TValue::nil()], std::ptr::null_mut(), 0, FrameKind::Close)?))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Kept for the host: an error raised outside any instruction.

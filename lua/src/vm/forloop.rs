@@ -18,11 +18,10 @@ fn jump(l: &mut State, pc: *const u64, sbx: i32, extra: isize) -> *const u64 {
 fn num(l: &mut State, v: TValue, what: &str) -> LResult<TValue> {
     match v.tag {
         T_INT | T_FLOAT => Ok(v),
-        T_STR => match number::str2number(super::obj::str_bytes(v)) {
-            Some(n) => Ok(n),
-            None => Err(rt_error(l, &format!("'for' {what} must be a number"))),
-        },
-        _ => Err(rt_error(l, &format!("'for' {what} must be a number"))),
+        _ => {
+            let tn = crate::vm::arith::type_name_meta(l, v);
+            Err(rt_error(l, &format!("bad 'for' {what} (number expected, got {tn})")))
+        }
     }
 }
 
@@ -31,7 +30,7 @@ pub fn prep(l: &mut State, pc: *const u64, ins: Ins, base: *mut TValue) -> LResu
     let ra = base.wrapping_add(ins.a() as usize);
     // SAFETY: R[A]..R[A+3] are registers of the running frame.
     let (init, limit, step) = unsafe { (*ra, *ra.add(1), *ra.add(2)) };
-    if init.tag == T_INT && step.tag == T_INT && limit.tag != T_STR {
+    if init.tag == T_INT && step.tag == T_INT {
         let (i, s) = (init.val as i64, step.val as i64);
         if s == 0 {
             return Err(rt_error(l, "'for' step is zero"));

@@ -52,6 +52,8 @@ pub struct Thread {
     pub resume_nresults: i32,
     pub wrap: bool,
     pub co_value: TValue,
+    /// To-be-closed variables (stack slots), innermost last.
+    pub tbc: Vec<*mut TValue>,
 }
 
 impl Thread {
@@ -89,6 +91,7 @@ impl Thread {
             resume_nresults: 0,
             wrap: false,
             co_value: TValue::nil(),
+            tbc: Vec::new(),
         }))
     }
 

@@ -1,0 +1,5 @@
+-- runtime error: arith on nil upvalue
+local u
+local function f() return u - 1 end
+print("calling")
+f()

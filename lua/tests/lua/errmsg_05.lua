@@ -1,0 +1,3 @@
+-- runtime error: call nil global
+print("x")
+undefined_function(1, 2)

@@ -1,0 +1,4 @@
+-- runtime error: call nil method
+local obj = {}
+print("method next")
+obj:missing_method()

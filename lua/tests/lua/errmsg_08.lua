@@ -1,0 +1,4 @@
+-- runtime error: index nil local
+local cfg
+print("index")
+print(cfg.name)

@@ -1,0 +1,3 @@
+-- runtime error: index nil field
+local t = {a = {}}
+print(t.a.b.c)

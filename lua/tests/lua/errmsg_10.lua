@@ -1,0 +1,2 @@
+-- runtime error: index nil global
+print(no_such_table.key)

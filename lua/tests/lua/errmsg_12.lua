@@ -1,0 +1,4 @@
+-- runtime error: concat table
+local t = {}
+print("concat")
+local s = "x" .. t

@@ -1,0 +1,3 @@
+-- runtime error: error msg
+print("about to fail")
+error("plain failure")

@@ -1,0 +1,3 @@
+-- runtime error: error table
+print("table error")
+error({})

@@ -1,0 +1,2 @@
+-- runtime error: error level0
+error("no position info", 0)

@@ -1,0 +1,3 @@
+-- runtime error: assert false msg
+local ok = false
+assert(ok, "x")

@@ -1,0 +1,2 @@
+-- runtime error: assert nil
+assert(nil)

@@ -1,0 +1,3 @@
+-- runtime error: call number
+local n = 42
+n()

@@ -1,0 +1,3 @@
+-- runtime error: index number
+local n = 42
+print(n.field)

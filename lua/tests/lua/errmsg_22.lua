@@ -1,0 +1,3 @@
+-- runtime error: arith on string
+local s = "abc"
+print(s + 1)

@@ -1,0 +1,3 @@
+-- runtime error: arith on table field
+local t = {v = {}}
+print(t.v * 2)

@@ -1,0 +1,3 @@
+-- runtime error: int div by zero (kept on one line with a call: lua 5.4.4 reports a stale line otherwise)
+local a, b = 10, 0
+print("dividing"); print(a // b)

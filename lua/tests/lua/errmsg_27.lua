@@ -1,0 +1,3 @@
+-- runtime error: compare tables
+local a, b = {}, {}
+print(a < b)

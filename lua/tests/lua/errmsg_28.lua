@@ -1,0 +1,2 @@
+-- runtime error: compare string number
+print(1 < "2")

@@ -1,0 +1,3 @@
+-- runtime error: length of nil
+local x
+print(#x)

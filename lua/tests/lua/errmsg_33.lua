@@ -1,0 +1,3 @@
+-- runtime error: newindex nil
+local t
+t.x = 1

@@ -1,0 +1,2 @@
+-- runtime error: setmetatable bad arg
+setmetatable(1, {})

@@ -1,0 +1,2 @@
+-- runtime error: string.rep bad arg
+print(string.rep())

@@ -1,0 +1,3 @@
+-- runtime error: error in coroutine propagated
+local co = coroutine.wrap(function() error("inside coroutine") end)
+co()

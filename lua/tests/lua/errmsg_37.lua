@@ -1,0 +1,2 @@
+-- runtime error: error with number
+error(42)

@@ -1,0 +1,3 @@
+-- runtime error: nil index table key
+local t = {}
+t[nil] = 1

@@ -1,0 +1,3 @@
+-- runtime error: nan index
+local t = {}
+t[0/0] = 1

@@ -1,0 +1,3 @@
+-- runtime error: call through field chain
+local a = {b = {}}
+a.b.c.d()

@@ -1,0 +1,3 @@
+-- runtime error: tostring bad
+local t = setmetatable({}, {__tostring = function() return {} end})
+print(t)

@@ -1,0 +1,3 @@
+-- runtime error: concat nil field
+local t = {}
+print("name: " .. t.name)

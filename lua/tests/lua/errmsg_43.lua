@@ -1,0 +1,3 @@
+-- runtime error: unary minus on table
+local t = {}
+print(-t)

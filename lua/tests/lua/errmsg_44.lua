@@ -1,0 +1,2 @@
+-- runtime error: math.floor bad
+print(math.floor({}))

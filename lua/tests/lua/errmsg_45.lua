@@ -1,0 +1,3 @@
+-- runtime error: error in metamethod
+local t = setmetatable({}, {__index = function(t, k) error("no field " .. k) end})
+print(t.foo)

@@ -1,0 +1,4 @@
+-- runtime error: upvalue call
+local cb
+local function run() cb() end
+run()

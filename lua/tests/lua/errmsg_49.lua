@@ -1,0 +1,2 @@
+-- runtime error: select bad
+print(select(0))

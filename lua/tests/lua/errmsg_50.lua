@@ -1,0 +1,2 @@
+-- runtime error: table.insert bad
+table.insert({}, 1, 2, 3)

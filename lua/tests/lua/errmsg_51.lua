@@ -1,0 +1,2 @@
+-- runtime error: ipairs nil
+for i, v in ipairs(nil) do end

@@ -1,0 +1,3 @@
+-- runtime error: string method on nil
+local s
+print(s:upper())

@@ -1,0 +1,17 @@
+-- io.write with numbers and strings; chaining
+io.write("a", "b", 1, 2.5, -3, "\n")
+io.write(1.0, " ", 2^63, " ", math.huge, " ", -0.0, " ", 1e100, "\n")
+io.write(math.maxinteger, " ", math.mininteger, "\n")
+local f = io.write("chain ")
+print(f == io.stdout)
+io.write("x"):write("y"):write("z\n")
+io.write()
+io.write("")
+io.write(string.rep("-", 10), "\n")
+print(pcall(io.write, {}))
+print(pcall(io.write, nil))
+io.write(0.1, " ", 1/3, " ", 100 // 1.0, "\n")
+for i = 1, 5 do io.write(i, i < 5 and "," or "\n") end
+io.stdout:write("method write ", 42, "\n")
+print(io.type(io.stdout), io.type(42))
+io.write(3, 3.0, "\n")

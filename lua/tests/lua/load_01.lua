@@ -1,0 +1,37 @@
+-- load with strings, functions, env; syntax errors
+local f = load("return 1 + 2")
+print(f())
+print(load("return ...")(4, 5))
+local parts = {"return ", "10 ", "* ", "3"}
+local i = 0
+local g = load(function() i = i + 1; return parts[i] end)
+print(g())
+local env = {x = 5}
+local h = load("x = x * 2; return x", "chunk", "t", env)
+print(h(), env.x, x)
+print(load("syntax error here"))
+print(load("return 1 +", "=mychunk"))
+print(load("return return", "@file.lua"))
+print(load("x ="))
+local ok = load("local a = 1")
+print(type(ok), ok())
+print(pcall(load, 42))
+print(load(function() return nil end) ~= nil)
+local r = load("return _ENV")()
+print(r == _G)
+local e2 = setmetatable({}, {__index = _G})
+load("y_global = 7", "c", "t", e2)()
+print(e2.y_global, y_global)
+print(load("return 1", "=(name)", "b"))
+local fn = load("local a, b = ... return a .. b")
+print(fn("x", "y"))
+local cnt = 0
+for k = 1, 50 do cnt = cnt + load("return " .. k)() end
+print(cnt)
+print(load("return 'unfinished"))
+print(load("x = = 1"))
+print(load("for i = 1 do end"))
+print(load("local t = {1, 2,, 3}"))
+print(load("a = 1\nb = 2\nc = +\n"))
+print(load("return 0x"))
+print(load("break"))

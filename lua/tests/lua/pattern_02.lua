@@ -1,0 +1,23 @@
+-- anchors, %b, %f, back-references, position captures
+print(("THE (quick) fox"):find("%f[%a]%a+"), ("THE (quick) fox"):match("%f[%l]%a+"))
+local ws = {}
+for w in ("hello world, hi there"):gmatch("%f[%w]%w+%f[%W]") do ws[#ws+1] = w end
+print(table.concat(ws, "|"))
+print(("THE END"):gsub("%f[%w]%w+", "W"))
+print(("x = [[long]] y"):match("%[(=*)%[(.-)%]%1%]"))
+print(("a [==[b]==] c"):match("%[(=*)%[(.-)%]%1%]"))
+print(("hello hello world"):match("(%w+) %1"))
+print(("abcabc"):find("(abc)%1"))
+print(("say 'hi' or \"yo\""):match("([\"'])(.-)%1"))
+print(("(a(b)(c(d)))"):match("%b()"), ("x{a{b}c}y"):gsub("%b{}", "B"))
+print(("no close (here"):match("%b()"))
+print(("<a><b></b></a>"):match("%b<>"))
+print(("abc"):match("()a()b()c()"))
+print(("  x"):match("^()%s*()"))
+print(("aaa"):find("a-b"), ("aaab"):find("a-b"), ("aaab"):match("^(a-)(a*)b$"))
+print(("[test]"):find("[", 1, true), pcall(string.find, "x", "%b"))
+print(pcall(string.match, "x", "(%1)"))
+print(pcall(string.match, "x", "%f"))
+print(("key = val # comment"):match("^(%w+)%s*=%s*([^#]-)%s*#"))
+print(("2+2=4"):gsub("%d", {["2"] = "two"}))
+print(("x"):rep(20):match(("x?"):rep(20) .. ("x"):rep(20)) ~= nil)
