@@ -1169,7 +1169,7 @@ impl FuncState {
         for gi in bl.firstgoto..self.gotos.len() {
             self.gotos[gi].level = self.reglevel(self.gotos[gi].nactvar);
         }
-        self.remove_vars(bl.nactvar);
+        // lua5.4.4's order: the 'break' label sees the block's variables still active
         let mut hasclose = false;
         if bl.isloop {
             hasclose = self.create_label("break", 0, false, err_line)?;
@@ -1180,6 +1180,7 @@ impl FuncState {
         }
         self.freereg = stklevel;
         self.labels.truncate(bl.firstlabel);
+        self.remove_vars(bl.nactvar);
         self.blocks.pop();
         if has_previous {
             for g in &mut self.gotos[bl.firstgoto..] {
@@ -1890,7 +1891,9 @@ impl Compiler {
                 }
                 self.fs().adjust_localvars(3);
                 self.forbody(base, *line, 1, false, body)?;
-                self.fs().leave_block(0)?;
+                let fs = self.fs();
+                fs.line = body.end_line;
+                fs.leave_block(0)?;
             }
             Stat::GenFor { vars, exprs, body, line } => {
                 let fs = self.fs();
@@ -1910,7 +1913,9 @@ impl Compiler {
                 fs.mark_tbc();
                 fs.checkstack(3)?;
                 self.forbody(base, *line, vars.len(), true, body)?;
-                self.fs().leave_block(0)?;
+                let fs = self.fs();
+                fs.line = body.end_line;
+                fs.leave_block(0)?;
             }
             Stat::Return { values, line } => {
                 let first = self.fs().nvarstack();
@@ -2093,5 +2098,114 @@ fn exp2const(e: &E) -> Option<EK> {
         EK::Nil | EK::True | EK::False | EK::KInt(_) | EK::KFlt(_) | EK::KStr(_) => Some(e.k.clone()),
         EK::Ctc(v, _) => Some((**v).clone()),
         _ => None,
+    }
+}
+
+fn const_text(k: &Const) -> String {
+    match k {
+        Const::Nil => "nil".into(),
+        Const::Bool(b) => b.to_string(),
+        Const::Int(i) => i.to_string(),
+        Const::Float(f) => {
+            if f.fract() == 0.0 && f.is_finite() {
+                format!("{:.1}", f)
+            } else {
+                format!("{}", f)
+            }
+        }
+        Const::Str(s) => format!("{:?}", String::from_utf8_lossy(s)),
+    }
+}
+
+/// A readable listing of a prototype and its children, one instruction a line:
+/// `pc [line] OP operands`. Constants show as `K(value)`, jump targets as `to pc`.
+pub fn disassemble(p: &Proto) -> String {
+    let mut out = String::new();
+    disassemble_into(p, &mut out);
+    out
+}
+
+fn disassemble_into(p: &Proto, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "function <{}:{}> params={}{} stack={} upvals={} consts={} protos={}",
+        p.source,
+        p.line_defined,
+        p.num_params,
+        if p.is_vararg { "+" } else { "" },
+        p.max_stack,
+        p.upvals.len(),
+        p.consts.len(),
+        p.protos.len()
+    );
+    let k = |i: u16| const_text(&p.consts[i as usize]);
+    for (pc, ins) in p.code.iter().enumerate() {
+        let i = *ins;
+        let rk_b = || if i.kb() { format!("K({})", k(i.b())) } else { i.b().to_string() };
+        let rk_c = || if i.kc() { format!("K({})", k(i.c())) } else { i.c().to_string() };
+        let target = |pc: usize| (pc as i64 + 1 + i.sbx() as i64).to_string();
+        let kf = if i.k() { " k" } else { "" };
+        let ops = match i.op() {
+            Op::Move | Op::GetUpval | Op::SetUpval | Op::Unm | Op::BNot | Op::Not | Op::Len => {
+                format!("{} {}", i.a(), i.b())
+            }
+            Op::LoadNil | Op::Concat => format!("{} {}", i.a(), i.b()),
+            Op::LoadK => format!("{} K({})", i.a(), const_text(&p.consts[i.bx() as usize])),
+            Op::LoadI => format!("{} {}", i.a(), i.sbx()),
+            Op::LoadFalse | Op::LoadTrue | Op::Close | Op::Tbc | Op::VarArgPrep => {
+                i.a().to_string()
+            }
+            Op::GetTabUp => format!("{} {} K({})", i.a(), i.b(), k(i.c())),
+            Op::SetTabUp => format!("{} K({}) {}", i.a(), k(i.b()), rk_c()),
+            Op::GetTable | Op::SelfOp => format!("{} {} {}", i.a(), i.b(), rk_c()),
+            Op::GetI | Op::NewTable | Op::Call | Op::SetList => {
+                format!("{} {} {}", i.a(), i.b(), i.c())
+            }
+            Op::SetTable => format!("{} {} {}", i.a(), rk_b(), rk_c()),
+            Op::SetI => format!("{} {} {}", i.a(), i.b(), rk_c()),
+            Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Mod
+            | Op::Pow
+            | Op::Div
+            | Op::IDiv
+            | Op::BAnd
+            | Op::BOr
+            | Op::BXor
+            | Op::Shl
+            | Op::Shr => format!("{} {} {}", i.a(), rk_b(), rk_c()),
+            Op::Jmp => format!("to {}", target(pc)),
+            Op::Eq | Op::Lt | Op::Le => format!("{} {}{}", rk_b(), rk_c(), kf),
+            Op::Test => format!("{}{}", i.a(), kf),
+            Op::TestSet => format!("{} {}{}", i.a(), i.b(), kf),
+            Op::TailCall | Op::Return => format!("{} {} {}{}", i.a(), i.b(), i.c(), kf),
+            Op::ForLoop | Op::ForPrep | Op::TForPrep | Op::TForLoop => {
+                format!("{} to {}", i.a(), target(pc))
+            }
+            Op::TForCall | Op::VarArg => format!("{} {}", i.a(), i.c()),
+            Op::Closure => format!("{} {}", i.a(), i.bx()),
+        };
+        let name = format!("{:?}", i.op()).to_uppercase();
+        let _ = writeln!(out, "{:>4} [{}] {:<10} {}", pc, p.lines[pc], name, ops);
+    }
+    for child in &p.protos {
+        disassemble_into(child, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dis(src: &str) -> String {
+        disassemble(&compile(src.as_bytes(), "t").unwrap())
+    }
+
+    #[test]
+    fn hello() {
+        let d = dis("print('hi')");
+        assert!(d.contains("GETTABUP   0 0 K(\"print\")"), "{d}");
+        assert!(d.contains("CALL       0 2 1"), "{d}");
     }
 }

@@ -558,7 +558,7 @@ impl<'a> Lexer<'a> {
         let mut i = 4; // '\\', 'u', '{' and the first digit
         self.save_next(); // 'u'
         let ok = self.is_cur(b'{');
-        self.esc_check(ok, "missing '{' in \\u{xxxx}")?;
+        self.esc_check(ok, "missing '{'")?;
         let mut r = self.get_hexa()?;
         loop {
             self.save_next();
@@ -570,7 +570,7 @@ impl<'a> Lexer<'a> {
             r = (r << 4) + hexval(self.cur() as u8);
         }
         let ok = self.is_cur(b'}');
-        self.esc_check(ok, "missing '}' in \\u{xxxx}")?;
+        self.esc_check(ok, "missing '}'")?;
         self.next();
         // remove the saved chars except the leading '\\' (the caller pops it)
         self.buf.truncate(self.buf.len() - (i - 1));

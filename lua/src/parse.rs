@@ -454,7 +454,7 @@ impl<'a> Parser<'a> {
                         self.next()?;
                         is_vararg = true;
                     }
-                    _ => return Err(self.error("<name> expected")),
+                    _ => return Err(self.error("<name> or '...' expected")),
                 }
                 if is_vararg || !self.test_next(&Tok::Char(b','))? {
                     break;
