@@ -1054,21 +1054,15 @@ impl FuncState {
     }
 
     fn adjust_localvars(&mut self, n: usize) {
-        let mut reglevel = self.nvarstack();
-        for _ in 0..n {
+        let first = self.nvarstack();
+        for reglevel in first..first + n as u32 {
             let vidx = self.nactvar;
             self.nactvar += 1;
             let pc = self.pc() as u32;
             let v = &mut self.actvar[vidx];
             v.ridx = reglevel as u16;
-            reglevel += 1;
             v.pidx = self.f.locals.len();
-            self.f.locals.push(LocalInfo {
-                name: v.name.clone(),
-                reg: v.ridx,
-                start_pc: pc,
-                end_pc: 0,
-            });
+            self.f.locals.push(LocalInfo { name: v.name.clone(), reg: v.ridx, start_pc: pc, end_pc: 0 });
         }
     }
 
@@ -1148,8 +1142,7 @@ impl FuncState {
 
     fn create_label(&mut self, name: &str, line: u32, last: bool, err_line: u32) -> R<bool> {
         let pc = self.get_label();
-        let nactvar =
-            if last { self.blocks.last().expect("block").nactvar } else { self.nactvar };
+        let nactvar = if last { self.blocks.last().expect("block").nactvar } else { self.nactvar };
         let lb = LabelDesc { name: name.to_string(), pc, line, nactvar, close: false, level: 0 };
         self.labels.push(lb.clone());
         if self.solve_gotos(&lb, err_line)? {
@@ -1435,9 +1428,7 @@ impl Compiler {
         }
         let k = self.singlevaraux(level - 1, name, false)?;
         let (in_stack, index, ro) = match k {
-            EK::Local(r, vidx) => {
-                (true, r, self.fs[level - 1].actvar[vidx].kind != VarKind::Reg)
-            }
+            EK::Local(r, vidx) => (true, r, self.fs[level - 1].actvar[vidx].kind != VarKind::Reg),
             EK::Upval(u) => (false, u, self.fs[level - 1].upval_ro[u as usize]),
             k => return Ok(k),
         };
@@ -1628,16 +1619,21 @@ impl Compiler {
             }
         }
         if tostore > 0 {
-            let mut v = pending.take().expect("pending item");
-            if v.is_multi() {
-                self.fs().set_returns(&mut v, MULTRET)?;
-                self.setlist(t.reg(), na, MULTRET)?;
-                na = na.saturating_sub(1);
-            } else {
-                self.fs().exp2nextreg(&mut v)?;
-                self.setlist(t.reg(), na, tostore as i32)?;
+            match pending.take() {
+                Some(mut v) if v.is_multi() => {
+                    self.fs().set_returns(&mut v, MULTRET)?;
+                    self.setlist(t.reg(), na, MULTRET)?;
+                    // the last item's count is unknown: it does not count
+                    na = (na + tostore).saturating_sub(1);
+                }
+                v => {
+                    if let Some(mut v) = v {
+                        self.fs().exp2nextreg(&mut v)?;
+                    }
+                    self.setlist(t.reg(), na, tostore as i32)?;
+                    na += tostore;
+                }
             }
-            na += tostore;
         }
         let fs = self.fs();
         set_b(&mut fs.f.code[pc], na.min(u16::MAX as u32) as u16);
@@ -1696,11 +1692,9 @@ impl Compiler {
         let mut conflict = false;
         for lh in prev.iter_mut() {
             match lh.k {
-                EK::IndexUp(u, k) => {
-                    if v.k == EK::Upval(u) {
-                        conflict = true;
-                        lh.k = EK::Indexed(extra, k as u16, true);
-                    }
+                EK::IndexUp(u, k) if v.k == EK::Upval(u) => {
+                    conflict = true;
+                    lh.k = EK::Indexed(extra, k as u16, true);
                 }
                 EK::Indexed(t, key, isk) => {
                     let mut t2 = t;
@@ -1971,8 +1965,7 @@ impl Compiler {
             Stat::Label { name, line, report_line, last } => {
                 let fs = self.fs();
                 if let Some(li) = fs.find_label(name) {
-                    let msg =
-                        format!("label '{}' already defined on line {}", name, fs.labels[li].line);
+                    let msg = format!("label '{}' already defined on line {}", name, fs.labels[li].line);
                     return Err(fs.sem_error(&msg, *report_line));
                 }
                 fs.create_label(name, *line, *last, *report_line)?;
@@ -2152,9 +2145,7 @@ fn disassemble_into(p: &Proto, out: &mut String) {
             Op::LoadNil | Op::Concat => format!("{} {}", i.a(), i.b()),
             Op::LoadK => format!("{} K({})", i.a(), const_text(&p.consts[i.bx() as usize])),
             Op::LoadI => format!("{} {}", i.a(), i.sbx()),
-            Op::LoadFalse | Op::LoadTrue | Op::Close | Op::Tbc | Op::VarArgPrep => {
-                i.a().to_string()
-            }
+            Op::LoadFalse | Op::LoadTrue | Op::Close | Op::Tbc | Op::VarArgPrep => i.a().to_string(),
             Op::GetTabUp => format!("{} {} K({})", i.a(), i.b(), k(i.c())),
             Op::SetTabUp => format!("{} K({}) {}", i.a(), k(i.b()), rk_c()),
             Op::GetTable | Op::SelfOp => format!("{} {} {}", i.a(), i.b(), rk_c()),
