@@ -106,22 +106,77 @@ pub enum Stat {
     Expr(Expr, u32),
     /// `targets = values`; `check_lines[i]` is where a const-assignment error for target
     /// i is reported.
-    Assign { targets: Vec<Expr>, values: Vec<Expr>, line: u32, check_lines: Vec<u32> },
-    Local { names: Vec<(String, Attrib)>, values: Vec<Expr>, line: u32 },
+    Assign {
+        targets: Vec<Expr>,
+        values: Vec<Expr>,
+        line: u32,
+        check_lines: Vec<u32>,
+    },
+    Local {
+        names: Vec<(String, Attrib)>,
+        values: Vec<Expr>,
+        line: u32,
+    },
     /// `function name.a.b:m() end`; `target` is the expression assigned to.
-    Function { target: Expr, body: Box<FuncBody>, line: u32, check_line: u32 },
-    LocalFunction { name: String, body: Box<FuncBody>, line: u32 },
+    Function {
+        target: Expr,
+        body: Box<FuncBody>,
+        line: u32,
+        check_line: u32,
+    },
+    LocalFunction {
+        name: String,
+        body: Box<FuncBody>,
+        line: u32,
+    },
     Do(Block),
-    While { cond: Expr, body: Block, line: u32 },
-    Repeat { body: Block, cond: Expr, line: u32 },
-    If { conds: Vec<(Expr, Block)>, else_block: Option<Block>, line: u32 },
-    NumFor { var: String, start: Expr, limit: Expr, step: Option<Expr>, body: Block, line: u32 },
-    GenFor { vars: Vec<String>, exprs: Vec<Expr>, body: Block, line: u32 },
-    Return { values: Vec<Expr>, line: u32 },
-    Break { line: u32 },
-    Goto { name: String, line: u32 },
+    While {
+        cond: Expr,
+        body: Block,
+        line: u32,
+    },
+    Repeat {
+        body: Block,
+        cond: Expr,
+        line: u32,
+    },
+    If {
+        conds: Vec<(Expr, Block)>,
+        else_block: Option<Block>,
+        line: u32,
+    },
+    NumFor {
+        var: String,
+        start: Expr,
+        limit: Expr,
+        step: Option<Expr>,
+        body: Block,
+        line: u32,
+    },
+    GenFor {
+        vars: Vec<String>,
+        exprs: Vec<Expr>,
+        body: Block,
+        line: u32,
+    },
+    Return {
+        values: Vec<Expr>,
+        line: u32,
+    },
+    Break {
+        line: u32,
+    },
+    Goto {
+        name: String,
+        line: u32,
+    },
     /// `::name::`; `report_line` is the lexer line after the run of no-op statements that
     /// follows it (where a duplicate-label error is reported).
     /// `last`: only no-op statements follow it in its block (its locals are out of scope).
-    Label { name: String, line: u32, report_line: u32, last: bool },
+    Label {
+        name: String,
+        line: u32,
+        report_line: u32,
+        last: bool,
+    },
 }

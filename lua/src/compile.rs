@@ -1054,21 +1054,15 @@ impl FuncState {
     }
 
     fn adjust_localvars(&mut self, n: usize) {
-        let mut reglevel = self.nvarstack();
-        for _ in 0..n {
+        let first = self.nvarstack();
+        for reglevel in first..first + n as u32 {
             let vidx = self.nactvar;
             self.nactvar += 1;
             let pc = self.pc() as u32;
             let v = &mut self.actvar[vidx];
             v.ridx = reglevel as u16;
-            reglevel += 1;
             v.pidx = self.f.locals.len();
-            self.f.locals.push(LocalInfo {
-                name: v.name.clone(),
-                reg: v.ridx,
-                start_pc: pc,
-                end_pc: 0,
-            });
+            self.f.locals.push(LocalInfo { name: v.name.clone(), reg: v.ridx, start_pc: pc, end_pc: 0 });
         }
     }
 
@@ -1148,8 +1142,7 @@ impl FuncState {
 
     fn create_label(&mut self, name: &str, line: u32, last: bool, err_line: u32) -> R<bool> {
         let pc = self.get_label();
-        let nactvar =
-            if last { self.blocks.last().expect("block").nactvar } else { self.nactvar };
+        let nactvar = if last { self.blocks.last().expect("block").nactvar } else { self.nactvar };
         let lb = LabelDesc { name: name.to_string(), pc, line, nactvar, close: false, level: 0 };
         self.labels.push(lb.clone());
         if self.solve_gotos(&lb, err_line)? {
@@ -1169,7 +1162,7 @@ impl FuncState {
         for gi in bl.firstgoto..self.gotos.len() {
             self.gotos[gi].level = self.reglevel(self.gotos[gi].nactvar);
         }
-        self.remove_vars(bl.nactvar);
+        // lua5.4.4's order: the 'break' label sees the block's variables still active
         let mut hasclose = false;
         if bl.isloop {
             hasclose = self.create_label("break", 0, false, err_line)?;
@@ -1180,6 +1173,7 @@ impl FuncState {
         }
         self.freereg = stklevel;
         self.labels.truncate(bl.firstlabel);
+        self.remove_vars(bl.nactvar);
         self.blocks.pop();
         if has_previous {
             for g in &mut self.gotos[bl.firstgoto..] {
@@ -1434,9 +1428,7 @@ impl Compiler {
         }
         let k = self.singlevaraux(level - 1, name, false)?;
         let (in_stack, index, ro) = match k {
-            EK::Local(r, vidx) => {
-                (true, r, self.fs[level - 1].actvar[vidx].kind != VarKind::Reg)
-            }
+            EK::Local(r, vidx) => (true, r, self.fs[level - 1].actvar[vidx].kind != VarKind::Reg),
             EK::Upval(u) => (false, u, self.fs[level - 1].upval_ro[u as usize]),
             k => return Ok(k),
         };
@@ -1627,16 +1619,21 @@ impl Compiler {
             }
         }
         if tostore > 0 {
-            let mut v = pending.take().expect("pending item");
-            if v.is_multi() {
-                self.fs().set_returns(&mut v, MULTRET)?;
-                self.setlist(t.reg(), na, MULTRET)?;
-                na = na.saturating_sub(1);
-            } else {
-                self.fs().exp2nextreg(&mut v)?;
-                self.setlist(t.reg(), na, tostore as i32)?;
+            match pending.take() {
+                Some(mut v) if v.is_multi() => {
+                    self.fs().set_returns(&mut v, MULTRET)?;
+                    self.setlist(t.reg(), na, MULTRET)?;
+                    // the last item's count is unknown: it does not count
+                    na = (na + tostore).saturating_sub(1);
+                }
+                v => {
+                    if let Some(mut v) = v {
+                        self.fs().exp2nextreg(&mut v)?;
+                    }
+                    self.setlist(t.reg(), na, tostore as i32)?;
+                    na += tostore;
+                }
             }
-            na += tostore;
         }
         let fs = self.fs();
         set_b(&mut fs.f.code[pc], na.min(u16::MAX as u32) as u16);
@@ -1695,11 +1692,9 @@ impl Compiler {
         let mut conflict = false;
         for lh in prev.iter_mut() {
             match lh.k {
-                EK::IndexUp(u, k) => {
-                    if v.k == EK::Upval(u) {
-                        conflict = true;
-                        lh.k = EK::Indexed(extra, k as u16, true);
-                    }
+                EK::IndexUp(u, k) if v.k == EK::Upval(u) => {
+                    conflict = true;
+                    lh.k = EK::Indexed(extra, k as u16, true);
                 }
                 EK::Indexed(t, key, isk) => {
                     let mut t2 = t;
@@ -1890,7 +1885,9 @@ impl Compiler {
                 }
                 self.fs().adjust_localvars(3);
                 self.forbody(base, *line, 1, false, body)?;
-                self.fs().leave_block(0)?;
+                let fs = self.fs();
+                fs.line = body.end_line;
+                fs.leave_block(0)?;
             }
             Stat::GenFor { vars, exprs, body, line } => {
                 let fs = self.fs();
@@ -1910,7 +1907,9 @@ impl Compiler {
                 fs.mark_tbc();
                 fs.checkstack(3)?;
                 self.forbody(base, *line, vars.len(), true, body)?;
-                self.fs().leave_block(0)?;
+                let fs = self.fs();
+                fs.line = body.end_line;
+                fs.leave_block(0)?;
             }
             Stat::Return { values, line } => {
                 let first = self.fs().nvarstack();
@@ -1966,8 +1965,7 @@ impl Compiler {
             Stat::Label { name, line, report_line, last } => {
                 let fs = self.fs();
                 if let Some(li) = fs.find_label(name) {
-                    let msg =
-                        format!("label '{}' already defined on line {}", name, fs.labels[li].line);
+                    let msg = format!("label '{}' already defined on line {}", name, fs.labels[li].line);
                     return Err(fs.sem_error(&msg, *report_line));
                 }
                 fs.create_label(name, *line, *last, *report_line)?;
@@ -2093,5 +2091,112 @@ fn exp2const(e: &E) -> Option<EK> {
         EK::Nil | EK::True | EK::False | EK::KInt(_) | EK::KFlt(_) | EK::KStr(_) => Some(e.k.clone()),
         EK::Ctc(v, _) => Some((**v).clone()),
         _ => None,
+    }
+}
+
+fn const_text(k: &Const) -> String {
+    match k {
+        Const::Nil => "nil".into(),
+        Const::Bool(b) => b.to_string(),
+        Const::Int(i) => i.to_string(),
+        Const::Float(f) => {
+            if f.fract() == 0.0 && f.is_finite() {
+                format!("{:.1}", f)
+            } else {
+                format!("{}", f)
+            }
+        }
+        Const::Str(s) => format!("{:?}", String::from_utf8_lossy(s)),
+    }
+}
+
+/// A readable listing of a prototype and its children, one instruction a line:
+/// `pc [line] OP operands`. Constants show as `K(value)`, jump targets as `to pc`.
+pub fn disassemble(p: &Proto) -> String {
+    let mut out = String::new();
+    disassemble_into(p, &mut out);
+    out
+}
+
+fn disassemble_into(p: &Proto, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "function <{}:{}> params={}{} stack={} upvals={} consts={} protos={}",
+        p.source,
+        p.line_defined,
+        p.num_params,
+        if p.is_vararg { "+" } else { "" },
+        p.max_stack,
+        p.upvals.len(),
+        p.consts.len(),
+        p.protos.len()
+    );
+    let k = |i: u16| const_text(&p.consts[i as usize]);
+    for (pc, ins) in p.code.iter().enumerate() {
+        let i = *ins;
+        let rk_b = || if i.kb() { format!("K({})", k(i.b())) } else { i.b().to_string() };
+        let rk_c = || if i.kc() { format!("K({})", k(i.c())) } else { i.c().to_string() };
+        let target = |pc: usize| (pc as i64 + 1 + i.sbx() as i64).to_string();
+        let kf = if i.k() { " k" } else { "" };
+        let ops = match i.op() {
+            Op::Move | Op::GetUpval | Op::SetUpval | Op::Unm | Op::BNot | Op::Not | Op::Len => {
+                format!("{} {}", i.a(), i.b())
+            }
+            Op::LoadNil | Op::Concat => format!("{} {}", i.a(), i.b()),
+            Op::LoadK => format!("{} K({})", i.a(), const_text(&p.consts[i.bx() as usize])),
+            Op::LoadI => format!("{} {}", i.a(), i.sbx()),
+            Op::LoadFalse | Op::LoadTrue | Op::Close | Op::Tbc | Op::VarArgPrep => i.a().to_string(),
+            Op::GetTabUp => format!("{} {} K({})", i.a(), i.b(), k(i.c())),
+            Op::SetTabUp => format!("{} K({}) {}", i.a(), k(i.b()), rk_c()),
+            Op::GetTable | Op::SelfOp => format!("{} {} {}", i.a(), i.b(), rk_c()),
+            Op::GetI | Op::NewTable | Op::Call | Op::SetList => {
+                format!("{} {} {}", i.a(), i.b(), i.c())
+            }
+            Op::SetTable => format!("{} {} {}", i.a(), rk_b(), rk_c()),
+            Op::SetI => format!("{} {} {}", i.a(), i.b(), rk_c()),
+            Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Mod
+            | Op::Pow
+            | Op::Div
+            | Op::IDiv
+            | Op::BAnd
+            | Op::BOr
+            | Op::BXor
+            | Op::Shl
+            | Op::Shr => format!("{} {} {}", i.a(), rk_b(), rk_c()),
+            Op::Jmp => format!("to {}", target(pc)),
+            Op::Eq | Op::Lt | Op::Le => format!("{} {}{}", rk_b(), rk_c(), kf),
+            Op::Test => format!("{}{}", i.a(), kf),
+            Op::TestSet => format!("{} {}{}", i.a(), i.b(), kf),
+            Op::TailCall | Op::Return => format!("{} {} {}{}", i.a(), i.b(), i.c(), kf),
+            Op::ForLoop | Op::ForPrep | Op::TForPrep | Op::TForLoop => {
+                format!("{} to {}", i.a(), target(pc))
+            }
+            Op::TForCall | Op::VarArg => format!("{} {}", i.a(), i.c()),
+            Op::Closure => format!("{} {}", i.a(), i.bx()),
+        };
+        let name = format!("{:?}", i.op()).to_uppercase();
+        let _ = writeln!(out, "{:>4} [{}] {:<10} {}", pc, p.lines[pc], name, ops);
+    }
+    for child in &p.protos {
+        disassemble_into(child, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dis(src: &str) -> String {
+        disassemble(&compile(src.as_bytes(), "t").unwrap())
+    }
+
+    #[test]
+    fn hello() {
+        let d = dis("print('hi')");
+        assert!(d.contains("GETTABUP   0 0 K(\"print\")"), "{d}");
+        assert!(d.contains("CALL       0 2 1"), "{d}");
     }
 }

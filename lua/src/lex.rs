@@ -299,9 +299,7 @@ impl<'a> Lexer<'a> {
                         let s = self.read_long_string(sep, true)?;
                         return Ok(Tok::Str(s));
                     } else if sep == 0 {
-                        return Err(
-                            self.lex_error("invalid long string delimiter", Some(&Tok::Str(vec![])))
-                        );
+                        return Err(self.lex_error("invalid long string delimiter", Some(&Tok::Str(vec![]))));
                     }
                     return Ok(Tok::Char(b'['));
                 }
@@ -448,6 +446,9 @@ impl<'a> Lexer<'a> {
                 }
             }
         }
+        if !is_string {
+            return Ok(Vec::new());
+        }
         Ok(self.buf[sep..self.buf.len() - sep].to_vec())
     }
 
@@ -558,7 +559,7 @@ impl<'a> Lexer<'a> {
         let mut i = 4; // '\\', 'u', '{' and the first digit
         self.save_next(); // 'u'
         let ok = self.is_cur(b'{');
-        self.esc_check(ok, "missing '{' in \\u{xxxx}")?;
+        self.esc_check(ok, "missing '{'")?;
         let mut r = self.get_hexa()?;
         loop {
             self.save_next();
@@ -570,7 +571,7 @@ impl<'a> Lexer<'a> {
             r = (r << 4) + hexval(self.cur() as u8);
         }
         let ok = self.is_cur(b'}');
-        self.esc_check(ok, "missing '}' in \\u{xxxx}")?;
+        self.esc_check(ok, "missing '}'")?;
         self.next();
         // remove the saved chars except the leading '\\' (the caller pops it)
         self.buf.truncate(self.buf.len() - (i - 1));
@@ -587,9 +588,7 @@ impl<'a> Lexer<'a> {
         loop {
             if self.check_next2(expo) {
                 self.check_next2(b"-+");
-            } else if self.cur() >= 0
-                && ((self.cur() as u8).is_ascii_hexdigit() || self.is_cur(b'.'))
-            {
+            } else if self.cur() >= 0 && ((self.cur() as u8).is_ascii_hexdigit() || self.is_cur(b'.')) {
                 self.save_next();
             } else {
                 break;
@@ -651,7 +650,9 @@ pub fn str2num(s: &[u8]) -> Option<Tok> {
         let mut ok = true;
         for c in body.bytes() {
             let d = (c - b'0') as u64;
-            if v >= (i64::MAX as u64) / 10 && (v > (i64::MAX as u64) / 10 || d > (i64::MAX as u64) % 10 + neg as u64) {
+            if v >= (i64::MAX as u64) / 10
+                && (v > (i64::MAX as u64) / 10 || d > (i64::MAX as u64) % 10 + neg as u64)
+            {
                 ok = false;
                 break;
             }
@@ -780,19 +781,14 @@ mod tests {
 
     #[test]
     fn numbers() {
-        assert_eq!(toks("3 0x10 0xffffffffffffffff 9223372036854775808"), vec![
-            Tok::Int(3),
-            Tok::Int(16),
-            Tok::Int(-1),
-            Tok::Flt(9223372036854775808.0)
-        ]);
-        assert_eq!(toks("0x1p4 0x.8 1e2 .5 3."), vec![
-            Tok::Flt(16.0),
-            Tok::Flt(0.5),
-            Tok::Flt(100.0),
-            Tok::Flt(0.5),
-            Tok::Flt(3.0)
-        ]);
+        assert_eq!(
+            toks("3 0x10 0xffffffffffffffff 9223372036854775808"),
+            vec![Tok::Int(3), Tok::Int(16), Tok::Int(-1), Tok::Flt(9223372036854775808.0)]
+        );
+        assert_eq!(
+            toks("0x1p4 0x.8 1e2 .5 3."),
+            vec![Tok::Flt(16.0), Tok::Flt(0.5), Tok::Flt(100.0), Tok::Flt(0.5), Tok::Flt(3.0)]
+        );
     }
 
     #[test]

@@ -169,10 +169,7 @@ impl<'a> Parser<'a> {
             } else {
                 format!("function at line {}", self.func_lines.last().copied().unwrap_or(0))
             };
-            return Err(self.error(&format!(
-                "too many local variables (limit is {}) in {}",
-                MAXVARS, where_
-            )));
+            return Err(self.error(&format!("too many local variables (limit is {}) in {}", MAXVARS, where_)));
         }
         Ok(())
     }
@@ -454,7 +451,7 @@ impl<'a> Parser<'a> {
                         self.next()?;
                         is_vararg = true;
                     }
-                    _ => return Err(self.error("<name> expected")),
+                    _ => return Err(self.error("<name> or '...' expected")),
                 }
                 if is_vararg || !self.test_next(&Tok::Char(b','))? {
                     break;
