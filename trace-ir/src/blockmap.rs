@@ -6,11 +6,11 @@
 //! Per installed trace (one copy of one fragment) it holds the code range, the internal entry
 //! (where other traces' `link` branches and linked exits arrive), and per lowered snapshot
 //! the exit stub (the one branch every exit through that snapshot goes through: a failing
-//! guard's conditional branch, a dispatch compare, or the terminator's `exit`), the code a
-//! linked exit runs on its way to the next trace, where that exit goes and which fragment
-//! snapshot it stands for. A terminator that links has no stub on its way: the map holds the
-//! address of its `link` branch instead. The backend fills all this in (`CodeSpace`); the
-//! map itself knows no architecture.
+//! guard's conditional branch, a dispatch's bounds check, or the terminator's `exit`), the
+//! code a linked exit runs on its way to the next trace, where that exit goes and which
+//! fragment snapshot it stands for. A terminator that links has no stub on its way: the map
+//! holds the address of its `link` branch instead. The backend fills all this in
+//! (`CodeSpace`); the map itself knows no architecture.
 //!
 //! A `dispatch` terminator's indirect jump is mapped like a `link` branch: its targets are
 //! the table's, so the next range must enter one of them (or start at the stub of a table
