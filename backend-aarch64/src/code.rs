@@ -255,6 +255,20 @@ impl CodeRegion {
         Ok(())
     }
 
+    /// Replaces the aligned 8-byte data word at `off` (a dispatch table entry): a single
+    /// aligned 64-bit store, so a load sees the old or the new address. It is data, read by
+    /// `ldr`, so no i-cache maintenance is needed.
+    pub fn patch_u64(&mut self, off: usize, word: u64) -> Result<(), BackendError> {
+        if !off.is_multiple_of(8) || off + 8 > self.used {
+            return Err(BackendError::Memory(format!("patch at {off:#x} outside the code")));
+        }
+        self.protect(off, off + 8, libc::PROT_READ | libc::PROT_WRITE)?;
+        // SAFETY: in bounds of the used part, 8-byte aligned, and the page is writable now.
+        unsafe { std::ptr::write_volatile(self.base.add(off) as *mut u64, word) };
+        self.protect(off, off + 8, libc::PROT_READ | libc::PROT_EXEC)?;
+        Ok(())
+    }
+
     pub fn ptr(&self, off: usize) -> *const u8 {
         self.base.wrapping_add(off)
     }

@@ -15,6 +15,13 @@
 //! - `deopt N`: `mov w16, #N`, then the common exit.
 //! - `link path N`: writes snapshot N to `ctx.slots`, then a `b` that is patched to the
 //!   internal entry of the linked trace (unlinked, it goes to `deopt N`).
+//! - `dispatch`: the snapshot is written, the index bounds-checked (past the table: `b.hs`
+//!   to the snapshot's stub, as `exit` would leave), then `adr x17, table; ldr x17, [x17,
+//!   idx, lsl 3]; br x17`. The table is data in the code region after the common exit,
+//!   8-byte aligned, read-execute like the code (W^X holds: written only while installing
+//!   and patching, each entry one aligned 8-byte store). An entry is a target's internal
+//!   entry, a stub (an entry that leaves), or, for a target not installed yet, the
+//!   snapshot's deopt path until installing the target patches the entry.
 //! - the common exit stores every allocatable register into `ctx.gpr`/`ctx.fpr` (by hardware
 //!   number), records the trace id and the snapshot, and returns the snapshot id.
 
@@ -24,7 +31,7 @@
 use dynasmrt::{DynasmApi, DynasmLabelApi};
 use trace_ir::backend::BackendError;
 use trace_ir::exit::TraceCtx;
-use trace_ir::ir::{Op, SnapId, Terminator, Trace};
+use trace_ir::ir::{DispatchTarget, Op, SnapId, Terminator, Trace};
 use trace_ir::regalloc::{Allocation, Loc, Reg, RegClass};
 use trace_ir::{Symbols, Type};
 
@@ -150,7 +157,7 @@ pub fn compile(t: &Trace, al: &Allocation, syms: &Symbols, tgt: &Target) -> Resu
             t.insts.len()
         )));
     }
-    if let Terminator::Exit(s) | Terminator::Link { snap: s, .. } = t.term {
+    if let Some(s) = t.term.snap() {
         if s.index() >= t.snaps.len() {
             return Err(BackendError::Invalid(format!(
                 "the terminator names snap{}, which does not exist",
@@ -237,6 +244,7 @@ fn compile_with(
     let mut back_edge = None;
     let mut pending_link = None;
     let mut link_branch = None;
+    let mut table = None;
     let s = l.offset();
     match &t.term {
         Terminator::Jump(_) => {
@@ -285,6 +293,25 @@ fn compile_with(
                 }
             }
         }
+        Terminator::Dispatch { index, snap, targets } => {
+            // The snapshot store uses S0..S2; the index then goes in its register or S0.
+            l.snapshot_store(*snap)?;
+            let r = l.gpr(*index, S0)?;
+            let len = targets.len() as u64;
+            if len < 4096 {
+                a64!(l.a; cmp XSP(r), len as u32);
+            } else {
+                mov_imm(&mut l.a, W::X64, S1, len);
+                a64!(l.a; cmp X(r), X(S1));
+            }
+            let stub = l.stub[snap.index()];
+            l.exit_if(Cond::Hs, stub);
+            let tl = l.a.new_dynamic_label();
+            a64!(l.a; adr X(S1), =>tl; ldr X(S1), [X(S1), X(r), lsl 3]);
+            link_branch = Some(l.offset());
+            a64!(l.a; br X(S1));
+            table = Some((tl, *snap, targets.clone()));
+        }
     }
     l.part(printer.terminator(), s);
 
@@ -330,14 +357,48 @@ fn compile_with(
     );
     epilogue(&mut l.a);
     l.part("common exit".into(), s);
+    let mut table_at = None;
+    if let Some((tl, _, targets)) = &table {
+        l.a.align(8, 0);
+        let s = l.offset();
+        table_at = Some(s);
+        l.a.dynamic_label(*tl);
+        for _ in targets {
+            l.a.push_u64(0);
+        }
+        l.part("dispatch table".into(), s);
+    }
     if t.loop_start.is_some() {
         loop_head = l.a.labels().resolve_dynamic(head).ok().map(|o| o.0);
     }
     let parts = std::mem::take(&mut l.parts);
     let part_inst = std::mem::take(&mut l.part_inst);
-    let code =
+    let mut code =
         l.a.finalize()
             .map_err(|e| BackendError::Unsupported(format!("trace too large for its branches: {e}")))?;
+    let mut pending_entries = Vec::new();
+    if let (Some(at), Some((_, snap, targets))) = (table_at, &table) {
+        for (k, d) in targets.iter().enumerate() {
+            let off = at + 8 * k;
+            let addr = match *d {
+                DispatchTarget::Trace(n) if n == tgt.trace_id => tgt.base + internal as u64,
+                DispatchTarget::Trace(n) => match (tgt.resolve)(n) {
+                    Some(a) => a,
+                    None => {
+                        pending_entries.push((off, n));
+                        tgt.base + deopts[snap.index()] as u64
+                    }
+                },
+                DispatchTarget::Exit(x) => {
+                    let st = stubs
+                        .get(x.index())
+                        .ok_or_else(|| BackendError::Invalid(format!("no snap{}", x.0)))?;
+                    tgt.base + *st as u64
+                }
+            };
+            code[off..off + 8].copy_from_slice(&addr.to_le_bytes());
+        }
+    }
     Ok(Compiled {
         code,
         parts,
@@ -351,6 +412,7 @@ fn compile_with(
         link_tails,
         pending_link,
         link_branch,
+        pending_entries,
         part_inst,
     })
 }

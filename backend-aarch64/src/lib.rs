@@ -43,6 +43,8 @@ struct JitState {
     traces: Vec<Installed>,
     /// `link T` branches waiting for trace T: (region offset of the `b`, T).
     pending: Vec<(usize, u32)>,
+    /// Dispatch table entries waiting for trace T: (region offset of the entry, T).
+    pending_entries: Vec<(usize, u32)>,
 }
 
 /// The AArch64 backend. The code region is reserved on the first install.
@@ -81,7 +83,12 @@ impl A64 {
     fn state(&mut self) -> Result<&mut JitState, BackendError> {
         if self.jit.is_none() {
             let region = code::CodeRegion::new(code::DEFAULT_CAPACITY)?;
-            self.jit = Some(JitState { region, traces: Vec::new(), pending: Vec::new() });
+            self.jit = Some(JitState {
+                region,
+                traces: Vec::new(),
+                pending: Vec::new(),
+                pending_entries: Vec::new(),
+            });
         }
         Ok(self.jit.as_mut().expect("just created"))
     }
@@ -114,6 +121,7 @@ impl A64 {
         if let Some((off, target)) = c.pending_link {
             st.pending.push((at + off, target));
         }
+        st.pending_entries.extend(c.pending_entries.iter().map(|&(off, t)| (at + off, t)));
         let internal = st.region.base() + (at + c.internal) as u64;
         st.traces.push(Installed { trace: trace.clone(), alloc: alloc.clone(), at, code: c });
         // Links that were waiting for this trace (its own `link` to itself included). Each is
@@ -124,6 +132,11 @@ impl A64 {
             let w = emit::b_word(st.region.base() + off as u64, internal)
                 .ok_or_else(|| BackendError::Memory("link target out of branch range".into()))?;
             st.region.patch_u32(off, w)?;
+        }
+        let (ready, waiting): (Vec<_>, Vec<_>) = st.pending_entries.drain(..).partition(|&(_, t)| t == id);
+        st.pending_entries = waiting;
+        for (off, _) in ready {
+            st.region.patch_u64(off, internal)?;
         }
         Ok(id)
     }

@@ -116,8 +116,11 @@ pub struct Compiled {
     /// A `link T` to a trace that was not installed yet: the offset of its `b` (now to the
     /// deopt path) and `T`.
     pub pending_link: Option<(usize, u32)>,
-    /// Offset of the terminator's `link` branch, when the trace ends in `link`.
+    /// Offset of the terminator's `link` branch, when the trace ends in `link`, or its
+    /// dispatch's `br`.
     pub link_branch: Option<usize>,
+    /// Dispatch table entries for traces not installed yet: `(offset of the 8-byte entry, T)`.
+    pub pending_entries: Vec<(usize, u32)>,
     /// Per part: the instruction it is the code of (None for labels such as `entry`).
     pub part_inst: Vec<Option<usize>>,
 }
@@ -957,7 +960,7 @@ impl<'a> Lower<'a> {
     /// Branches to an exit stub when `c` holds. `b.cond` reaches ±1 MiB; a trace larger than
     /// that is compiled again with `far` set, and then every conditional exit hops over an
     /// unconditional `b` (±128 MiB) with the inverted condition.
-    fn exit_if(&mut self, c: Cond, stub: DynamicLabel) {
+    pub fn exit_if(&mut self, c: Cond, stub: DynamicLabel) {
         if self.far {
             let skip = self.a.new_dynamic_label();
             bcond(&mut self.a, c.invert(), skip);

@@ -20,6 +20,15 @@
 //! leaves as if through that snapshot) until `T` is installed; installing `T` re-points
 //! that `jmp rel32` at `T`'s inner entry, so traces may link to each other in any order.
 //!
+//! A `dispatch` terminator writes its snapshot, bounds-checks the index (past the table:
+//! `jae` to the snapshot's stub, so it leaves as an `exit` would) and jumps through a jump
+//! table of absolute addresses: `lea r11, [rip + table]; jmp [r11 + idx*8]`. The table is
+//! data in the code region, after the common exit, 8-byte aligned, so it is read-execute like
+//! the code (W^X holds: it is written only while installing and patching). An entry is a
+//! target's internal entry, a stub (an entry that leaves), or, for a target not installed
+//! yet, the snapshot's deopt path (the slots already hold the snapshot) until installing the
+//! target patches the entry.
+//!
 //! A linked exit: the stub's rel32 points at a transfer block appended later, which stores
 //! the snapshot into `ctx.slots` from the exiting trace's locations and jumps to the target
 //! trace's `inner` entry. Unlinking writes the original rel32 back.
@@ -32,7 +41,7 @@
 
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 use trace_ir::backend::BackendError;
-use trace_ir::ir::{SnapId, Terminator, Trace};
+use trace_ir::ir::{DispatchTarget, SnapId, Terminator, Trace};
 use trace_ir::regalloc::Allocation;
 use trace_ir::Symbols;
 
@@ -58,8 +67,11 @@ pub struct TraceCode {
     pub deopts: Vec<usize>,
     /// `link T` jumps to traces not installed yet: `(offset of the jmp rel32, T)`.
     pub pending_links: Vec<(usize, u32)>,
-    /// Offset of the terminator's `link` jump, when the trace ends in `link`.
+    /// Offset of the terminator's `link` jump, when the trace ends in `link`, or its
+    /// dispatch's indirect `jmp`.
     pub link_branch: Option<usize>,
+    /// Dispatch table entries for traces not installed yet: `(offset of the 8-byte entry, T)`.
+    pub pending_entries: Vec<(usize, u32)>,
 }
 
 /// Assembles `trace` for address `base`. `inner_of(T)` gives the absolute inner entry of an
@@ -101,6 +113,22 @@ pub fn assemble_trace(
             dynasm!(l.a ; .arch x64 ; jmp =>deopt);
         }
     }
+    let mut table = None;
+    if let Terminator::Dispatch { index, snap, targets } = &trace.term {
+        l.write_snapshot(*snap)?;
+        // After the snapshot store, which uses S0 and S1; lea only writes S0.
+        let r = l.gpr_in(*index, S1);
+        let stub = l.stub(*snap)?;
+        let len = i32::try_from(targets.len())
+            .map_err(|_| BackendError::Unsupported("dispatch table too large".into()))?;
+        let tl = l.a.new_dynamic_label();
+        dynasm!(l.a ; .arch x64 ; cmp Rq(r), len);
+        emit::jcc(&mut l.a, emit::Cc::Ae, stub);
+        dynasm!(l.a ; .arch x64 ; lea Rq(S0), [=>tl]);
+        link_branch = Some(l.a.offset().0);
+        dynasm!(l.a ; .arch x64 ; jmp QWORD [Rq(S0) + Rq(r) * 8]);
+        table = Some((tl, *snap, targets.clone()));
+    }
     let common = l.a.new_dynamic_label();
     let mut stubs = Vec::with_capacity(n);
     for (s, &deopt) in deopt_labels.iter().enumerate() {
@@ -118,9 +146,41 @@ pub fn assemble_trace(
     l.part(Part::Label("common exit"));
     dynasm!(l.a ; .arch x64 ; =>common);
     common_exit(&mut l.a, id);
+    let mut table_at = None;
+    if let Some((tl, _, targets)) = &table {
+        l.part(Part::Label("dispatch table"));
+        l.a.align(8, 0xcc);
+        table_at = Some(l.a.offset().0);
+        dynasm!(l.a ; .arch x64 ; =>*tl);
+        for _ in targets {
+            l.a.push_u64(0);
+        }
+    }
     let parts = std::mem::take(&mut l.parts);
-    let code = l.a.finalize().map_err(|e| BackendError::Invalid(format!("assembler: {e:?}")))?;
-    Ok(TraceCode { code, parts, inner, stubs, deopts, pending_links, link_branch })
+    let mut code = l.a.finalize().map_err(|e| BackendError::Invalid(format!("assembler: {e:?}")))?;
+    let mut pending_entries = Vec::new();
+    if let (Some(at), Some((_, snap, targets))) = (table_at, &table) {
+        for (k, d) in targets.iter().enumerate() {
+            let off = at + 8 * k;
+            let addr = match *d {
+                DispatchTarget::Trace(t) if t == id => base + inner,
+                DispatchTarget::Trace(t) => match inner_of(t) {
+                    Some(a) => a,
+                    None => {
+                        pending_entries.push((off, t));
+                        base + deopts[snap.index()]
+                    }
+                },
+                DispatchTarget::Exit(s) => {
+                    base + *stubs
+                        .get(s.index())
+                        .ok_or_else(|| BackendError::Invalid(format!("no snap{}", s.0)))?
+                }
+            };
+            code[off..off + 8].copy_from_slice(&(addr as u64).to_le_bytes());
+        }
+    }
+    Ok(TraceCode { code, parts, inner, stubs, deopts, pending_links, link_branch, pending_entries })
 }
 
 fn prologue(a: &mut Asm) {

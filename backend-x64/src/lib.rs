@@ -50,6 +50,8 @@ struct Installed {
     linked: Vec<(u32, u32)>,
     /// `link T` jumps waiting for `T` to be installed: `(region offset of the jmp, T)`.
     pending_links: Vec<(usize, u32)>,
+    /// Dispatch table entries waiting for `T`: `(region offset of the entry, T)`.
+    pending_entries: Vec<(usize, u32)>,
     /// Transfer blocks appended by `link_exit`: `(snap, to, region offset, length)`. A block depends
     /// only on this trace, the snapshot and the target's entry, all fixed once installed, so
     /// linking the same exit to the same trace again reuses it instead of growing the region
@@ -155,6 +157,7 @@ impl X64 {
             linked: Vec::new(),
             transfers: Vec::new(),
             pending_links: tc.pending_links.iter().map(|&(o, t)| (off + o, t)).collect(),
+            pending_entries: tc.pending_entries.iter().map(|&(o, t)| (off + o, t)).collect(),
         });
         self.resolve_links(id)?;
         self.need_cache.clear();
@@ -165,10 +168,17 @@ impl X64 {
     fn resolve_links(&mut self, id: u32) -> Result<(), BackendError> {
         let inner = self.traces[id as usize].inner;
         let mut patches = Vec::new();
+        let mut entries = Vec::new();
         for t in &mut self.traces {
             t.pending_links.retain(|&(off, target)| {
                 if target == id {
                     patches.push(off);
+                }
+                target != id
+            });
+            t.pending_entries.retain(|&(off, target)| {
+                if target == id {
+                    entries.push(off);
                 }
                 target != id
             });
@@ -177,6 +187,9 @@ impl X64 {
         let base = region.base();
         for off in patches {
             region.patch(off, &exit::jmp_rel32(base + off, base + inner)?)?;
+        }
+        for off in entries {
+            region.patch(off, &((base + inner) as u64).to_le_bytes())?;
         }
         Ok(())
     }
@@ -197,9 +210,7 @@ impl X64 {
                 continue;
             }
             need = need.max(x.trace.slot_count());
-            if let trace_ir::ir::Terminator::Link { trace, .. } = x.trace.term {
-                work.push(trace);
-            }
+            work.extend(x.trace.term.linked_traces());
             work.extend(x.linked.iter().map(|l| l.1));
         }
         if let Some(c) = self.need_cache.get_mut(id as usize) {

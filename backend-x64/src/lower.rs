@@ -304,7 +304,13 @@ impl<'a> Lower<'a> {
         self.t.ty(v).unwrap_or(Type::I64)
     }
 
-    fn stub(&self, s: SnapId) -> Result<DynamicLabel, BackendError> {
+    /// `v` in a GPR: its own, or loaded into `tmp`.
+    pub fn gpr_in(&mut self, v: Value, tmp: u8) -> u8 {
+        let o = self.op(v);
+        in_reg(&mut self.a, o, tmp)
+    }
+
+    pub fn stub(&self, s: SnapId) -> Result<DynamicLabel, BackendError> {
         self.stubs.get(s.index()).copied().ok_or_else(|| invalid(format!("no snapshot snap{}", s.0)))
     }
 
@@ -451,7 +457,8 @@ impl<'a> Lower<'a> {
                 let l = self.stub(*s)?;
                 dynasm!(self.a ; .arch x64 ; jmp =>l);
             }
-            Terminator::Link { .. } => {} // emitted by the caller, which knows the target
+            // Emitted by the caller, which knows the targets.
+            Terminator::Link { .. } | Terminator::Dispatch { .. } => {}
         }
         Ok(())
     }

@@ -104,7 +104,8 @@ pub struct CodeInfo {
     /// (after the prologue that only a run from the host executes).
     pub internal: u64,
     /// The address of the terminator's `link` branch (the jump that leaves for the next
-    /// trace's internal entry), when the trace ends in `link`.
+    /// trace's internal entry), when the trace ends in `link`; for a `dispatch`, its indirect
+    /// jump through the jump table.
     pub link_branch: Option<u64>,
     /// Per snapshot: the code a linked exit runs between its stub and the target's internal
     /// entry (`start..end`, writing the snapshot to the slots), where there is such code. It

@@ -6,11 +6,15 @@
 //! Per installed trace (one copy of one fragment) it holds the code range, the internal entry
 //! (where other traces' `link` branches and linked exits arrive), and per lowered snapshot
 //! the exit stub (the one branch every exit through that snapshot goes through: a failing
-//! guard's conditional branch, a dispatch compare, or the terminator's `exit`), the code a
-//! linked exit runs on its way to the next trace, where that exit goes and which fragment
-//! snapshot it stands for. A terminator that links has no stub on its way: the map holds the
-//! address of its `link` branch instead. The backend fills all this in (`CodeSpace`); the
-//! map itself knows no architecture.
+//! guard's conditional branch, a dispatch's bounds check, or the terminator's `exit`), the
+//! code a linked exit runs on its way to the next trace, where that exit goes and which
+//! fragment snapshot it stands for. A terminator that links has no stub on its way: the map
+//! holds the address of its `link` branch instead. The backend fills all this in
+//! (`CodeSpace`); the map itself knows no architecture.
+//!
+//! A `dispatch` terminator's indirect jump is mapped like a `link` branch: its targets are
+//! the table's, so the next range must enter one of them (or start at the stub of a table
+//! entry that leaves, which is then the step instead).
 //!
 //! Mapping a path: an executed range that covers an exit stub is one step (the snapshot's
 //! fragment and snapshot); a range that ends with a taken `link` branch is one step (the
@@ -25,7 +29,7 @@ use std::fmt::{self, Write};
 
 use crate::backend::{CodeInfo, CodeSpace};
 use crate::fragment::native::{Copy, Lowered, NativeInterp, Origin};
-use crate::ir::Terminator;
+use crate::ir::{DispatchTarget, Terminator};
 use crate::path::{CodeImage, Path, PathEvent};
 use crate::recording::{Recording, Step};
 
@@ -62,6 +66,18 @@ pub struct LinkMap {
     pub to: u32,
 }
 
+/// The terminator's `dispatch`: the indirect jump through its jump table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DispatchMap {
+    pub branch: u64,
+    /// The lowered snapshot it writes (an index into `exits`).
+    pub snap: u32,
+    /// The traces its table enters.
+    pub to: Vec<u32>,
+    /// The lowered snapshots of table entries that leave instead (their stubs are targets).
+    pub exits: Vec<u32>,
+}
+
 /// One installed trace: one copy of one fragment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceMap {
@@ -76,6 +92,7 @@ pub struct TraceMap {
     /// Per lowered snapshot.
     pub exits: Vec<ExitMap>,
     pub link: Option<LinkMap>,
+    pub dispatch: Option<DispatchMap>,
 }
 
 /// Why a block map could not be built: the code space and the lowered program disagree.
@@ -119,6 +136,9 @@ pub enum MapError {
     /// Path event `event` enters fragment `found` (of trace id `trace`) at `addr`, but the
     /// last step went to `expected` (`None`: to the host).
     WrongSuccessor { event: usize, addr: u64, trace: u32, found: u32, expected: Option<u32> },
+    /// Path event `event` enters fragment `found` (of trace id `trace`) at `addr` right after
+    /// fragment `from` dispatched, but `from`'s table has no such entry.
+    NotInTable { event: usize, addr: u64, trace: u32, found: u32, from: u32 },
     /// The side log ran out at step `step`, which needs `need` promoted values.
     PromotedShort { step: usize, need: u32, left: usize },
     /// The side log has `extra` values no step promoted.
@@ -136,6 +156,10 @@ impl fmt::Display for MapError {
                     None => write!(f, "the last exit went to the host"),
                 }
             }
+            MapError::NotInTable { event, addr, trace, found, from } => write!(
+                f,
+                "path event {event}: enters fragment {found} (trace {trace}) at {addr:#x}, which is not in the table fragment {from} dispatched through"
+            ),
             MapError::PromotedShort { step, need, left } => {
                 write!(f, "step {step} promoted {need} values, the side log has {left} left")
             }
@@ -161,6 +185,8 @@ pub struct BlockMap {
     stubs: BTreeMap<u64, (u32, u32)>,
     /// `link` branch address to trace index.
     links: HashMap<u64, u32>,
+    /// `dispatch` jump address to trace index.
+    dispatches: HashMap<u64, u32>,
     /// Internal entry address to trace index; external entries likewise.
     internal: HashMap<u64, u32>,
     external: HashMap<u64, u32>,
@@ -172,6 +198,8 @@ enum Expect {
     Anything,
     Trace(u32),
     Host,
+    /// One of the targets of trace `k`'s dispatch.
+    Dispatch(u32),
 }
 
 impl BlockMap {
@@ -192,6 +220,7 @@ impl BlockMap {
             traces: Vec::with_capacity(lowered.traces.len()),
             stubs: BTreeMap::new(),
             links: HashMap::new(),
+            dispatches: HashMap::new(),
             internal: HashMap::new(),
             external: HashMap::new(),
         };
@@ -222,6 +251,27 @@ impl BlockMap {
                 }),
                 _ => None,
             };
+            let dispatch = match &t.trace.term {
+                Terminator::Dispatch { snap, targets, .. } => Some(DispatchMap {
+                    branch: info.link_branch.ok_or(BlockMapError::MissingLinkBranch { id })?,
+                    snap: snap.0,
+                    to: targets
+                        .iter()
+                        .filter_map(|d| match d {
+                            DispatchTarget::Trace(n) => Some(n.wrapping_sub(lowered.base)),
+                            DispatchTarget::Exit(_) => None,
+                        })
+                        .collect(),
+                    exits: targets
+                        .iter()
+                        .filter_map(|d| match d {
+                            DispatchTarget::Exit(s) => Some(s.0),
+                            DispatchTarget::Trace(_) => None,
+                        })
+                        .collect(),
+                }),
+                _ => None,
+            };
             for (s, e) in exits.iter().enumerate() {
                 if let Some(&(b, _)) = m.stubs.get(&e.stub) {
                     return Err(BlockMapError::SharedAddress { addr: e.stub, a: lowered.base + b, b: id });
@@ -234,6 +284,12 @@ impl BlockMap {
                 }
                 m.links.insert(l.branch, k as u32);
             }
+            if let Some(d) = &dispatch {
+                if let Some(&b) = m.links.get(&d.branch).or(m.dispatches.get(&d.branch)) {
+                    return Err(BlockMapError::SharedAddress { addr: d.branch, a: lowered.base + b, b: id });
+                }
+                m.dispatches.insert(d.branch, k as u32);
+            }
             m.internal.insert(info.internal, k as u32);
             m.external.insert(info.start, k as u32);
             m.traces.push(TraceMap {
@@ -245,6 +301,7 @@ impl BlockMap {
                 internal: info.internal,
                 exits,
                 link,
+                dispatch,
             });
         }
         Ok(m)
@@ -258,6 +315,11 @@ impl BlockMap {
     /// The trace (index into `traces`) whose `link` branch is at `addr`.
     pub fn link_at(&self, addr: u64) -> Option<u32> {
         self.links.get(&addr).copied()
+    }
+
+    /// The trace (index into `traces`) whose `dispatch` jump is at `addr`.
+    pub fn dispatch_at(&self, addr: u64) -> Option<u32> {
+        self.dispatches.get(&addr).copied()
     }
 
     /// The trace (index into `traces`) whose code holds `addr`, link paths included.
@@ -276,6 +338,8 @@ impl BlockMap {
     pub fn map_path(&self, path: &Path) -> Result<Mapped, MapError> {
         let mut out = Mapped::default();
         let mut expect = Expect::Anything;
+        // A taken dispatch jump whose step waits for the range it lands in.
+        let mut dispatched: Option<u32> = None;
         for (event, ev) in path.events.iter().enumerate() {
             let r = match ev {
                 PathEvent::Range(r) => r,
@@ -285,11 +349,37 @@ impl BlockMap {
                 PathEvent::Gap { reason } => return Err(MapError::Lost { event, reason: reason.clone() }),
                 _ => continue,
             };
+            if let Some(k) = dispatched.take() {
+                let d = self.traces[k as usize].dispatch.as_ref().expect("a dispatching trace");
+                let leaves = self.stubs.get(&r.start).is_some_and(|&(k2, s)| k2 == k && d.exits.contains(&s));
+                if !leaves {
+                    self.step(&mut out, k, d.snap);
+                    expect = Expect::Dispatch(k);
+                }
+            }
             if self.external.contains_key(&r.start) {
                 // A run from the host: whatever ran before has left.
                 expect = Expect::Anything;
             } else if let Some(&k) = self.internal.get(&r.start) {
-                if !matches!(expect, Expect::Anything) && expect != Expect::Trace(k) {
+                let fits = match expect {
+                    Expect::Anything => true,
+                    Expect::Trace(e) => e == k,
+                    Expect::Dispatch(d) => {
+                        self.traces[d as usize].dispatch.as_ref().is_some_and(|d| d.to.contains(&k))
+                    }
+                    Expect::Host => false,
+                };
+                if let (false, Expect::Dispatch(d)) = (fits, expect) {
+                    let t = &self.traces[k as usize];
+                    return Err(MapError::NotInTable {
+                        event,
+                        addr: r.start,
+                        trace: t.id,
+                        found: t.fragment,
+                        from: self.traces[d as usize].fragment,
+                    });
+                }
+                if !fits {
                     let t = &self.traces[k as usize];
                     return Err(MapError::WrongSuccessor {
                         event,
@@ -314,7 +404,14 @@ impl BlockMap {
                         expect = Expect::Trace(l.to);
                     }
                 }
+                if let Some(k) = self.dispatches.get(&r.last_insn()) {
+                    dispatched = Some(*k);
+                }
             }
+        }
+        if let Some(k) = dispatched {
+            let d = self.traces[k as usize].dispatch.as_ref().expect("a dispatching trace");
+            self.step(&mut out, k, d.snap);
         }
         Ok(out)
     }
@@ -381,6 +478,13 @@ impl BlockMap {
             if let Some(l) = t.link {
                 let to = self.traces.get(l.to as usize).map_or("?".into(), |x| name(x.fragment));
                 let _ = writeln!(s, "  link branch {:#x} -> {to}", l.branch);
+            }
+            if let Some(d) = &t.dispatch {
+                let to: Vec<String> =
+                    d.to.iter()
+                        .map(|&i| self.traces.get(i as usize).map_or("?".into(), |x| name(x.fragment)))
+                        .collect();
+                let _ = writeln!(s, "  dispatch jump {:#x} exit {} -> {}", d.branch, d.snap, to.join(", "));
             }
         }
         s

@@ -183,6 +183,12 @@ impl Builder {
         self.trace.term = Terminator::Link { trace, snap };
         self.trace
     }
+
+    /// Ends with a dispatch (native-interpreter code): see `Terminator::Dispatch`.
+    pub fn dispatch(mut self, index: Value, snap: SnapId, targets: &[DispatchTarget]) -> Trace {
+        self.trace.term = Terminator::Dispatch { index, snap, targets: targets.to_vec() };
+        self.trace
+    }
 }
 
 #[cfg(test)]

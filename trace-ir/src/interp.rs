@@ -372,6 +372,17 @@ fn check(t: &Trace) -> Result<Shape, InterpError> {
             }
         }
         Terminator::Exit(s) | Terminator::Link { snap: s, .. } => snap(*s, None)?,
+        Terminator::Dispatch { index, snap: s, targets } => {
+            if matches!(operand(*index, None)?, Type::I1 | Type::F64) {
+                return malformed("dispatch index is not an integer".into());
+            }
+            snap(*s, None)?;
+            for d in targets {
+                if let DispatchTarget::Exit(x) = d {
+                    snap(*x, None)?;
+                }
+            }
+        }
     }
     Ok(Shape { loop_start, body_start })
 }
@@ -503,6 +514,17 @@ fn run_one(t: &Trace, id: u32, slots: &mut [u64], env: &Env, steps: &mut u64) ->
             Terminator::Link { trace, snap } => {
                 write_snap(t, *snap, &vals, slots)?;
                 return Ok(Leave::Link(*trace));
+            }
+            Terminator::Dispatch { index, snap, targets } => {
+                let i = vals[index.index()];
+                match usize::try_from(i).ok().and_then(|i| targets.get(i)) {
+                    Some(DispatchTarget::Trace(n)) => {
+                        write_snap(t, *snap, &vals, slots)?;
+                        return Ok(Leave::Link(*n));
+                    }
+                    Some(DispatchTarget::Exit(s)) => return leave(*s, &vals, slots),
+                    None => return leave(*snap, &vals, slots),
+                }
             }
         }
     }

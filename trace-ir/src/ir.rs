@@ -553,6 +553,21 @@ pub enum Terminator {
     /// Write the snapshot to the slots, then enter trace `trace` (a side trace joining its
     /// parent, or any other trace).
     Link { trace: u32, snap: SnapId },
+    /// Native-interpreter code only (a lowered fragment's dispatch): write the snapshot, then
+    /// go where `targets[index]` says, `index` read as unsigned; an index past the end leaves
+    /// through `snap`. Backends lower it to an indirect jump through a jump table.
+    Dispatch { index: Value, snap: SnapId, targets: Vec<DispatchTarget> },
+}
+
+/// One entry of a `Terminator::Dispatch` table.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum DispatchTarget {
+    /// Enter trace `n` at its internal entry, as `link n` does (`n` in text).
+    Trace(u32),
+    /// Leave through this snapshot instead (`snapN` in text), which must write the same slots
+    /// from the same values as the terminator's own (the slots are already written); its
+    /// resume word and target may differ.
+    Exit(SnapId),
 }
 
 /// Where an exit goes: back to the host through its snapshot, into another trace, or into
@@ -567,23 +582,59 @@ pub enum ExitTarget {
 
 impl Terminator {
     pub fn visit_operands(&self, mut f: impl FnMut(Value)) {
-        if let Terminator::Jump(vs) = self {
-            vs.iter().copied().for_each(&mut f);
+        match self {
+            Terminator::Jump(vs) => vs.iter().copied().for_each(&mut f),
+            Terminator::Dispatch { index, .. } => f(*index),
+            _ => {}
         }
     }
 
     pub fn map_operands(&mut self, mut f: impl FnMut(Value) -> Value) {
-        if let Terminator::Jump(vs) = self {
-            for v in vs.iter_mut() {
-                *v = f(*v);
+        match self {
+            Terminator::Jump(vs) => {
+                for v in vs.iter_mut() {
+                    *v = f(*v);
+                }
+            }
+            Terminator::Dispatch { index, .. } => *index = f(*index),
+            _ => {}
+        }
+    }
+
+    /// The snapshot the terminator writes (and leaves through when it does not continue).
+    pub fn snap(&self) -> Option<SnapId> {
+        match self {
+            Terminator::Jump(_) => None,
+            Terminator::Exit(s) | Terminator::Link { snap: s, .. } | Terminator::Dispatch { snap: s, .. } => {
+                Some(*s)
             }
         }
     }
 
-    pub fn snap(&self) -> Option<SnapId> {
+    /// Every snapshot the terminator may leave through (a dispatch's table entries too).
+    pub fn exit_snaps(&self) -> Vec<SnapId> {
+        let mut v: Vec<SnapId> = self.snap().into_iter().collect();
+        if let Terminator::Dispatch { targets, .. } = self {
+            v.extend(targets.iter().filter_map(|t| match t {
+                DispatchTarget::Exit(s) => Some(*s),
+                DispatchTarget::Trace(_) => None,
+            }));
+        }
+        v
+    }
+
+    /// The traces the terminator may enter (`link`, and a dispatch's table).
+    pub fn linked_traces(&self) -> Vec<u32> {
         match self {
-            Terminator::Jump(_) => None,
-            Terminator::Exit(s) | Terminator::Link { snap: s, .. } => Some(*s),
+            Terminator::Link { trace, .. } => vec![*trace],
+            Terminator::Dispatch { targets, .. } => targets
+                .iter()
+                .filter_map(|t| match t {
+                    DispatchTarget::Trace(n) => Some(*n),
+                    DispatchTarget::Exit(_) => None,
+                })
+                .collect(),
+            _ => Vec::new(),
         }
     }
 }

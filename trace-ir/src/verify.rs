@@ -30,6 +30,8 @@ impl std::error::Error for VerifyError {}
 pub const MAX_SLOTS: u32 = 1 << 16;
 /// The most arguments a call may take.
 pub const MAX_CALL_ARGS: usize = 64;
+/// The most entries a `dispatch` terminator's table may have.
+pub const MAX_DISPATCH: usize = 1 << 16;
 
 pub fn verify(trace: &Trace) -> Result<(), VerifyError> {
     let v = Verifier::new(trace);
@@ -472,6 +474,39 @@ impl<'t> Verifier<'t> {
                     return Err((Loc::Term, "a loop must end with `jump`".into()));
                 }
                 self.snapshot_use(Loc::Term, *s, Use::End)?;
+            }
+            Terminator::Dispatch { index, snap, targets } => {
+                if t.loop_start.is_some() {
+                    return Err((Loc::Term, "a loop must end with `jump`".into()));
+                }
+                let ti = self.operand(Loc::Term, *index, Use::End)?;
+                if !ti.is_int() || ti == Type::I1 {
+                    return Err((Loc::Term, format!("the dispatch index is {ti}, not an integer")));
+                }
+                if targets.len() > MAX_DISPATCH {
+                    return Err((
+                        Loc::Term,
+                        format!("a dispatch table of {} entries, at most {MAX_DISPATCH}", targets.len()),
+                    ));
+                }
+                self.snapshot_use(Loc::Term, *snap, Use::End)?;
+                for d in targets {
+                    if let DispatchTarget::Exit(s) = d {
+                        self.snapshot_use(Loc::Term, *s, Use::End)?;
+                        // The slots are written before the jump, so an entry that leaves
+                        // must leave with the same state.
+                        let (a, b) = (&t.snaps[s.index()], &t.snaps[snap.index()]);
+                        if a.entries != b.entries {
+                            return Err((
+                                Loc::Term,
+                                format!(
+                                    "dispatch entry snap{} writes other slots or values than snap{}",
+                                    s.0, snap.0
+                                ),
+                            ));
+                        }
+                    }
+                }
             }
         }
         Ok(())

@@ -75,7 +75,8 @@ impl Etm {
 
 /// Whether the conditional branch to `target` leaves now: it must go to an exit stub, and it
 /// is taken when that exit is step `i` of the recording and goes where step `i + 1` runs
-/// (a dispatch has one such exit per table entry). `None`: not a branch to a stub.
+/// (a dispatch's bounds check goes to its stub only past the table). `None`: not a branch to
+/// a stub.
 fn leaves(bm: &BlockMap, rec: &Recording, i: usize, target: u64) -> Option<bool> {
     let (k, s) = bm.exit_at(target)?;
     let e = &bm.traces[k as usize].exits[s as usize];
@@ -93,6 +94,19 @@ fn leaves(bm: &BlockMap, rec: &Recording, i: usize, target: u64) -> Option<bool>
 }
 
 /// The ETM stream of the plain copy running from `entry`'s external entry as `rec` says, and
+/// A `dispatch` jump at `pc` (trace `k`): it must be step `i` of the recording; returns the
+/// internal entry of the trace that runs step `i + 1` (the table entry the index selects).
+fn dispatch_target(bm: &BlockMap, rec: &Recording, i: usize, k: u32, pc: u64) -> u64 {
+    let t = &bm.traces[k as usize];
+    let d = t.dispatch.as_ref().unwrap();
+    let Origin::Snap { fragment, snap } = t.exits[d.snap as usize].origin else { panic!("dispatch origin") };
+    let want = rec.steps.get(i).map(|s| (s.fragment, s.snap));
+    assert_eq!(want, Some((fragment, snap.0)), "{pc:#x}: a dispatch the recording does not take");
+    let next = rec.steps.get(i + 1).unwrap_or_else(|| panic!("{pc:#x}: a dispatch after the last step"));
+    let to = d.to.iter().find(|&&x| bm.traces[x as usize].fragment == next.fragment);
+    bm.traces[*to.unwrap_or_else(|| panic!("{pc:#x}: the table has no {}", next.fragment)) as usize].internal
+}
+
 /// how many instructions that is.
 fn encode_run(bm: &BlockMap, image: &CodeImage, entry: u32, rec: &Recording) -> (Vec<u8>, u64) {
     let mut pc = bm.traces[entry as usize].start;
@@ -138,6 +152,16 @@ fn encode_run(bm: &BlockMap, image: &CodeImage, entry: u32, rec: &Recording) -> 
                 }
                 e.atom(true);
                 pc = i.target;
+            }
+            (InsnType::IndirectBranch, InsnSubType::None) => {
+                let k = bm
+                    .dispatch_at(pc)
+                    .unwrap_or_else(|| panic!("{pc:#x}: an indirect branch, not a dispatch"));
+                let target = dispatch_target(bm, rec, step, k, pc);
+                step += 1;
+                e.atom(true);
+                e.addr(target);
+                pc = target;
             }
             (InsnType::IndirectBranch, InsnSubType::Ret) => {
                 // The common exit returns to the host, outside the traced code: its atom

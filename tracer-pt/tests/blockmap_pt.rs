@@ -33,7 +33,8 @@ fn example(name: &str) -> Program {
 
 /// Whether the conditional branch to `target` leaves now: it must go to an exit stub, and it
 /// is taken when that exit is step `i` of the recording and goes where step `i + 1` runs
-/// (a dispatch has one such exit per table entry). `None`: not a branch to a stub.
+/// (a dispatch's bounds check goes to its stub only past the table). `None`: not a branch to
+/// a stub.
 fn leaves(bm: &BlockMap, rec: &Recording, i: usize, target: u64) -> Option<bool> {
     let (k, s) = bm.exit_at(target)?;
     let e = &bm.traces[k as usize].exits[s as usize];
@@ -51,6 +52,19 @@ fn leaves(bm: &BlockMap, rec: &Recording, i: usize, target: u64) -> Option<bool>
 }
 
 /// The PT packets of the plain copy running from `entry`'s external entry as `rec` says,
+/// A `dispatch` jump at `pc` (trace `k`): it must be step `i` of the recording; returns the
+/// internal entry of the trace that runs step `i + 1` (the table entry the index selects).
+fn dispatch_target(bm: &BlockMap, rec: &Recording, i: usize, k: u32, pc: u64) -> u64 {
+    let t = &bm.traces[k as usize];
+    let d = t.dispatch.as_ref().unwrap();
+    let Origin::Snap { fragment, snap } = t.exits[d.snap as usize].origin else { panic!("dispatch origin") };
+    let want = rec.steps.get(i).map(|s| (s.fragment, s.snap));
+    assert_eq!(want, Some((fragment, snap.0)), "{pc:#x}: a dispatch the recording does not take");
+    let next = rec.steps.get(i + 1).unwrap_or_else(|| panic!("{pc:#x}: a dispatch after the last step"));
+    let to = d.to.iter().find(|&&x| bm.traces[x as usize].fragment == next.fragment);
+    bm.traces[*to.unwrap_or_else(|| panic!("{pc:#x}: the table has no {}", next.fragment)) as usize].internal
+}
+
 /// and how many instructions that is.
 fn encode_run(bm: &BlockMap, image: &CodeImage, entry: u32, rec: &Recording) -> (Vec<Packet>, u64) {
     let mut pc = bm.traces[entry as usize].start;
@@ -111,6 +125,15 @@ fn encode_run(bm: &BlockMap, image: &CodeImage, entry: u32, rec: &Recording) -> 
                     step += 1;
                 }
                 pc = insn.near_branch_target();
+            }
+            FlowControl::IndirectBranch => {
+                let k =
+                    bm.dispatch_at(pc).unwrap_or_else(|| panic!("{pc:#x}: an indirect jump, not a dispatch"));
+                let target = dispatch_target(bm, rec, step, k, pc);
+                step += 1;
+                flush(&mut bits, &mut pkts);
+                pkts.push(Packet::Tip(IpPayload { ipc: Ipc::Sext48, ip: target & 0xffff_ffff_ffff }));
+                pc = target;
             }
             FlowControl::Return => {
                 // The common exit returns to the host: tracing stops there (filtered).
@@ -203,8 +226,8 @@ fn a_path_that_loses_steps_or_promoted_values_is_an_error() {
     let mut more = log.clone();
     more.push(5);
     assert_eq!(bm.recording(&path, &more), Err(MapError::PromotedLeft { extra: 1 }));
-    // Move the range that enters the second fragment into another fragment: the entry
-    // contradicts the step before it.
+    // Move the range that enters the second fragment (`fetch` dispatches to `even` or `odd`)
+    // into another fragment, one not in the table: the entry contradicts the step before it.
     let mut moved = path.clone();
     let plain = &bm.traces[..p.fragments.len()];
     let k = moved
@@ -219,13 +242,7 @@ fn a_path_that_loses_steps_or_promoted_values_is_an_error() {
     (r.start, r.end) = (into, into + len);
     assert_eq!(
         bm.recording(&moved, &log),
-        Err(MapError::WrongSuccessor {
-            event: k,
-            addr: into,
-            trace: to.id,
-            found: to.fragment,
-            expected: Some(from.fragment)
-        })
+        Err(MapError::NotInTable { event: k, addr: into, trace: to.id, found: to.fragment, from: 0 })
     );
     let mut lost = path.clone();
     lost.events.insert(3, PathEvent::Overflow);

@@ -12,9 +12,10 @@
 //! copies, so switching copies at a fragment boundary starts or stops recording, and the
 //! plain copy pays nothing for the recorder.
 //!
-//! A dispatch is lowered to a compare-and-leave per table entry, each exit linked to its
-//! target (an index past the table leaves to the host): correct on every backend, linear in
-//! the table's size. A backend indirect jump through a table is the planned replacement.
+//! A dispatch is lowered to a `dispatch` terminator: the snapshot is written, and the index
+//! selects the next trace from a jump table (an indirect jump in the backend; an index past
+//! the table leaves to the host through the snapshot). A table entry that is a control point
+//! the lowering stops at leaves through its own copy of the snapshot, whose origin says so.
 //!
 //! This file knows no architecture: it builds traces and drives the `Jit` trait.
 
@@ -115,10 +116,22 @@ impl Lowered {
             for l in &mut t.links {
                 l.1 = moved(l.1);
             }
-            if let Terminator::Link { trace, .. } = &mut t.trace.term {
-                if let Some(k) = trace.checked_sub(self.base) {
-                    *trace = self.base + moved(k);
+            let base = self.base;
+            let remap = |trace: &mut u32| {
+                if let Some(k) = trace.checked_sub(base) {
+                    *trace = base + moved(k);
                 }
+            };
+            match &mut t.trace.term {
+                Terminator::Link { trace, .. } => remap(trace),
+                Terminator::Dispatch { targets, .. } => {
+                    for d in targets {
+                        if let DispatchTarget::Trace(trace) = d {
+                            remap(trace);
+                        }
+                    }
+                }
+                _ => {}
             }
         }
         for d in &mut self.dispatchers {
@@ -156,35 +169,32 @@ pub fn lower(p: &Program, base: u32, stop_at_controls: bool) -> Lowered {
     let mut dispatchers = Vec::with_capacity(pairs.len());
     for (table, slot) in pairs {
         dispatchers.push(((table, slot), traces.len() as u32));
-        traces.push(dispatcher(p, table, slot, stop_at_controls));
+        traces.push(dispatcher(p, table, slot, base, stop_at_controls));
     }
     Lowered { base, traces, fragments: n, log_slot, dispatchers }
 }
 
 /// A trace that only dispatches: reads `slot` and enters the plain copy of the fragment
 /// `table` names there, or leaves to the host past the table's end.
-fn dispatcher(p: &Program, table: u32, slot: u32, stop_at_controls: bool) -> LoweredTrace {
+fn dispatcher(p: &Program, table: u32, slot: u32, base: u32, stop_at_controls: bool) -> LoweredTrace {
     let ty = p.slots[slot as usize].ty;
     let mut b = crate::Builder::named(&format!("dispatch.{}.{slot}", p.tables[table as usize].name));
     let idx = b.input(slot, ty);
-    let mut links = Vec::new();
-    let mut origins = Vec::new();
-    for (k, &g) in p.tables[table as usize].targets.iter().enumerate() {
-        let kc = b.iconst(ty, k as i64);
-        let c = b.icmp(ICmp::Eq, idx, kc);
-        let s = b.snapshot_to(SnapTo::Fragment(g), 0, &[]);
+    let out = b.snapshot_to(SnapTo::Dispatch { table, slot }, 0, &[]);
+    let mut origins = vec![Origin::Dispatch { table, slot }];
+    let mut targets = Vec::new();
+    for &g in &p.tables[table as usize].targets {
         if stop_at_controls && p.is_control(g) {
+            targets.push(DispatchTarget::Exit(b.snapshot_to(SnapTo::Fragment(g), 0, &[])));
             origins.push(Origin::Control { to: g, from: None });
         } else {
-            origins.push(Origin::Dispatch { table, slot });
-            links.push((s, g));
+            // Dispatchers enter plain copies, which are `0..n`.
+            targets.push(DispatchTarget::Trace(base + g));
         }
-        b.guard_not(c, s);
     }
-    let out = b.snapshot(0, &[]);
-    origins.push(Origin::Dispatch { table, slot });
     let promotes = vec![0; origins.len()];
-    LoweredTrace { fragment: DISPATCHER, copy: Copy::Plain, trace: b.exit(out), origins, links, promotes }
+    let trace = b.dispatch(idx, out, &targets);
+    LoweredTrace { fragment: DISPATCHER, copy: Copy::Plain, trace, origins, links: Vec::new(), promotes }
 }
 
 /// Copies a fragment's body instruction by instruction, adding what its copy needs.
@@ -205,6 +215,8 @@ struct Lowerer<'p> {
     map: Vec<Value>,
     consts: HashMap<(Type, u64), Value>,
     stop_at_controls: bool,
+    /// The terminator's dispatch, once `exit` has lowered it.
+    dispatch: Option<Terminator>,
 }
 
 impl Lowerer<'_> {
@@ -295,18 +307,28 @@ impl Lowerer<'_> {
                     None => self.push(Op::Input { slot }, Some(ty)),
                 };
                 if mid {
-                    // A linear trace cannot hold a dispatch chain on a guard's failure path;
+                    // A linear trace cannot hold a dispatch on a guard's failure path;
                     // `check_lowerable` refuses such programs before anything is lowered.
                     return self.exit_snap(s, SnapTo::Host, origin);
                 }
-                for (k, &g) in targets.iter().enumerate() {
-                    let kc = self.konst(ty, k as u64);
-                    let c = self.push(Op::ICmp(ICmp::Eq, idx, kc), Some(Type::I1));
-                    let id = self.exit_snap(s, SnapTo::Fragment(g), origin);
-                    self.link_or_stop(id, g);
-                    self.push(Op::Guard { cond: c, expect: false, snap: id }, None);
+                let main = self.exit_snap(s, SnapTo::Dispatch { table, slot }, origin);
+                let mut table_out = Vec::with_capacity(targets.len());
+                for &g in &targets {
+                    if self.stop_at_controls && self.p.is_control(g) {
+                        // The same state (the log word is already stored), another origin.
+                        let mut copy = self.out.snaps[main.index()].clone();
+                        copy.to = SnapTo::Fragment(g);
+                        self.out.snaps.push(copy);
+                        let id = SnapId(self.out.snaps.len() as u32 - 1);
+                        self.origins.push(Origin::Control { to: g, from: Some((self.frag, s)) });
+                        self.promotes.push(self.promoted);
+                        table_out.push(DispatchTarget::Exit(id));
+                    } else {
+                        table_out.push(DispatchTarget::Trace(self.base + self.target_trace(g)));
+                    }
                 }
-                self.exit_snap(s, SnapTo::Host, origin)
+                self.dispatch = Some(Terminator::Dispatch { index: idx, snap: main, targets: table_out });
+                main
             }
         }
     }
@@ -343,6 +365,7 @@ fn lower_fragment(
         map: vec![Value(u32::MAX); body.insts.len()],
         consts: HashMap::new(),
         stop_at_controls,
+        dispatch: None,
     };
     // Inputs and constants hold everywhere, wherever they sit: map them first.
     for (i, inst) in body.insts.iter().enumerate() {
@@ -416,6 +439,7 @@ fn lower_fragment(
     let Terminator::Exit(s) = body.term else { unreachable!("verified fragments end in exit") };
     let last = l.exit(s, false);
     l.out.term = match (l.out.snaps[last.index()].to, l.origins[last.index()]) {
+        _ if l.dispatch.is_some() => l.dispatch.take().expect("just checked"),
         (_, Origin::Control { .. }) => Terminator::Exit(last),
         (SnapTo::Fragment(g), _) => Terminator::Link { trace: l.base + l.target_trace(g), snap: last },
         _ => Terminator::Exit(last),

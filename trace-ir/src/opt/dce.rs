@@ -35,8 +35,11 @@ pub fn dce(trace: &mut Trace) {
             }
         }
     };
-    if let Some(s) = trace.term.snap() {
+    for s in trace.term.exit_snaps() {
         use_snap(s, &mut live, &mut work);
+    }
+    if let Terminator::Dispatch { index, .. } = trace.term {
+        mark(index, &mut live, &mut work);
     }
     while let Some(i) = work.pop() {
         let op = &trace.insts[i].op;

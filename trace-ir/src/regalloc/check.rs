@@ -390,6 +390,13 @@ pub fn check_fused(trace: &Trace, alloc: &Allocation, rf: &RegFile, sched: &Sche
     let end = || "at the terminator".to_string();
     match &trace.term {
         Terminator::Exit(s) | Terminator::Link { snap: s, .. } => ck.snapshot(*s, &end),
+        Terminator::Dispatch { index, .. } => {
+            ck.use_value(*index, &|| "at the terminator: the dispatch index".to_string())?;
+            for s in trace.term.exit_snaps() {
+                ck.snapshot(s, &end)?;
+            }
+            Ok(())
+        }
         Terminator::Jump(args) => {
             let Some(s) = loop_start else { return Err("jump without a loop".into()) };
             for round in 0..2 {

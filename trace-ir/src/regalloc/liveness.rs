@@ -119,6 +119,12 @@ fn visit_uses(
             }
         }
         Terminator::Exit(s) | Terminator::Link { snap: s, .. } => snap_uses(*s, early(n), &mut f)?,
+        Terminator::Dispatch { index, .. } => {
+            f(*index, early(n));
+            for s in trace.term.exit_snaps() {
+                snap_uses(s, early(n), &mut f)?;
+            }
+        }
     }
     Ok(())
 }

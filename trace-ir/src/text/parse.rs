@@ -270,6 +270,39 @@ impl Parser<'_> {
                 self.term = Some(Terminator::Link { trace, snap });
                 Ok(())
             }
+            Tok::Word("dispatch") => {
+                cur.next();
+                let index = self.operand(cur, "after `dispatch`")?;
+                cur.punct(',', "after the dispatch index")?;
+                let snap = self.snap_ref(cur, "after `,`")?;
+                cur.punct(',', "after the snapshot")?;
+                cur.punct('[', "before the dispatch table")?;
+                let mut targets = Vec::new();
+                if !cur.eat(']') {
+                    loop {
+                        let t = cur.peek();
+                        match t.tok {
+                            Tok::Num(n) => {
+                                cur.next();
+                                match uint(n) {
+                                    Num::Ok(v) if v <= u32::MAX as u128 => {
+                                        targets.push(DispatchTarget::Trace(v as u32))
+                                    }
+                                    _ => return Err(cur.expected(t, "a trace number in the dispatch table")),
+                                }
+                            }
+                            _ => targets
+                                .push(DispatchTarget::Exit(self.snap_ref(cur, "in the dispatch table")?)),
+                        }
+                        if cur.eat(']') {
+                            break;
+                        }
+                        cur.punct(',', "between dispatch table entries")?;
+                    }
+                }
+                self.term = Some(Terminator::Dispatch { index, snap, targets });
+                Ok(())
+            }
             Tok::Word(w) if defines_value(w) => {
                 Err(cur.err(first, format!("`{w}` defines a value: write `%name = {w} ...`")))
             }

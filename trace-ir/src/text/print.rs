@@ -282,6 +282,16 @@ impl<'t> Printer<'t> {
             Terminator::Jump(vs) => format!("jump {}", self.values(vs)),
             Terminator::Exit(s) => format!("exit snap{}", s.0),
             Terminator::Link { trace, snap } => format!("link {trace}, snap{}", snap.0),
+            Terminator::Dispatch { index, snap, targets } => {
+                let ts: Vec<String> = targets
+                    .iter()
+                    .map(|d| match d {
+                        DispatchTarget::Trace(n) => n.to_string(),
+                        DispatchTarget::Exit(s) => format!("snap{}", s.0),
+                    })
+                    .collect();
+                format!("dispatch {}, snap{}, [{}]", self.value(*index), snap.0, ts.join(", "))
+            }
         }
     }
 
