@@ -132,6 +132,7 @@ pub struct State {
     pub string_meta: *mut Table,
     pub thread: *mut crate::vm::thread::Thread,
     pub main_thread: *mut crate::vm::thread::Thread,
+    pub main_value: TValue,
     pub error: TValue,
     pub host: HostReason,
     /// A native function's results, before they are copied into place.

@@ -18,7 +18,7 @@ pub fn open(l: &mut State) {
     reg(l, t, "running", running);
 }
 
-fn trace_thread(p: &dyn std::any::Any, m: &mut crate::gc::Marker) {
+pub fn trace_thread(p: &dyn std::any::Any, m: &mut crate::gc::Marker) {
     if let Some(t) = p.downcast_ref::<Box<Thread>>() {
         crate::vm::gc::mark_thread(t, m);
     }
@@ -80,8 +80,7 @@ fn isyieldable(l: &mut State, _: &[TValue]) -> LResult<()> {
 fn running(l: &mut State, _: &[TValue]) -> LResult<()> {
     let main = l.thread == l.main_thread;
     let v = if main {
-        // The main thread has no object of its own; a stable stand-in value.
-        TValue::nil()
+        l.main_value
     } else {
         call::thread_mut(l).co_value
     };

@@ -362,9 +362,10 @@ pub fn do_return(l: &mut State, from: *mut TValue, n: usize) -> LResult<u64> {
 pub fn tail_call(l: &mut State, func: *mut TValue, nargs: usize) -> LResult<u64> {
     // SAFETY: func is a live slot.
     let f = unsafe { *func };
-    if f.tag != T_LCLOSURE && f.tag != T_NATIVE {
-        // A __call: an ordinary call whose results this frame's RETURN (after the
-        // TAILCALL) passes on.
+    let special_native = f.tag == T_NATIVE && obj::native_fn(f) as *const () as usize == special as *const () as usize;
+    if (f.tag != T_LCLOSURE && f.tag != T_NATIVE) || special_native {
+        // A __call, or pcall/resume/yield (which need this frame to come back to): an
+        // ordinary call whose results the RETURN after the TAILCALL passes on.
         return call(l, func, nargs, func, -1, FrameKind::Lua);
     }
     let t = thread_mut(l);

@@ -49,7 +49,7 @@ pub fn collect(l: &mut State) {
         }
     }
     let (globals, registry, smeta, err) = (l.globals, l.registry, l.string_meta, l.error);
-    let (cur, main) = (l.thread, l.main_thread);
+    let (cur, main, main_value) = (l.thread, l.main_thread, l.main_value);
     let rets = std::mem::take(&mut l.rets);
     l.heap.collect(&mut |m: &mut Marker| {
         m.mark_obj(globals);
@@ -73,6 +73,7 @@ pub fn collect(l: &mut State) {
         }
         // SAFETY: the main thread lives as long as the state.
         mark_thread(unsafe { &*main }, m);
+        m.mark_value(main_value);
     });
     l.rets = rets;
 }

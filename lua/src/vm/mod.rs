@@ -37,7 +37,8 @@ pub struct Vm {
     /// Boxed: fragments and traces hold its address.
     pub state: Box<State>,
     pub driver: Driver,
-    main: Box<Thread>,
+    /// The main thread (owned by its heap object, pinned).
+    main: *mut Thread,
 }
 
 pub fn symbols() -> trace_ir::Symbols {
@@ -53,9 +54,13 @@ impl Vm {
         let mut main = Thread::new(TValue::nil(), STACK_SLOTS)
             .map_err(|_| RunError::Config("cannot map the VM stack".into()))?;
         let mut heap = crate::gc::Heap::new();
+        let mobj = heap.new_opaque(crate::gc::K_THREAD, Box::new(main), Some(crate::stdlib::coroutine::trace_thread));
+        heap.pin(mobj);
+        let main_value = TValue::thread(mobj);
+        let main = crate::vm::call::thread_of(main_value) as *mut Thread;
         let globals = heap.new_table(0, 64);
         let registry = heap.new_table(0, 8);
-        let mp = &mut *main as *mut Thread;
+        let mp = main;
         let state = Box::new(State {
             regs: Regs { pc: 0, base: 0, k: 0 },
             heap,
@@ -64,6 +69,7 @@ impl Vm {
             string_meta: std::ptr::null_mut(),
             thread: mp,
             main_thread: mp,
+            main_value,
             error: TValue::nil(),
             host: HostReason::None,
             rets: Vec::new(),
@@ -119,7 +125,8 @@ impl Vm {
         let env = TValue::table(l.globals);
         let uv = l.heap.new_upval_closed(env);
         let f = TValue::lclosure(l.heap.new_lclosure(p as *mut crate::gc::Opaque, vec![uv]));
-        let t = &mut *self.main;
+        // SAFETY: the main thread lives (pinned) as long as the state.
+        let t = unsafe { &mut *self.main };
         let func = t.stack;
         // SAFETY: the bottom slots of the fresh main stack.
         unsafe {

@@ -45,7 +45,8 @@ function json.decode(s)
       if c == "\\" then
         local e = s:sub(pos + 1, pos + 1)
         local map = {b = "\b", f = "\f", n = "\n", r = "\r", t = "\t", ['"'] = '"', ["\\"] = "\\", ["/"] = "/"}
-        if e == "u" then out[#out+1] = utf8.char(tonumber(s:sub(pos + 2, pos + 5), 16)); pos = pos + 6
+        if e == "u" then local cp = tonumber(s:sub(pos + 2, pos + 5), 16)
+          out[#out+1] = cp < 128 and string.char(cp) or "?"; pos = pos + 6
         else out[#out+1] = map[e]; pos = pos + 2 end
       else out[#out+1] = c; pos = pos + 1 end
     end
