@@ -177,7 +177,7 @@ pub fn tonumber_base(s: &[u8], base: u32) -> Option<i64> {
 /// Integer floor division `a // b`.
 pub fn idiv_int(a: i64, b: i64) -> Result<i64, &'static str> {
     match b {
-        0 => Err("attempt to perform 'n//0'"),
+        0 => Err("attempt to divide by zero"),
         -1 => Ok(a.wrapping_neg()),
         _ => {
             let q = a / b;
@@ -189,7 +189,7 @@ pub fn idiv_int(a: i64, b: i64) -> Result<i64, &'static str> {
 /// Integer modulo `a % b` (the result has the sign of `b`).
 pub fn mod_int(a: i64, b: i64) -> Result<i64, &'static str> {
     match b {
-        0 => Err("attempt to perform 'n%%0'"),
+        0 => Err("attempt to perform 'n%0'"),
         -1 => Ok(0),
         _ => {
             let r = a % b;
@@ -549,8 +549,8 @@ mod tests {
         assert_eq!(mod_int(7, -3), Ok(-2));
         assert_eq!(mod_int(-7, -3), Ok(-1));
         assert_eq!(mod_int(i64::MIN, -1), Ok(0));
-        assert_eq!(idiv_int(1, 0), Err("attempt to perform 'n//0'"));
-        assert_eq!(mod_int(1, 0), Err("attempt to perform 'n%%0'"));
+        assert_eq!(idiv_int(1, 0), Err("attempt to divide by zero"));
+        assert_eq!(mod_int(1, 0), Err("attempt to perform 'n%0'"));
     }
 
     #[test]

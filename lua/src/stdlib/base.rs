@@ -211,10 +211,9 @@ fn assert(l: &mut State, args: &[TValue]) -> LResult<()> {
         return Err(arg_error(l, 0, "assert", "value expected"));
     }
     if args[0].is_falsy() {
-        if args.len() > 1 {
-            return Err(LuaError(args[1]));
-        }
-        return Err(LuaError(l.str("assertion failed!")));
+        // As lua5.4: the message (default "assertion failed!") raised like `error(msg)`.
+        let msg = if args.len() > 1 { args[1] } else { l.str("assertion failed!") };
+        return error(l, &[msg]);
     }
     l.rets.extend_from_slice(args);
     Ok(())

@@ -129,7 +129,11 @@ pub fn arith(
                 };
                 let v = if i == 0 { a } else { b };
                 if e {
-                    return Err(super::error::rt_error(l, "number has no integer representation"));
+                    let msg = match describe(i) {
+                        Some(d) => format!("number ({d}) has no integer representation"),
+                        None => "number has no integer representation".to_string(),
+                    };
+                    return Err(super::error::rt_error(l, &msg));
                 }
                 return Err(type_error(l, v, "perform bitwise operation on", describe(i)));
             }

@@ -68,6 +68,43 @@ pub fn call(
         }
         T_NATIVE => {
             let nf = obj::native_fn(f);
+            // Called straight from pcall: no Lua caller for error positions.
+            let cc = std::mem::take(&mut l.c_caller);
+            let saved_cc = std::mem::replace(&mut l.native_c_caller, cc);
+            let r = call_native(l, f, nf, func, nargs, ret, nresults, kind);
+            l.native_c_caller = saved_cc;
+            r
+        }
+        _ => {
+            let h = obj::metamethod(l, f, "__call");
+            if h.is_nil() {
+                return Err(call_error(l, f));
+            }
+            // The called value becomes the first argument.
+            check_room(l, func.wrapping_add(nargs + 2))?;
+            // SAFETY: room checked above; `copy` handles the overlap.
+            unsafe {
+                std::ptr::copy(func, func.add(1), nargs + 1);
+                *func = h;
+            }
+            call(l, func, nargs + 1, ret, nresults, kind)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn call_native(
+    l: &mut State,
+    f: TValue,
+    nf: obj::NativeFn,
+    func: *mut TValue,
+    nargs: usize,
+    ret: *mut TValue,
+    nresults: i32,
+    kind: FrameKind,
+) -> LResult<u64> {
+    {
+        {
             let is_special = nf as *const () as usize == special as *const () as usize;
             let sname = if is_special { obj::native(f).name } else { "" };
             // SAFETY: the arguments are live stack slots; natives do not write the stack.
@@ -118,39 +155,21 @@ pub fn call(
                         "bad argument #1 to 'resume' (coroutine expected)",
                     ));
                 }
-                resume(l, co, &args[1..], ret, nresults, false)
+                resume(l, co, &args[1..], ret, nresults, false, kind)
             } else if sname == SPECIAL_WRAP {
                 let co = obj::native(f).upvals[0];
-                resume(l, co, args, ret, nresults, true)
+                resume(l, co, args, ret, nresults, true, kind)
             } else if sname == SPECIAL_YIELD {
                 yield_(l, args, ret, nresults)
             } else {
                 l.rets.clear();
                 l.current_native = f;
-                let c_caller = std::mem::take(&mut l.c_caller);
-                l.native_c_caller = c_caller;
-                let r = nf(l, args);
-                l.native_c_caller = false;
-                r?;
+                nf(l, args)?;
                 let rets = std::mem::take(&mut l.rets);
                 let s = deliver(l, kind, ret, nresults, &rets, true);
                 l.rets = rets;
                 s
             }
-        }
-        _ => {
-            let h = obj::metamethod(l, f, "__call");
-            if h.is_nil() {
-                return Err(call_error(l, f));
-            }
-            // The called value becomes the first argument.
-            check_room(l, func.wrapping_add(nargs + 2))?;
-            // SAFETY: room checked above; `copy` handles the overlap.
-            unsafe {
-                std::ptr::copy(func, func.add(1), nargs + 1);
-                *func = h;
-            }
-            call(l, func, nargs + 1, ret, nresults, kind)
         }
     }
 }
@@ -402,6 +421,7 @@ fn resume(
     ret: *mut TValue,
     nresults: i32,
     wrap: bool,
+    kind: FrameKind,
 ) -> LResult<u64> {
     let c = thread_of(co);
     let cptr = c as *mut Thread;
@@ -412,10 +432,19 @@ fn resume(
             "cannot resume non-suspended coroutine"
         };
         if wrap {
-            return Err(super::error::rt_error(l, msg));
+            let e = super::error::rt_error(l, msg);
+            if kind == FrameKind::Pcall {
+                place(l, ret, nresults, &[e.0], Some(false));
+                return Ok(STATUS_NEXT);
+            }
+            return Err(e);
         }
         let m = l.str(msg);
-        place(l, ret, nresults, &[m], Some(false));
+        if kind == FrameKind::Pcall {
+            place(l, ret, nresults, &[TValue::boolean(false), m], Some(true));
+        } else {
+            place(l, ret, nresults, &[m], Some(false));
+        }
         return Ok(STATUS_NEXT);
     }
     let cur = l.thread;
@@ -423,6 +452,7 @@ fn resume(
     c.resume_ret = ret;
     c.resume_nresults = nresults;
     c.wrap = wrap;
+    c.resume_kind = kind;
     c.co_value = co;
     // SAFETY: `cur` is the running thread.
     unsafe { (*cur).status = CoStatus::Normal };
@@ -470,7 +500,10 @@ fn yield_(l: &mut State, args: &[TValue], ret: *mut TValue, nresults: i32) -> LR
 pub fn to_resumer(l: &mut State, vals: &[TValue], ok: bool) -> LResult<u64> {
     let c = thread_mut(l);
     let r = c.resumer;
-    let (ret, nres, wrap) = (c.resume_ret, c.resume_nresults, c.wrap);
+    let (ret, nres, wrap, kind) = (c.resume_ret, c.resume_nresults, c.wrap, c.resume_kind);
+    // The resume ran under pcall (`pcall(co_wrap)`, `pcall(coroutine.resume, co)`): the
+    // results get pcall's flag too, and a wrap's error is pcall's to report.
+    let pcalled = kind == FrameKind::Pcall;
     if c.status == CoStatus::Running {
         c.status = CoStatus::Suspended;
     }
@@ -479,16 +512,31 @@ pub fn to_resumer(l: &mut State, vals: &[TValue], ok: bool) -> LResult<u64> {
     thread_mut(l).status = CoStatus::Running;
     if wrap && !ok {
         let mut e = vals.first().copied().unwrap_or(TValue::nil());
-        if e.tag == T_STR {
+        if e.tag == T_STR && !pcalled {
             if let Some(w) = super::error::where_(l, 1) {
                 let mut s = w.into_bytes();
                 s.extend_from_slice(obj::str_bytes(e));
                 e = l.heap.str_value(&s);
             }
         }
+        if pcalled {
+            place(l, ret, nres, &[e], Some(false));
+            let pc = thread_mut(l).ci.last().expect("the resume call's frame").pc;
+            resume_frame(l, pc.wrapping_add(1));
+            return Ok(STATUS_RELOAD);
+        }
         return Err(LuaError(e));
     }
-    place(l, ret, nres, vals, if wrap { None } else { Some(ok) });
+    if wrap {
+        place(l, ret, nres, vals, if pcalled { Some(true) } else { None });
+    } else if pcalled {
+        let mut v = Vec::with_capacity(vals.len() + 1);
+        v.push(TValue::boolean(ok));
+        v.extend_from_slice(vals);
+        place(l, ret, nres, &v, Some(true));
+    } else {
+        place(l, ret, nres, vals, Some(ok));
+    }
     let pc = thread_mut(l).ci.last().expect("the resume call's frame").pc;
     resume_frame(l, pc.wrapping_add(1));
     Ok(STATUS_RELOAD)

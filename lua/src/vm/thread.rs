@@ -51,6 +51,8 @@ pub struct Thread {
     pub resume_ret: *mut TValue,
     pub resume_nresults: i32,
     pub wrap: bool,
+    /// How the resume was called (`Pcall` when straight from pcall).
+    pub resume_kind: crate::state::FrameKind,
     pub co_value: TValue,
     /// To-be-closed variables (stack slots), innermost last.
     pub tbc: Vec<*mut TValue>,
@@ -90,6 +92,7 @@ impl Thread {
             resume_ret: std::ptr::null_mut(),
             resume_nresults: 0,
             wrap: false,
+            resume_kind: crate::state::FrameKind::Lua,
             co_value: TValue::nil(),
             tbc: Vec::new(),
         }))
