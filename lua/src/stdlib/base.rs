@@ -289,7 +289,7 @@ fn ipairs_iter(l: &mut State, args: &[TValue]) -> LResult<()> {
 
 fn ipairs(l: &mut State, args: &[TValue]) -> LResult<()> {
     if args.is_empty() {
-        return Err(type_expected(l, args, 0, "ipairs", "table"));
+        return Err(arg_error(l, 0, "ipairs", "table expected, got no value"));
     }
     let f = obj::new_native(l, ipairs_iter, "ipairs_iter", Vec::new());
     push(l, f);

@@ -53,9 +53,53 @@ pub fn arg(args: &[TValue], i: usize) -> TValue {
     args.get(i).copied().unwrap_or(TValue::nil())
 }
 
-/// "bad argument #N to 'NAME' (MSG)".
+/// "bad argument #N to 'NAME' (MSG)", with the name lua5.4 would give: 'for iterator'
+/// when a generic for called it, the qualified global name ('string.rep') when pcall did.
 pub fn arg_error(l: &mut State, i: usize, fname: &str, msg: &str) -> crate::state::LuaError {
-    crate::vm::error::rt_error(l, &format!("bad argument #{} to '{fname}' ({msg})", i + 1))
+    let name = call_name(l).unwrap_or_else(|| fname.to_string());
+    crate::vm::error::rt_error(l, &format!("bad argument #{} to '{name}' ({msg})", i + 1))
+}
+
+fn call_name(l: &mut State) -> Option<String> {
+    if l.native_c_caller {
+        let f = l.current_native;
+        let g = l.globals;
+        // SAFETY: the globals table is live.
+        let gt = unsafe { &*g };
+        let mut key = TValue::nil();
+        while let Ok(Some((k, v))) = gt.next(key) {
+            if v.raw_eq(f) && k.tag == T_STR {
+                return Some(String::from_utf8_lossy(obj::str_bytes(k)).into_owned());
+            }
+            if v.tag == T_TABLE && k.tag == T_STR && obj::str_bytes(k) != b"_G" {
+                let t = obj::table(v);
+                let mut k2 = TValue::nil();
+                while let Ok(Some((kk, vv))) = t.next(k2) {
+                    if vv.raw_eq(f) && kk.tag == T_STR {
+                        return Some(format!(
+                            "{}.{}",
+                            String::from_utf8_lossy(obj::str_bytes(k)),
+                            String::from_utf8_lossy(obj::str_bytes(kk))
+                        ));
+                    }
+                    k2 = kk;
+                }
+            }
+            key = k;
+        }
+        return None;
+    }
+    let t = crate::vm::call::thread_mut(l);
+    let ci = t.ci.last()?;
+    if ci.pc.is_null() {
+        return None;
+    }
+    // SAFETY: a frame's pc points into its prototype's code.
+    let ins = crate::bytecode::Ins(unsafe { *ci.pc });
+    if ins.op() == crate::bytecode::Op::TForCall {
+        return Some("for iterator".into());
+    }
+    None
 }
 
 /// "X expected, got Y".

@@ -498,6 +498,9 @@ fn yield_(l: &mut State, args: &[TValue], ret: *mut TValue, nresults: i32) -> LR
 /// Switches from the running coroutine back to its resumer, delivering `vals` as the
 /// results of its `resume` (with the success flag first, or raised when `wrap` fails).
 pub fn to_resumer(l: &mut State, vals: &[TValue], ok: bool) -> LResult<u64> {
+    // The values may sit in the coroutine's stack, which is cleared below.
+    let vals: Vec<TValue> = vals.to_vec();
+    let vals = &vals[..];
     let c = thread_mut(l);
     let r = c.resumer;
     let (ret, nres, wrap, kind) = (c.resume_ret, c.resume_nresults, c.wrap, c.resume_kind);

@@ -103,6 +103,6 @@ pub fn raw_set(l: &mut State, t: TValue, key: TValue, v: TValue) -> LResult<()> 
     let tab = obj::table(t);
     match tab.set(key, v) {
         Ok(()) => Ok(()),
-        Err(e) => Err(rt_error(l, e.message())),
+        Err(e) => Err(rt_error(l, &format!("table {}", e.message()))),
     }
 }
