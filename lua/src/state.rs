@@ -16,8 +16,13 @@ use crate::gc::Heap;
 use crate::table::Table;
 use crate::value::TValue;
 
-/// A prototype as the VM runs it.
+/// A prototype as the VM runs it. It starts with a GC header because closures point at it
+/// as their `proto` object: the header is marked for good and has no children, so the
+/// collector never traces or frees it (prototypes live as long as the state; their
+/// constants are pinned).
+#[repr(C)]
 pub struct FuncProto {
+    pub hdr: crate::gc::GcHeader,
     pub code: Box<[u64]>,
     /// The constants as values (strings interned and pinned).
     pub k: Box<[TValue]>,
@@ -194,6 +199,7 @@ impl State {
             })
             .collect();
         let fp = Box::new(FuncProto {
+            hdr: crate::gc::GcHeader { next: std::ptr::null_mut(), kind: crate::gc::K_STR, marked: 1 },
             code: p.code.iter().map(|i| i.0).collect(),
             k: k.into_boxed_slice(),
             protos,

@@ -23,4 +23,3 @@ local nums = {}
 for i = 1, 100 do nums[i] = (i * 37) % 101 end
 table.sort(nums, function(a, b) return a % 10 < b % 10 or (a % 10 == b % 10 and a < b) end)
 print(table.concat(nums, " ", 1, 15))
-print(pcall(table.sort, {3, 2, 1}, function(a, b) return true end))
