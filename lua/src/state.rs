@@ -158,6 +158,12 @@ pub struct State {
     pub native_c_caller: bool,
     /// The native function being called (its upvalues are its state).
     pub current_native: TValue,
+    /// `math.random`'s generator.
+    pub rng: crate::number::Rng,
+    /// The file handles' metatable and the standard streams.
+    pub file_meta: *mut Table,
+    pub stdout_value: TValue,
+    pub stdin_value: TValue,
     /// The script's arguments (`...` of the main chunk).
     pub script_args: Vec<Vec<u8>>,
 }

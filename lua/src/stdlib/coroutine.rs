@@ -34,7 +34,13 @@ fn close(l: &mut State, args: &[TValue]) -> LResult<()> {
     t.ci.clear();
     t.tbc.clear();
     t.status = CoStatus::Dead;
-    push(l, TValue::boolean(true));
+    let death = std::mem::replace(&mut t.death, TValue::nil());
+    if death.is_nil() {
+        push(l, TValue::boolean(true));
+    } else {
+        push(l, TValue::boolean(false));
+        push(l, death);
+    }
     Ok(())
 }
 

@@ -24,6 +24,9 @@ pub fn open(l: &mut State) {
     reg(l, t, "log", log);
     reg(l, t, "atan", atan);
     reg(l, t, "ult", ult);
+    reg(l, t, "modf", modf);
+    reg(l, t, "random", random);
+    reg(l, t, "randomseed", randomseed);
     super::set_field(l, t, "pi", TValue::float(std::f64::consts::PI));
     super::set_field(l, t, "huge", TValue::float(f64::INFINITY));
     super::set_field(l, t, "maxinteger", TValue::int(i64::MAX));
@@ -182,5 +185,66 @@ fn ult(l: &mut State, args: &[TValue]) -> LResult<()> {
     let a = check_int(l, args, 0, "ult")?;
     let b = check_int(l, args, 1, "ult")?;
     push(l, TValue::boolean((a as u64) < (b as u64)));
+    Ok(())
+}
+
+fn modf(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let v = check_num(l, args, 0, "modf")?;
+    if v.tag == T_INT {
+        push(l, TValue::float(v.val as i64 as f64));
+        push(l, TValue::float(0.0));
+        return Ok(());
+    }
+    let x = f64::from_bits(v.val);
+    let ip = if x.is_infinite() { x } else { x.trunc() };
+    let fp = if x.is_infinite() { 0.0 } else { x - ip };
+    // The integral part prints as an integer-valued float when it fits ("3.0" -> 3.0).
+    push(l, TValue::float(ip));
+    push(l, TValue::float(fp));
+    Ok(())
+}
+
+fn random(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let (lo, hi) = match args.len() {
+        0 => {
+            let f = l.rng.random_float();
+            push(l, TValue::float(f));
+            return Ok(());
+        }
+        1 => (1, check_int(l, args, 0, "random")?),
+        2 => (check_int(l, args, 0, "random")?, check_int(l, args, 1, "random")?),
+        _ => return Err(crate::vm::error::rt_error(l, "wrong number of arguments")),
+    };
+    if lo == 0 && hi == 0 && args.len() == 1 {
+        let r = l.rng.random_int();
+        push(l, TValue::int(r));
+        return Ok(());
+    }
+    match l.rng.random_range(lo, hi) {
+        Ok(r) => {
+            push(l, TValue::int(r));
+            Ok(())
+        }
+        Err(m) => Err(arg_error(l, args.len() - 1, "random", m)),
+    }
+}
+
+fn randomseed(l: &mut State, args: &[TValue]) -> LResult<()> {
+    if args.is_empty() {
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0);
+        l.rng.seed(t, std::process::id() as i64);
+        return Ok(());
+    }
+    let n1 = match arg(args, 0) {
+        v if v.tag == T_FLOAT => {
+            let f = f64::from_bits(v.val);
+            crate::number::float_to_int_exact(f).unwrap_or(f.to_bits() as i64)
+        }
+        _ => check_int(l, args, 0, "randomseed")?,
+    };
+    let n2 = if arg(args, 1).is_nil() { 0 } else { check_int(l, args, 1, "randomseed")? };
+    l.rng.seed(n1, n2);
+    push(l, TValue::int(n1));
+    push(l, TValue::int(n2));
     Ok(())
 }

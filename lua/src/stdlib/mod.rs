@@ -3,6 +3,7 @@
 
 pub mod base;
 pub mod coroutine;
+pub mod io;
 pub mod math;
 pub mod os;
 pub mod string;
@@ -46,6 +47,7 @@ pub fn open(l: &mut State) {
     table::open(l);
     math::open(l);
     os::open(l);
+    io::open(l);
 }
 
 /// Argument `i` (0-based), nil when absent.

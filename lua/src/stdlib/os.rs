@@ -8,8 +8,120 @@ pub fn open(l: &mut State) {
     let t = super::lib_table(l, "os");
     reg(l, t, "clock", clock);
     reg(l, t, "time", time);
-    let io = super::lib_table(l, "io");
-    reg(l, io, "write", write);
+    reg(l, t, "getenv", getenv);
+    reg(l, t, "exit", exit);
+    reg(l, t, "date", date);
+    reg(l, t, "remove", remove);
+    reg(l, t, "rename", rename);
+    reg(l, t, "tmpname", tmpname);
+    reg(l, t, "difftime", difftime);
+}
+
+fn getenv(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let k = String::from_utf8_lossy(&super::check_str(l, args, 0, "getenv")?).into_owned();
+    match std::env::var_os(&k) {
+        Some(v) => super::push_str(l, v.to_string_lossy().as_bytes()),
+        None => push(l, TValue::nil()),
+    }
+    Ok(())
+}
+
+fn exit(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let v = super::arg(args, 0);
+    let code = match v.tag {
+        T_NIL | T_TRUE => 0,
+        T_FALSE => 1,
+        _ => super::check_int(l, args, 0, "exit")? as i32,
+    };
+    l.flush_out();
+    std::process::exit(code);
+}
+
+fn date(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let fmt = if super::arg(args, 0).is_nil() { b"%c".to_vec() } else { super::check_str(l, args, 0, "date")?.into_owned() };
+    let t = if super::arg(args, 1).is_nil() {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    } else {
+        super::check_int(l, args, 1, "date")?
+    };
+    let (utc, fmt) = match fmt.strip_prefix(b"!") {
+        Some(f) => (true, f.to_vec()),
+        None => (false, fmt),
+    };
+    let tt = t as libc::time_t;
+    // SAFETY: `tm` is plain data the *_r functions fill; `tt` is a valid time_t.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    unsafe {
+        if utc {
+            libc::gmtime_r(&tt, &mut tm);
+        } else {
+            libc::localtime_r(&tt, &mut tm);
+        }
+    }
+    if fmt.starts_with(b"*t") {
+        let tab = crate::vm::obj::new_table(l, 0, 9);
+        let tp = tab.val as *mut crate::table::Table;
+        for (k, v) in [
+            ("year", tm.tm_year as i64 + 1900),
+            ("month", tm.tm_mon as i64 + 1),
+            ("day", tm.tm_mday as i64),
+            ("hour", tm.tm_hour as i64),
+            ("min", tm.tm_min as i64),
+            ("sec", tm.tm_sec as i64),
+            ("wday", tm.tm_wday as i64 + 1),
+            ("yday", tm.tm_yday as i64 + 1),
+        ] {
+            super::set_field(l, tp, k, TValue::int(v));
+        }
+        super::set_field(l, tp, "isdst", TValue::boolean(tm.tm_isdst > 0));
+        push(l, tab);
+        return Ok(());
+    }
+    let mut cfmt = fmt.clone();
+    cfmt.push(0);
+    let mut buf = vec![0u8; 512];
+    // SAFETY: `buf` has the length given; `cfmt` is NUL-terminated; `tm` was filled above.
+    let n = unsafe { libc::strftime(buf.as_mut_ptr() as *mut libc::c_char, buf.len(), cfmt.as_ptr() as *const libc::c_char, &tm) };
+    super::push_str(l, &buf[..n]);
+    Ok(())
+}
+
+fn remove(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let p = String::from_utf8_lossy(&super::check_str(l, args, 0, "remove")?).into_owned();
+    match std::fs::remove_file(&p).or_else(|_| std::fs::remove_dir(&p)) {
+        Ok(()) => push(l, TValue::boolean(true)),
+        Err(e) => {
+            push(l, TValue::nil());
+            super::push_str(l, format!("{p}: {}", errno_text(&e)).as_bytes());
+        }
+    }
+    Ok(())
+}
+
+fn rename(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let a = String::from_utf8_lossy(&super::check_str(l, args, 0, "rename")?).into_owned();
+    let b = String::from_utf8_lossy(&super::check_str(l, args, 1, "rename")?).into_owned();
+    match std::fs::rename(&a, &b) {
+        Ok(()) => push(l, TValue::boolean(true)),
+        Err(e) => {
+            push(l, TValue::nil());
+            super::push_str(l, format!("{a}: {}", errno_text(&e)).as_bytes());
+        }
+    }
+    Ok(())
+}
+
+fn tmpname(l: &mut State, _: &[TValue]) -> LResult<()> {
+    let n = format!("/tmp/lua_{:x}_{}", std::process::id(), l.heap.allocated());
+    super::push_str(l, n.as_bytes());
+    Ok(())
+}
+
+fn difftime(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let a = super::check_num(l, args, 0, "difftime")?.as_f64().unwrap_or(0.0);
+    let b = if super::arg(args, 1).is_nil() { 0.0 } else { super::check_num(l, args, 1, "difftime")?.as_f64().unwrap_or(0.0) };
+    push(l, TValue::float(a - b));
+    Ok(())
 }
 
 fn clock(l: &mut State, _: &[TValue]) -> LResult<()> {
@@ -25,20 +137,6 @@ fn time(l: &mut State, _: &[TValue]) -> LResult<()> {
     let s =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     push(l, TValue::int(s as i64));
-    Ok(())
-}
-
-fn write(l: &mut State, args: &[TValue]) -> LResult<()> {
-    for (i, v) in args.iter().enumerate() {
-        // io.write prints floats with the bare "%.14g" (no ".0", unlike tostring).
-        if v.tag == T_FLOAT {
-            let s = crate::number::c_format_float(b"%.14g\0", f64::from_bits(v.val));
-            l.write_out(&s);
-            continue;
-        }
-        let s = super::check_str(l, args, i, "write")?.into_owned();
-        l.write_out(&s);
-    }
     Ok(())
 }
 

@@ -161,6 +161,8 @@ function load(...)
     end
     chunk = concat(parts)
     name = name or "=(load)"
+  elseif type(chunk) == "number" then
+    chunk = raw_tostring(chunk)
   elseif type(chunk) ~= "string" then
     error("bad argument #1 to 'load' (string expected, got " .. (chunk == nil and "nil" or type(chunk)) .. ")", 1)
   end

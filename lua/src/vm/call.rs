@@ -469,7 +469,9 @@ fn resume(
         match call(l, f, args.len(), f, -1, FrameKind::CoroutineBody) {
             Ok(s) => Ok(s),
             Err(e) => {
-                thread_mut(l).status = CoStatus::Dead;
+                let t = thread_mut(l);
+                t.status = CoStatus::Dead;
+                t.death = e.0;
                 to_resumer(l, &[e.0], false)
             }
         }
@@ -546,9 +548,9 @@ pub fn to_resumer(l: &mut State, vals: &[TValue], ok: bool) -> LResult<u64> {
 }
 
 /// An error escaped a helper: unwinds the running thread to its innermost pcall and
-/// delivers (false, error) there. Returns false when nothing catches it (the host reports
-/// it).
-pub fn unwind(l: &mut State, err: TValue) -> LResult<bool> {
+/// delivers (false, error) there. Returns the error when nothing catches it (the host
+/// reports it; a coroutine.wrap on the way may have added a position).
+pub fn unwind(l: &mut State, err: TValue) -> Option<TValue> {
     loop {
         let t = thread_mut(l);
         let pos = t.ci.iter().rposition(|c| c.kind == FrameKind::Pcall);
@@ -567,31 +569,32 @@ pub fn unwind(l: &mut State, err: TValue) -> LResult<bool> {
                         *at.add(1) = err;
                     }
                     match call(l, at, 1, ci.ret, ci.nresults, FrameKind::Handler) {
-                        Ok(_) => return Ok(true),
+                        Ok(_) => return None,
                         Err(e) => {
                             place(l, ci.ret, ci.nresults, &[e.0], Some(false));
                             let pc = thread_mut(l).ci.last().expect("a caller").pc;
                             resume_frame(l, pc.wrapping_add(1));
-                            return Ok(true);
+                            return None;
                         }
                     }
                 }
                 place(l, ci.ret, ci.nresults, &[err], Some(false));
                 let pc = thread_mut(l).ci.last().expect("pcall's caller").pc;
                 resume_frame(l, pc.wrapping_add(1));
-                return Ok(true);
+                return None;
             }
             None => {
                 if l.thread == l.main_thread {
-                    return Ok(false);
+                    return Some(err);
                 }
                 let t = thread_mut(l);
                 let base = t.stack;
                 super::closure::close_upvalues(t, base);
                 t.ci.clear();
                 t.status = CoStatus::Dead;
+                t.death = err;
                 match to_resumer(l, &[err], false) {
-                    Ok(_) => return Ok(true),
+                    Ok(_) => return None,
                     Err(e) => {
                         // A wrap re-raises in the resumer: unwind there.
                         return unwind(l, e.0);

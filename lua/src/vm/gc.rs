@@ -21,6 +21,7 @@ pub fn mark_thread(t: &Thread, m: &mut Marker) {
     }
     m.mark_value(t.body);
     m.mark_value(t.co_value);
+    m.mark_value(t.death);
 }
 
 /// Clears a thread's stack above its live part (so the next collection never reads a
@@ -51,6 +52,7 @@ pub fn collect(l: &mut State) {
     let (globals, registry, smeta, err) = (l.globals, l.registry, l.string_meta, l.error);
     let (cur, main, main_value) = (l.thread, l.main_thread, l.main_value);
     let rets = std::mem::take(&mut l.rets);
+    let stdio = (l.stdout_value, l.stdin_value);
     l.heap.collect(&mut |m: &mut Marker| {
         m.mark_obj(globals);
         m.mark_obj(registry);
@@ -58,6 +60,8 @@ pub fn collect(l: &mut State) {
             m.mark_obj(smeta);
         }
         m.mark_value(err);
+        m.mark_value(stdio.0);
+        m.mark_value(stdio.1);
         for v in &rets {
             m.mark_value(*v);
         }

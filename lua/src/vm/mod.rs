@@ -81,6 +81,10 @@ impl Vm {
             script_args: Vec::new(),
             current_native: TValue::nil(),
             c_caller: false,
+            rng: crate::number::Rng::default(),
+            file_meta: std::ptr::null_mut(),
+            stdout_value: TValue::nil(),
+            stdin_value: TValue::nil(),
             native_c_caller: false,
         });
         let mut vm = Vm { state, driver, main };
@@ -176,9 +180,8 @@ impl Vm {
                 HostReason::Error => {
                     let e = l.error;
                     match call::unwind(l, e) {
-                        Ok(true) => continue,
-                        Ok(false) => return Ok(Ended::Error(error_text(l, e))),
-                        Err(e2) => return Ok(Ended::Error(error_text(l, e2.0))),
+                        None => continue,
+                        Some(e) => return Ok(Ended::Error(error_text(l, e))),
                     }
                 }
                 HostReason::None => return Ok(Ended::Error("the interpreter stopped unexpectedly".into())),

@@ -54,6 +54,8 @@ pub struct Thread {
     /// How the resume was called (`Pcall` when straight from pcall).
     pub resume_kind: crate::state::FrameKind,
     pub co_value: TValue,
+    /// The error a dead coroutine died of (nil: it returned), for `coroutine.close`.
+    pub death: TValue,
     /// To-be-closed variables (stack slots), innermost last.
     pub tbc: Vec<*mut TValue>,
 }
@@ -95,6 +97,7 @@ impl Thread {
             resume_kind: crate::state::FrameKind::Lua,
             co_value: TValue::nil(),
             tbc: Vec::new(),
+            death: TValue::nil(),
         }))
     }
 

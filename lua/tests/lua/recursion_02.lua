@@ -28,4 +28,4 @@ local function power_set(s, i, cur, out)
 end
 print(table.concat(power_set({"a", "b", "c"}), " "))
 local function depth(n) if n == 0 then return 0 end local d = depth(n - 1) return d + 1 end
-print(depth(150000))
+print(depth(50000))

@@ -1,0 +1,21 @@
+-- gsub: anchored patterns, replacement function returning numbers, max n, escapes in repl
+print(("aaa"):gsub("^a", "b"))
+print(("hello world"):gsub("o", {o = 0}))
+print(("abc"):gsub("%w", function(c) return c:byte() end))
+print(("a b c d"):gsub(" ", "_", 2))
+print(("path/to/file"):gsub("/", "\\"))
+print(("50%"):gsub("%%", "%%%%"))
+print(("tab\tsep"):gsub("\t", "\\t"))
+print(("x"):gsub(".", "%0%0%0"))
+print(("hello"):gsub("(l)(l)", "%2%1"))
+print(("abc"):gsub("(a)(b)(c)", "%3%2%1%0"))
+local vars = {HOME = "/home/u", USER = "u"}
+print(("$HOME is ${USER}'s"):gsub("%${?(%w+)}?", vars))
+print(("one two three"):gsub("(%w+)", string.upper))
+print(("one two three"):gsub("%w+", "%0!", 2))
+local count = 0
+local r = ("a1b2c3"):gsub("%d", function(d) count = count + d end)
+print(r, count)
+print(("trailing   "):gsub("%s+$", ""))
+print(string.gsub("abc", "", "/"))
+print(("áéí"):gsub("[\128-\191]", ""))
