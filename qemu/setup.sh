@@ -18,8 +18,10 @@ command -v cargo >/dev/null || die "cargo not found: install Rust (rustup) first
 
 host_arch=$(uname -m)
 # python3 runs the compare scripts in ../shared/tools; libipt and OpenCSD are the reference
-# decoders that the differential tests and benchmarks link against.
-pkgs=(python3)
+# decoders that the differential tests and benchmarks link against. lua5.4 is the reference
+# tracery-lua's conformance outputs come from (lua/tests/bless.sh), luajit the one
+# bench/run.sh also measures against.
+pkgs=(python3 lua5.4 luajit)
 case "$host_arch" in
   x86_64) pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libipt-dev libopencsd-dev) ;;
   aarch64) pkgs+=(gcc libopencsd-dev) ;;

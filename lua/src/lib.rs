@@ -29,7 +29,13 @@ use std::io::Write;
 
 /// The CLI: runs `-e` statements, then `script` (index `script_at` in `argv`) with the rest
 /// of `argv` as its arguments. Returns the exit status; errors are printed as lua5.4 does.
-pub fn run_cli(jit: Option<bool>, exec: &[String], script: Option<&str>, argv: &[String], script_at: usize) -> u8 {
+pub fn run_cli(
+    jit: Option<bool>,
+    exec: &[String],
+    script: Option<&str>,
+    argv: &[String],
+    script_at: usize,
+) -> u8 {
     let mut config = match tracery_runtime::config::Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -48,7 +54,8 @@ pub fn run_cli(jit: Option<bool>, exec: &[String], script: Option<&str>, argv: &
         }
     };
     vm.set_args(argv, script_at);
-    let mut chunks: Vec<(Vec<u8>, String)> = exec.iter().map(|s| (s.as_bytes().to_vec(), "=(command line)".to_string())).collect();
+    let mut chunks: Vec<(Vec<u8>, String)> =
+        exec.iter().map(|s| (s.as_bytes().to_vec(), "=(command line)".to_string())).collect();
     if let Some(path) = script {
         match std::fs::read(path) {
             Ok(src) => chunks.push((src, format!("@{path}"))),

@@ -6,7 +6,7 @@ use crate::value::*;
 use crate::vm::call;
 use crate::vm::obj;
 
-pub fn open(l: &mut State) {
+pub(crate) fn open(l: &mut State) {
     let g = l.globals;
     reg(l, g, "print", print);
     reg(l, g, "type", type_);
@@ -36,7 +36,7 @@ pub fn open(l: &mut State) {
 
 /// `tostring` without `__tostring` (which the caller handles): numbers, strings, and
 /// `TYPE: 0xADDR` with `__name` as lua5.4 prints it.
-pub fn tostring_basic(l: &mut State, v: TValue) -> Vec<u8> {
+pub(crate) fn tostring_basic(l: &mut State, v: TValue) -> Vec<u8> {
     match v.tag {
         T_NIL => b"nil".to_vec(),
         T_FALSE => b"false".to_vec(),
@@ -63,7 +63,7 @@ fn tostring_value(l: &mut State, v: TValue) -> LResult<Vec<u8>> {
 
 /// The prelude's fast path of `print`: prints and returns true unless some argument has a
 /// `__tostring` (then the prelude prints, calling it).
-pub fn print_fast(l: &mut State, args: &[TValue]) -> LResult<()> {
+pub(crate) fn print_fast(l: &mut State, args: &[TValue]) -> LResult<()> {
     if args.iter().any(|&v| v.tag >= T_TABLE && !obj::metamethod(l, v, "__tostring").is_nil()) {
         push(l, TValue::boolean(false));
         return Ok(());
@@ -74,14 +74,14 @@ pub fn print_fast(l: &mut State, args: &[TValue]) -> LResult<()> {
 }
 
 /// `raw_tostring(v)`: `tostring` without `__tostring`.
-pub fn raw_tostring(l: &mut State, args: &[TValue]) -> LResult<()> {
+pub(crate) fn raw_tostring(l: &mut State, args: &[TValue]) -> LResult<()> {
     let s = tostring_basic(l, arg(args, 0));
     push_str(l, &s);
     Ok(())
 }
 
 /// `raw_meta(v)`: the metatable, ignoring `__metatable`.
-pub fn raw_meta(l: &mut State, args: &[TValue]) -> LResult<()> {
+pub(crate) fn raw_meta(l: &mut State, args: &[TValue]) -> LResult<()> {
     let mt = obj::metatable(l, arg(args, 0));
     push(l, if mt.is_null() { TValue::nil() } else { TValue::table(mt) });
     Ok(())
@@ -123,7 +123,7 @@ fn tonumber(l: &mut State, args: &[TValue]) -> LResult<()> {
     if arg(args, 1).is_nil() {
         let r = match v.tag {
             T_INT | T_FLOAT => v,
-            T_STR => crate::number::str2number(obj::str_bytes(v)).unwrap_or(TValue::nil()),
+            T_STR => crate::number::str2number(obj::str_bytes(v)).unwrap_or_default(),
             _ => {
                 if args.is_empty() {
                     return Err(arg_error(l, 0, "tonumber", "value expected"));
@@ -141,9 +141,7 @@ fn tonumber(l: &mut State, args: &[TValue]) -> LResult<()> {
     if !(2..=36).contains(&base) {
         return Err(arg_error(l, 1, "tonumber", "base out of range"));
     }
-    let r = crate::number::tonumber_base(obj::str_bytes(v), base as u32)
-        .map(TValue::int)
-        .unwrap_or(TValue::nil());
+    let r = crate::number::tonumber_base(obj::str_bytes(v), base as u32).map(TValue::int).unwrap_or_default();
     push(l, r);
     Ok(())
 }
@@ -343,8 +341,9 @@ fn collectgarbage(l: &mut State, args: &[TValue]) -> LResult<()> {
 }
 
 /// Compiles `src` into a closure whose `_ENV` is `env`, or returns the syntax error.
-pub fn load_chunk(l: &mut State, src: &[u8], chunkname: &str, env: TValue) -> Result<TValue, String> {
-    let proto = crate::compile::compile(src, &crate::lex::chunk_display_name(chunkname)).map_err(|e| e.to_string())?;
+pub(crate) fn load_chunk(l: &mut State, src: &[u8], chunkname: &str, env: TValue) -> Result<TValue, String> {
+    let proto = crate::compile::compile(src, &crate::lex::chunk_display_name(chunkname))
+        .map_err(|e| e.to_string())?;
     let p = l.load_proto(&proto);
     let uv = l.heap.new_upval_closed(env);
     Ok(TValue::lclosure(l.heap.new_lclosure(p as *mut crate::gc::Opaque, vec![uv])))
@@ -352,14 +351,18 @@ pub fn load_chunk(l: &mut State, src: &[u8], chunkname: &str, env: TValue) -> Re
 
 /// The native part of `load` (the prelude reads function chunks): `native_load(s,
 /// chunkname, mode, env, env_given)`.
-pub fn native_load(l: &mut State, args: &[TValue]) -> LResult<()> {
+pub(crate) fn native_load(l: &mut State, args: &[TValue]) -> LResult<()> {
     let s = super::check_str(l, args, 0, "load")?.into_owned();
     let name = if arg(args, 1).is_nil() {
         String::from_utf8_lossy(&s).into_owned()
     } else {
         String::from_utf8_lossy(&super::check_str(l, args, 1, "load")?).into_owned()
     };
-    let mode = if arg(args, 2).is_nil() { b"bt".to_vec() } else { super::check_str(l, args, 2, "load")?.into_owned() };
+    let mode = if arg(args, 2).is_nil() {
+        b"bt".to_vec()
+    } else {
+        super::check_str(l, args, 2, "load")?.into_owned()
+    };
     if !mode.contains(&b't') {
         push(l, TValue::nil());
         let m = format!("attempt to load a text chunk (mode is '{}')", String::from_utf8_lossy(&mode));
@@ -406,7 +409,7 @@ fn loadfile(l: &mut State, args: &[TValue]) -> LResult<()> {
 }
 
 /// `__searchpath(name, path)`: the first file `path`'s templates name that exists.
-pub fn searchpath(l: &mut State, args: &[TValue]) -> LResult<()> {
+pub(crate) fn searchpath(l: &mut State, args: &[TValue]) -> LResult<()> {
     let name = String::from_utf8_lossy(&super::check_str(l, args, 0, "searchpath")?).replace('.', "/");
     let path = String::from_utf8_lossy(&super::check_str(l, args, 1, "searchpath")?).into_owned();
     let mut tried = String::new();

@@ -7,7 +7,7 @@ use crate::value::*;
 use crate::vm::call::{self, special, thread_of};
 use crate::vm::thread::{CoStatus, Thread, CO_STACK_SLOTS};
 
-pub fn open(l: &mut State) {
+pub(crate) fn open(l: &mut State) {
     let t = super::lib_table(l, "coroutine");
     reg(l, t, "create", create);
     reg(l, t, call::SPECIAL_RESUME, special);
@@ -25,8 +25,8 @@ fn close(l: &mut State, args: &[TValue]) -> LResult<()> {
         return Err(type_expected(l, args, 0, "close", "coroutine"));
     }
     let t = thread_of(co);
-    if t as *mut Thread == l.thread || t.status == CoStatus::Running || t.status == CoStatus::Normal {
-        let s = if t as *mut Thread == l.thread { "running" } else { "normal" };
+    if std::ptr::eq(t, l.thread) || t.status == CoStatus::Running || t.status == CoStatus::Normal {
+        let s = if std::ptr::eq(t, l.thread) { "running" } else { "normal" };
         return Err(crate::vm::error::rt_error(l, &format!("cannot close a {s} coroutine")));
     }
     let base = t.stack;
@@ -34,7 +34,7 @@ fn close(l: &mut State, args: &[TValue]) -> LResult<()> {
     t.ci.clear();
     t.tbc.clear();
     t.status = CoStatus::Dead;
-    let death = std::mem::replace(&mut t.death, TValue::nil());
+    let death = std::mem::take(&mut t.death);
     if death.is_nil() {
         push(l, TValue::boolean(true));
     } else {
@@ -44,7 +44,7 @@ fn close(l: &mut State, args: &[TValue]) -> LResult<()> {
     Ok(())
 }
 
-pub fn trace_thread(p: &dyn std::any::Any, m: &mut crate::gc::Marker) {
+pub(crate) fn trace_thread(p: &dyn std::any::Any, m: &mut crate::gc::Marker) {
     if let Some(t) = p.downcast_ref::<Box<Thread>>() {
         crate::vm::gc::mark_thread(t, m);
     }
@@ -83,7 +83,7 @@ fn status(l: &mut State, args: &[TValue]) -> LResult<()> {
         return Err(type_expected(l, args, 0, "status", "coroutine"));
     }
     let t = thread_of(co);
-    let s = if t as *mut Thread == l.thread {
+    let s = if std::ptr::eq(t, l.thread) {
         "running"
     } else {
         match t.status {
@@ -105,11 +105,7 @@ fn isyieldable(l: &mut State, _: &[TValue]) -> LResult<()> {
 
 fn running(l: &mut State, _: &[TValue]) -> LResult<()> {
     let main = l.thread == l.main_thread;
-    let v = if main {
-        l.main_value
-    } else {
-        call::thread_mut(l).co_value
-    };
+    let v = if main { l.main_value } else { call::thread_mut(l).co_value };
     push(l, v);
     push(l, TValue::boolean(main));
     Ok(())

@@ -1,6 +1,6 @@
 //! The `io` library: standard streams and files as userdata with a shared metatable.
 
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 
 use super::{arg, arg_error, check_str, push, push_str, reg};
 use crate::gc::Userdata;
@@ -34,7 +34,7 @@ fn new_file(l: &mut State, f: LuaFile) -> TValue {
     TValue::userdata(u)
 }
 
-pub fn open(l: &mut State) {
+pub(crate) fn open(l: &mut State) {
     let io = super::lib_table(l, "io");
     let mt = l.heap.new_table(0, 8);
     let methods = l.heap.new_table(0, 8);
@@ -190,7 +190,7 @@ fn read_one(l: &mut State, f: TValue, fmt: TValue) -> LResult<TValue> {
                     break;
                 }
             }
-            Ok(crate::number::str2number(&tok).unwrap_or(TValue::nil()))
+            Ok(crate::number::str2number(&tok).unwrap_or_default())
         }
         _ => Err(crate::vm::error::rt_error(l, "bad argument #1 to 'read' (invalid format)")),
     }
@@ -284,8 +284,12 @@ fn io_lines(l: &mut State, args: &[TValue]) -> LResult<()> {
 
 fn io_open(l: &mut State, args: &[TValue]) -> LResult<()> {
     let path = String::from_utf8_lossy(&check_str(l, args, 0, "open")?).into_owned();
-    let mode = if arg(args, 1).is_nil() { b"r".to_vec() } else { check_str(l, args, 1, "open")?.into_owned() };
-    let valid = matches!(&mode[..], b"r" | b"w" | b"a" | b"r+" | b"w+" | b"a+" | b"rb" | b"wb" | b"ab" | b"r+b" | b"w+b" | b"a+b");
+    let mode =
+        if arg(args, 1).is_nil() { b"r".to_vec() } else { check_str(l, args, 1, "open")?.into_owned() };
+    let valid = matches!(
+        &mode[..],
+        b"r" | b"w" | b"a" | b"r+" | b"w+" | b"a+" | b"rb" | b"wb" | b"ab" | b"r+b" | b"w+b" | b"a+b"
+    );
     if !valid {
         return Err(arg_error(l, 1, "open", "invalid mode"));
     }
@@ -347,7 +351,8 @@ fn f_flush(l: &mut State, args: &[TValue]) -> LResult<()> {
 
 fn f_seek(l: &mut State, args: &[TValue]) -> LResult<()> {
     let f = check_file(l, args, "seek")?;
-    let whence = if arg(args, 1).is_nil() { b"cur".to_vec() } else { check_str(l, args, 1, "seek")?.into_owned() };
+    let whence =
+        if arg(args, 1).is_nil() { b"cur".to_vec() } else { check_str(l, args, 1, "seek")?.into_owned() };
     let off = super::opt_int(l, args, 2, "seek", 0)?;
     let pos = match &whence[..] {
         b"set" => SeekFrom::Start(off as u64),

@@ -4,7 +4,7 @@ use super::{arg, arg_error, check_int, check_num, push, reg};
 use crate::state::{LResult, State};
 use crate::value::*;
 
-pub fn open(l: &mut State) {
+pub(crate) fn open(l: &mut State) {
     let t = super::lib_table(l, "math");
     reg(l, t, "floor", floor);
     reg(l, t, "ceil", ceil);
@@ -41,7 +41,7 @@ fn f1(l: &mut State, args: &[TValue], name: &str, f: fn(f64) -> f64) -> LResult<
 
 /// A float's floor or ceiling as an integer when it fits, else the float.
 fn to_int_or_float(f: f64) -> TValue {
-    if f >= -9.2233720368547758e18 && f < 9.2233720368547758e18 {
+    if (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) {
         TValue::int(f as i64)
     } else {
         TValue::float(f)
@@ -93,14 +93,14 @@ fn minmax(l: &mut State, args: &[TValue], name: &str, want_less: bool) -> LResul
 
 fn max(l: &mut State, args: &[TValue]) -> LResult<()> {
     if args.is_empty() {
-        return Err(arg_error(l, 0, "max", "number expected, got no value"));
+        return Err(arg_error(l, 0, "max", "value expected"));
     }
     minmax(l, args, "max", false)
 }
 
 fn min(l: &mut State, args: &[TValue]) -> LResult<()> {
     if args.is_empty() {
-        return Err(arg_error(l, 0, "min", "number expected, got no value"));
+        return Err(arg_error(l, 0, "min", "value expected"));
     }
     minmax(l, args, "min", true)
 }
@@ -110,13 +110,13 @@ fn tointeger(l: &mut State, args: &[TValue]) -> LResult<()> {
     let r = match v.tag {
         T_INT => v,
         T_FLOAT => {
-            crate::number::float_to_int_exact(f64::from_bits(v.val)).map(TValue::int).unwrap_or(TValue::nil())
+            crate::number::float_to_int_exact(f64::from_bits(v.val)).map(TValue::int).unwrap_or_default()
         }
         T_STR => match crate::number::str2number(crate::vm::obj::str_bytes(v)) {
             Some(n) if n.tag == T_INT => n,
-            Some(n) => crate::number::float_to_int_exact(f64::from_bits(n.val))
-                .map(TValue::int)
-                .unwrap_or(TValue::nil()),
+            Some(n) => {
+                crate::number::float_to_int_exact(f64::from_bits(n.val)).map(TValue::int).unwrap_or_default()
+            }
             None => TValue::nil(),
         },
         _ => TValue::nil(),
@@ -191,15 +191,15 @@ fn ult(l: &mut State, args: &[TValue]) -> LResult<()> {
 fn modf(l: &mut State, args: &[TValue]) -> LResult<()> {
     let v = check_num(l, args, 0, "modf")?;
     if v.tag == T_INT {
-        push(l, TValue::float(v.val as i64 as f64));
+        push(l, v);
         push(l, TValue::float(0.0));
         return Ok(());
     }
     let x = f64::from_bits(v.val);
     let ip = if x.is_infinite() { x } else { x.trunc() };
     let fp = if x.is_infinite() { 0.0 } else { x - ip };
-    // The integral part prints as an integer-valued float when it fits ("3.0" -> 3.0).
-    push(l, TValue::float(ip));
+    // The integral part is an integer when it fits (lua5.4's pushnumint).
+    push(l, crate::number::float_to_int_exact(ip).map(TValue::int).unwrap_or(TValue::float(ip)));
     push(l, TValue::float(fp));
     Ok(())
 }
@@ -231,7 +231,10 @@ fn random(l: &mut State, args: &[TValue]) -> LResult<()> {
 
 fn randomseed(l: &mut State, args: &[TValue]) -> LResult<()> {
     if args.is_empty() {
-        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0);
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as i64)
+            .unwrap_or(0);
         l.rng.seed(t, std::process::id() as i64);
         return Ok(());
     }

@@ -15,25 +15,25 @@ use crate::value::*;
 use crate::vm::obj::{self, NativeFn};
 
 /// Sets `t[name] = f` for a native.
-pub fn reg(l: &mut State, t: *mut Table, name: &'static str, f: NativeFn) {
+pub(crate) fn reg(l: &mut State, t: *mut Table, name: &'static str, f: NativeFn) {
     let v = obj::new_native(l, f, name, Vec::new());
     set_field(l, t, name, v);
 }
 
-pub fn set_field(l: &mut State, t: *mut Table, name: &str, v: TValue) {
+pub(crate) fn set_field(l: &mut State, t: *mut Table, name: &str, v: TValue) {
     let k = l.str(name);
     // SAFETY: `t` is a live table the library just made or the globals.
     let _ = unsafe { (*t).set(k, v) };
 }
 
-pub fn get_field(l: &mut State, t: *mut Table, name: &str) -> TValue {
+pub(crate) fn get_field(l: &mut State, t: *mut Table, name: &str) -> TValue {
     let k = l.str(name);
     // SAFETY: as in `set_field`.
     unsafe { (*t).get(k) }
 }
 
 /// A new library table, stored as global `name`.
-pub fn lib_table(l: &mut State, name: &str) -> *mut Table {
+pub(crate) fn lib_table(l: &mut State, name: &str) -> *mut Table {
     let t = l.heap.new_table(0, 32);
     let g = l.globals;
     set_field(l, g, name, TValue::table(t));
@@ -51,20 +51,28 @@ pub fn open(l: &mut State) {
 }
 
 /// Argument `i` (0-based), nil when absent.
-pub fn arg(args: &[TValue], i: usize) -> TValue {
+pub(crate) fn arg(args: &[TValue], i: usize) -> TValue {
     args.get(i).copied().unwrap_or(TValue::nil())
 }
 
 /// "bad argument #N to 'NAME' (MSG)", with the name lua5.4 would give: 'for iterator'
 /// when a generic for called it, the qualified global name ('string.rep') when pcall did.
-pub fn arg_error(l: &mut State, i: usize, fname: &str, msg: &str) -> crate::state::LuaError {
+pub(crate) fn arg_error(l: &mut State, i: usize, fname: &str, msg: &str) -> crate::state::LuaError {
     let name = call_name(l).unwrap_or_else(|| fname.to_string());
     crate::vm::error::rt_error(l, &format!("bad argument #{} to '{name}' ({msg})", i + 1))
 }
 
-fn call_name(l: &mut State) -> Option<String> {
+pub(crate) fn call_name(l: &mut State) -> Option<String> {
     if l.native_c_caller {
         let f = l.current_native;
+        return global_name(l, f);
+    }
+    call_site_name(l)
+}
+
+/// `f`'s name among the globals and the library tables ("print", "string.rep").
+fn global_name(l: &mut State, f: TValue) -> Option<String> {
+    {
         let g = l.globals;
         // SAFETY: the globals table is live.
         let gt = unsafe { &*g };
@@ -89,12 +97,28 @@ fn call_name(l: &mut State) -> Option<String> {
             }
             key = k;
         }
-        return None;
+        None
     }
+}
+
+fn call_site_name(l: &mut State) -> Option<String> {
     let t = crate::vm::call::thread_mut(l);
-    let ci = t.ci.last()?;
+    let ci = *t.ci.last()?;
     if ci.pc.is_null() {
         return None;
+    }
+    // SAFETY: frames point at prototypes kept for the state's life.
+    if unsafe { (*ci.proto).hidden } {
+        // A prelude function stands for a library function: its name, qualified when
+        // pcall called it.
+        // SAFETY: a frame's function slot holds its closure.
+        let f = unsafe { *ci.func };
+        let q = global_name(l, f)?;
+        return Some(if ci.kind == crate::state::FrameKind::Pcall {
+            q
+        } else {
+            q.rsplit('.').next().unwrap_or(&q).to_string()
+        });
     }
     // SAFETY: a frame's pc points into its prototype's code.
     let ins = crate::bytecode::Ins(unsafe { *ci.pc });
@@ -105,7 +129,7 @@ fn call_name(l: &mut State) -> Option<String> {
 }
 
 /// "X expected, got Y".
-pub fn type_expected(
+pub(crate) fn type_expected(
     l: &mut State,
     args: &[TValue],
     i: usize,
@@ -117,7 +141,7 @@ pub fn type_expected(
     arg_error(l, i, fname, &format!("{what} expected, got {got}"))
 }
 
-pub fn check_int(l: &mut State, args: &[TValue], i: usize, fname: &str) -> LResult<i64> {
+pub(crate) fn check_int(l: &mut State, args: &[TValue], i: usize, fname: &str) -> LResult<i64> {
     let v = arg(args, i);
     match v.tag {
         T_INT => Ok(v.val as i64),
@@ -133,7 +157,7 @@ pub fn check_int(l: &mut State, args: &[TValue], i: usize, fname: &str) -> LResu
     }
 }
 
-pub fn opt_int(l: &mut State, args: &[TValue], i: usize, fname: &str, def: i64) -> LResult<i64> {
+pub(crate) fn opt_int(l: &mut State, args: &[TValue], i: usize, fname: &str, def: i64) -> LResult<i64> {
     if arg(args, i).is_nil() {
         Ok(def)
     } else {
@@ -141,7 +165,7 @@ pub fn opt_int(l: &mut State, args: &[TValue], i: usize, fname: &str, def: i64) 
     }
 }
 
-pub fn check_num(l: &mut State, args: &[TValue], i: usize, fname: &str) -> LResult<TValue> {
+pub(crate) fn check_num(l: &mut State, args: &[TValue], i: usize, fname: &str) -> LResult<TValue> {
     let v = arg(args, i);
     match crate::vm::arith::to_number(v) {
         Some(n) => Ok(n),
@@ -149,7 +173,7 @@ pub fn check_num(l: &mut State, args: &[TValue], i: usize, fname: &str) -> LResu
     }
 }
 
-pub fn check_str<'a>(
+pub(crate) fn check_str<'a>(
     l: &mut State,
     args: &[TValue],
     i: usize,
@@ -163,7 +187,7 @@ pub fn check_str<'a>(
     }
 }
 
-pub fn check_table(l: &mut State, args: &[TValue], i: usize, fname: &str) -> LResult<TValue> {
+pub(crate) fn check_table(l: &mut State, args: &[TValue], i: usize, fname: &str) -> LResult<TValue> {
     let v = arg(args, i);
     if v.tag == T_TABLE {
         Ok(v)
@@ -172,11 +196,11 @@ pub fn check_table(l: &mut State, args: &[TValue], i: usize, fname: &str) -> LRe
     }
 }
 
-pub fn push(l: &mut State, v: TValue) {
+pub(crate) fn push(l: &mut State, v: TValue) {
     l.rets.push(v);
 }
 
-pub fn push_str(l: &mut State, s: &[u8]) {
+pub(crate) fn push_str(l: &mut State, s: &[u8]) {
     let v = l.heap.str_value(s);
     l.rets.push(v);
 }
@@ -184,7 +208,7 @@ pub fn push_str(l: &mut State, s: &[u8]) {
 /// The prelude's source; `prelude_args` are the natives it receives.
 pub const PRELUDE: &str = include_str!("prelude.lua");
 
-pub fn prelude_args(l: &mut State) -> Vec<TValue> {
+pub(crate) fn prelude_args(l: &mut State) -> Vec<TValue> {
     let st = l.globals;
     let string = get_field(l, st, "string");
     let gsub = get_field(l, string.val as *mut Table, "gsub");

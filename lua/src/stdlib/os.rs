@@ -4,7 +4,7 @@ use super::{push, reg};
 use crate::state::{LResult, State};
 use crate::value::*;
 
-pub fn open(l: &mut State) {
+pub(crate) fn open(l: &mut State) {
     let t = super::lib_table(l, "os");
     reg(l, t, "clock", clock);
     reg(l, t, "time", time);
@@ -38,9 +38,16 @@ fn exit(l: &mut State, args: &[TValue]) -> LResult<()> {
 }
 
 fn date(l: &mut State, args: &[TValue]) -> LResult<()> {
-    let fmt = if super::arg(args, 0).is_nil() { b"%c".to_vec() } else { super::check_str(l, args, 0, "date")?.into_owned() };
+    let fmt = if super::arg(args, 0).is_nil() {
+        b"%c".to_vec()
+    } else {
+        super::check_str(l, args, 0, "date")?.into_owned()
+    };
     let t = if super::arg(args, 1).is_nil() {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
     } else {
         super::check_int(l, args, 1, "date")?
     };
@@ -81,7 +88,14 @@ fn date(l: &mut State, args: &[TValue]) -> LResult<()> {
     cfmt.push(0);
     let mut buf = vec![0u8; 512];
     // SAFETY: `buf` has the length given; `cfmt` is NUL-terminated; `tm` was filled above.
-    let n = unsafe { libc::strftime(buf.as_mut_ptr() as *mut libc::c_char, buf.len(), cfmt.as_ptr() as *const libc::c_char, &tm) };
+    let n = unsafe {
+        libc::strftime(
+            buf.as_mut_ptr() as *mut libc::c_char,
+            buf.len(),
+            cfmt.as_ptr() as *const libc::c_char,
+            &tm,
+        )
+    };
     super::push_str(l, &buf[..n]);
     Ok(())
 }
@@ -119,7 +133,11 @@ fn tmpname(l: &mut State, _: &[TValue]) -> LResult<()> {
 
 fn difftime(l: &mut State, args: &[TValue]) -> LResult<()> {
     let a = super::check_num(l, args, 0, "difftime")?.as_f64().unwrap_or(0.0);
-    let b = if super::arg(args, 1).is_nil() { 0.0 } else { super::check_num(l, args, 1, "difftime")?.as_f64().unwrap_or(0.0) };
+    let b = if super::arg(args, 1).is_nil() {
+        0.0
+    } else {
+        super::check_num(l, args, 1, "difftime")?.as_f64().unwrap_or(0.0)
+    };
     push(l, TValue::float(a - b));
     Ok(())
 }
@@ -141,7 +159,7 @@ fn time(l: &mut State, _: &[TValue]) -> LResult<()> {
 }
 
 /// The text C's strerror gives for an I/O error (what lua5.4 puts in its messages).
-pub fn errno_text(e: &std::io::Error) -> String {
+pub(crate) fn errno_text(e: &std::io::Error) -> String {
     match e.raw_os_error() {
         Some(code) => {
             // SAFETY: strerror returns a pointer to a NUL-terminated static or thread-local

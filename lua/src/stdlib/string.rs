@@ -4,7 +4,7 @@ use super::{arg, arg_error, check_int, check_str, opt_int, push, push_str, reg};
 use crate::state::{LResult, State};
 use crate::value::*;
 
-pub fn open(l: &mut State) {
+pub(crate) fn open(l: &mut State) {
     let t = super::lib_table(l, "string");
     reg(l, t, "len", len);
     reg(l, t, "sub", sub);
@@ -43,10 +43,8 @@ fn start_of(i: i64, len: usize) -> usize {
         (i as usize - 1).min(len)
     } else if i == 0 {
         0
-    } else if (-i) as usize > len {
-        0
     } else {
-        len - (-i) as usize
+        len.saturating_sub(i.unsigned_abs() as usize)
     }
 }
 
@@ -195,7 +193,7 @@ fn str_match(l: &mut State, args: &[TValue]) -> LResult<()> {
 
 /// `__match_at(s, p, pos)`: a match starting exactly at 1-based `pos`: the position after
 /// it, then the captures; nil if none. The prelude's gsub and gmatch step with it.
-pub fn match_at(l: &mut State, args: &[TValue]) -> LResult<()> {
+pub(crate) fn match_at(l: &mut State, args: &[TValue]) -> LResult<()> {
     let s = check_str(l, args, 0, "match_at")?.into_owned();
     let p = check_str(l, args, 1, "match_at")?.into_owned();
     let pos = check_int(l, args, 2, "match_at")?;
@@ -220,10 +218,21 @@ fn gmatch(l: &mut State, args: &[TValue]) -> LResult<()> {
     let p = check_str(l, args, 1, "gmatch")?.into_owned();
     let init = opt_int(l, args, 2, "gmatch", 1)?;
     let len = s.len() as i64;
-    let start = if init > 0 { init - 1 } else if init == 0 || -init > len { 0 } else { len + init };
+    let start = if init > 0 {
+        init - 1
+    } else if init == 0 || -init > len {
+        0
+    } else {
+        len + init
+    };
     let sv = l.heap.str_value(&s);
     let pv = l.heap.str_value(&p);
-    let f = crate::vm::obj::new_native(l, gmatch_step, "gmatch_step", vec![sv, pv, TValue::int(start.min(len + 1)), TValue::int(-1)]);
+    let f = crate::vm::obj::new_native(
+        l,
+        gmatch_step,
+        "gmatch_step",
+        vec![sv, pv, TValue::int(start.min(len + 1)), TValue::int(-1)],
+    );
     push(l, f);
     Ok(())
 }
@@ -248,8 +257,8 @@ fn gmatch_step(l: &mut State, _: &[TValue]) -> LResult<()> {
             _ => pos += 1,
         }
     }
+    // At the end the iterator returns nothing at all (not even nil), as lua5.4's does.
     crate::vm::obj::native_mut(f).upvals[2] = TValue::int(pos as i64);
-    push(l, TValue::nil());
     Ok(())
 }
 
@@ -306,8 +315,11 @@ fn gsub(l: &mut State, args: &[TValue]) -> LResult<()> {
 }
 
 /// `format`, or false when a `%s` argument has a `__tostring` (the prelude converts it).
-pub fn format_fast(l: &mut State, args: &[TValue]) -> LResult<()> {
-    let needs = args.iter().skip(1).any(|&v| v.tag >= T_TABLE && !crate::vm::obj::metamethod(l, v, "__tostring").is_nil());
+pub(crate) fn format_fast(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let needs = args
+        .iter()
+        .skip(1)
+        .any(|&v| v.tag >= T_TABLE && !crate::vm::obj::metamethod(l, v, "__tostring").is_nil());
     if needs {
         push(l, TValue::boolean(false));
         return Ok(());
@@ -354,7 +366,13 @@ fn format(l: &mut State, args: &[TValue]) -> LResult<()> {
             push_str(l, &o);
             Ok(())
         }
-        Err(e) => Err(crate::vm::error::rt_error(l, &e)),
+        Err(e) => {
+            let e = match super::call_name(l) {
+                Some(n) => e.replace("'format'", &format!("'{n}'")),
+                None => e,
+            };
+            Err(crate::vm::error::rt_error(l, &e))
+        }
     }
 }
 

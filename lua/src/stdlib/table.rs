@@ -5,7 +5,7 @@ use crate::state::{LResult, State};
 use crate::value::*;
 use crate::vm::obj;
 
-pub fn open(l: &mut State) {
+pub(crate) fn open(l: &mut State) {
     let t = super::lib_table(l, "table");
     reg(l, t, "insert", insert);
     reg(l, t, "remove", remove);
@@ -62,7 +62,8 @@ fn remove(l: &mut State, args: &[TValue]) -> LResult<()> {
 
 fn concat(l: &mut State, args: &[TValue]) -> LResult<()> {
     let t = check_table(l, args, 0, "concat")?;
-    let sep = if arg(args, 1).is_nil() { Vec::new() } else { super::check_str(l, args, 1, "concat")?.into_owned() };
+    let sep =
+        if arg(args, 1).is_nil() { Vec::new() } else { super::check_str(l, args, 1, "concat")?.into_owned() };
     let tab = obj::table(t);
     let i = opt_int(l, args, 2, "concat", 1)?;
     let j = if arg(args, 3).is_nil() { tab.length() as i64 } else { check_int(l, args, 3, "concat")? };
@@ -73,15 +74,10 @@ fn concat(l: &mut State, args: &[TValue]) -> LResult<()> {
         match obj::tostr_basic(v) {
             Some(b) => out.extend_from_slice(&b),
             None => {
-                let tn = v.type_name();
                 return Err(crate::vm::error::rt_error(
                     l,
                     &format!("invalid value (at index {k}) in table for 'concat'"),
-                ))
-                .map_err(|e| {
-                    let _ = tn;
-                    e
-                });
+                ));
             }
         }
         if k < j {

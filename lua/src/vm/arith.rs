@@ -17,7 +17,7 @@ pub enum Outcome {
     NotMeta(TValue, TValue, TValue),
 }
 
-pub fn event_of(op: Op) -> &'static str {
+pub(crate) fn event_of(op: Op) -> &'static str {
     match op {
         Op::Add => "__add",
         Op::Sub => "__sub",
@@ -42,7 +42,7 @@ fn is_bitwise(op: Op) -> bool {
 }
 
 /// A number, or a string that converts to one (arithmetic's coercion).
-pub fn to_number(v: TValue) -> Option<TValue> {
+pub(crate) fn to_number(v: TValue) -> Option<TValue> {
     match v.tag {
         T_INT | T_FLOAT => Some(v),
         T_STR => number::str2number(obj::str_bytes(v)),
@@ -64,7 +64,7 @@ fn to_int(v: TValue) -> Result<i64, bool> {
 }
 
 /// Integer and float arithmetic on two numbers.
-pub fn arith_num(l: &mut State, op: Op, a: TValue, b: TValue) -> LResult<TValue> {
+pub(crate) fn arith_num(l: &mut State, op: Op, a: TValue, b: TValue) -> LResult<TValue> {
     if a.tag == T_INT && b.tag == T_INT && !matches!(op, Op::Div | Op::Pow) {
         let (x, y) = (a.val as i64, b.val as i64);
         let r = match op {
@@ -107,7 +107,7 @@ fn bitwise(op: Op, x: i64, y: i64) -> i64 {
 }
 
 /// `a op b` (for unary ops `b` is `a`), with `describe(i)` naming operand i for errors.
-pub fn arith(
+pub(crate) fn arith(
     l: &mut State,
     op: Op,
     a: TValue,
@@ -147,7 +147,9 @@ pub fn arith(
     }
     // A string operand has the string metatable's arithmetic metamethods, which fail
     // with lua5.4's "attempt to add a 'string' with a 'number'".
-    if (a.tag == T_STR || b.tag == T_STR) && !matches!(op, Op::BAnd | Op::BOr | Op::BXor | Op::Shl | Op::Shr | Op::BNot) {
+    if (a.tag == T_STR || b.tag == T_STR)
+        && !matches!(op, Op::BAnd | Op::BOr | Op::BXor | Op::Shl | Op::Shr | Op::BNot)
+    {
         let ev = &event_of(op)[2..];
         let msg = format!("attempt to {ev} a '{}' with a '{}'", a.type_name(), b.type_name());
         return Err(super::error::rt_error(l, &msg));
@@ -160,6 +162,14 @@ pub fn arith(
 /// The binary metamethod for `op`: the first operand's, else the second's.
 fn meta2(l: &mut State, op: Op, a: TValue, b: TValue) -> Option<Outcome> {
     let ev = event_of(op);
+    // The string metatable's arithmetic defers to the other operand's own metamethod
+    // (lstrlib's trymt), so look there first.
+    if a.tag == T_STR && b.tag >= T_TABLE {
+        let m = obj::metamethod(l, b, ev);
+        if !m.is_nil() {
+            return Some(Outcome::Meta(m, a, b));
+        }
+    }
     let mut m = obj::metamethod(l, a, ev);
     if m.is_nil() {
         m = obj::metamethod(l, b, ev);
@@ -172,7 +182,12 @@ fn meta2(l: &mut State, op: Op, a: TValue, b: TValue) -> Option<Outcome> {
 }
 
 /// "attempt to OP a TYPE value (VARINFO)".
-pub fn type_error(l: &mut State, v: TValue, what: &str, info: Option<String>) -> crate::state::LuaError {
+pub(crate) fn type_error(
+    l: &mut State,
+    v: TValue,
+    what: &str,
+    info: Option<String>,
+) -> crate::state::LuaError {
     let tn = type_name_meta(l, v);
     let msg = match info {
         Some(i) => format!("attempt to {what} a {tn} value ({i})"),
@@ -182,7 +197,7 @@ pub fn type_error(l: &mut State, v: TValue, what: &str, info: Option<String>) ->
 }
 
 /// A value's type name, honouring `__name` as lua5.4's error messages do.
-pub fn type_name_meta(l: &mut State, v: TValue) -> String {
+pub(crate) fn type_name_meta(l: &mut State, v: TValue) -> String {
     let n = obj::metamethod(l, v, "__name");
     if n.tag == T_STR {
         return String::from_utf8_lossy(obj::str_bytes(n)).into_owned();
@@ -191,7 +206,7 @@ pub fn type_name_meta(l: &mut State, v: TValue) -> String {
 }
 
 /// `a == b`: raw equality, then `__eq` for two tables or two userdata.
-pub fn equals(l: &mut State, a: TValue, b: TValue) -> Outcome {
+pub(crate) fn equals(l: &mut State, a: TValue, b: TValue) -> Outcome {
     if a.raw_eq(b) {
         return Outcome::Value(TValue::boolean(true));
     }
@@ -210,7 +225,7 @@ pub fn equals(l: &mut State, a: TValue, b: TValue) -> Outcome {
 }
 
 /// `a < b` (`le`: `a <= b`).
-pub fn less(l: &mut State, a: TValue, b: TValue, le: bool) -> LResult<Outcome> {
+pub(crate) fn less(l: &mut State, a: TValue, b: TValue, le: bool) -> LResult<Outcome> {
     if a.is_number() && b.is_number() {
         let r = if le { number::num_le(a, b) } else { number::num_lt(a, b) }.unwrap_or(false);
         return Ok(Outcome::Value(TValue::boolean(r)));
@@ -248,7 +263,7 @@ pub fn less(l: &mut State, a: TValue, b: TValue, le: bool) -> LResult<Outcome> {
 }
 
 /// `#v`.
-pub fn length(l: &mut State, v: TValue, info: Option<String>) -> LResult<Outcome> {
+pub(crate) fn length(l: &mut State, v: TValue, info: Option<String>) -> LResult<Outcome> {
     if v.tag == T_STR {
         return Ok(Outcome::Value(TValue::int(obj::str_bytes(v).len() as i64)));
     }

@@ -12,7 +12,7 @@ use crate::vm::thread::{CoStatus, Thread, MAX_FRAMES};
 
 /// The natives the call machinery runs itself share this function; their `name` says
 /// which they are (`SPECIAL_*`).
-pub fn special(_: &mut State, _: &[TValue]) -> LResult<()> {
+pub(crate) fn special(_: &mut State, _: &[TValue]) -> LResult<()> {
     Ok(())
 }
 pub const SPECIAL_PCALL: &str = "pcall";
@@ -22,19 +22,19 @@ pub const SPECIAL_YIELD: &str = "yield";
 /// The function `coroutine.wrap` returns (its upvalue 0 is the coroutine).
 pub const SPECIAL_WRAP: &str = "wrap";
 
-pub fn thread_mut<'a>(l: &State) -> &'a mut Thread {
+pub(crate) fn thread_mut<'a>(l: &State) -> &'a mut Thread {
     // SAFETY: `State::thread` is the running thread, owned by a live thread object; the VM
     // is single-threaded and the reference is not held across a switch.
     unsafe { &mut *l.thread }
 }
 
-pub fn thread_of<'a>(v: TValue) -> &'a mut Thread {
+pub(crate) fn thread_of<'a>(v: TValue) -> &'a mut Thread {
     debug_assert_eq!(v.tag, T_THREAD);
     // SAFETY: a thread value points at an Opaque whose payload is a Box<Thread>.
     unsafe {
         let o = &mut *(v.val as *mut crate::gc::Opaque);
         let b: &mut Box<Thread> = o.payload.downcast_mut().expect("a thread payload");
-        &mut **b
+        b
     }
 }
 
@@ -51,7 +51,7 @@ fn resume_frame(l: &mut State, pc: *const u64) {
 /// Calls the value at `func` with the `nargs` values after it; its results go to `ret`
 /// (`nresults` of them, -1: all) and then `kind` says how the caller goes on. Returns the
 /// helper status.
-pub fn call(
+pub(crate) fn call(
     l: &mut State,
     func: *mut TValue,
     nargs: usize,
@@ -105,7 +105,7 @@ fn call_native(
 ) -> LResult<u64> {
     {
         {
-            let is_special = nf as *const () as usize == special as *const () as usize;
+            let is_special = std::ptr::fn_addr_eq(nf, special as obj::NativeFn);
             let sname = if is_special { obj::native(f).name } else { "" };
             // SAFETY: the arguments are live stack slots; natives do not write the stack.
             let args = unsafe { std::slice::from_raw_parts(func.add(1), nargs) };
@@ -150,10 +150,8 @@ fn call_native(
             } else if sname == SPECIAL_RESUME {
                 let co = args.first().copied().unwrap_or(TValue::nil());
                 if co.tag != T_THREAD {
-                    return Err(super::error::rt_error(
-                        l,
-                        "bad argument #1 to 'resume' (coroutine expected)",
-                    ));
+                    l.current_native = f;
+                    return Err(crate::stdlib::type_expected(l, args, 0, "resume", "thread"));
                 }
                 resume(l, co, &args[1..], ret, nresults, false, kind)
             } else if sname == SPECIAL_WRAP {
@@ -284,7 +282,7 @@ fn place(l: &mut State, ret: *mut TValue, nresults: i32, vals: &[TValue], flag: 
 
 /// Delivers the results of a call of kind `kind` and says how to go on. `native`: the
 /// callee was a native run in place, so the caller's frame is still current.
-pub fn deliver(
+pub(crate) fn deliver(
     l: &mut State,
     kind: FrameKind,
     ret: *mut TValue,
@@ -349,7 +347,7 @@ pub fn deliver(
 }
 
 /// After an EQ/LT/LE at `pc` whose outcome was `truth`: skip its JMP, or take it.
-pub fn compare_jump(l: &mut State, pc: *const u64, truth: bool, k: bool) -> u64 {
+pub(crate) fn compare_jump(l: &mut State, pc: *const u64, truth: bool, k: bool) -> u64 {
     let next = pc.wrapping_add(1);
     let to = if truth != k {
         next.wrapping_add(1)
@@ -367,7 +365,7 @@ pub fn compare_jump(l: &mut State, pc: *const u64, truth: bool, k: bool) -> u64 
 }
 
 /// RETURN: pops the running Lua frame and delivers `n` values from `from`.
-pub fn do_return(l: &mut State, from: *mut TValue, n: usize) -> LResult<u64> {
+pub(crate) fn do_return(l: &mut State, from: *mut TValue, n: usize) -> LResult<u64> {
     let t = thread_mut(l);
     let ci = t.ci.pop().expect("a frame to return from");
     super::closure::close_upvalues(t, ci.base);
@@ -378,13 +376,13 @@ pub fn do_return(l: &mut State, from: *mut TValue, n: usize) -> LResult<u64> {
 }
 
 /// TAILCALL A B: the callee replaces the running frame.
-pub fn tail_call(l: &mut State, func: *mut TValue, nargs: usize) -> LResult<u64> {
+pub(crate) fn tail_call(l: &mut State, func: *mut TValue, nargs: usize) -> LResult<u64> {
     // SAFETY: func is a live slot.
     let f = unsafe { *func };
-    let special_native = f.tag == T_NATIVE && obj::native_fn(f) as *const () as usize == special as *const () as usize;
-    if (f.tag != T_LCLOSURE && f.tag != T_NATIVE) || special_native {
-        // A __call, or pcall/resume/yield (which need this frame to come back to): an
-        // ordinary call whose results the RETURN after the TAILCALL passes on.
+    if f.tag != T_LCLOSURE {
+        // A native or a __call: an ordinary call whose results the RETURN after the
+        // TAILCALL passes on. (lua5.4 too runs a C function on top of the calling frame,
+        // which error positions see.)
         return call(l, func, nargs, func, -1, FrameKind::Lua);
     }
     let t = thread_mut(l);
@@ -396,8 +394,15 @@ pub fn tail_call(l: &mut State, func: *mut TValue, nargs: usize) -> LResult<u64>
     // SAFETY: both ranges are in the stack; `copy` handles the overlap.
     unsafe { std::ptr::copy(func, dst, nargs + 1) };
     if f.tag == T_NATIVE {
-        // The native runs with this frame gone, as in Lua: its caller is ours.
-        let s = call(l, dst, nargs, ci.ret, ci.nresults, ci.kind)?;
+        // The native runs with this frame gone, as in Lua: its caller is ours. If the
+        // frame was pcall's, pcall catches what the native raises.
+        let s = match call(l, dst, nargs, ci.ret, ci.nresults, ci.kind) {
+            Err(e) if ci.kind == FrameKind::Pcall => {
+                place(l, ci.ret, ci.nresults, &[e.0], Some(false));
+                STATUS_NEXT
+            }
+            r => r?,
+        };
         if s == STATUS_NEXT {
             let pc = thread_mut(l).ci.last().expect("a caller").pc;
             resume_frame(l, pc.wrapping_add(1));
@@ -499,7 +504,7 @@ fn yield_(l: &mut State, args: &[TValue], ret: *mut TValue, nresults: i32) -> LR
 
 /// Switches from the running coroutine back to its resumer, delivering `vals` as the
 /// results of its `resume` (with the success flag first, or raised when `wrap` fails).
-pub fn to_resumer(l: &mut State, vals: &[TValue], ok: bool) -> LResult<u64> {
+pub(crate) fn to_resumer(l: &mut State, vals: &[TValue], ok: bool) -> LResult<u64> {
     // The values may sit in the coroutine's stack, which is cleared below.
     let vals: Vec<TValue> = vals.to_vec();
     let vals = &vals[..];
@@ -550,8 +555,8 @@ pub fn to_resumer(l: &mut State, vals: &[TValue], ok: bool) -> LResult<u64> {
 /// An error escaped a helper: unwinds the running thread to its innermost pcall and
 /// delivers (false, error) there. Returns the error when nothing catches it (the host
 /// reports it; a coroutine.wrap on the way may have added a position).
-pub fn unwind(l: &mut State, err: TValue) -> Option<TValue> {
-    loop {
+pub(crate) fn unwind(l: &mut State, err: TValue) -> Option<TValue> {
+    {
         let t = thread_mut(l);
         let pos = t.ci.iter().rposition(|c| c.kind == FrameKind::Pcall);
         match pos {
@@ -581,7 +586,7 @@ pub fn unwind(l: &mut State, err: TValue) -> Option<TValue> {
                 place(l, ci.ret, ci.nresults, &[err], Some(false));
                 let pc = thread_mut(l).ci.last().expect("pcall's caller").pc;
                 resume_frame(l, pc.wrapping_add(1));
-                return None;
+                None
             }
             None => {
                 if l.thread == l.main_thread {
@@ -594,11 +599,9 @@ pub fn unwind(l: &mut State, err: TValue) -> Option<TValue> {
                 t.status = CoStatus::Dead;
                 t.death = err;
                 match to_resumer(l, &[err], false) {
-                    Ok(_) => return None,
-                    Err(e) => {
-                        // A wrap re-raises in the resumer: unwind there.
-                        return unwind(l, e.0);
-                    }
+                    Ok(_) => None,
+                    // A wrap re-raises in the resumer: unwind there.
+                    Err(e) => unwind(l, e.0),
                 }
             }
         }

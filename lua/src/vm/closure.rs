@@ -8,7 +8,7 @@ use crate::value::*;
 use crate::vm::thread::Thread;
 
 /// The open upvalue for `slot`, made if there is none.
-pub fn find_upvalue(l: &mut State, slot: *mut TValue) -> *mut UpVal {
+pub(crate) fn find_upvalue(l: &mut State, slot: *mut TValue) -> *mut UpVal {
     let t = super::call::thread_mut(l);
     match t.open.binary_search_by(|(p, _)| (*p).cmp(&slot)) {
         Ok(i) => t.open[i].1,
@@ -23,7 +23,7 @@ pub fn find_upvalue(l: &mut State, slot: *mut TValue) -> *mut UpVal {
 }
 
 /// Closes every open upvalue at or above `level`.
-pub fn close_upvalues(t: &mut Thread, level: *mut TValue) {
+pub(crate) fn close_upvalues(t: &mut Thread, level: *mut TValue) {
     let i = t.open.partition_point(|(p, _)| *p < level);
     for (_, uv) in t.open.drain(i..) {
         // SAFETY: open upvalues in the list are live (the thread's trace marks them).
@@ -33,7 +33,12 @@ pub fn close_upvalues(t: &mut Thread, level: *mut TValue) {
 
 /// CLOSURE: a closure of `p` whose upvalues come from the running frame (`base`) or from
 /// the running closure's (`enclosing`).
-pub fn new_closure(l: &mut State, p: *const FuncProto, base: *mut TValue, enclosing: TValue) -> TValue {
+pub(crate) fn new_closure(
+    l: &mut State,
+    p: *const FuncProto,
+    base: *mut TValue,
+    enclosing: TValue,
+) -> TValue {
     // SAFETY: prototypes live for the state's life.
     let pr = unsafe { &*p };
     let mut ups = Vec::with_capacity(pr.upvals.len());

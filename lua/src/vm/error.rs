@@ -6,13 +6,13 @@ use crate::state::{FrameKind, FuncProto, LuaError, State};
 use crate::value::TValue;
 
 /// "not enough memory": raised without allocating.
-pub fn oom() -> LuaError {
+pub(crate) fn oom() -> LuaError {
     LuaError(TValue::nil())
 }
 
 /// An error whose message is `msg` prefixed with the position of the running Lua
 /// function (`chunk:line: `), as luaG_runerror does.
-pub fn rt_error(l: &mut State, msg: &str) -> LuaError {
+pub(crate) fn rt_error(l: &mut State, msg: &str) -> LuaError {
     let full = match where_(l, 1) {
         Some(w) => format!("{w}{msg}"),
         None => msg.to_string(),
@@ -21,7 +21,7 @@ pub fn rt_error(l: &mut State, msg: &str) -> LuaError {
 }
 
 /// `chunk:line: ` of the Lua frame `level` levels up (1: the running one), as luaL_where.
-pub fn where_(l: &State, level: usize) -> Option<String> {
+pub(crate) fn where_(l: &State, level: usize) -> Option<String> {
     if l.native_c_caller && level == 1 {
         return Some(String::new());
     }
@@ -32,11 +32,11 @@ pub fn where_(l: &State, level: usize) -> Option<String> {
     // have a C level below them in lua5.4, which has no position.
     for ci in t.ci.iter().rev() {
         // SAFETY: as below.
-        if !ci.proto.is_null() && unsafe { (*ci.proto).hidden } {
-            continue;
+        let hidden = !ci.proto.is_null() && unsafe { (*ci.proto).hidden };
+        if !hidden {
+            level -= 1;
         }
-        level -= 1;
-        if level == 0 {
+        if level == 0 && !hidden {
             if ci.proto.is_null() {
                 return Some(String::new());
             }
@@ -55,7 +55,7 @@ pub fn where_(l: &State, level: usize) -> Option<String> {
 }
 
 /// Describes register `reg` at instruction `pc` of `p` for an error message, or `None`.
-pub fn reg_info(p: &FuncProto, pc: usize, reg: u16) -> Option<String> {
+pub(crate) fn reg_info(p: &FuncProto, pc: usize, reg: u16) -> Option<String> {
     if let Some(name) = local_name(p, pc, reg) {
         return Some(format!("local '{name}'"));
     }
@@ -106,7 +106,7 @@ pub fn reg_info(p: &FuncProto, pc: usize, reg: u16) -> Option<String> {
 }
 
 /// An RK operand's description: constants are described by their value's kind.
-pub fn rk_info(p: &FuncProto, pc: usize, x: u16, is_k: bool) -> Option<String> {
+pub(crate) fn rk_info(p: &FuncProto, pc: usize, x: u16, is_k: bool) -> Option<String> {
     if is_k {
         let v = p.k.get(x as usize)?;
         if v.tag == crate::value::T_STR {

@@ -342,7 +342,7 @@ fn finish_set(l: &mut State, o: SetOutcome) -> LResult<u64> {
 }
 
 /// Calls metamethod `m` with `args` above the running frame; the result goes to `dst`.
-pub fn meta_call(
+pub(crate) fn meta_call(
     l: &mut State,
     m: TValue,
     args: &[TValue],
@@ -368,7 +368,7 @@ pub fn meta_call(
 
 /// CONCAT of `n` values from register `a`, right to left; a `__concat` metamethod on the
 /// way is called with a `Concat` continuation that comes back here.
-pub fn concat(l: &mut State, a: u16, n: u16) -> LResult<u64> {
+pub(crate) fn concat(l: &mut State, a: u16, n: u16) -> LResult<u64> {
     let t = call::thread_mut(l);
     let ci = *t.ci.last().expect("a frame");
     let base = ci.base;
@@ -436,14 +436,4 @@ fn close_tbc(l: &mut State, level: *mut TValue) -> LResult<Option<u64>> {
         }
         _ => Ok(None),
     }
-}
-
-/// Kept for the host: an error raised outside any instruction.
-pub fn host_error(l: &mut State, msg: &str) -> crate::state::LuaError {
-    rt_error(l, msg)
-}
-
-#[allow(dead_code)]
-fn _unused() -> u64 {
-    STATUS_HOST
 }

@@ -2,7 +2,6 @@
 //! count (so it never overflows), a float loop steps a float.
 
 use crate::bytecode::Ins;
-use crate::number;
 use crate::state::{LResult, State};
 use crate::value::*;
 use crate::vm::error::rt_error;
@@ -18,6 +17,9 @@ fn jump(l: &mut State, pc: *const u64, sbx: i32, extra: isize) -> *const u64 {
 fn num(l: &mut State, v: TValue, what: &str) -> LResult<TValue> {
     match v.tag {
         T_INT | T_FLOAT => Ok(v),
+        T_STR if crate::number::str2number(super::obj::str_bytes(v)).is_some() => {
+            Ok(crate::number::str2number(super::obj::str_bytes(v)).expect("checked"))
+        }
         _ => {
             let tn = crate::vm::arith::type_name_meta(l, v);
             Err(rt_error(l, &format!("bad 'for' {what} (number expected, got {tn})")))
@@ -26,7 +28,7 @@ fn num(l: &mut State, v: TValue, what: &str) -> LResult<TValue> {
 }
 
 /// FORPREP A sBx.
-pub fn prep(l: &mut State, pc: *const u64, ins: Ins, base: *mut TValue) -> LResult<u64> {
+pub(crate) fn prep(l: &mut State, pc: *const u64, ins: Ins, base: *mut TValue) -> LResult<u64> {
     let ra = base.wrapping_add(ins.a() as usize);
     // SAFETY: R[A]..R[A+3] are registers of the running frame.
     let (init, limit, step) = unsafe { (*ra, *ra.add(1), *ra.add(2)) };
@@ -45,18 +47,18 @@ pub fn prep(l: &mut State, pc: *const u64, ins: Ins, base: *mut TValue) -> LResu
                     (0, true)
                 } else if s > 0 {
                     let fl = f.floor();
-                    if fl >= 9.2233720368547758e18 {
+                    if fl >= 9.223_372_036_854_776e18 {
                         (i64::MAX, false)
-                    } else if fl < -9.2233720368547758e18 {
+                    } else if fl < -9.223_372_036_854_776e18 {
                         (0, true)
                     } else {
                         (fl as i64, false)
                     }
                 } else {
                     let c = f.ceil();
-                    if c < -9.2233720368547758e18 {
+                    if c < -9.223_372_036_854_776e18 {
                         (i64::MIN, false)
-                    } else if c >= 9.2233720368547758e18 {
+                    } else if c >= 9.223_372_036_854_776e18 {
                         (0, true)
                     } else {
                         (c as i64, false)
@@ -88,7 +90,9 @@ pub fn prep(l: &mut State, pc: *const u64, ins: Ins, base: *mut TValue) -> LResu
     if fs == 0.0 {
         return Err(rt_error(l, "'for' step is zero"));
     }
-    if (fs > 0.0 && !(fi <= fl)) || (fs < 0.0 && !(fl <= fi)) {
+    if (fs > 0.0 && fi.partial_cmp(&fl).is_none_or(|o| o.is_gt()))
+        || (fs < 0.0 && fl.partial_cmp(&fi).is_none_or(|o| o.is_gt()))
+    {
         jump(l, pc, ins.sbx(), 1);
         return Ok(STATUS_RELOAD);
     }
@@ -103,7 +107,7 @@ pub fn prep(l: &mut State, pc: *const u64, ins: Ins, base: *mut TValue) -> LResu
 }
 
 /// FORLOOP A sBx.
-pub fn step(l: &mut State, pc: *const u64, ins: Ins, base: *mut TValue) -> LResult<u64> {
+pub(crate) fn step(l: &mut State, pc: *const u64, ins: Ins, base: *mut TValue) -> LResult<u64> {
     let ra = base.wrapping_add(ins.a() as usize);
     // SAFETY: R[A]..R[A+3] are registers of the running frame.
     unsafe {

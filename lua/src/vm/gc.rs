@@ -8,7 +8,7 @@ use crate::value::TValue;
 use crate::vm::thread::Thread;
 
 /// Marks what a thread holds.
-pub fn mark_thread(t: &Thread, m: &mut Marker) {
+pub(crate) fn mark_thread(t: &Thread, m: &mut Marker) {
     let top = t.live_top();
     let mut p = t.stack;
     while p < top {
@@ -26,7 +26,7 @@ pub fn mark_thread(t: &Thread, m: &mut Marker) {
 
 /// Clears a thread's stack above its live part (so the next collection never reads a
 /// value that this one did not mark).
-pub fn clear_above(t: &mut Thread) {
+pub(crate) fn clear_above(t: &mut Thread) {
     let top = t.live_top();
     let mut p = top;
     while p < t.used {
@@ -37,7 +37,7 @@ pub fn clear_above(t: &mut Thread) {
     t.used = top;
 }
 
-pub fn collect(l: &mut State) {
+pub(crate) fn collect(l: &mut State) {
     // Clear every thread reachable from here first: the running one and its resumers.
     let mut t = l.thread;
     while !t.is_null() {

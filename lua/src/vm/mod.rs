@@ -51,10 +51,14 @@ impl Vm {
     pub fn new(config: Config) -> Result<Vm, RunError> {
         let prog = program::program();
         let driver = Driver::new(&prog, symbols(), config)?;
-        let mut main = Thread::new(TValue::nil(), STACK_SLOTS)
+        let main = Thread::new(TValue::nil(), STACK_SLOTS)
             .map_err(|_| RunError::Config("cannot map the VM stack".into()))?;
         let mut heap = crate::gc::Heap::new();
-        let mobj = heap.new_opaque(crate::gc::K_THREAD, Box::new(main), Some(crate::stdlib::coroutine::trace_thread));
+        let mobj = heap.new_opaque(
+            crate::gc::K_THREAD,
+            Box::new(main),
+            Some(crate::stdlib::coroutine::trace_thread),
+        );
         heap.pin(mobj);
         let main_value = TValue::thread(mobj);
         let main = crate::vm::call::thread_of(main_value) as *mut Thread;

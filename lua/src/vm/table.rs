@@ -21,7 +21,7 @@ fn is_callable(v: TValue) -> bool {
 }
 
 /// `t[key]`.
-pub fn index(
+pub(crate) fn index(
     l: &mut State,
     mut t: TValue,
     key: TValue,
@@ -66,7 +66,7 @@ fn with_key(info: Option<String>, key: TValue) -> Option<String> {
 }
 
 /// `t[key] = v`.
-pub fn set_index(
+pub(crate) fn set_index(
     l: &mut State,
     mut t: TValue,
     key: TValue,
@@ -99,7 +99,7 @@ pub fn set_index(
 }
 
 /// A raw assignment, with lua5.4's errors for nil and NaN keys.
-pub fn raw_set(l: &mut State, t: TValue, key: TValue, v: TValue) -> LResult<()> {
+pub(crate) fn raw_set(l: &mut State, t: TValue, key: TValue, v: TValue) -> LResult<()> {
     let tab = obj::table(t);
     match tab.set(key, v) {
         Ok(()) => Ok(()),
