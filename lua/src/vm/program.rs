@@ -15,7 +15,8 @@ use trace_ir::fragment::{Program, ProgramBuilder};
 use trace_ir::{BinOp, Builder, CallEffect, CallHint, Callee, Conv, ICmp, SnapTo, Trace, Type, Value};
 
 use crate::bytecode::{Op, OP_COUNT};
-use crate::value::{T_FLOAT, T_INT};
+use crate::table::{TABLE_ARRAY, TABLE_ASIZE};
+use crate::value::{T_FALSE, T_FLOAT, T_INT, T_NIL, T_TABLE, T_TRUE};
 
 /// The slots of the VM state.
 pub const PC: u32 = 0;
@@ -60,6 +61,7 @@ const F64: Type = Type::F64;
 #[derive(Clone, Copy)]
 struct Ids {
     table: u32,
+    fetch: u32,
     lp: u32,
     slow: u32,
 }
@@ -191,6 +193,12 @@ impl H {
         self.dispatch(t)
     }
 
+    fn store_tv_at(&mut self, at: Value, disp: i32, tag: u64, val: Value) {
+        let t = self.c(tag as i64);
+        self.b.store(at, disp, t);
+        self.b.store(at, disp + 8, val);
+    }
+
     fn store_tv(&mut self, at: Value, tag: u64, val: Value) {
         let t = self.c(tag as i64);
         self.b.store(at, 0, t);
@@ -246,6 +254,143 @@ fn arith(ids: Ids, name: &str, op: Op) -> Trace {
     h.dispatch(pc1)
 }
 
+impl H {
+    /// After a comparison or test whose outcome is `cond`: the JMP that follows is taken
+    /// when the outcome equals the instruction's k flag, otherwise skipped.
+    fn cond_jump(mut self, cond: Value) -> Trace {
+        let c64 = self.b.conv(Conv::ZExt, cond, I64);
+        let kbit = self.field(58, 1, "k");
+        let taken = self.b.icmp(ICmp::Eq, c64, kbit);
+        let pc1 = self.next_pc();
+        let eight = self.c(8);
+        let pc2 = self.b.bin(BinOp::Add, pc1, eight);
+        let skip = self.b.snapshot_to(SnapTo::Fragment(self.ids.fetch), 0, &[(PC, pc2)]);
+        self.b.guard(taken, skip);
+        // The JMP at pc + 1: its target, relative to pc + 2.
+        let j = self.b.load(I64, pc1, 0, true);
+        let s8 = self.c(8);
+        let x = self.b.bin(BinOp::Shl, j, s8);
+        let s32 = self.c(32);
+        let sbx = self.b.bin(BinOp::AShr, x, s32);
+        let three = self.c(3);
+        let off = self.b.bin(BinOp::Shl, sbx, three);
+        let t = self.b.bin(BinOp::Add, pc2, off);
+        self.jump_to(t)
+    }
+}
+
+/// FORLOOP with an integer step: count down, step the index, jump back while the count
+/// lasts. A float loop is the helper's.
+fn forloop(ids: Ids, name: &str) -> Trace {
+    let mut h = H::new(name, ids);
+    let a = h.a();
+    let ra = h.reg(a);
+    h.b.name(ra, "ra");
+    // R[A+2], the step, decides the kind of loop.
+    let step_tag = h.b.load(I64, ra, 32, false);
+    let int = h.c(T_INT as i64);
+    let is_int = h.b.icmp(ICmp::Eq, step_tag, int);
+    h.or_slow(is_int);
+    let count = h.b.load(I64, ra, 24, false);
+    let zero = h.c(0);
+    let done = h.b.icmp(ICmp::Eq, count, zero);
+    let pc1 = h.next_pc();
+    let exit = h.b.snapshot_to(SnapTo::Fragment(ids.fetch), 0, &[(PC, pc1)]);
+    h.b.guard_not(done, exit);
+    let one = h.c(1);
+    let c1 = h.b.bin(BinOp::Sub, count, one);
+    h.b.store(ra, 24, c1);
+    let i = h.b.load(I64, ra, 8, false);
+    let step = h.b.load(I64, ra, 40, false);
+    let i1 = h.b.bin(BinOp::Add, i, step);
+    h.b.name(i1, "i");
+    h.b.store(ra, 8, i1);
+    h.store_tv_at(ra, 48, T_INT, i1);
+    let t = h.target();
+    h.jump_to(t)
+}
+
+/// EQ/LT/LE on two integers or two floats (and EQ on two values of one non-float,
+/// non-table type: strings are interned, so that is bit equality).
+fn compare(ids: Ids, name: &str, op: Op) -> Trace {
+    let mut h = H::new(name, ids);
+    let b = h.b_();
+    let c = h.c_();
+    let rb = h.rk(b, 56);
+    let rc = h.rk(c, 57);
+    let tb = h.b.load(I64, rb, 0, false);
+    let tc = h.b.load(I64, rc, 0, false);
+    let vb = h.b.load(I64, rb, 8, false);
+    let vc = h.b.load(I64, rc, 8, false);
+    let same = h.b.icmp(ICmp::Eq, tb, tc);
+    h.or_slow(same);
+    let cond = if op == Op::Eq {
+        let fl = h.c(T_TABLE as i64);
+        let simple = h.b.icmp(ICmp::Ult, tb, fl);
+        h.or_slow(simple);
+        let f = h.c(T_FLOAT as i64);
+        let not_float = h.b.icmp(ICmp::Ne, tb, f);
+        h.or_slow(not_float);
+        h.b.icmp(ICmp::Eq, vb, vc)
+    } else {
+        let int = h.c(T_INT as i64);
+        let is_int = h.b.icmp(ICmp::Eq, tb, int);
+        h.or_slow(is_int);
+        h.b.icmp(if op == Op::Lt { ICmp::Slt } else { ICmp::Sle }, vb, vc)
+    };
+    h.cond_jump(cond)
+}
+
+/// GETTABLE/GETI/SETTABLE/SETI on a table's array part with an integer key in range, where
+/// the slot holds a value (so no metamethod can apply). Everything else is the helper's.
+fn table_access(ids: Ids, name: &str, op: Op) -> Trace {
+    let mut h = H::new(name, ids);
+    let get = matches!(op, Op::GetTable | Op::GetI);
+    let (treg, kfield) = if get { (h.b_(), 40) } else { (h.a(), 24) };
+    let rt = h.reg(treg);
+    h.tag_is(rt, T_TABLE);
+    let tab = h.b.load(I64, rt, 8, false);
+    h.b.name(tab, "tab");
+    let key = match op {
+        Op::GetI | Op::SetI => h.field(kfield, 0xffff, "key"),
+        _ => {
+            let kx = h.field(kfield, 0xffff, "kx");
+            let rk = h.rk(kx, if get { 57 } else { 56 });
+            h.tag_is(rk, T_INT);
+            h.b.load(I64, rk, 8, false)
+        }
+    };
+    let one = h.c(1);
+    let idx = h.b.bin(BinOp::Sub, key, one);
+    let asize = h.b.load(I64, tab, TABLE_ASIZE as i32, false);
+    let inb = h.b.icmp(ICmp::Ult, idx, asize);
+    h.or_slow(inb);
+    let arr = h.b.load(I64, tab, TABLE_ARRAY as i32, false);
+    let four = h.c(4);
+    let off = h.b.bin(BinOp::Shl, idx, four);
+    let slot = h.b.bin(BinOp::Add, arr, off);
+    let old = h.b.load(I64, slot, 0, false);
+    let nil = h.c(T_NIL as i64);
+    let present = h.b.icmp(ICmp::Ne, old, nil);
+    h.or_slow(present);
+    if get {
+        let v = h.b.load(I64, slot, 8, false);
+        let a = h.a();
+        let ra = h.reg(a);
+        h.b.store(ra, 0, old);
+        h.b.store(ra, 8, v);
+    } else {
+        let c = h.c_();
+        let rv = h.rk(c, 57);
+        let t = h.b.load(I64, rv, 0, false);
+        let v = h.b.load(I64, rv, 8, false);
+        h.b.store(slot, 0, t);
+        h.b.store(slot, 8, v);
+    }
+    let pc1 = h.next_pc();
+    h.dispatch(pc1)
+}
+
 /// The VM as a fragment program (it verifies; see the tests).
 pub fn program() -> Program {
     let mut pb = ProgramBuilder::new("lua");
@@ -262,9 +407,30 @@ pub fn program() -> Program {
     let slow = pb.declare("slow");
     let status = pb.declare("status");
     let table = pb.table("ops", &[]);
-    let ids = Ids { table, lp, slow };
+    let ids = Ids { table, fetch, lp, slow };
 
-    let fast: Vec<Op> = vec![Op::Move, Op::LoadI, Op::LoadK, Op::Jmp, Op::Add, Op::Sub, Op::Mul, Op::Div];
+    let fast: Vec<Op> = vec![
+        Op::Move,
+        Op::LoadI,
+        Op::LoadK,
+        Op::LoadFalse,
+        Op::LoadTrue,
+        Op::Jmp,
+        Op::Add,
+        Op::Sub,
+        Op::Mul,
+        Op::Div,
+        Op::ForLoop,
+        Op::Lt,
+        Op::Le,
+        Op::Eq,
+        Op::Test,
+        Op::Not,
+        Op::GetTable,
+        Op::GetI,
+        Op::SetTable,
+        Op::SetI,
+    ];
     let mut targets = vec![slow; OP_COUNT];
     for &op in &fast {
         let f = pb.declare(&format!("op_{op:?}").to_lowercase());
@@ -389,6 +555,45 @@ pub fn program() -> Program {
                 h.jump_to(t)
             }
             Op::Add | Op::Sub | Op::Mul | Op::Div => arith(ids, &name, op),
+            Op::LoadFalse | Op::LoadTrue => {
+                let mut h = H::new(&name, ids);
+                let a = h.a();
+                let ra = h.reg(a);
+                let zero = h.c(0);
+                h.store_tv(ra, if op == Op::LoadTrue { T_TRUE } else { T_FALSE }, zero);
+                let pc1 = h.next_pc();
+                h.dispatch(pc1)
+            }
+            Op::ForLoop => forloop(ids, &name),
+            Op::Lt | Op::Le | Op::Eq => compare(ids, &name, op),
+            Op::Test => {
+                let mut h = H::new(&name, ids);
+                let a = h.a();
+                let ra = h.reg(a);
+                let t = h.b.load(I64, ra, 0, false);
+                let one = h.c(T_FALSE as i64);
+                let truthy = h.b.icmp(ICmp::Ugt, t, one);
+                h.cond_jump(truthy)
+            }
+            Op::Not => {
+                let mut h = H::new(&name, ids);
+                let b = h.b_();
+                let rb = h.reg(b);
+                let t = h.b.load(I64, rb, 0, false);
+                let one = h.c(T_FALSE as i64);
+                let falsy = h.b.icmp(ICmp::Ule, t, one);
+                let tt = h.c(T_TRUE as i64);
+                let ff = h.c(T_FALSE as i64);
+                let tag = h.b.select(falsy, tt, ff);
+                let a = h.a();
+                let ra = h.reg(a);
+                let zero = h.c(0);
+                h.b.store(ra, 0, tag);
+                h.b.store(ra, 8, zero);
+                let pc1 = h.next_pc();
+                h.dispatch(pc1)
+            }
+            Op::GetTable | Op::GetI | Op::SetTable | Op::SetI => table_access(ids, &name, op),
             _ => unreachable!("{op:?} is in the fast list"),
         };
         let f = targets[op as usize];
