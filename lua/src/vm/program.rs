@@ -225,31 +225,90 @@ fn dispatch_snap(
 
 /// Arithmetic on two integers (add, sub, mul: they wrap in Lua, so plain machine
 /// arithmetic) or two floats (div). Anything else is the helper's.
-fn arith(ids: Ids, name: &str, op: Op) -> Trace {
+fn arith(ids: Ids, name: &str, op: Op, float_frag: Option<u32>) -> Trace {
     let mut h = H::new(name, ids);
     let b = h.b_();
     let c = h.c_();
     let rb = h.rk(b, 56);
     let rc = h.rk(c, 57);
-    let tag = if op == Op::Div { T_FLOAT } else { T_INT };
-    h.tag_is(rb, tag);
-    h.tag_is(rc, tag);
+    // Two integers here; two floats (or anything else) in the float variant, if any.
+    let int = h.c(T_INT as i64);
+    for r in [rb, rc] {
+        let t = h.b.load(I64, r, 0, false);
+        let ok = h.b.icmp(ICmp::Eq, t, int);
+        let to = float_frag.unwrap_or(ids.slow);
+        let s = h.b.snapshot_to(SnapTo::Fragment(to), 0, &[]);
+        h.b.guard(ok, s);
+    }
     let vb = h.b.load(I64, rb, 8, false);
     let vc = h.b.load(I64, rc, 8, false);
     let a = h.a();
     let ra = h.reg(a);
-    let v = match op {
-        Op::Add => h.b.bin(BinOp::Add, vb, vc),
-        Op::Sub => h.b.bin(BinOp::Sub, vb, vc),
-        Op::Mul => h.b.bin(BinOp::Mul, vb, vc),
+    let (v, tag) = match op {
+        Op::Add => (h.b.bin(BinOp::Add, vb, vc), T_INT),
+        Op::Sub => (h.b.bin(BinOp::Sub, vb, vc), T_INT),
+        Op::Mul => (h.b.bin(BinOp::Mul, vb, vc), T_INT),
+        Op::Mod | Op::IDiv => {
+            // 0 and -1 divisors (errors, and MIN % -1) are the helper's.
+            let zero = h.c(0);
+            let m1 = h.c(-1);
+            let nz = h.b.icmp(ICmp::Ne, vc, zero);
+            h.or_slow(nz);
+            let nm1 = h.b.icmp(ICmp::Ne, vc, m1);
+            h.or_slow(nm1);
+            let r = h.b.bin(BinOp::SRem, vb, vc);
+            let r_nz = h.b.icmp(ICmp::Ne, r, zero);
+            let x = h.b.bin(BinOp::Xor, r, vc);
+            let neg = h.b.icmp(ICmp::Slt, x, zero);
+            let r64 = h.b.conv(Conv::ZExt, r_nz, I64);
+            let n64 = h.b.conv(Conv::ZExt, neg, I64);
+            let adj = h.b.bin(BinOp::And, r64, n64);
+            if op == Op::Mod {
+                // r + b when r and b have opposite signs.
+                let add = h.b.bin(BinOp::Mul, adj, vc);
+                (h.b.bin(BinOp::Add, r, add), T_INT)
+            } else {
+                let q = h.b.bin(BinOp::SDiv, vb, vc);
+                (h.b.bin(BinOp::Sub, q, adj), T_INT)
+            }
+        }
         _ => {
-            let fb = h.b.conv(Conv::Bitcast, vb, F64);
-            let fc = h.b.conv(Conv::Bitcast, vc, F64);
+            // Div of two integers: as floats.
+            let fb = h.b.conv(Conv::SIToFP, vb, F64);
+            let fc = h.b.conv(Conv::SIToFP, vc, F64);
             let q = h.b.bin(BinOp::FDiv, fb, fc);
-            h.b.conv(Conv::Bitcast, q, I64)
+            (h.b.conv(Conv::Bitcast, q, I64), T_FLOAT)
         }
     };
     h.store_tv(ra, tag, v);
+    let pc1 = h.next_pc();
+    h.dispatch(pc1)
+}
+
+/// The float variant of ADD/SUB/MUL/DIV: two floats, else the helper.
+fn arith_float(ids: Ids, name: &str, op: Op) -> Trace {
+    let mut h = H::new(name, ids);
+    let b = h.b_();
+    let c = h.c_();
+    let rb = h.rk(b, 56);
+    let rc = h.rk(c, 57);
+    h.tag_is(rb, T_FLOAT);
+    h.tag_is(rc, T_FLOAT);
+    let vb = h.b.load(I64, rb, 8, false);
+    let vc = h.b.load(I64, rc, 8, false);
+    let fb = h.b.conv(Conv::Bitcast, vb, F64);
+    let fc = h.b.conv(Conv::Bitcast, vc, F64);
+    let fop = match op {
+        Op::Add => BinOp::FAdd,
+        Op::Sub => BinOp::FSub,
+        Op::Mul => BinOp::FMul,
+        _ => BinOp::FDiv,
+    };
+    let r = h.b.bin(fop, fb, fc);
+    let bits = h.b.conv(Conv::Bitcast, r, I64);
+    let a = h.a();
+    let ra = h.reg(a);
+    h.store_tv(ra, T_FLOAT, bits);
     let pc1 = h.next_pc();
     h.dispatch(pc1)
 }
@@ -420,6 +479,8 @@ pub fn program() -> Program {
         Op::Sub,
         Op::Mul,
         Op::Div,
+        Op::Mod,
+        Op::IDiv,
         Op::ForLoop,
         Op::Lt,
         Op::Le,
@@ -436,6 +497,9 @@ pub fn program() -> Program {
         let f = pb.declare(&format!("op_{op:?}").to_lowercase());
         targets[op as usize] = f;
     }
+    let float_ops = [Op::Add, Op::Sub, Op::Mul, Op::Div];
+    let float_frags: Vec<u32> =
+        float_ops.iter().map(|op| pb.declare(&format!("op_{op:?}_f").to_lowercase())).collect();
     pb.set_table(table, &targets);
     pb.entry(fetch);
     pb.control(lp);
@@ -554,7 +618,10 @@ pub fn program() -> Program {
                 let t = h.target();
                 h.jump_to(t)
             }
-            Op::Add | Op::Sub | Op::Mul | Op::Div => arith(ids, &name, op),
+            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Mod | Op::IDiv => {
+                let ff = float_ops.iter().position(|&o| o == op).map(|i| float_frags[i]);
+                arith(ids, &name, op, ff)
+            }
             Op::LoadFalse | Op::LoadTrue => {
                 let mut h = H::new(&name, ids);
                 let a = h.a();
@@ -598,6 +665,10 @@ pub fn program() -> Program {
         };
         let f = targets[op as usize];
         pb.define(f, body);
+    }
+    for (i, &op) in float_ops.iter().enumerate() {
+        let name = format!("op_{op:?}_f").to_lowercase();
+        pb.define(float_frags[i], arith_float(ids, &name, op));
     }
     pb.finish().expect("every declared fragment is defined")
 }
