@@ -27,6 +27,49 @@ pub mod vm;
 
 use std::io::Write;
 
+/// `tracery-lua [-j on|off] [-e STAT] FILE.lua [ARGS...]` (`argv[0]` is the command's
+/// name); returns the exit status.
+pub fn main_with_args(argv: &[String]) -> u8 {
+    let usage = || {
+        eprintln!("usage: tracery-lua [-j on|off] [-e stat] [script [args]]");
+        1
+    };
+    let mut jit: Option<bool> = None;
+    let mut exec: Vec<String> = Vec::new();
+    let mut i = 1;
+    while i < argv.len() {
+        match argv[i].as_str() {
+            "-j" => {
+                i += 1;
+                match argv.get(i).map(|s| s.as_str()) {
+                    Some("on") => jit = Some(true),
+                    Some("off") => jit = Some(false),
+                    _ => return usage(),
+                }
+            }
+            "-e" => {
+                i += 1;
+                match argv.get(i) {
+                    Some(s) => exec.push(s.clone()),
+                    None => return usage(),
+                }
+            }
+            "--" => {
+                i += 1;
+                break;
+            }
+            s if s.starts_with('-') && s.len() > 1 => return usage(),
+            _ => break,
+        }
+        i += 1;
+    }
+    let script = argv.get(i).cloned();
+    if script.is_none() && exec.is_empty() {
+        return usage();
+    }
+    run_cli(jit, &exec, script.as_deref(), argv, i)
+}
+
 /// The CLI: runs `-e` statements, then `script` (index `script_at` in `argv`) with the rest
 /// of `argv` as its arguments. Returns the exit status; errors are printed as lua5.4 does.
 pub fn run_cli(

@@ -74,6 +74,10 @@ struct TraceRec {
     entry_consts: Vec<(u32, u64)>,
     /// Per snapshot: times taken through the driver.
     taken: Vec<u32>,
+    /// Per snapshot: times it must be taken before a side trace is recorded from it, and
+    /// the penalty of its aborted recordings so far.
+    exit_threshold: Vec<u32>,
+    exit_penalty: Vec<u32>,
     /// Side traces hanging off this root (roots only).
     sides: u32,
 }
@@ -301,7 +305,7 @@ impl Driver {
         let end = match e.origin {
             Origin::Control { to, .. } => Some(to),
             Origin::LogFull { fragment } => {
-                self.abort(&key, parent.is_none(), "recording log full".into());
+                self.abort(&key, parent, "recording log full".into());
                 return Ok(At::Fragment(fragment));
             }
             _ => None,
@@ -351,7 +355,7 @@ impl Driver {
         let built = match built {
             Ok(b) => b,
             Err(a) => {
-                self.abort(&key, parent.is_none(), a.to_string());
+                self.abort(&key, parent, a.to_string());
                 return Ok(next);
             }
         };
@@ -362,7 +366,7 @@ impl Driver {
                 if let Some(c) = self.counters.get_mut(&inner) {
                     c.count = c.count.max(c.threshold.saturating_sub(1));
                 }
-                self.abort(&key, true, format!("inner loop at {}", self.name(g)));
+                self.abort(&key, None, format!("inner loop at {}", self.name(g)));
                 return Ok(next);
             }
         }
@@ -382,6 +386,8 @@ impl Driver {
             parent,
             entry_consts: consts,
             taken: vec![0; nsnaps],
+            exit_threshold: vec![self.config.hotexit; nsnaps],
+            exit_penalty: vec![0; nsnaps],
             sides: 0,
         };
         let insts = tr.trace.insts.len();
@@ -468,6 +474,7 @@ impl Driver {
         let resume = t.trace.snaps[snap.index()].resume;
         t.taken[snap.index()] += 1;
         let taken = t.taken[snap.index()];
+        let threshold = t.exit_threshold[snap.index()];
         self.stats.exits += 1;
         let target = match to {
             SnapTo::Host => return Ok(At::Host(resume)),
@@ -481,7 +488,7 @@ impl Driver {
             // Back at a loop header: count there, or enter its trace.
             return Ok(At::Origin(Origin::Control { to: target, from: None }, 0));
         }
-        if taken >= self.config.hotexit {
+        if taken >= threshold {
             if sides < self.config.maxside && !self.split.program.is_control(target) {
                 let key = self.key_at(target, &self.slots);
                 return self.record(target, key, Some((id, snap)), imm);
@@ -494,11 +501,32 @@ impl Driver {
         Ok(At::Fragment(target))
     }
 
-    fn abort(&mut self, key: &Key, root: bool, why: String) {
+    /// A recording at `key` (a side trace when `parent` is given) was given up: the
+    /// location, or the exit, waits longer before the next try (LuaJIT's penalty scheme),
+    /// and one that keeps failing is blacklisted (an exit: linked to the interpreter for
+    /// good, so it stops coming back to the driver).
+    fn abort(&mut self, key: &Key, parent: Option<(u32, SnapId)>, why: String) {
         let number = self.next_number;
         self.log(|_| format!("trace {number} abort: {why}"));
         *self.stats.aborts.entry(why.split(':').next().unwrap_or("").to_string()).or_insert(0) += 1;
-        if !root {
+        if let Some((p, s)) = parent {
+            let hotexit = self.config.hotexit;
+            let Some(t) = self.traces.get_mut(&p) else { return };
+            let pen = &mut t.exit_penalty[s.index()];
+            *pen = if *pen == 0 { PENALTY_MIN } else { pen.saturating_mul(2) };
+            t.taken[s.index()] = 0;
+            if *pen > PENALTY_MAX {
+                t.exit_threshold[s.index()] = u32::MAX;
+                self.stats.blacklisted += 1;
+                let to = t.trace.snaps[s.index()].to;
+                if let Some(e) = self.native.entry_for(to) {
+                    // Best effort: an exit that cannot be linked just keeps its threshold.
+                    let _ = self.jit.link_exit(p, s, e);
+                }
+                self.log(|_| format!("blacklisted exit {p}/snap{}", s.0));
+            } else {
+                t.exit_threshold[s.index()] = hotexit.saturating_add(*pen);
+            }
             return;
         }
         let hot = self.config.hotloop;

@@ -346,6 +346,32 @@ fn glue(sp: &trace_ir::fragment::split::Split, k: usize) -> Program {
     p
 }
 
+/// A trace that entered a continuation and leaves at one of its later split points resumes
+/// the original fragment's continuation there, with the live values named in the
+/// continuation's own body (found by the Lua VM's side traces, which start in `reload`'s
+/// continuations and leave at its next promote).
+#[test]
+fn a_split_point_inside_a_continuation_resumes_the_originals_continuation() {
+    let sp = split(&countdown());
+    let (first, second) = (&sp.continuations[0], &sp.continuations[1]);
+    let cbody = &sp.program.fragments[first.id as usize].body;
+    let at = cbody
+        .insts
+        .iter()
+        .position(|i| matches!(i.op, Op::Promote(_)))
+        .expect("add.after3 keeps the promote");
+    let d = sp.after(first.id, at).expect("the promote inside add.after3 is a split point");
+    assert_eq!(d.id, second.id);
+    assert_eq!(d.of, first.id);
+    assert_eq!(d.live.len(), second.live.len());
+    let obody = &sp.program.fragments[second.of as usize].body;
+    for (&(dv, ds), &(ov, os)) in d.live.iter().zip(&second.live) {
+        assert_eq!(ds, os, "same slots");
+        assert_eq!(cbody.insts[dv.index()].name, obody.insts[ov.index()].name, "same values, renumbered");
+    }
+    assert_eq!(sp.after(first.id, at + 100), None);
+}
+
 #[test]
 fn continuations_resume_a_fragment_after_each_guard() {
     let p = countdown();

@@ -31,12 +31,18 @@ pub struct Split {
     pub program: Program,
     pub continuations: Vec<Continuation>,
     index: HashMap<(u32, usize), usize>,
+    /// Split points inside continuations: resume the original's continuation there, with
+    /// the live values numbered as in the continuation's body.
+    derived: HashMap<(u32, usize), Continuation>,
 }
 
 impl Split {
     /// The continuation after instruction `after` of fragment `of`.
     pub fn after(&self, of: u32, after: usize) -> Option<&Continuation> {
-        self.index.get(&(of, after)).map(|&k| &self.continuations[k])
+        match self.index.get(&(of, after)) {
+            Some(&k) => Some(&self.continuations[k]),
+            None => self.derived.get(&(of, after)),
+        }
     }
 }
 
@@ -46,6 +52,7 @@ pub fn split(p: &Program) -> Split {
     let mut pools: HashMap<Type, Vec<u32>> = HashMap::new();
     let mut continuations = Vec::new();
     let mut index = HashMap::new();
+    let mut tails: Vec<(u32, u32, Vec<Option<Value>>)> = Vec::new();
     for (f, frag) in p.fragments.iter().enumerate() {
         let body = &frag.body;
         for (i, inst) in body.insts.iter().enumerate() {
@@ -72,16 +79,39 @@ pub fn split(p: &Program) -> Split {
                 *k += 1;
             }
             let id = out.fragments.len() as u32;
-            out.fragments
-                .push(Fragment { name: format!("{}.after{i}", frag.name), body: tail(body, i, &slots) });
+            let (cbody, cmap) = tail(body, i, &slots);
+            out.fragments.push(Fragment { name: format!("{}.after{i}", frag.name), body: cbody });
             index.insert((f as u32, i), continuations.len());
             continuations.push(Continuation { id, of: f as u32, after: i, live: slots });
+            tails.push((id, f as u32, cmap));
         }
     }
+    // A continuation has guards and promotes of its own (the original's later ones): a trace
+    // that runs through it and leaves at one resumes the original's continuation there, so
+    // index those too, with the live values renumbered into the continuation's body.
+    let mut derived = Vec::new();
+    for (cid, f, cmap) in &tails {
+        for (old, new) in cmap.iter().enumerate() {
+            let (Some(new), Some(&k)) = (new, index.get(&(*f, old))) else { continue };
+            let target: &Continuation = &continuations[k];
+            if target.after != old {
+                continue;
+            }
+            let live: Option<Vec<(Value, u32)>> =
+                target.live.iter().map(|&(v, slot)| cmap[v.index()].map(|nv| (nv, slot))).collect();
+            if let Some(live) = live {
+                derived.push((
+                    (*cid, new.index()),
+                    Continuation { id: target.id, of: *cid, after: new.index(), live },
+                ));
+            }
+        }
+    }
+    let derived: HashMap<(u32, usize), Continuation> = derived.into_iter().collect();
     for c in &mut out.fragments[p.fragments.len()..] {
         c.body.name = Some(c.name.clone());
     }
-    Split { program: out, continuations, index }
+    Split { program: out, continuations, index, derived }
 }
 
 /// The values defined at or before `i` (not inputs or constants) that something after `i`
@@ -106,8 +136,10 @@ fn live_after(t: &Trace, i: usize) -> Vec<Value> {
 }
 
 /// The instructions after `i`, with each live value read from its slot. Inputs and
-/// constants are kept; snapshots are renumbered to the ones still used.
-fn tail(t: &Trace, i: usize, live: &[(Value, u32)]) -> Trace {
+/// constants are kept; snapshots are renumbered to the ones still used. Also returns where
+/// each original value went (for the original's instructions after `i`, their index in the
+/// continuation).
+fn tail(t: &Trace, i: usize, live: &[(Value, u32)]) -> (Trace, Vec<Option<Value>>) {
     let mut out = Trace::default();
     let mut map: Vec<Option<Value>> = vec![None; t.insts.len()];
     let push = |out: &mut Trace, inst: Inst| {
@@ -148,5 +180,5 @@ fn tail(t: &Trace, i: usize, live: &[(Value, u32)]) -> Trace {
         Terminator::Exit(s) => Terminator::Exit(snap(&mut out, &map, *s)),
         other => other.clone(),
     };
-    out
+    (out, map)
 }

@@ -17,7 +17,8 @@ commands:
   asm FILE.tir|PROGRAM.tir [--target TRIPLE]
   decode etm SNAPSHOT_DIR [--packets-only] [--multi-session] [--src-addr-n]
   decode pt TRACE [--image FILE@ADDR]... [--elf FILE@LOADADDR]... [--cpu F/M/S] [--filter START-END] [--packets]
-  doctor";
+  doctor
+  lua [-j on|off] [-e STAT] FILE.lua [ARGS...]   (tracery-lua)";
 
 pub fn main(args: &[String]) -> i32 {
     let rest = args.get(1..).unwrap_or(&[]);
@@ -30,6 +31,11 @@ pub fn main(args: &[String]) -> i32 {
             _ => usage("decode needs `etm` or `pt`"),
         },
         Some("doctor") => doctor::main(rest),
+        Some("lua") => {
+            let mut argv = vec!["tracery lua".to_string()];
+            argv.extend_from_slice(rest);
+            tracery_lua::main_with_args(&argv) as i32
+        }
         Some("-h") | Some("--help") | Some("help") => {
             println!("{USAGE}");
             0

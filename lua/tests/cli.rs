@@ -1,0 +1,82 @@
+//! The command line: `-e`, `arg`, syntax errors and missing files, as lua5.4 reports them.
+
+use std::process::Command;
+
+fn lua(args: &[&str], dir: &std::path::Path) -> (i32, String, String) {
+    let bin = env!("CARGO_BIN_EXE_tracery-lua");
+    let runner: Vec<String> = std::env::var("TRACERY_TEST_RUNNER")
+        .map(|r| r.split_whitespace().map(String::from).collect())
+        .unwrap_or_default();
+    let mut cmd = if runner.is_empty() {
+        Command::new(bin)
+    } else {
+        let mut c = Command::new(&runner[0]);
+        c.args(&runner[1..]).arg(bin);
+        c
+    };
+    let out = cmd.args(args).current_dir(dir).output().expect("tracery-lua runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn scratch(name: &str, src: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("tracery-lua-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join(format!("{name}.lua")), src).unwrap();
+    d
+}
+
+#[test]
+fn e_runs_a_statement() {
+    let (code, out, _) = lua(&["-e", "print(1 + 1, 2^10, 7 // 2)"], &std::env::temp_dir());
+    assert_eq!((code, out.as_str()), (0, "2\t1024.0\t3\n"));
+}
+
+#[test]
+fn arg_and_varargs_are_set_as_lua54_sets_them() {
+    let d = scratch("args", "print(arg[0], arg[1], arg[2], #arg, select('#', ...), ...)\n");
+    let (code, out, err) = lua(&["args.lua", "x", "y"], &d);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "args.lua\tx\ty\t2\t2\tx\ty\n");
+}
+
+#[test]
+fn a_syntax_error_names_the_line_and_the_token() {
+    let d = scratch("syn", "local x = 1\nx = = 2\n");
+    let (code, out, err) = lua(&["syn.lua"], &d);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(err.lines().next(), Some("lua: syn.lua:2: unexpected symbol near '='"));
+}
+
+#[test]
+fn a_missing_file_is_an_error_not_a_crash() {
+    let (code, _, err) = lua(&["no-such-file.lua"], &std::env::temp_dir());
+    assert_eq!(code, 1);
+    assert_eq!(err.lines().next(), Some("lua: cannot open no-such-file.lua"));
+}
+
+#[test]
+fn deep_recursion_is_a_lua_error() {
+    let d = scratch("deep", "local function f(n) return 1 + f(n + 1) end\nprint(pcall(f, 1))\n");
+    let (code, out, err) = lua(&["-j", "off", "deep.lua"], &d);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("false\tdeep.lua:1: stack overflow"), "{out}");
+}
+
+#[test]
+fn bad_settings_are_refused_with_the_variable_named() {
+    let bin = env!("CARGO_BIN_EXE_tracery-lua");
+    if std::env::var_os("TRACERY_TEST_RUNNER").is_some() {
+        return; // the emulator passes the environment the same way; the host run covers it
+    }
+    let out = Command::new(bin).args(["-e", "print(1)"]).env("TRACERY_JIT", "maybe").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("TRACERY_JIT"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
