@@ -92,56 +92,87 @@ fn cases() -> Vec<PathBuf> {
     v
 }
 
+/// The failures of one program, in all three modes.
+fn check(f: &Path) -> Vec<String> {
+    let mut failures = Vec::new();
+    let exp = match std::fs::read(f.with_extension("expected")) {
+        Ok(b) => parse_expected(&b),
+        Err(_) => return vec![format!("{}: no .expected (run lua/tests/bless.sh)", f.display())],
+    };
+    let name = f.file_stem().unwrap().to_string_lossy();
+    for mode in ["off", "on", "hot"] {
+        let (code, err1, out) = run(f, mode);
+        if out != exp.stdout {
+            let got = String::from_utf8_lossy(&out);
+            let want = String::from_utf8_lossy(&exp.stdout);
+            let at = got.lines().zip(want.lines()).position(|(a, b)| a != b);
+            failures.push(format!(
+                "{name} [-j {mode}]: stdout differs (first differing line {:?}: got {:?}, want {:?}; {} vs {} bytes){}",
+                at.map(|i| i + 1),
+                at.and_then(|i| got.lines().nth(i)).unwrap_or(""),
+                at.and_then(|i| want.lines().nth(i)).unwrap_or(""),
+                out.len(),
+                exp.stdout.len(),
+                if err1.is_empty() { String::new() } else { format!("; stderr: {err1}") }
+            ));
+        }
+        if code != exp.code {
+            failures.push(format!("{name} [-j {mode}]: exit {code}, want {} (stderr: {err1})", exp.code));
+        }
+        if exp.code != 0 && err1 != exp.stderr1 {
+            failures.push(format!("{name} [-j {mode}]: stderr {err1:?}, want {:?}", exp.stderr1));
+        }
+    }
+    failures
+}
+
 #[test]
 fn every_program_matches_lua54_in_all_three_modes() {
     let cases = cases();
     assert!(!cases.is_empty(), "no conformance programs found");
     let known = known_failures();
-    let mut failures = Vec::new();
+    for k in &known {
+        assert!(
+            cases.iter().any(|c| c.file_stem().unwrap().to_string_lossy() == *k),
+            "KNOWN_FAILURES names {k}, which does not exist"
+        );
+    }
     let mut skipped = Vec::new();
+    let mut todo = Vec::new();
     for f in &cases {
         let stem = f.file_stem().unwrap().to_string_lossy().into_owned();
         if known.contains(&stem) && std::env::var_os("LUA_CASE").is_none() {
             skipped.push(stem);
-            continue;
-        }
-        let exp_path = f.with_extension("expected");
-        let exp = match std::fs::read(&exp_path) {
-            Ok(b) => parse_expected(&b),
-            Err(_) => {
-                failures.push(format!("{}: no .expected (run lua/tests/bless.sh)", f.display()));
-                continue;
-            }
-        };
-        for mode in ["off", "on", "hot"] {
-            let (code, err1, out) = run(f, mode);
-            let name = f.file_stem().unwrap().to_string_lossy();
-            if out != exp.stdout {
-                let got = String::from_utf8_lossy(&out);
-                let want = String::from_utf8_lossy(&exp.stdout);
-                let at = got.lines().zip(want.lines()).position(|(a, b)| a != b);
-                failures.push(format!(
-                    "{name} [-j {mode}]: stdout differs (first differing line {:?}: got {:?}, want {:?}; {} vs {} bytes){}",
-                    at.map(|i| i + 1),
-                    at.and_then(|i| got.lines().nth(i)).unwrap_or(""),
-                    at.and_then(|i| want.lines().nth(i)).unwrap_or(""),
-                    out.len(),
-                    exp.stdout.len(),
-                    if err1.is_empty() { String::new() } else { format!("; stderr: {err1}") }
-                ));
-            }
-            if code != exp.code {
-                failures.push(format!("{name} [-j {mode}]: exit {code}, want {} (stderr: {err1})", exp.code));
-            }
-            if exp.code != 0 && err1 != exp.stderr1 {
-                failures.push(format!("{name} [-j {mode}]: stderr {err1:?}, want {:?}", exp.stderr1));
-            }
+        } else {
+            todo.push(f.clone());
         }
     }
-    let n = cases.len();
+    // Programs are shared out to one worker per core: each run is a process (under qemu an
+    // emulated one), so this is what keeps the suite's time down.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(f) = todo.get(i) else { break };
+                let fs = check(f);
+                failures.lock().unwrap().extend(fs);
+            });
+        }
+    });
+    let mut failures = failures.into_inner().unwrap();
+    failures.sort();
+    let n = todo.len();
+    println!(
+        "{n} programs matched lua5.4 in three modes; {} known failures skipped: {}",
+        skipped.len(),
+        skipped.join(" ")
+    );
     assert!(
         failures.is_empty(),
-        "{} of {n} programs x 3 modes failed:\n{}",
+        "{} failures over {n} programs x 3 modes:\n{}",
         failures.len(),
         failures.join("\n")
     );

@@ -205,6 +205,12 @@ fn modf(l: &mut State, args: &[TValue]) -> LResult<()> {
 }
 
 fn random(l: &mut State, args: &[TValue]) -> LResult<()> {
+    if args.len() == 1 && arg(args, 0).tag == T_INT && arg(args, 0).val == 0 {
+        // math.random(0): a random integer (all bits).
+        let r = l.rng.random_int();
+        push(l, TValue::int(r));
+        return Ok(());
+    }
     let (lo, hi) = match args.len() {
         0 => {
             let f = l.rng.random_float();
@@ -225,7 +231,7 @@ fn random(l: &mut State, args: &[TValue]) -> LResult<()> {
             push(l, TValue::int(r));
             Ok(())
         }
-        Err(m) => Err(arg_error(l, args.len() - 1, "random", m)),
+        Err(m) => Err(arg_error(l, 0, "random", m)),
     }
 }
 

@@ -57,7 +57,7 @@ pub(crate) fn arg(args: &[TValue], i: usize) -> TValue {
 
 /// "bad argument #N to 'NAME' (MSG)", with the name lua5.4 would give: 'for iterator'
 /// when a generic for called it, the qualified global name ('string.rep') when pcall did.
-pub(crate) fn arg_error(l: &mut State, i: usize, fname: &str, msg: &str) -> crate::state::LuaError {
+pub fn arg_error(l: &mut State, i: usize, fname: &str, msg: &str) -> crate::state::LuaError {
     let name = call_name(l).unwrap_or_else(|| fname.to_string());
     crate::vm::error::rt_error(l, &format!("bad argument #{} to '{name}' ({msg})", i + 1))
 }

@@ -151,7 +151,37 @@ fn clock(l: &mut State, _: &[TValue]) -> LResult<()> {
     Ok(())
 }
 
-fn time(l: &mut State, _: &[TValue]) -> LResult<()> {
+fn time(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let t = super::arg(args, 0);
+    if t.tag == T_TABLE {
+        let tp = t.val as *mut crate::table::Table;
+        let field = |l: &mut State, k: &str, def: Option<i64>| -> LResult<i64> {
+            let v = super::get_field(l, tp, k);
+            match v.tag {
+                T_INT => Ok(v.val as i64),
+                T_FLOAT => crate::number::float_to_int_exact(f64::from_bits(v.val))
+                    .ok_or_else(|| crate::vm::error::rt_error(l, &format!("field '{k}' is not an integer"))),
+                T_NIL => def.ok_or_else(|| {
+                    crate::vm::error::rt_error(l, &format!("field '{k}' missing in date table"))
+                }),
+                _ => Err(crate::vm::error::rt_error(l, &format!("field '{k}' is not an integer"))),
+            }
+        };
+        // SAFETY: `tm` is plain data; every field mktime reads is set below.
+        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+        tm.tm_year = (field(l, "year", None)? - 1900) as i32;
+        tm.tm_mon = (field(l, "month", None)? - 1) as i32;
+        tm.tm_mday = field(l, "day", None)? as i32;
+        tm.tm_hour = field(l, "hour", Some(12))? as i32;
+        tm.tm_min = field(l, "min", Some(0))? as i32;
+        tm.tm_sec = field(l, "sec", Some(0))? as i32;
+        let dst = super::get_field(l, tp, "isdst");
+        tm.tm_isdst = if dst.is_nil() { -1 } else { (!dst.is_falsy()) as i32 };
+        // SAFETY: `tm` is a valid, fully initialized struct tm.
+        let r = unsafe { libc::mktime(&mut tm) };
+        push(l, TValue::int(r as i64));
+        return Ok(());
+    }
     let s =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     push(l, TValue::int(s as i64));

@@ -44,7 +44,8 @@ fn remove(l: &mut State, args: &[TValue]) -> LResult<()> {
     let tab = obj::table(t);
     let size = tab.length() as i64;
     let mut pos = opt_int(l, args, 1, "remove", size)?;
-    if args.len() > 1 && size + 1 != pos && (pos as u64).wrapping_sub(1) >= (size as u64).wrapping_add(1) {
+    // A given position must be in [1, size + 1] (lua5.4's check).
+    if pos != size && (pos as u64).wrapping_sub(1) > size as u64 {
         return Err(arg_error(l, 1, "remove", "position out of bounds"));
     }
     let v = tab.get_int(pos);
@@ -53,9 +54,7 @@ fn remove(l: &mut State, args: &[TValue]) -> LResult<()> {
         tab.set_int(pos, nx);
         pos += 1;
     }
-    if pos <= size || args.len() > 1 {
-        tab.set_int(pos, TValue::nil());
-    }
+    tab.set_int(pos, TValue::nil());
     push(l, v);
     Ok(())
 }
@@ -74,10 +73,9 @@ fn concat(l: &mut State, args: &[TValue]) -> LResult<()> {
         match obj::tostr_basic(v) {
             Some(b) => out.extend_from_slice(&b),
             None => {
-                return Err(crate::vm::error::rt_error(
-                    l,
-                    &format!("invalid value (at index {k}) in table for 'concat'"),
-                ));
+                let tn = crate::vm::arith::type_name_meta(l, v);
+                let m = format!("invalid value ({tn}) at index {k} in table for 'concat'");
+                return Err(crate::vm::error::rt_error(l, &m));
             }
         }
         if k < j {

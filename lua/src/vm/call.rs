@@ -111,8 +111,12 @@ fn call_native(
             let args = unsafe { std::slice::from_raw_parts(func.add(1), nargs) };
             if sname == SPECIAL_PCALL || sname == SPECIAL_XPCALL {
                 let xp = sname == SPECIAL_XPCALL;
-                if nargs == 0 || (xp && nargs < 2) {
-                    return Err(super::error::rt_error(l, "bad argument #1 to 'pcall' (value expected)"));
+                l.current_native = f;
+                if xp && nargs < 2 {
+                    return Err(crate::stdlib::arg_error(l, 1, "xpcall", "function expected, got no value"));
+                }
+                if nargs == 0 {
+                    return Err(crate::stdlib::arg_error(l, 0, "pcall", "value expected"));
                 }
                 // The protected function moves up into pcall's place; its arguments follow.
                 // SAFETY: within the same stack; `copy` handles the overlap.
