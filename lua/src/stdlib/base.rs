@@ -22,8 +22,10 @@ pub(crate) fn open(l: &mut State) {
     reg(l, g, "error", error);
     reg(l, g, "next", next);
     reg(l, g, "select", select);
-    reg(l, g, call::SPECIAL_PCALL, call::special);
-    reg(l, g, call::SPECIAL_XPCALL, call::special);
+    for name in [call::SPECIAL_PCALL, call::SPECIAL_XPCALL] {
+        let f = obj::new_special(l, name, Vec::new());
+        super::set_field(l, g, name, f);
+    }
     reg(l, g, "ipairs", ipairs);
     reg(l, g, "pairs", pairs);
     reg(l, g, "collectgarbage", collectgarbage);

@@ -4,14 +4,16 @@
 use super::{arg, push, reg, type_expected};
 use crate::state::{LResult, State};
 use crate::value::*;
-use crate::vm::call::{self, special, thread_of};
+use crate::vm::call::{self, thread_of};
 use crate::vm::thread::{CoStatus, Thread, CO_STACK_SLOTS};
 
 pub(crate) fn open(l: &mut State) {
     let t = super::lib_table(l, "coroutine");
     reg(l, t, "create", create);
-    reg(l, t, call::SPECIAL_RESUME, special);
-    reg(l, t, call::SPECIAL_YIELD, special);
+    for name in [call::SPECIAL_RESUME, call::SPECIAL_YIELD] {
+        let f = crate::vm::obj::new_special(l, name, Vec::new());
+        super::set_field(l, t, name, f);
+    }
     reg(l, t, "status", status);
     reg(l, t, "wrap", wrap);
     reg(l, t, "isyieldable", isyieldable);
@@ -72,7 +74,7 @@ fn wrap(l: &mut State, args: &[TValue]) -> LResult<()> {
         return Err(type_expected(l, args, 0, "wrap", "function"));
     }
     let co = new_thread(l, f)?;
-    let w = crate::vm::obj::new_native(l, special, call::SPECIAL_WRAP, vec![co]);
+    let w = crate::vm::obj::new_special(l, call::SPECIAL_WRAP, vec![co]);
     push(l, w);
     Ok(())
 }

@@ -10,11 +10,8 @@ use crate::vm::obj;
 use crate::vm::program::{STATUS_HOST, STATUS_LOOP, STATUS_NEXT, STATUS_RELOAD};
 use crate::vm::thread::{CoStatus, Thread, MAX_FRAMES};
 
-/// The natives the call machinery runs itself share this function; their `name` says
-/// which they are (`SPECIAL_*`).
-pub(crate) fn special(_: &mut State, _: &[TValue]) -> LResult<()> {
-    Ok(())
-}
+/// The natives the call machinery runs itself (`obj::new_special`); their `name` says
+/// which they are.
 pub const SPECIAL_PCALL: &str = "pcall";
 pub const SPECIAL_XPCALL: &str = "xpcall";
 pub const SPECIAL_RESUME: &str = "resume";
@@ -67,11 +64,10 @@ pub(crate) fn call(
             Ok(STATUS_RELOAD)
         }
         T_NATIVE => {
-            let nf = obj::native_fn(f);
             // Called straight from pcall: no Lua caller for error positions.
             let cc = std::mem::take(&mut l.c_caller);
             let saved_cc = std::mem::replace(&mut l.native_c_caller, cc);
-            let r = call_native(l, f, nf, func, nargs, ret, nresults, kind);
+            let r = call_native(l, f, func, nargs, ret, nresults, kind);
             l.native_c_caller = saved_cc;
             r
         }
@@ -96,7 +92,6 @@ pub(crate) fn call(
 fn call_native(
     l: &mut State,
     f: TValue,
-    nf: obj::NativeFn,
     func: *mut TValue,
     nargs: usize,
     ret: *mut TValue,
@@ -105,7 +100,7 @@ fn call_native(
 ) -> LResult<u64> {
     {
         {
-            let is_special = std::ptr::fn_addr_eq(nf, special as obj::NativeFn);
+            let is_special = obj::is_special(f);
             let sname = if is_special { obj::native(f).name } else { "" };
             // SAFETY: the arguments are live stack slots; natives do not write the stack.
             let args = unsafe { std::slice::from_raw_parts(func.add(1), nargs) };
@@ -166,6 +161,7 @@ fn call_native(
             } else {
                 l.rets.clear();
                 l.current_native = f;
+                let nf = obj::native_fn(f);
                 nf(l, args)?;
                 let rets = std::mem::take(&mut l.rets);
                 let s = deliver(l, kind, ret, nresults, &rets, true);

@@ -53,6 +53,19 @@ pub(crate) fn native_fn(v: TValue) -> NativeFn {
     unsafe { std::mem::transmute::<usize, NativeFn>(f) }
 }
 
+/// The `f` of a native the call machinery runs itself (pcall, resume, ...; its `name` says
+/// which). Not a function address: function pointers are not reliably unique, so these are
+/// marked by a value no code can have.
+pub(crate) const SPECIAL_F: usize = 1;
+
+pub(crate) fn new_special(l: &mut State, name: &'static str, upvals: Vec<TValue>) -> TValue {
+    TValue::native(l.heap.new_native(SPECIAL_F, name, upvals))
+}
+
+pub(crate) fn is_special(v: TValue) -> bool {
+    native(v).f == SPECIAL_F
+}
+
 pub(crate) fn new_native(l: &mut State, f: NativeFn, name: &'static str, upvals: Vec<TValue>) -> TValue {
     TValue::native(l.heap.new_native(f as usize, name, upvals))
 }
