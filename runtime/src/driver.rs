@@ -22,8 +22,12 @@ use crate::build::{build, Ending, ImmMemory, Input, Limits};
 use crate::config::{Config, Dump, Recorder};
 use crate::stats::Stats;
 
-/// A location: a control point and the values of the green slots there.
-pub type Key = (u32, Vec<u64>);
+/// Green slots a program may have (a location's key is a fixed array: looking one up at
+/// every control point allocates nothing).
+pub const MAX_GREENS: usize = 8;
+
+/// A location: a control point and the values of the green slots there (unused entries 0).
+pub type Key = (u32, [u64; MAX_GREENS]);
 
 /// LuaJIT's penalty scheme: each abort at a location raises the count it needs before the
 /// next try, doubling from `PENALTY_MIN`; past `PENALTY_MAX` the location is blacklisted.
@@ -113,6 +117,8 @@ pub struct Driver {
     next_number: u32,
     mcode: u64,
     slots: Vec<u64>,
+    /// The program's green slots, in order.
+    greens: Vec<u32>,
     pub stats: Stats,
     /// The trace log's lines so far (kept when `config.log` is on, as well as printed).
     pub log_lines: Vec<String>,
@@ -129,6 +135,13 @@ impl Driver {
                     if config.recorder == Recorder::Pt { "pt" } else { "etm" }
                 )))
             }
+        }
+        let greens = program.green_slots();
+        if greens.len() > MAX_GREENS {
+            return Err(RunError::Config(format!(
+                "the program has {} green slots; the runtime keys locations by at most {MAX_GREENS}",
+                greens.len()
+            )));
         }
         let split = split(program);
         let mut jit =
@@ -149,6 +162,7 @@ impl Driver {
             next_number: 1,
             mcode: 0,
             slots,
+            greens,
             stats: Stats::default(),
             log_lines: Vec::new(),
         };
@@ -178,15 +192,18 @@ impl Driver {
     }
 
     fn key_text(&self, key: &Key) -> String {
-        let greens = self.program.green_slots();
-        let vals: Vec<String> = (greens.iter().zip(&key.1))
+        let vals: Vec<String> = (self.greens.iter().zip(&key.1))
             .map(|(&g, v)| format!("{}={v:#x}", self.program.slots[g as usize].name))
             .collect();
         format!("{} {}", self.name(key.0), vals.join(" "))
     }
 
     fn key_at(&self, f: u32, slots: &[u64]) -> Key {
-        (f, self.program.green_slots().iter().map(|&g| slots[g as usize]).collect())
+        let mut k = [0u64; MAX_GREENS];
+        for (i, &g) in self.greens.iter().enumerate() {
+            k[i] = slots[g as usize];
+        }
+        (f, k)
     }
 
     /// Runs the program from its entry on `slots` (the program's own slots) until it goes to
@@ -315,7 +332,11 @@ impl Driver {
         }
         let t = Instant::now();
         let roots = &self.roots;
-        let lookup = |f: u32, g: &[u64]| roots.get(&(f, g.to_vec())).copied();
+        let lookup = |f: u32, g: &[u64]| {
+            let mut k = [0u64; MAX_GREENS];
+            k[..g.len().min(MAX_GREENS)].copy_from_slice(&g[..g.len().min(MAX_GREENS)]);
+            roots.get(&(f, k)).copied()
+        };
         let entry_dispatch =
             match parent.and_then(|(p, s)| Some(self.traces.get(&p)?.trace.snaps[s.index()].to)) {
                 Some(SnapTo::Dispatch { table, slot }) => Some((table, slot)),
@@ -361,13 +382,20 @@ impl Driver {
         };
         if parent.is_none() {
             if let Ending::Interpreter(g) = built.ending {
-                // An inner loop: let it get hot first (LuaJIT raises its counter instead).
-                let inner = self.key_at(g, &self.slots);
-                if let Some(c) = self.counters.get_mut(&inner) {
-                    c.count = c.count.max(c.threshold.saturating_sub(1));
+                // Another loop's header. The first time, give that inner loop its trace
+                // first (LuaJIT raises its counter instead). When this location has been
+                // turned away before, the two loops reach each other's headers (as a loop
+                // and the coroutine it resumes do): keep the trace, which leaves into the
+                // interpreter there, rather than abort both for ever.
+                let retried = self.counters.get(&key).is_some_and(|c| c.penalty > 0);
+                if !retried {
+                    let inner = self.key_at(g, &self.slots);
+                    if let Some(c) = self.counters.get_mut(&inner) {
+                        c.count = c.count.max(c.threshold.saturating_sub(1));
+                    }
+                    self.abort(&key, None, format!("inner loop at {}", self.name(g)));
+                    return Ok(next);
                 }
-                self.abort(&key, None, format!("inner loop at {}", self.name(g)));
-                return Ok(next);
             }
         }
         let t = Instant::now();
