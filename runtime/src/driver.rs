@@ -276,7 +276,7 @@ impl Driver {
             return Ok(At::Fragment(f));
         }
         let hot = self.config.hotloop;
-        let c = self.counters.entry(key.clone()).or_insert(Counter { count: 0, threshold: hot, penalty: 0 });
+        let c = self.counters.entry(key).or_insert(Counter { count: 0, threshold: hot, penalty: 0 });
         c.count += 1;
         if c.count < c.threshold {
             return Ok(At::Fragment(f));
@@ -558,11 +558,11 @@ impl Driver {
             return;
         }
         let hot = self.config.hotloop;
-        let c = self.counters.entry(key.clone()).or_insert(Counter { count: 0, threshold: hot, penalty: 0 });
+        let c = self.counters.entry(*key).or_insert(Counter { count: 0, threshold: hot, penalty: 0 });
         c.penalty = if c.penalty == 0 { PENALTY_MIN } else { c.penalty.saturating_mul(2) };
         if c.penalty > PENALTY_MAX {
             let text = self.key_text(key);
-            self.blacklist.insert(key.clone());
+            self.blacklist.insert(*key);
             self.stats.blacklisted += 1;
             self.log(|_| format!("blacklisted {text}"));
         } else {
