@@ -8,6 +8,7 @@ pub mod math;
 pub mod os;
 pub mod string;
 pub mod table;
+pub mod utf8;
 
 use crate::state::{LResult, State};
 use crate::table::Table;
@@ -48,6 +49,7 @@ pub fn open(l: &mut State) {
     math::open(l);
     os::open(l);
     io::open(l);
+    utf8::open(l);
 }
 
 /// Argument `i` (0-based), nil when absent.

@@ -177,7 +177,7 @@ end
 
 package = {
   loaded = { _G = _G, string = string, table = table, math = math, os = os, io = io,
-             coroutine = coroutine },
+             coroutine = coroutine, utf8 = utf8 },
   path = script_dir .. "/?.lua;" .. script_dir .. "/?/init.lua;./?.lua;./?/init.lua",
   cpath = "",
   preload = {},

@@ -182,10 +182,12 @@ fn call_error(l: &mut State, f: TValue) -> LuaError {
         let p = unsafe { &*ci.proto };
         let pc = p.index_of(ci.pc);
         let ins = Ins(p.code[pc]);
-        if matches!(ins.op(), crate::bytecode::Op::Call | crate::bytecode::Op::TailCall) {
-            super::error::reg_info(p, pc, ins.a())
-        } else {
-            None
+        match ins.op() {
+            crate::bytecode::Op::Call | crate::bytecode::Op::TailCall => {
+                super::error::reg_info(p, pc, ins.a())
+            }
+            crate::bytecode::Op::TForCall => Some("for iterator 'for iterator'".to_string()),
+            _ => None,
         }
     });
     super::arith::type_error(l, f, "call", info)

@@ -243,6 +243,14 @@ fn step(l: &mut State, pc: *const u64) -> LResult<u64> {
         Op::ForPrep => return super::forloop::prep(l, pc, ins, base),
         Op::ForLoop => return super::forloop::step(l, pc, ins, base),
         Op::TForPrep => {
+            // The fourth value is the loop's to-be-closed variable.
+            let v = get(a + 3);
+            if !v.is_falsy() {
+                if obj::metamethod(l, v, "__close").is_nil() {
+                    return Err(rt_error(l, "variable '(for state)' got a non-closable value"));
+                }
+                call::thread_mut(l).tbc.push(r(a + 3));
+            }
             let to = pc.wrapping_add(1).wrapping_offset(ins.sbx() as isize);
             l.regs.pc = to as u64;
             return Ok(STATUS_RELOAD);
