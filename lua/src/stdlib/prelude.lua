@@ -229,7 +229,9 @@ local function ipairs_meta(t, i)
   if v ~= nil then return i, v end
 end
 
-function ipairs(t)
+function ipairs(...)
+  if select('#', ...) == 0 then error("bad argument #1 to 'ipairs' (value expected)", 1) end
+  local t = ...
   if raw_meta(t) ~= nil then return ipairs_meta, t, 0 end
   return ipairs_raw(t)
 end

@@ -368,8 +368,8 @@ fn format(l: &mut State, args: &[TValue]) -> LResult<()> {
         }
         Err(e) => {
             let e = match super::call_name(l) {
-                Some(n) => e.replace("'format'", &format!("'{n}'")),
-                None => e,
+                Some(n) if e.starts_with("bad argument") => e.replacen("'format'", &format!("'{n}'"), 1),
+                _ => e,
             };
             Err(crate::vm::error::rt_error(l, &e))
         }

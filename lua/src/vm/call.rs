@@ -125,6 +125,16 @@ fn call_native(
                     }
                 }
                 let n = if xp { nargs - 2 } else { nargs - 1 };
+                if kind == FrameKind::Pcall && !xp {
+                    // pcall inside pcall: when the innermost callee is a native, its values
+                    // are known now and each pcall level puts its flag in front.
+                    if let Some(vals) = pcall_now(l, func, n) {
+                        let mut v = vec![TValue::boolean(true)];
+                        v.extend(vals);
+                        // The outer pcall's flag is added by `deliver`.
+                        return deliver(l, kind, ret, nresults, &v[1..], true);
+                    }
+                }
                 let depth = thread_mut(l).ci.len();
                 // A native called straight from pcall has a C caller: `error` at level 1
                 // adds no position.
@@ -170,6 +180,42 @@ fn call_native(
             }
         }
     }
+}
+
+/// What `pcall(f, args...)` returns, for `f` at `func` with `n` arguments after it, when `f`
+/// is a native (or pcall of one) that runs to completion now; `None` for a Lua function.
+fn pcall_now(l: &mut State, func: *mut TValue, n: usize) -> Option<Vec<TValue>> {
+    // SAFETY: func..func+n are live stack slots.
+    let f = unsafe { *func };
+    if f.tag != T_NATIVE {
+        return None;
+    }
+    // SAFETY: as above.
+    let args: Vec<TValue> = unsafe { std::slice::from_raw_parts(func.add(1), n) }.to_vec();
+    if obj::is_special(f) {
+        if obj::native(f).name != SPECIAL_PCALL || args.is_empty() {
+            return None;
+        }
+        // SAFETY: the arguments move down one slot, within the same stack.
+        unsafe { std::ptr::copy(func.add(1), func, n) };
+        let inner = pcall_now(l, func, n - 1)?;
+        let mut v = vec![TValue::boolean(true)];
+        v.extend(inner);
+        return Some(v);
+    }
+    l.rets.clear();
+    l.current_native = f;
+    let saved = std::mem::replace(&mut l.native_c_caller, true);
+    let r = obj::native_fn(f)(l, &args);
+    l.native_c_caller = saved;
+    Some(match r {
+        Ok(()) => {
+            let mut v = vec![TValue::boolean(true)];
+            v.extend_from_slice(&l.rets);
+            v
+        }
+        Err(e) => vec![TValue::boolean(false), e.0],
+    })
 }
 
 fn call_error(l: &mut State, f: TValue) -> LuaError {
