@@ -270,13 +270,13 @@ fn select(l: &mut State, args: &[TValue]) -> LResult<()> {
 fn ipairs_iter(l: &mut State, args: &[TValue]) -> LResult<()> {
     let i = arg(args, 1).val as i64 + 1;
     let t = arg(args, 0);
-    let v = if t.tag == T_TABLE && obj::table(t).meta.is_null() {
+    // Values with a metatable iterate in the prelude (through __index).
+    let v = if t.tag == T_TABLE {
         obj::table(t).get_int(i)
     } else {
-        return Err(crate::vm::error::rt_error(
-            l,
-            "ipairs over a value with metamethods is not supported yet",
-        ));
+        // lua5.4 raises this inside its C iterator: no position.
+        let m = format!("attempt to index a {} value", crate::vm::arith::type_name_meta(l, t));
+        return Err(LuaError(l.str(&m)));
     };
     if v.is_nil() {
         push(l, TValue::nil());
