@@ -572,10 +572,24 @@ fn bin(op: BinOp, ty: Type, a: u64, b: u64) -> Result<u64, InterpError> {
                 a % b
             }
         }
-        BinOp::FAdd => (f(a) + f(b)).to_bits(),
-        BinOp::FSub => (f(a) - f(b)).to_bits(),
-        BinOp::FMul => (f(a) * f(b)).to_bits(),
-        BinOp::FDiv => (f(a) / f(b)).to_bits(),
+        BinOp::FAdd | BinOp::FSub | BinOp::FMul | BinOp::FDiv => {
+            // A NaN operand propagates, the first one when both are (quieted), as the
+            // backends emit it. Spelled out: Rust's float ops leave the choice to the
+            // compiler, which may commute an addition's operands when it optimizes.
+            const QUIET: u64 = 1 << 51;
+            if f(a).is_nan() {
+                a | QUIET
+            } else if f(b).is_nan() {
+                b | QUIET
+            } else {
+                match op {
+                    BinOp::FAdd => (f(a) + f(b)).to_bits(),
+                    BinOp::FSub => (f(a) - f(b)).to_bits(),
+                    BinOp::FMul => (f(a) * f(b)).to_bits(),
+                    _ => (f(a) / f(b)).to_bits(),
+                }
+            }
+        }
     };
     Ok(r & m)
 }
