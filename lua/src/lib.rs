@@ -128,6 +128,7 @@ pub fn run_cli(
                 let _ = std::io::stdout().flush();
                 return c as u8;
             }
+            Ok(vm::Ended::UncaughtValue(_)) => unreachable!("run_main makes the message"),
             Ok(vm::Ended::Error(m)) => {
                 let _ = std::io::stdout().flush();
                 eprintln!("lua: {m}");

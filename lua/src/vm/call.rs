@@ -388,6 +388,7 @@ pub(crate) fn deliver(
             to_resumer(l, vals, true)
         }
         FrameKind::Main => {
+            place(l, ret, nresults, vals, None);
             l.host = crate::state::HostReason::Finished;
             Ok(STATUS_HOST)
         }

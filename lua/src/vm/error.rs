@@ -3,11 +3,11 @@
 
 use crate::bytecode::{Ins, Op};
 use crate::state::{FrameKind, FuncProto, LuaError, State};
-use crate::value::TValue;
 
-/// "not enough memory": raised without allocating.
-pub(crate) fn oom() -> LuaError {
-    LuaError(TValue::nil())
+/// "not enough memory" (lua5.4's message, with no position), for a VM stack that cannot be
+/// mapped.
+pub(crate) fn oom(l: &mut State) -> LuaError {
+    LuaError(l.name("not enough memory"))
 }
 
 /// An error whose message is `msg` prefixed with the position of the running Lua

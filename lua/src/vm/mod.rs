@@ -31,6 +31,8 @@ pub enum Ended {
     /// An error nothing caught: lua5.4's message (without "lua: ").
     Error(String),
     Exit(i32),
+    /// (Inside `run_loop`: an uncaught error value, before its message is made.)
+    UncaughtValue(TValue),
 }
 
 pub struct Vm {
@@ -158,9 +160,51 @@ impl Vm {
         });
         t.ci.pop();
         if let Err(e) = call::call(l, func, args.len(), func, -1, FrameKind::Main) {
-            return Ok(Ended::Error(error_text(l, e.0)));
+            let m = self.error_message(e.0);
+            return Ok(Ended::Error(m));
         }
-        self.run_loop()
+        match self.run_loop()? {
+            Ended::UncaughtValue(e) => Ok(Ended::Error(self.error_message(e))),
+            other => Ok(other),
+        }
+    }
+
+    /// What the host prints for an uncaught error: the string (or number), the result of
+    /// its `__tostring` (run here, on the VM, like any call), or lua5.4's "(error object is a
+    /// X value)".
+    fn error_message(&mut self, e: TValue) -> String {
+        let l = &mut *self.state;
+        let m = obj::metamethod(l, e, "__tostring");
+        if m.is_nil() || e.tag == crate::value::T_STR {
+            return error_text(l, e);
+        }
+        // SAFETY: the main thread lives as long as the state; its stack is free (the
+        // error unwound it).
+        let t = unsafe { &mut *self.main };
+        let func = t.stack;
+        t.ci.clear();
+        // SAFETY: the bottom slots of the main stack.
+        unsafe {
+            *func = m;
+            *func.add(1) = e;
+        }
+        l.thread = self.main;
+        if call::call(l, func, 1, func, 1, FrameKind::Main).is_err() {
+            return error_text(l, e);
+        }
+        match self.run_loop() {
+            Ok(Ended::Ok) => {
+                // SAFETY: the one result was placed at the function's slot.
+                let r = unsafe { *func };
+                let l = &mut *self.state;
+                if r.tag == crate::value::T_STR || r.is_number() {
+                    error_text(l, r)
+                } else {
+                    error_text(l, e)
+                }
+            }
+            _ => error_text(&mut self.state, e),
+        }
     }
 
     fn run_loop(&mut self) -> Result<Ended, RunError> {
@@ -185,7 +229,7 @@ impl Vm {
                     let e = l.error;
                     match call::unwind(l, e) {
                         None => continue,
-                        Some(e) => return Ok(Ended::Error(error_text(l, e))),
+                        Some(e) => return Ok(Ended::UncaughtValue(e)),
                     }
                 }
                 HostReason::None => return Ok(Ended::Error("the interpreter stopped unexpectedly".into())),
@@ -195,21 +239,12 @@ impl Vm {
 }
 
 /// What lua5.4 prints for an uncaught error value.
-pub fn error_text(l: &mut State, e: TValue) -> String {
+pub fn error_text(_l: &mut State, e: TValue) -> String {
     use crate::value::*;
     match e.tag {
         T_STR => String::from_utf8_lossy(obj::str_bytes(e)).into_owned(),
         T_INT | T_FLOAT => crate::number::fmt_number(e),
-        T_NIL if false => String::new(),
-        _ => {
-            let m = obj::metamethod(l, e, "__tostring");
-            if !m.is_nil() {
-                return "(error object is a table value)".into();
-            }
-            if e.is_nil() {
-                return "nil".into();
-            }
-            format!("(error object is a {} value)", e.type_name())
-        }
+        T_NIL => "nil".into(),
+        _ => format!("(error object is a {} value)", e.type_name()),
     }
 }

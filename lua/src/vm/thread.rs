@@ -4,7 +4,7 @@
 //! the registers a trace holds can point into it. Pages are committed as they are touched;
 //! untouched ones read as zero, which is `nil`.
 
-use crate::state::{CallInfo, LResult};
+use crate::state::CallInfo;
 use crate::value::TValue;
 
 /// Values one thread's stack holds (LUAI_MAXSTACK in Lua 5.4).
@@ -61,7 +61,8 @@ pub struct Thread {
 }
 
 impl Thread {
-    pub fn new(body: TValue, slots: usize) -> LResult<Box<Thread>> {
+    /// `Err` when the stack cannot be mapped (out of memory).
+    pub fn new(body: TValue, slots: usize) -> Result<Box<Thread>, ()> {
         let bytes = slots * std::mem::size_of::<TValue>();
         // SAFETY: an anonymous private mapping with no address hint; the result is checked
         // against MAP_FAILED before it is used. MAP_NORESERVE: pages are committed lazily.
@@ -76,7 +77,7 @@ impl Thread {
             )
         };
         if p == libc::MAP_FAILED {
-            return Err(crate::vm::error::oom());
+            return Err(());
         }
         let stack = p as *mut TValue;
         Ok(Box::new(Thread {
