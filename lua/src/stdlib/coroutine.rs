@@ -53,7 +53,7 @@ pub(crate) fn trace_thread(p: &dyn std::any::Any, m: &mut crate::gc::Marker) {
 }
 
 fn new_thread(l: &mut State, f: TValue) -> LResult<TValue> {
-    let t = Thread::new(f, CO_STACK_SLOTS).map_err(|()| crate::vm::error::oom(l))?;
+    let t = Thread::new(f, CO_STACK_SLOTS).map_err(|_| crate::vm::error::oom(l))?;
     let o = l.heap.new_opaque(crate::gc::K_THREAD, Box::new(t), Some(trace_thread));
     Ok(TValue::thread(o))
 }

@@ -28,6 +28,10 @@ pub enum CoStatus {
     Dead,
 }
 
+/// A VM stack could not be mapped.
+#[derive(Debug)]
+pub struct NoStack;
+
 pub struct Thread {
     pub stack: *mut TValue,
     pub stack_len: usize,
@@ -62,7 +66,7 @@ pub struct Thread {
 
 impl Thread {
     /// `Err` when the stack cannot be mapped (out of memory).
-    pub fn new(body: TValue, slots: usize) -> Result<Box<Thread>, ()> {
+    pub fn new(body: TValue, slots: usize) -> Result<Box<Thread>, NoStack> {
         let bytes = slots * std::mem::size_of::<TValue>();
         // SAFETY: an anonymous private mapping with no address hint; the result is checked
         // against MAP_FAILED before it is used. MAP_NORESERVE: pages are committed lazily.
@@ -77,7 +81,7 @@ impl Thread {
             )
         };
         if p == libc::MAP_FAILED {
-            return Err(());
+            return Err(NoStack);
         }
         let stack = p as *mut TValue;
         Ok(Box::new(Thread {
