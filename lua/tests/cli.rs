@@ -80,3 +80,34 @@ fn bad_settings_are_refused_with_the_variable_named() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// An outer loop's trace ends at the inner loop's header; once the inner loop has a trace,
+/// that exit is linked straight to it, so the run stops returning to the driver there.
+#[test]
+fn nested_loops_link_their_traces() {
+    if std::env::var_os("TRACERY_TEST_RUNNER").is_some() {
+        // The same logic runs under qemu in the conformance suite; the log check is host-only.
+        return;
+    }
+    let d = scratch(
+        "nest",
+        "local s = 0\nfor i = 1, 300 do\n  for j = 1, 50 do s = s + i * j end\nend\nprint(s)\n",
+    );
+    let bin = env!("CARGO_BIN_EXE_tracery-lua");
+    let out = Command::new(bin)
+        .arg("nest.lua")
+        .current_dir(&d)
+        .env("TRACERY_LOG", "trace")
+        .env("TRACERY_STATS", "1")
+        .output()
+        .unwrap();
+    let (so, se) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(so, "57566250\n", "{se}");
+    assert!(se.lines().any(|l| l.contains(" linked to ")), "{se}");
+    let exits: u64 = se
+        .lines()
+        .find_map(|l| l.split("exits to the driver ").nth(1))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a stats line");
+    assert!(exits < 100, "{exits} exits to the driver for 300 outer iterations:\n{se}");
+}

@@ -513,7 +513,20 @@ impl Driver {
             },
         };
         if self.split.program.is_control(target) {
-            // Back at a loop header: count there, or enter its trace.
+            // Back at a loop header: count there, or enter its trace. When the exit always
+            // arrives with the same green values and that location has a trace, link the
+            // exit straight to it, so that nested loops stop coming back here.
+            if let Some(greens) = self.exit_greens(id, snap) {
+                if let Some(&root) = self.roots.get(&(target, greens)) {
+                    self.jit.link_exit(id, snap, root)?;
+                    self.log(|d| {
+                        format!(
+                            "trace {} linked to {}/snap{}",
+                            d.traces[&root].number, d.traces[&id].number, snap.0
+                        )
+                    });
+                }
+            }
             return Ok(At::Origin(Origin::Control { to: target, from: None }, 0));
         }
         if taken >= threshold {
@@ -533,6 +546,25 @@ impl Driver {
     /// location, or the exit, waits longer before the next try (LuaJIT's penalty scheme),
     /// and one that keeps failing is blacklisted (an exit: linked to the interpreter for
     /// good, so it stops coming back to the driver).
+    /// The green values exit `snap` of trace `id` always leaves with: each green slot is
+    /// written from a constant, or not written and constant at the trace's entry. `None`
+    /// when some green value depends on the run.
+    fn exit_greens(&self, id: u32, snap: SnapId) -> Option<[u64; MAX_GREENS]> {
+        let t = self.traces.get(&id)?;
+        let sn = &t.trace.snaps[snap.index()];
+        let mut k = [0u64; MAX_GREENS];
+        for (i, &g) in self.greens.iter().enumerate() {
+            k[i] = match sn.entries.iter().find(|e| e.0 == g) {
+                Some(&(_, v)) => match t.trace.insts.get(v.index()).map(|x| &x.op) {
+                    Some(trace_ir::Op::Const { bits }) => *bits,
+                    _ => return None,
+                },
+                None => t.entry_consts.iter().find(|c| c.0 == g)?.1,
+            };
+        }
+        Some(k)
+    }
+
     fn abort(&mut self, key: &Key, parent: Option<(u32, SnapId)>, why: String) {
         let number = self.next_number;
         self.log(|_| format!("trace {number} abort: {why}"));
