@@ -542,6 +542,17 @@ fn yield_(l: &mut State, args: &[TValue], ret: *mut TValue, nresults: i32) -> LR
     if l.thread == l.main_thread {
         return Err(super::error::rt_error(l, "attempt to yield from outside a coroutine"));
     }
+    // Prelude functions stand for lua5.4's C library functions (sort's comparator, gsub's
+    // replacement, __tostring through tostring, ...), which cannot be yielded across.
+    let across_c = thread_mut(l).ci.iter().any(|c| {
+        !c.proto.is_null() && {
+            // SAFETY: frames point at prototypes kept for the state's life.
+            unsafe { (*c.proto).hidden }
+        }
+    });
+    if across_c {
+        return Err(LuaError(l.str("attempt to yield across a C-call boundary")));
+    }
     let c = thread_mut(l);
     c.yield_ret = ret;
     c.yield_nresults = nresults;
