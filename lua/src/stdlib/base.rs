@@ -6,11 +6,11 @@ use crate::value::*;
 use crate::vm::call;
 use crate::vm::obj;
 
+/// `print`, `tostring` and `pairs` are the prelude's (they may call metamethods); it
+/// builds them on `print_fast`, `raw_tostring`, `next` and the native `ipairs` here.
 pub(crate) fn open(l: &mut State) {
     let g = l.globals;
-    reg(l, g, "print", print);
     reg(l, g, "type", type_);
-    reg(l, g, "tostring", tostring);
     reg(l, g, "tonumber", tonumber);
     reg(l, g, "rawget", rawget);
     reg(l, g, "rawset", rawset);
@@ -27,7 +27,6 @@ pub(crate) fn open(l: &mut State) {
         super::set_field(l, g, name, f);
     }
     reg(l, g, "ipairs", ipairs);
-    reg(l, g, "pairs", pairs);
     reg(l, g, "collectgarbage", collectgarbage);
     reg(l, g, "loadfile", loadfile);
     let gv = TValue::table(g);
@@ -51,16 +50,6 @@ pub(crate) fn tostring_basic(l: &mut State, v: TValue) -> Vec<u8> {
             format!("{name}: 0x{:014x}", v.val).into_bytes()
         }
     }
-}
-
-/// `tostring(v)` for natives: `__tostring` must be a native here (Lua ones are not called
-/// from helpers); a Lua `__tostring` is handled by the prelude's `tostring`.
-fn tostring_value(l: &mut State, v: TValue) -> LResult<Vec<u8>> {
-    let m = obj::metamethod(l, v, "__tostring");
-    if !m.is_nil() {
-        return Err(crate::vm::error::rt_error(l, "__tostring metamethods are not supported yet"));
-    }
-    Ok(tostring_basic(l, v))
 }
 
 /// The prelude's fast path of `print`: prints and returns true unless some argument has a
@@ -95,7 +84,7 @@ fn print(l: &mut State, args: &[TValue]) -> LResult<()> {
         if i > 0 {
             out.push(b'\t');
         }
-        out.extend_from_slice(&tostring_value(l, v)?);
+        out.extend_from_slice(&tostring_basic(l, v));
     }
     out.push(b'\n');
     l.write_out(&out);
@@ -108,15 +97,6 @@ fn type_(l: &mut State, args: &[TValue]) -> LResult<()> {
     }
     let n = args[0].type_name();
     push_str(l, n.as_bytes());
-    Ok(())
-}
-
-fn tostring(l: &mut State, args: &[TValue]) -> LResult<()> {
-    if args.is_empty() {
-        return Err(arg_error(l, 0, "tostring", "value expected"));
-    }
-    let s = tostring_value(l, args[0])?;
-    push_str(l, &s);
     Ok(())
 }
 
@@ -295,20 +275,6 @@ fn ipairs(l: &mut State, args: &[TValue]) -> LResult<()> {
     push(l, f);
     push(l, args[0]);
     push(l, TValue::int(0));
-    Ok(())
-}
-
-fn pairs(l: &mut State, args: &[TValue]) -> LResult<()> {
-    let t = arg(args, 0);
-    if !obj::metamethod(l, t, "__pairs").is_nil() {
-        return Err(crate::vm::error::rt_error(l, "__pairs is not supported yet"));
-    }
-    let t = check_table(l, args, 0, "pairs")?;
-    let g = l.globals;
-    let nx = super::get_field(l, g, "next");
-    push(l, nx);
-    push(l, t);
-    push(l, TValue::nil());
     Ok(())
 }
 

@@ -45,6 +45,13 @@ fn resume_frame(l: &mut State, pc: *const u64) {
     l.regs.k = unsafe { (*ci.proto).k.as_ptr() as u64 };
 }
 
+/// Sets the registers to continue the frame on top of the running thread after the
+/// instruction it is at (its CALL, or the instruction a metamethod ran for).
+fn continue_caller(l: &mut State) {
+    let pc = thread_mut(l).ci.last().expect("a frame to continue").pc;
+    resume_frame(l, pc.wrapping_add(1));
+}
+
 /// Calls the value at `func` with the `nargs` values after it; its results go to `ret`
 /// (`nresults` of them, -1: all) and then `kind` says how the caller goes on. Returns the
 /// helper status.
@@ -354,8 +361,7 @@ pub(crate) fn deliver(
             if native {
                 return Ok(STATUS_NEXT);
             }
-            let pc = thread_mut(l).ci.last().expect("a caller").pc;
-            resume_frame(l, pc.wrapping_add(1));
+            continue_caller(l);
             Ok(STATUS_RELOAD)
         }
         FrameKind::Compare { k } => {
@@ -369,10 +375,9 @@ pub(crate) fn deliver(
             unsafe {
                 *base.add(a as usize + n as usize - 2) = vals.first().copied().unwrap_or(TValue::nil())
             };
-            let pc = thread_mut(l).ci.last().expect("a caller").pc;
             let s = super::exec::concat(l, a, n - 1)?;
             if s == STATUS_NEXT {
-                resume_frame(l, pc.wrapping_add(1));
+                continue_caller(l);
                 return Ok(STATUS_RELOAD);
             }
             Ok(s)
@@ -442,23 +447,6 @@ pub(crate) fn tail_call(l: &mut State, func: *mut TValue, nargs: usize) -> LResu
     let dst = ci.func.wrapping_sub(ci.nvarargs as usize);
     // SAFETY: both ranges are in the stack; `copy` handles the overlap.
     unsafe { std::ptr::copy(func, dst, nargs + 1) };
-    if f.tag == T_NATIVE {
-        // The native runs with this frame gone, as in Lua: its caller is ours. If the
-        // frame was pcall's, pcall catches what the native raises.
-        let s = match call(l, dst, nargs, ci.ret, ci.nresults, ci.kind) {
-            Err(e) if ci.kind == FrameKind::Pcall => {
-                place(l, ci.ret, ci.nresults, &[e.0], Some(false));
-                STATUS_NEXT
-            }
-            r => r?,
-        };
-        if s == STATUS_NEXT {
-            let pc = thread_mut(l).ci.last().expect("a caller").pc;
-            resume_frame(l, pc.wrapping_add(1));
-            return Ok(STATUS_RELOAD);
-        }
-        return Ok(s);
-    }
     match push_lua_frame(l, dst, nargs, ci.ret, ci.nresults, ci.kind) {
         Ok(()) => Ok(STATUS_RELOAD),
         Err(e) => {
@@ -532,8 +520,7 @@ fn resume(
     } else {
         let (yret, yn) = (c.yield_ret, c.yield_nresults);
         place(l, yret, yn, args, None);
-        let pc = thread_mut(l).ci.last().expect("a yield frame").pc;
-        resume_frame(l, pc.wrapping_add(1));
+        continue_caller(l);
         Ok(STATUS_RELOAD)
     }
 }
@@ -591,8 +578,7 @@ pub(crate) fn to_resumer(l: &mut State, vals: &[TValue], ok: bool) -> LResult<u6
         }
         if pcalled {
             place(l, ret, nres, &[e], Some(false));
-            let pc = thread_mut(l).ci.last().expect("the resume call's frame").pc;
-            resume_frame(l, pc.wrapping_add(1));
+            continue_caller(l);
             return Ok(STATUS_RELOAD);
         }
         return Err(LuaError(e));
@@ -607,8 +593,7 @@ pub(crate) fn to_resumer(l: &mut State, vals: &[TValue], ok: bool) -> LResult<u6
     } else {
         place(l, ret, nres, vals, Some(ok));
     }
-    let pc = thread_mut(l).ci.last().expect("the resume call's frame").pc;
-    resume_frame(l, pc.wrapping_add(1));
+    continue_caller(l);
     Ok(STATUS_RELOAD)
 }
 
@@ -637,15 +622,13 @@ pub(crate) fn unwind(l: &mut State, err: TValue) -> Option<TValue> {
                         Ok(_) => return None,
                         Err(e) => {
                             place(l, ci.ret, ci.nresults, &[e.0], Some(false));
-                            let pc = thread_mut(l).ci.last().expect("a caller").pc;
-                            resume_frame(l, pc.wrapping_add(1));
+                            continue_caller(l);
                             return None;
                         }
                     }
                 }
                 place(l, ci.ret, ci.nresults, &[err], Some(false));
-                let pc = thread_mut(l).ci.last().expect("pcall's caller").pc;
-                resume_frame(l, pc.wrapping_add(1));
+                continue_caller(l);
                 None
             }
             None => {

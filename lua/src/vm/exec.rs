@@ -215,29 +215,20 @@ fn step(l: &mut State, pc: *const u64) -> LResult<u64> {
         Op::Call => {
             let b = ins.b();
             let func = r(a);
-            let nargs = if b == 0 {
-                (call::thread_mut(l).top as usize - func as usize) / 16 - 1
-            } else {
-                b as usize - 1
-            };
+            let nargs = if b == 0 { to_top(l, func) - 1 } else { b as usize - 1 };
             let nres = ins.c() as i32 - 1;
             return call::call(l, func, nargs, func, nres, FrameKind::Lua);
         }
         Op::TailCall => {
             let b = ins.b();
             let func = r(a);
-            let nargs = if b == 0 {
-                (call::thread_mut(l).top as usize - func as usize) / 16 - 1
-            } else {
-                b as usize - 1
-            };
+            let nargs = if b == 0 { to_top(l, func) - 1 } else { b as usize - 1 };
             return call::tail_call(l, func, nargs);
         }
         Op::Return => {
             let b = ins.b();
             let from = r(a);
-            let n =
-                if b == 0 { (call::thread_mut(l).top as usize - from as usize) / 16 } else { b as usize - 1 };
+            let n = if b == 0 { to_top(l, from) } else { b as usize - 1 };
             return call::do_return(l, from, n);
         }
         Op::ForPrep => return super::forloop::prep(l, pc, ins, base),
@@ -274,11 +265,7 @@ fn step(l: &mut State, pc: *const u64) -> LResult<u64> {
         }
         Op::SetList => {
             let t = get(a);
-            let n = if ins.b() == 0 {
-                (call::thread_mut(l).top as usize - r(a) as usize) / 16 - 1
-            } else {
-                ins.b() as usize
-            };
+            let n = if ins.b() == 0 { to_top(l, r(a)) - 1 } else { ins.b() as usize };
             let first = ins.c() as i64;
             let tab = obj::table(t);
             for i in 1..=n {
@@ -312,6 +299,12 @@ fn step(l: &mut State, pc: *const u64) -> LResult<u64> {
         Op::VarArgPrep => {}
     }
     Ok(STATUS_NEXT)
+}
+
+/// Values from `from` up to the thread's top (a variable-count list: CALL/RETURN/SETLIST
+/// with a zero count).
+fn to_top(l: &State, from: *mut TValue) -> usize {
+    (call::thread_mut(l).top as usize - from as usize) / std::mem::size_of::<TValue>()
 }
 
 /// The running frame's function slot.
@@ -419,11 +412,7 @@ pub(crate) fn concat(l: &mut State, a: u16, n: u16) -> LResult<u64> {
             }
         }
     }
-    // SAFETY: as above.
-    if n == 1 && a as usize != 0 {
-        // result already in R[a]
-    }
-    let _ = unsafe { *base.add(a as usize) };
+    // The result is in R[a].
     Ok(STATUS_NEXT)
 }
 
