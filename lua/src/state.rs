@@ -71,8 +71,12 @@ pub enum FrameKind {
     /// result replaces the last two, and the CONCAT goes on with one value fewer.
     Concat { a: u16, n: u16 },
     /// A `__close` call during CLOSE or RETURN: when it returns, the instruction runs again
-    /// (with one fewer variable to close).
+    /// (with one fewer variable to close). The call's result slot marks the top the
+    /// instruction had (a RETURN of a variable count counts its values up to it).
     Close,
+    /// A `__close(v, err)` call while an error unwinds to a catching frame: when it returns,
+    /// the next variable is closed with the error, which sits in the call's result slot.
+    CloseErr,
     /// An xpcall message handler: its first result becomes the error value delivered to the
     /// xpcall frame below (false, value).
     Handler,
@@ -99,6 +103,11 @@ pub struct CallInfo {
     pub nvarargs: u32,
     /// The xpcall message handler, for `Pcall` frames made by xpcall.
     pub handler: TValue,
+    /// The handler is running: an error now is an error in error handling.
+    pub handling: bool,
+    /// For a `Pcall` frame: how many pcall/xpcall levels called it straight
+    /// (`pcall(pcall, f)`: 2); each puts its flag in front of the results.
+    pub pcall_levels: u8,
 }
 
 /// Registers the fragments read (must stay first in `State`; see `vm::program::OFF_*`).

@@ -4,7 +4,7 @@
 //! the helper returns `STATUS_RELOAD`, so the interpreter (or a trace) runs it next.
 
 use crate::bytecode::Ins;
-use crate::state::{CallInfo, FrameKind, LResult, LuaError, State};
+use crate::state::{CallInfo, FrameKind, HostReason, LResult, LuaError, State};
 use crate::value::*;
 use crate::vm::obj;
 use crate::vm::program::{STATUS_HOST, STATUS_LOOP, STATUS_NEXT, STATUS_RELOAD};
@@ -151,8 +151,12 @@ fn call_native(
                 match r {
                     Ok(s) => {
                         if s == STATUS_RELOAD {
+                            // The innermost level's handler is the one that runs.
                             if let Some(ci) = thread_mut(l).ci.get_mut(depth) {
-                                ci.handler = handler;
+                                if ci.pcall_levels == 0 {
+                                    ci.handler = handler;
+                                }
+                                ci.pcall_levels = ci.pcall_levels.saturating_add(1);
                             }
                         }
                         Ok(s)
@@ -203,9 +207,9 @@ fn pcall_now(l: &mut State, func: *mut TValue, n: usize) -> Option<Vec<TValue>> 
         if obj::native(f).name != SPECIAL_PCALL || args.is_empty() {
             return None;
         }
-        // SAFETY: the arguments move down one slot, within the same stack.
-        unsafe { std::ptr::copy(func.add(1), func, n) };
-        let inner = pcall_now(l, func, n - 1)?;
+        // The inner pcall's function and arguments follow it (the stack stays as it is
+        // when the chain ends in a Lua function, which the caller then calls).
+        let inner = pcall_now(l, func.wrapping_add(1), n - 1)?;
         let mut v = vec![TValue::boolean(true)];
         v.extend(inner);
         return Some(v);
@@ -300,6 +304,8 @@ fn push_lua_frame(
         kind,
         nvarargs: nvar,
         handler: TValue::nil(),
+        handling: false,
+        pcall_levels: 0,
     };
     thread_mut(l).ci.push(ci);
     l.regs.pc = p.code.as_ptr() as u64;
@@ -346,23 +352,21 @@ pub(crate) fn deliver(
     native: bool,
 ) -> LResult<u64> {
     match kind {
-        FrameKind::Lua | FrameKind::Pcall | FrameKind::Handler => {
-            let flag = match kind {
-                FrameKind::Pcall => Some(true),
-                FrameKind::Handler => Some(false),
-                _ => None,
-            };
-            let vals = if kind == FrameKind::Handler { &vals[..vals.len().min(1)] } else { vals };
-            if kind == FrameKind::Handler && vals.is_empty() {
-                place(l, ret, nresults, &[TValue::nil()], flag);
-            } else {
-                place(l, ret, nresults, vals, flag);
-            }
+        FrameKind::Lua | FrameKind::Pcall => {
+            let flag = (kind == FrameKind::Pcall).then_some(true);
+            place(l, ret, nresults, vals, flag);
             if native {
                 return Ok(STATUS_NEXT);
             }
             continue_caller(l);
             Ok(STATUS_RELOAD)
+        }
+        FrameKind::Handler => {
+            // The handler's first result is the error from now on; the xpcall frame is
+            // on top again.
+            let err = vals.first().copied().unwrap_or(TValue::nil());
+            thread_mut(l).ci.last_mut().expect("the xpcall frame").handling = false;
+            close_pending(l, ret, err)
         }
         FrameKind::Compare { k } => {
             let truth = vals.first().is_some_and(|v| !v.is_falsy());
@@ -383,9 +387,16 @@ pub(crate) fn deliver(
             Ok(s)
         }
         FrameKind::Close => {
-            let pc = thread_mut(l).ci.last().expect("a caller").pc;
+            let t = thread_mut(l);
+            t.top = ret;
+            let pc = t.ci.last().expect("a caller").pc;
             resume_frame(l, pc);
             Ok(STATUS_RELOAD)
+        }
+        FrameKind::CloseErr => {
+            // SAFETY: the slot below the call, where `close_pending` left the error.
+            let err = unsafe { *ret };
+            close_pending(l, ret, err)
         }
         FrameKind::CoroutineBody => {
             let co = thread_mut(l);
@@ -426,6 +437,12 @@ pub(crate) fn do_return(l: &mut State, from: *mut TValue, n: usize) -> LResult<u
     // SAFETY: the values are live slots of the frame just popped (not reused until the
     // results are placed).
     let vals = unsafe { std::slice::from_raw_parts(from, n) };
+    if ci.pcall_levels > 1 {
+        // The outer levels' flags (the innermost one's is added by `deliver`).
+        let mut v = vec![TValue::boolean(true); ci.pcall_levels as usize - 1];
+        v.extend_from_slice(vals);
+        return deliver(l, ci.kind, ci.ret, ci.nresults, &v, false);
+    }
     deliver(l, ci.kind, ci.ret, ci.nresults, vals, false)
 }
 
@@ -597,56 +614,137 @@ pub(crate) fn to_resumer(l: &mut State, vals: &[TValue], ok: bool) -> LResult<u6
     Ok(STATUS_RELOAD)
 }
 
-/// An error escaped a helper: unwinds the running thread to its innermost pcall and
-/// delivers (false, error) there. Returns the error when nothing catches it (the host
-/// reports it; a coroutine.wrap on the way may have added a position).
+/// An error escaped a helper: unwinds the running thread to its innermost pcall, closes
+/// the to-be-closed variables on the way with the error (after an xpcall's handler ran on
+/// it), and delivers (false, error) there. Returns the error when nothing catches it (the
+/// host reports it; a coroutine.wrap on the way may have added a position).
+///
+/// Handlers and `__close` methods are Lua calls, so this only starts them: their frames'
+/// kinds (`Handler`, `CloseErr`) go on with `close_pending` when they return, and an error
+/// in one comes back here and finds the same catching frame.
 pub(crate) fn unwind(l: &mut State, err: TValue) -> Option<TValue> {
-    {
-        let t = thread_mut(l);
-        let pos = t.ci.iter().rposition(|c| c.kind == FrameKind::Pcall);
-        match pos {
-            Some(i) => {
-                let ci = t.ci[i];
-                super::closure::close_upvalues(t, ci.func);
-                t.ci.truncate(i);
-                if !ci.handler.is_nil() {
-                    // xpcall: the handler runs on the error first.
-                    let at = t.ci.last().map(|c| c.top).unwrap_or(ci.func);
-                    let at = at.max(ci.func);
-                    // SAFETY: slots above the caller's frame, below the limit.
-                    unsafe {
-                        *at = ci.handler;
-                        *at.add(1) = err;
-                    }
-                    match call(l, at, 1, ci.ret, ci.nresults, FrameKind::Handler) {
-                        Ok(_) => return None,
-                        Err(e) => {
-                            place(l, ci.ret, ci.nresults, &[e.0], Some(false));
-                            continue_caller(l);
-                            return None;
-                        }
-                    }
-                }
-                place(l, ci.ret, ci.nresults, &[err], Some(false));
-                continue_caller(l);
-                None
+    let mut err = err;
+    l.host = HostReason::None;
+    loop {
+        let r = match catch(l, err) {
+            Catch::Uncaught(e) => return Some(e),
+            Catch::Running(r) => r,
+        };
+        match r {
+            // Closing finished for a frame that does not catch: the error goes on.
+            Ok(s) if s == STATUS_HOST && l.host == HostReason::Error => {
+                l.host = HostReason::None;
+                err = l.error;
             }
-            None => {
-                if l.thread == l.main_thread {
-                    return Some(err);
-                }
-                let t = thread_mut(l);
-                let base = t.stack;
-                super::closure::close_upvalues(t, base);
-                t.ci.clear();
-                t.status = CoStatus::Dead;
-                t.death = err;
-                match to_resumer(l, &[err], false) {
-                    Ok(_) => None,
-                    // A wrap re-raises in the resumer: unwind there.
-                    Err(e) => unwind(l, e.0),
+            Ok(_) => return None,
+            Err(e) => err = e.0,
+        }
+    }
+}
+
+enum Catch {
+    /// Caught: the status of what runs next (a handler, a `__close`, or the pcall's caller).
+    Running(LResult<u64>),
+    Uncaught(TValue),
+}
+
+fn catch(l: &mut State, mut err: TValue) -> Catch {
+    let main = l.thread == l.main_thread;
+    let t = thread_mut(l);
+    let i = match t.ci.iter().rposition(|c| c.kind == FrameKind::Pcall) {
+        Some(i) => i,
+        // Nothing catches, but the main chunk (lua.c runs it under lua_pcall) and a
+        // wrapped coroutine's body still close their variables first.
+        None if !t.tbc.is_empty() && !t.ci.is_empty() && (main || t.wrap) => 0,
+        None => return die(l, err),
+    };
+    let floor = t.live_top();
+    t.ci.truncate(i + 1);
+    let ci = t.ci[i];
+    super::closure::close_upvalues(t, ci.func);
+    if ci.kind == FrameKind::Pcall && !ci.handler.is_nil() {
+        if ci.handling {
+            t.ci[i].handling = false;
+            err = l.str("error in error handling");
+        } else if floor.wrapping_add(2) < t.limit() {
+            t.ci[i].handling = true;
+            // SAFETY: above every live frame, below the limit (checked).
+            unsafe {
+                *floor = ci.handler;
+                *floor.add(1) = err;
+            }
+            t.touch(floor.wrapping_add(2));
+            match call(l, floor, 1, floor, 1, FrameKind::Handler) {
+                Ok(s) => return Catch::Running(Ok(s)),
+                Err(_) => {
+                    thread_mut(l).ci[i].handling = false;
+                    err = l.str("error in error handling");
                 }
             }
         }
     }
+    Catch::Running(close_pending(l, floor, err))
+}
+
+/// Closes the next to-be-closed variable of the catching frame (the top one) and those
+/// above it with `err`, calling its `__close` at `floor` (the error waits in that slot);
+/// with none left, finishes the unwinding.
+pub(crate) fn close_pending(l: &mut State, floor: *mut TValue, err: TValue) -> LResult<u64> {
+    loop {
+        let t = thread_mut(l);
+        let ci = *t.ci.last().expect("the catching frame");
+        let slot = match t.tbc.last() {
+            Some(&s) if s >= ci.func => s,
+            _ => break,
+        };
+        t.tbc.pop();
+        // SAFETY: a tbc slot is a register of a frame at or above the catching one, which
+        // the truncation left in place (nothing has been written above them but at floor).
+        let v = unsafe { *slot };
+        let m = obj::metamethod(l, v, "__close");
+        let t = thread_mut(l);
+        if m.is_nil() || floor.wrapping_add(4) >= t.limit() {
+            continue;
+        }
+        // SAFETY: above every live frame, below the limit (checked).
+        unsafe {
+            *floor = err;
+            *floor.add(1) = m;
+            *floor.add(2) = v;
+            *floor.add(3) = err;
+        }
+        t.touch(floor.wrapping_add(4));
+        return call(l, floor.wrapping_add(1), 2, floor, 0, FrameKind::CloseErr);
+    }
+    let t = thread_mut(l);
+    let ci = *t.ci.last().expect("the catching frame");
+    if ci.kind != FrameKind::Pcall {
+        // The main chunk or a coroutine body: closed, and still uncaught.
+        l.error = err;
+        l.host = HostReason::Error;
+        return Ok(STATUS_HOST);
+    }
+    t.ci.pop();
+    // (false, err) for the innermost level; each level around it succeeded.
+    let mut v = vec![TValue::boolean(true); ci.pcall_levels.max(1) as usize - 1];
+    v.push(TValue::boolean(false));
+    v.push(err);
+    place(l, ci.ret, ci.nresults, &v[1..], Some(!v[0].is_falsy()));
+    continue_caller(l);
+    Ok(STATUS_RELOAD)
+}
+
+/// Nothing in the running thread catches `err`: the main thread reports it; a coroutine
+/// dies of it, and its resumer gets it.
+fn die(l: &mut State, err: TValue) -> Catch {
+    if l.thread == l.main_thread {
+        return Catch::Uncaught(err);
+    }
+    let t = thread_mut(l);
+    let base = t.stack;
+    super::closure::close_upvalues(t, base);
+    t.ci.clear();
+    t.status = CoStatus::Dead;
+    t.death = err;
+    Catch::Running(to_resumer(l, &[err], false))
 }

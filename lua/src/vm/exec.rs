@@ -161,7 +161,7 @@ fn step(l: &mut State, pc: *const u64) -> LResult<u64> {
         }
         Op::Concat => return concat(l, a, ins.b()),
         Op::Close => {
-            if let Some(s) = close_tbc(l, r(a))? {
+            if let Some(s) = close_tbc(l, r(a), r(a))? {
                 return Ok(s);
             }
             let t = call::thread_mut(l);
@@ -229,6 +229,12 @@ fn step(l: &mut State, pc: *const u64) -> LResult<u64> {
             let b = ins.b();
             let from = r(a);
             let n = if b == 0 { to_top(l, from) } else { b as usize - 1 };
+            if ins.k() {
+                // The values stay where they are while each `__close` runs above them.
+                if let Some(s) = close_tbc(l, base, from.wrapping_add(n))? {
+                    return Ok(s);
+                }
+            }
             return call::do_return(l, from, n);
         }
         Op::ForPrep => return super::forloop::prep(l, pc, ins, base),
@@ -417,8 +423,9 @@ pub(crate) fn concat(l: &mut State, a: u16, n: u16) -> LResult<u64> {
 }
 
 /// Closes the innermost to-be-closed variable at or above `level`, if any: calls its
-/// `__close(v, nil)`, after which the instruction runs again (`FrameKind::Close`).
-fn close_tbc(l: &mut State, level: *mut TValue) -> LResult<Option<u64>> {
+/// `__close(v, nil)` above `keep` and the frame, after which the instruction runs again
+/// (`FrameKind::Close`) with the thread's top at `keep`.
+fn close_tbc(l: &mut State, level: *mut TValue, keep: *mut TValue) -> LResult<Option<u64>> {
     let t = call::thread_mut(l);
     match t.tbc.last() {
         Some(&slot) if slot >= level => {
@@ -429,7 +436,20 @@ fn close_tbc(l: &mut State, level: *mut TValue) -> LResult<Option<u64>> {
             if m.is_nil() {
                 return Ok(None);
             }
-            Ok(Some(meta_call(l, m, &[v, TValue::nil()], std::ptr::null_mut(), 0, FrameKind::Close)?))
+            let t = call::thread_mut(l);
+            let ci = *t.ci.last().expect("a frame");
+            let at = ci.top.max(t.top).max(keep);
+            if at.wrapping_add(3) >= t.limit() {
+                return Err(rt_error(l, "stack overflow"));
+            }
+            // SAFETY: above the frame and its values, below the stack's limit (checked).
+            unsafe {
+                *at = m;
+                *at.add(1) = v;
+                *at.add(2) = TValue::nil();
+            }
+            t.touch(at.wrapping_add(3));
+            Ok(Some(call::call(l, at, 2, keep, 0, FrameKind::Close)?))
         }
         _ => Ok(None),
     }

@@ -157,6 +157,8 @@ impl Vm {
             kind: FrameKind::Main,
             nvarargs: 0,
             handler: TValue::nil(),
+            handling: false,
+            pcall_levels: 0,
         });
         t.ci.pop();
         if let Err(e) = call::call(l, func, args.len(), func, -1, FrameKind::Main) {
