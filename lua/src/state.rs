@@ -166,6 +166,10 @@ pub struct State {
     pub c_caller: bool,
     pub native_c_caller: bool,
     /// The native function being called (its upvalues are its state).
+    /// Set by a native that hands its call on to a Lua function (one that must call
+    /// metamethods or callbacks, which a native cannot): the call machinery calls it next,
+    /// with the same arguments, for the same results.
+    pub handoff: TValue,
     pub current_native: TValue,
     /// `math.random`'s generator.
     pub rng: crate::number::Rng,

@@ -184,6 +184,12 @@ fn call_native(
                 l.current_native = f;
                 let nf = obj::native_fn(f);
                 nf(l, args)?;
+                if !l.handoff.is_nil() {
+                    let g = std::mem::replace(&mut l.handoff, TValue::nil());
+                    // SAFETY: the native's own slot; its arguments stay where they are.
+                    unsafe { *func = g };
+                    return call(l, func, nargs, ret, nresults, kind);
+                }
                 let rets = std::mem::take(&mut l.rets);
                 let s = deliver(l, kind, ret, nresults, &rets, true);
                 l.rets = rets;
@@ -219,6 +225,14 @@ fn pcall_now(l: &mut State, func: *mut TValue, n: usize) -> Option<Vec<TValue>> 
     let saved = std::mem::replace(&mut l.native_c_caller, true);
     let r = obj::native_fn(f)(l, &args);
     l.native_c_caller = saved;
+    if r.is_ok() && !l.handoff.is_nil() {
+        // The native hands on to a Lua function before doing anything: it takes the
+        // native's place, and the caller calls it.
+        let g = std::mem::replace(&mut l.handoff, TValue::nil());
+        // SAFETY: the native's slot.
+        unsafe { *func = g };
+        return None;
+    }
     Some(match r {
         Ok(()) => {
             let mut v = vec![TValue::boolean(true)];

@@ -86,6 +86,7 @@ impl Vm {
             out: Vec::new(),
             script_args: Vec::new(),
             current_native: TValue::nil(),
+            handoff: TValue::nil(),
             c_caller: false,
             rng: crate::number::Rng::default(),
             file_meta: std::ptr::null_mut(),
