@@ -4,8 +4,15 @@
 //! `hdr.next` on the heap's object list; strings are owned by the intern table (chained
 //! through the same field in their bucket), so sweeping the intern table is how dead strings
 //! leave it. Marking is iterative over an explicit gray stack, so object graphs of any depth
-//! are safe. Weak tables (`__mode`) and finalizers (`__gc`) are not implemented: every
-//! reference is strong and objects are freed without a callback.
+//! are safe.
+//!
+//! Weak tables follow 5.4: a table whose metatable's `__mode` has `v` holds its values
+//! weakly, `k` its keys (an ephemeron: a value is reached only through a reached key), both
+//! `kv`. Strings count as values there, never cleared. A table given a metatable with
+//! `__gc` is registered for finalization; when a collection finds it unreachable, it is
+//! resurrected (with what it reaches) and queued, and the VM calls the finalizers after the
+//! collection, as Lua code. Weak values that point at it are cleared before the
+//! resurrection, weak keys only once it is really freed (as 5.4 orders them).
 
 use crate::string::{LuaStr, StrTable};
 use crate::table::Table;
@@ -29,12 +36,27 @@ pub struct GcHeader {
     pub next: *mut GcHeader,
     pub kind: u8,
     pub marked: u8,
+    /// `FLAG_FINALIZE`.
+    pub flags: u8,
 }
+
+/// The object is registered for finalization (it had a `__gc` when its metatable was set).
+pub const FLAG_FINALIZE: u8 = 1;
 
 impl GcHeader {
     pub(crate) fn new(kind: u8, next: *mut GcHeader) -> GcHeader {
-        GcHeader { next, kind, marked: 0 }
+        GcHeader { next, kind, marked: 0, flags: 0 }
     }
+}
+
+/// Whether a value survives the collection in progress (non-objects always do; strings are
+/// values for weak tables, marked when a weak table holds them).
+///
+/// # Safety
+/// During a collection's clearing phase, with `v` read from a table being traced.
+unsafe fn alive(v: TValue) -> bool {
+    // SAFETY: an object value points at a live header until the sweep.
+    v.tag <= T_STR || unsafe { (*(v.val as *const GcHeader)).marked != 0 }
 }
 
 /// Marks the values an opaque payload holds (a thread's stack, a prototype's constants).
@@ -131,9 +153,54 @@ pub struct Opaque {
 /// Collects the roots and the gray stack during a collection.
 pub struct Marker {
     gray: Vec<*mut GcHeader>,
+    /// The interned "__mode", to read a metatable's mode.
+    mode_key: TValue,
+    /// Tables traced with weak values only, weak keys only (ephemerons), and both.
+    pub(crate) weak_values: Vec<*mut Table>,
+    pub(crate) ephemerons: Vec<*mut Table>,
+    pub(crate) all_weak: Vec<*mut Table>,
 }
 
 impl Marker {
+    /// The weakness a metatable gives: (weak keys, weak values).
+    pub(crate) fn mode_of(&self, meta: *mut Table) -> (bool, bool) {
+        if meta.is_null() {
+            return (false, false);
+        }
+        // SAFETY: a table's metatable is a live table (marking reads, never frees).
+        let m = unsafe { (*meta).get(self.mode_key) };
+        if m.tag != T_STR {
+            return (false, false);
+        }
+        // SAFETY: a string value points at a live interned string.
+        let b = unsafe { (*(m.val as *const LuaStr)).as_bytes() };
+        (b.contains(&b'k'), b.contains(&b'v'))
+    }
+
+    /// Ephemerons: marks the value of every entry whose key has been reached, until nothing
+    /// new is reached.
+    fn converge(&mut self) {
+        loop {
+            let mut more = false;
+            for i in 0..self.ephemerons.len() {
+                let t = self.ephemerons[i];
+                // SAFETY: traced tables are live until the sweep; `alive` reads headers.
+                unsafe {
+                    (*t).for_each_entry(|k, v| {
+                        if alive(k) && !alive(v) {
+                            self.gray.push(v.val as *mut GcHeader);
+                            more = true;
+                        }
+                    });
+                }
+            }
+            if !more {
+                return;
+            }
+            self.drain();
+        }
+    }
+
     /// Marks the object a value references (no-op for non-objects).
     #[inline]
     pub fn mark_value(&mut self, v: TValue) {
@@ -215,6 +282,12 @@ pub struct Heap {
     threshold: usize,
     pinned: Vec<*mut GcHeader>,
     gray: Vec<*mut GcHeader>,
+    mode_key: TValue,
+    /// Objects registered for finalization that have not been found unreachable yet.
+    finobj: Vec<*mut GcHeader>,
+    /// Unreachable objects whose finalizers are due, next first (they stay alive, as roots,
+    /// until the VM has called them).
+    tobefnz: Vec<*mut GcHeader>,
 }
 
 impl Default for Heap {
@@ -225,7 +298,7 @@ impl Default for Heap {
 
 impl Heap {
     pub fn new() -> Heap {
-        Heap {
+        let mut h = Heap {
             objects: ptr::null_mut(),
             nobjects: 0,
             strings: StrTable::new(),
@@ -233,7 +306,47 @@ impl Heap {
             threshold: MIN_THRESHOLD,
             pinned: Vec::new(),
             gray: Vec::new(),
+            mode_key: TValue::NIL,
+            finobj: Vec::new(),
+            tobefnz: Vec::new(),
+        };
+        let k = h.intern(b"__mode");
+        h.pin(k);
+        h.mode_key = TValue::string(k);
+        h
+    }
+
+    /// Registers `obj` for finalization (once).
+    pub fn register_finalizer<T>(&mut self, obj: *mut T) {
+        let p = obj as *mut GcHeader;
+        // SAFETY: the caller passes a live object of this heap.
+        unsafe {
+            if (*p).flags & FLAG_FINALIZE == 0 {
+                (*p).flags |= FLAG_FINALIZE;
+                self.finobj.push(p);
+            }
         }
+    }
+
+    /// The next object whose finalizer is due, taken off the queue (it stays alive until the
+    /// next collection finds it unreachable again).
+    pub fn next_to_finalize(&mut self) -> Option<*mut GcHeader> {
+        if self.tobefnz.is_empty() {
+            None
+        } else {
+            Some(self.tobefnz.remove(0))
+        }
+    }
+
+    pub fn has_pending_finalizers(&self) -> bool {
+        !self.tobefnz.is_empty()
+    }
+
+    /// Queues every registered object's finalizer, reachable or not (the state is closing).
+    pub fn finalize_all(&mut self) {
+        let mut all = std::mem::take(&mut self.finobj);
+        all.reverse();
+        self.tobefnz.extend(all);
     }
 
     fn add_bytes(&self, n: usize) {
@@ -369,12 +482,53 @@ impl Heap {
     /// they reach; the rest is freed. Then the threshold becomes twice the live size
     /// (Lua's 200% pause), at least `MIN_THRESHOLD`.
     pub fn collect(&mut self, roots: &mut dyn FnMut(&mut Marker)) {
-        let mut m = Marker { gray: std::mem::take(&mut self.gray) };
+        let mut m = Marker {
+            gray: std::mem::take(&mut self.gray),
+            mode_key: self.mode_key,
+            weak_values: Vec::new(),
+            ephemerons: Vec::new(),
+            all_weak: Vec::new(),
+        };
         m.gray.extend_from_slice(&self.pinned);
+        m.gray.extend_from_slice(&self.tobefnz);
         m.drain();
         roots(&mut m);
         m.drain();
-        self.gray = m.gray;
+        m.converge();
+        // Weak values of objects about to be finalized go before they are resurrected.
+        let clear_values = |m: &Marker| {
+            for &t in m.weak_values.iter().chain(&m.all_weak) {
+                // SAFETY: traced tables are live until the sweep.
+                unsafe { (*t).clear_dead(false, true) };
+            }
+        };
+        clear_values(&m);
+        let mut due = Vec::new();
+        // SAFETY: registered objects are live until swept (and are unregistered then).
+        self.finobj.retain(|&p| unsafe {
+            if (*p).marked != 0 {
+                true
+            } else {
+                due.push(p);
+                false
+            }
+        });
+        // Newest registration first, as 5.4 calls them.
+        due.reverse();
+        m.gray.extend_from_slice(&due);
+        m.drain();
+        m.converge();
+        for &t in m.ephemerons.iter().chain(&m.all_weak) {
+            // SAFETY: as above.
+            unsafe { (*t).clear_dead(true, false) };
+        }
+        clear_values(&m);
+        for &p in &due {
+            // SAFETY: resurrected objects are live; they are finalized once.
+            unsafe { (*p).flags &= !FLAG_FINALIZE };
+        }
+        self.tobefnz.extend(due);
+        self.gray = std::mem::take(&mut m.gray);
         let (mut live, _) = self.strings.sweep();
         let mut link: *mut *mut GcHeader = &mut self.objects;
         // SAFETY: `link` points at the list head or at a live object's `next`; an unmarked
@@ -510,7 +664,42 @@ mod tests {
         assert_eq!(unsafe { (*u).get() }, inner);
         h.collect(&mut |_| {});
         assert_eq!(h.object_count(), 0);
-        assert_eq!(h.string_count(), 0);
+        // Only the pinned "__mode" is left.
+        assert_eq!(h.string_count(), 1);
+    }
+
+    #[test]
+    fn weak_values_clear_and_finalizers_resurrect() {
+        let mut h = Heap::new();
+        let weak = h.new_table(0, 0);
+        let mt = h.new_table(0, 0);
+        let mode = h.str_value(b"__mode");
+        let v = h.str_value(b"v");
+        let dead = h.new_table(0, 0);
+        let fin = h.new_table(0, 0);
+        h.register_finalizer(fin);
+        h.register_finalizer(fin);
+        // SAFETY: all live tables of `h`, unshared.
+        unsafe {
+            (*mt).set(mode, v).unwrap();
+            (*weak).set_meta(mt);
+            (*weak).set_int(1, TValue::table(dead));
+            (*weak).set_int(2, TValue::table(fin));
+            (*weak).set_int(3, v);
+        }
+        h.collect(&mut |m| m.mark_obj(weak));
+        // SAFETY: `weak` survived.
+        let w = unsafe { &*weak };
+        assert!(w.get_int(1).is_nil(), "an unreachable value is cleared");
+        assert!(w.get_int(2).is_nil(), "a value being finalized is cleared first");
+        assert_eq!(w.get_int(3), v, "strings stay");
+        assert!(h.has_pending_finalizers());
+        assert_eq!(h.next_to_finalize(), Some(fin as *mut GcHeader));
+        assert_eq!(h.next_to_finalize(), None, "registered once");
+        // Resurrected for its finalizer, then freed by the next collection.
+        let before = h.object_count();
+        h.collect(&mut |m| m.mark_obj(weak));
+        assert_eq!(h.object_count(), before - 1);
     }
 
     #[test]

@@ -118,6 +118,7 @@ pub fn run_cli(
             Err(e) => {
                 let _ = std::io::stdout().flush();
                 eprintln!("lua: {e}");
+                vm.close();
                 return 1;
             }
         };
@@ -133,6 +134,7 @@ pub fn run_cli(
                 let _ = std::io::stdout().flush();
                 eprintln!("lua: {m}");
                 eprintln!("stack traceback:\n\t[C]: in ?");
+                vm.close();
                 return 1;
             }
             Err(e) => {
@@ -142,6 +144,7 @@ pub fn run_cli(
             }
         }
     }
+    vm.close();
     0
 }
 

@@ -218,7 +218,12 @@ impl State {
             })
             .collect();
         let fp = Box::new(FuncProto {
-            hdr: crate::gc::GcHeader { next: std::ptr::null_mut(), kind: crate::gc::K_STR, marked: 1 },
+            hdr: crate::gc::GcHeader {
+                next: std::ptr::null_mut(),
+                kind: crate::gc::K_STR,
+                marked: 1,
+                flags: 0,
+            },
             code: p.code.iter().map(|i| i.0).collect(),
             k: k.into_boxed_slice(),
             protos,

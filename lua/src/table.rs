@@ -438,13 +438,61 @@ impl Table {
     /// Marks what the table references (every reference is strong: no weak tables).
     pub(crate) fn trace(&self, m: &mut Marker) {
         m.mark_obj(self.meta);
+        let (wk, wv) = m.mode_of(self.meta);
+        let me = self as *const Table as *mut Table;
+        // Strings in a weak table are values: kept.
+        let strong_or_str = |m: &mut Marker, v: TValue, weak: bool| {
+            if !weak || v.tag == T_STR {
+                m.mark_value(v);
+            }
+        };
+        match (wk, wv) {
+            (false, false) => {}
+            (false, true) => m.weak_values.push(me),
+            (true, false) => m.ephemerons.push(me),
+            (true, true) => m.all_weak.push(me),
+        }
         for &v in self.array_part() {
-            m.mark_value(v);
+            strong_or_str(m, v, wv);
         }
         for n in &self.nodes {
             if !n.val.is_nil() {
-                m.mark_value(n.key);
-                m.mark_value(n.val);
+                strong_or_str(m, n.key, wk);
+                // An ephemeron's value is marked once its key is reached (`converge`);
+                // a key that is not an object is always reached.
+                let weak = wv || (wk && n.key.tag > T_STR);
+                strong_or_str(m, n.val, weak);
+            }
+        }
+    }
+
+    /// Calls `f` with every live hash entry (for the collector).
+    pub(crate) fn for_each_entry(&self, mut f: impl FnMut(TValue, TValue)) {
+        for n in &self.nodes {
+            if !n.val.is_nil() {
+                f(n.key, n.val);
+            }
+        }
+    }
+
+    /// Clears the entries whose key (`keys`) or value (`values`) the collection in progress
+    /// did not reach; the key stays as a dead key, never read again but for its bits.
+    ///
+    /// # Safety
+    /// Only during a collection, after marking, before the sweep.
+    pub(crate) unsafe fn clear_dead(&mut self, keys: bool, values: bool) {
+        // SAFETY: object values in a traced table point at headers that live until the sweep.
+        let dead = |v: TValue| v.tag > T_STR && unsafe { (*(v.val as *const GcHeader)).marked == 0 };
+        if values {
+            for v in self.array_mut() {
+                if dead(*v) {
+                    *v = TValue::NIL;
+                }
+            }
+        }
+        for n in &mut self.nodes {
+            if !n.val.is_nil() && ((keys && dead(n.key)) || (values && dead(n.val))) {
+                n.val = TValue::NIL;
             }
         }
     }

@@ -170,8 +170,46 @@ fn setmetatable(l: &mut State, args: &[TValue]) -> LResult<()> {
     }
     let mp = if m.is_nil() { std::ptr::null_mut() } else { m.val as *mut crate::table::Table };
     obj::table(t).set_meta(mp);
+    // As 5.4: only a metatable that has `__gc` when it is set makes the table finalizable.
+    if !mp.is_null() && !super::get_field(l, mp, "__gc").is_nil() {
+        l.heap.register_finalizer(t.val as *mut crate::table::Table);
+    }
     push(l, t);
     Ok(())
+}
+
+/// The registry field that holds the prelude's finalizer runner.
+pub(crate) const FINALIZER_RUNNER: &str = "finalizer runner";
+
+/// `fin_next()`: the `__gc` method and object of the next due finalizer, or nothing. Called
+/// with a function first, at start-up: that is the prelude's runner, kept in the registry.
+pub(crate) fn fin_next(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let f = arg(args, 0);
+    if !f.is_nil() {
+        let r = l.registry;
+        super::set_field(l, r, FINALIZER_RUNNER, f);
+        return Ok(());
+    }
+    while let Some(p) = l.heap.next_to_finalize() {
+        let v = TValue::table(p as *mut crate::table::Table);
+        let m = obj::metamethod(l, v, "__gc");
+        if !m.is_nil() {
+            push(l, m);
+            push(l, v);
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// After a collection that queued finalizers: hands the running native's call on to the
+/// prelude's runner, which calls them and then returns what `collectgarbage` returns.
+fn finalize_then_return(l: &mut State) {
+    if l.heap.has_pending_finalizers() {
+        let r = l.registry;
+        l.handoff = super::get_field(l, r, FINALIZER_RUNNER);
+        l.rets.clear();
+    }
 }
 
 fn getmetatable(l: &mut State, args: &[TValue]) -> LResult<()> {
@@ -287,17 +325,22 @@ fn collectgarbage(l: &mut State, args: &[TValue]) -> LResult<()> {
     };
     match &o[..] {
         b"collect" => {
-            crate::vm::gc::collect(l);
+            crate::vm::gc::collect_from_native(l, args.as_ptr_range().end as *mut TValue);
             push(l, TValue::int(0));
+            finalize_then_return(l);
         }
         b"count" => {
             let kb = l.heap.count_kb();
             push(l, TValue::float(kb));
         }
-        b"step" | b"incremental" | b"generational" => {
-            crate::vm::gc::collect(l);
+        b"step" => {
+            // Every step finishes a cycle here (the collector is stop-the-world).
+            crate::vm::gc::collect_from_native(l, args.as_ptr_range().end as *mut TValue);
             push(l, TValue::boolean(true));
+            finalize_then_return(l);
         }
+        // The previous mode; there is one mode.
+        b"incremental" | b"generational" => push_str(l, b"incremental"),
         b"isrunning" => push(l, TValue::boolean(true)),
         b"stop" | b"restart" => push(l, TValue::int(0)),
         _ => {

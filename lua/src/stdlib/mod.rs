@@ -228,5 +228,6 @@ pub(crate) fn prelude_args(l: &mut State) -> Vec<TValue> {
         l.heap.str_value(l.script_dir.clone().as_bytes()),
         obj::new_native(l, string::format_fast, "format", Vec::new()),
         get_field(l, st, "ipairs"),
+        obj::new_native(l, base::fin_next, "fin_next", Vec::new()),
     ]
 }

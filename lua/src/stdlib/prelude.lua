@@ -3,7 +3,7 @@
 -- replacement function) is written here, in Lua, and runs in the VM like user code.
 -- It receives the natives it builds on as arguments.
 local raw_tostring, raw_meta, print_fast, write_out, match_at, native_gsub, native_load,
-  searchpath, script_dir, format_fast, ipairs_raw = ...
+  searchpath, script_dir, format_fast, ipairs_raw, fin_next = ...
 local type, error, select, rawget, concat, pcall = type, error, select, rawget, table.concat, pcall
 
 local function tostr(v)
@@ -250,3 +250,16 @@ function string.format(fmt, ...)
   end
   return format_native(fmt, unpack(args, 1, n))
 end
+
+-- Finalizers: after a collection queued some, the VM (or collectgarbage, handing its call
+-- on) runs this. Errors in a __gc are dropped, as lua5.4 drops them with warnings off.
+local function run_finalizers(opt)
+  while true do
+    local f, o = fin_next()
+    if f == nil then break end
+    pcall(f, o)
+  end
+  if opt == "step" then return true end
+  return 0
+end
+fin_next(run_finalizers)

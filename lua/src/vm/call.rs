@@ -185,7 +185,7 @@ fn call_native(
                 let nf = obj::native_fn(f);
                 nf(l, args)?;
                 if !l.handoff.is_nil() {
-                    let g = std::mem::replace(&mut l.handoff, TValue::nil());
+                    let g = std::mem::take(&mut l.handoff);
                     // SAFETY: the native's own slot; its arguments stay where they are.
                     unsafe { *func = g };
                     return call(l, func, nargs, ret, nresults, kind);
@@ -228,7 +228,7 @@ fn pcall_now(l: &mut State, func: *mut TValue, n: usize) -> Option<Vec<TValue>> 
     if r.is_ok() && !l.handoff.is_nil() {
         // The native hands on to a Lua function before doing anything: it takes the
         // native's place, and the caller calls it.
-        let g = std::mem::replace(&mut l.handoff, TValue::nil());
+        let g = std::mem::take(&mut l.handoff);
         // SAFETY: the native's slot.
         unsafe { *func = g };
         return None;

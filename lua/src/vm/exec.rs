@@ -49,6 +49,11 @@ fn step(l: &mut State, pc: *const u64) -> LResult<u64> {
     let (ins, p) = unsafe { (Ins(*pc), &*proto) };
     if l.heap.should_collect() {
         super::gc::collect(l);
+        if l.heap.has_pending_finalizers() {
+            if let Some(s) = run_finalizers(l)? {
+                return Ok(s);
+            }
+        }
     }
     let r = |i: u16| base.wrapping_add(i as usize);
     // SAFETY (for the reads and writes below): register operands index the frame's
@@ -453,4 +458,25 @@ fn close_tbc(l: &mut State, level: *mut TValue, keep: *mut TValue) -> LResult<Op
         }
         _ => Ok(None),
     }
+}
+
+/// Calls the prelude's finalizer runner before the instruction the frame is at, which then
+/// runs again (`FrameKind::Close`, keeping the thread's top).
+fn run_finalizers(l: &mut State) -> LResult<Option<u64>> {
+    let r = l.registry;
+    let runner = crate::stdlib::get_field(l, r, crate::stdlib::base::FINALIZER_RUNNER);
+    if runner.is_nil() {
+        return Ok(None);
+    }
+    let t = call::thread_mut(l);
+    let ci = *t.ci.last().expect("a frame");
+    let keep = t.top;
+    let at = ci.top.max(t.top);
+    if at.wrapping_add(1) >= t.limit() {
+        return Ok(None);
+    }
+    // SAFETY: above the frame, below the stack's limit (checked).
+    unsafe { *at = runner };
+    t.touch(at.wrapping_add(1));
+    Ok(Some(call::call(l, at, 0, keep, 0, FrameKind::Close)?))
 }

@@ -9,7 +9,7 @@ use crate::vm::thread::Thread;
 
 /// Marks what a thread holds.
 pub(crate) fn mark_thread(t: &Thread, m: &mut Marker) {
-    let top = t.live_top();
+    let top = t.mark_top();
     let mut p = t.stack;
     while p < top {
         // SAFETY: slots below the live top are initialized values of this stack.
@@ -27,14 +27,29 @@ pub(crate) fn mark_thread(t: &Thread, m: &mut Marker) {
 /// Clears a thread's stack above its live part (so the next collection never reads a
 /// value that this one did not mark).
 pub(crate) fn clear_above(t: &mut Thread) {
-    let top = t.live_top();
+    let top = t.mark_top();
     let mut p = top;
     while p < t.used {
         // SAFETY: slots between the live top and the high-water mark are in the mapping.
         unsafe { *p = TValue::nil() };
         p = p.wrapping_add(1);
     }
-    t.used = top;
+    // The frames above `gc_top` keep writing their registers without touching `used`.
+    t.used = top.max(t.live_top());
+}
+
+/// A collection from a native whose arguments end at `args_end` in the running thread's
+/// stack: as in 5.4, the running frame's registers above them are dead (a call's function
+/// sits at the frame's first free register), so what only they hold is garbage.
+pub(crate) fn collect_from_native(l: &mut State, args_end: *mut TValue) {
+    // SAFETY: the running thread is live, and not otherwise borrowed here.
+    let t = unsafe { &mut *l.thread };
+    if t.ci.last().is_some_and(|ci| args_end >= ci.base && args_end <= ci.top) {
+        t.gc_top = args_end;
+    }
+    collect(l);
+    // SAFETY: as above.
+    unsafe { (*l.thread).gc_top = std::ptr::null_mut() };
 }
 
 pub(crate) fn collect(l: &mut State) {

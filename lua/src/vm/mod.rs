@@ -172,6 +172,30 @@ impl Vm {
         }
     }
 
+    /// Closes the state as lua_close does: every object still registered for finalization
+    /// gets its `__gc` called (errors in them are dropped).
+    pub fn close(&mut self) {
+        let l = &mut *self.state;
+        l.heap.finalize_all();
+        if !l.heap.has_pending_finalizers() {
+            return;
+        }
+        let r = l.registry;
+        let runner = crate::stdlib::get_field(l, r, crate::stdlib::base::FINALIZER_RUNNER);
+        // SAFETY: the main thread lives as long as the state; nothing runs on it now.
+        let t = unsafe { &mut *self.main };
+        let func = t.stack;
+        t.ci.clear();
+        // SAFETY: the bottom slot of the main stack.
+        unsafe { *func = runner };
+        t.touch(func.wrapping_add(1));
+        l.thread = self.main;
+        if call::call(l, func, 0, func, 0, FrameKind::Main).is_ok() {
+            let _ = self.run_loop();
+        }
+        self.state.flush_out();
+    }
+
     /// What the host prints for an uncaught error: the string (or number), the result of
     /// its `__tostring` (run here, on the VM, like any call), or lua5.4's "(error object is a
     /// X value)".

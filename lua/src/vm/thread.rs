@@ -62,6 +62,9 @@ pub struct Thread {
     pub death: TValue,
     /// To-be-closed variables (stack slots), innermost last.
     pub tbc: Vec<*mut TValue>,
+    /// While a collection runs from a native: where the running frame's live registers end
+    /// (null: the live top).
+    pub gc_top: *mut TValue,
 }
 
 impl Thread {
@@ -102,6 +105,7 @@ impl Thread {
             resume_kind: crate::state::FrameKind::Lua,
             co_value: TValue::nil(),
             tbc: Vec::new(),
+            gc_top: std::ptr::null_mut(),
             death: TValue::nil(),
         }))
     }
@@ -115,6 +119,15 @@ impl Thread {
     pub fn touch(&mut self, p: *mut TValue) {
         if p > self.used {
             self.used = p;
+        }
+    }
+
+    /// What a collection marks: the live part, or less while `gc_top` is set.
+    pub fn mark_top(&self) -> *mut TValue {
+        if self.gc_top.is_null() {
+            self.live_top()
+        } else {
+            self.gc_top
         }
     }
 
