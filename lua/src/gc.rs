@@ -59,6 +59,67 @@ unsafe fn alive(v: TValue) -> bool {
     v.tag <= T_STR || unsafe { (*(v.val as *const GcHeader)).marked != 0 }
 }
 
+/// The unwinding payload of an allocation that failed: `lua_exec` turns it into the Lua
+/// error "not enough memory" (an allocation failure in Rust would abort the process).
+pub struct OutOfMemory;
+
+/// Gives up on the running instruction because memory ran out. The caller must leave its
+/// object consistent first; this unwinds (without the panic hook's message) to `lua_exec`.
+pub fn out_of_memory() -> ! {
+    // What the error's way out allocates comes from the reserve.
+    RESERVE.with(|r| r.borrow_mut().take());
+    std::panic::resume_unwind(Box::new(OutOfMemory))
+}
+
+/// Memory held back for the error path after an allocation fails (5.4 collects in an
+/// emergency instead; this collector cannot run in the middle of an operation). Taken again
+/// after the next collection.
+const RESERVE_BYTES: usize = 4 << 20;
+
+thread_local! {
+    static RESERVE: std::cell::RefCell<Option<Vec<u8>>> = const { std::cell::RefCell::new(None) };
+}
+
+fn refill_reserve() {
+    RESERVE.with(|r| {
+        let mut r = r.borrow_mut();
+        if r.is_none() {
+            let mut v = Vec::new();
+            if v.try_reserve_exact(RESERVE_BYTES).is_ok() {
+                *r = Some(v);
+            }
+        }
+    });
+}
+
+/// `Box::new`, with running out of memory reported as `out_of_memory` instead of an abort.
+fn try_box<T>(x: T) -> Box<T> {
+    let layout = std::alloc::Layout::new::<T>();
+    if layout.size() == 0 {
+        return Box::new(x);
+    }
+    // SAFETY: a layout of non-zero size; the pointer is checked, initialized with `x`, and
+    // handed to a Box, which frees it with the same global allocator and layout.
+    unsafe {
+        let p = std::alloc::alloc(layout) as *mut T;
+        if p.is_null() {
+            out_of_memory();
+        }
+        p.write(x);
+        Box::from_raw(p)
+    }
+}
+
+/// A vector of `n` copies of `x`, or `out_of_memory`.
+pub fn try_filled<T: Clone>(n: usize, x: T) -> Vec<T> {
+    let mut v = Vec::new();
+    if v.try_reserve_exact(n).is_err() {
+        out_of_memory();
+    }
+    v.resize(n, x);
+    v
+}
+
 /// Marks the values an opaque payload holds (a thread's stack, a prototype's constants).
 pub type TraceFn = fn(&dyn Any, &mut Marker);
 
@@ -153,6 +214,10 @@ pub struct Opaque {
 /// Collects the roots and the gray stack during a collection.
 pub struct Marker {
     gray: Vec<*mut GcHeader>,
+    /// An object was marked but did not fit on `gray`.
+    overflow: bool,
+    /// The heap's object list, for the rescan after an overflow.
+    objects: *mut GcHeader,
     /// The interned "__mode", to read a metatable's mode.
     mode_key: TValue,
     /// Tables traced with weak values only, weak keys only (ephemerons), and both.
@@ -188,7 +253,7 @@ impl Marker {
                 unsafe {
                     (*t).for_each_entry(|k, v| {
                         if alive(k) && !alive(v) {
-                            self.gray.push(v.val as *mut GcHeader);
+                            self.mark_value(v);
                             more = true;
                         }
                     });
@@ -205,62 +270,103 @@ impl Marker {
     #[inline]
     pub fn mark_value(&mut self, v: TValue) {
         if v.tag >= T_STR {
-            self.gray.push(v.val as *mut GcHeader);
+            self.mark_obj(v.val as *mut GcHeader);
         }
     }
-    /// Marks an object (null is ignored). Marking only queues it; the object is read when the
-    /// gray stack is drained, inside the collector.
+    /// Marks an object (null is ignored) and queues it for its children, once: so the gray
+    /// stack never holds more than the heap's objects, and `collect` reserves that much
+    /// before it marks anything.
     #[inline]
     pub fn mark_obj<T>(&mut self, p: *mut T) {
-        if !p.is_null() {
-            self.gray.push(p as *mut GcHeader);
+        let p = p as *mut GcHeader;
+        // SAFETY: only live objects are marked: roots are the caller's contract, children
+        // come from live objects' fields.
+        unsafe {
+            if p.is_null() || (*p).marked != 0 {
+                return;
+            }
+            (*p).marked = 1;
+            if (*p).kind != K_STR {
+                // The stack never grows while marking (memory may be gone): a full stack
+                // makes `drain` rescan the heap instead.
+                if self.gray.len() < self.gray.capacity() {
+                    self.gray.push(p);
+                } else {
+                    self.overflow = true;
+                }
+            }
         }
     }
 
-    /// Pops the gray stack until empty, marking and queueing children.
+    /// Pops the gray stack until empty, queueing children.
     fn drain(&mut self) {
-        while let Some(p) = self.gray.pop() {
-            // SAFETY: only pointers to live objects of this heap are ever queued: roots are
-            // the caller's contract, children come from live objects' fields.
-            unsafe {
-                if (*p).marked != 0 {
-                    continue;
+        loop {
+            while let Some(p) = self.gray.pop() {
+                // SAFETY: only marked live objects are queued (see `mark_obj`).
+                unsafe { self.trace_children(p) };
+            }
+            if !self.overflow {
+                return;
+            }
+            // Some marked objects were not queued: trace every marked one again (what they
+            // reach is then marked or queued), until nothing overflows.
+            self.overflow = false;
+            let mut p = self.objects;
+            while !p.is_null() {
+                // SAFETY: the heap's object list, whose objects live until the sweep.
+                unsafe {
+                    if (*p).marked != 0 {
+                        self.trace_children(p);
+                        while let Some(q) = self.gray.pop() {
+                            self.trace_children(q);
+                        }
+                    }
+                    p = (*p).next;
                 }
-                (*p).marked = 1;
-                match (*p).kind {
-                    K_STR => {}
-                    K_TABLE => (*(p as *mut Table)).trace(self),
-                    K_LCLOSURE => {
-                        let c = &*(p as *mut LClosure);
-                        self.mark_obj(c.proto);
-                        for &u in &c.upvals {
-                            self.mark_obj(u);
-                        }
+            }
+        }
+    }
+
+    /// Marks what object `p` references.
+    ///
+    /// # Safety
+    /// `p` is a live object of the heap.
+    unsafe fn trace_children(&mut self, p: *mut GcHeader) {
+        // SAFETY: per the contract, `kind` tells the concrete type.
+        unsafe {
+            match (*p).kind {
+                K_STR => {}
+                K_TABLE => (*(p as *mut Table)).trace(self),
+                K_LCLOSURE => {
+                    let c = &*(p as *mut LClosure);
+                    self.mark_obj(c.proto);
+                    for &u in &c.upvals {
+                        self.mark_obj(u);
                     }
-                    K_UPVAL => {
-                        let u = &*(p as *mut UpVal);
-                        if !u.is_open() {
-                            self.mark_value(u.closed);
-                        }
+                }
+                K_UPVAL => {
+                    let u = &*(p as *mut UpVal);
+                    if !u.is_open() {
+                        self.mark_value(u.closed);
                     }
-                    K_NATIVE => {
-                        for &v in &(*(p as *mut Native)).upvals {
-                            self.mark_value(v);
-                        }
+                }
+                K_NATIVE => {
+                    for &v in &(*(p as *mut Native)).upvals {
+                        self.mark_value(v);
                     }
-                    K_USERDATA => {
-                        let u = &*(p as *mut Userdata);
-                        self.mark_obj(u.meta);
-                        self.mark_value(u.uservalue);
-                        if let Some(t) = u.trace {
-                            t(&*u.payload, self);
-                        }
+                }
+                K_USERDATA => {
+                    let u = &*(p as *mut Userdata);
+                    self.mark_obj(u.meta);
+                    self.mark_value(u.uservalue);
+                    if let Some(t) = u.trace {
+                        t(&*u.payload, self);
                     }
-                    _ => {
-                        let o = &*(p as *mut Opaque);
-                        if let Some(t) = o.trace {
-                            t(&*o.payload, self);
-                        }
+                }
+                _ => {
+                    let o = &*(p as *mut Opaque);
+                    if let Some(t) = o.trace {
+                        t(&*o.payload, self);
                     }
                 }
             }
@@ -288,6 +394,8 @@ pub struct Heap {
     /// Unreachable objects whose finalizers are due, next first (they stay alive, as roots,
     /// until the VM has called them).
     tobefnz: Vec<*mut GcHeader>,
+    /// The gray stack's room (0: every object); a test sets it small to force overflows.
+    pub gray_room: usize,
 }
 
 impl Default for Heap {
@@ -309,9 +417,11 @@ impl Heap {
             mode_key: TValue::NIL,
             finobj: Vec::new(),
             tobefnz: Vec::new(),
+            gray_room: 0,
         };
         let k = h.intern(b"__mode");
         h.pin(k);
+        refill_reserve();
         h.mode_key = TValue::string(k);
         h
     }
@@ -383,14 +493,14 @@ impl Heap {
 
     /// A new empty table with room for `narr` array and `nhash` hash entries.
     pub fn new_table(&mut self, narr: usize, nhash: usize) -> *mut Table {
-        let t = Box::new(Table::new(narr, nhash, &*self.allocated));
+        let t = try_box(Table::new(narr, nhash, &*self.allocated));
         let size = t.size();
         self.link(t, size)
     }
 
     pub fn new_lclosure(&mut self, proto: *mut Opaque, upvals: Vec<*mut UpVal>) -> *mut LClosure {
         let size = std::mem::size_of::<LClosure>() + upvals.capacity() * 8;
-        self.link(Box::new(LClosure { hdr: GcHeader::new(K_LCLOSURE, ptr::null_mut()), proto, upvals }), size)
+        self.link(try_box(LClosure { hdr: GcHeader::new(K_LCLOSURE, ptr::null_mut()), proto, upvals }), size)
     }
 
     /// A new open upvalue on `slot`.
@@ -399,7 +509,7 @@ impl Heap {
     /// `slot` must stay valid for reads and writes until the upvalue is closed.
     pub unsafe fn new_upval_open(&mut self, slot: *mut TValue) -> *mut UpVal {
         self.link(
-            Box::new(UpVal { hdr: GcHeader::new(K_UPVAL, ptr::null_mut()), v: slot, closed: TValue::nil() }),
+            try_box(UpVal { hdr: GcHeader::new(K_UPVAL, ptr::null_mut()), v: slot, closed: TValue::nil() }),
             std::mem::size_of::<UpVal>(),
         )
     }
@@ -407,7 +517,7 @@ impl Heap {
     /// A new closed upvalue holding `v`.
     pub fn new_upval_closed(&mut self, v: TValue) -> *mut UpVal {
         let u = self.link(
-            Box::new(UpVal { hdr: GcHeader::new(K_UPVAL, ptr::null_mut()), v: ptr::null_mut(), closed: v }),
+            try_box(UpVal { hdr: GcHeader::new(K_UPVAL, ptr::null_mut()), v: ptr::null_mut(), closed: v }),
             std::mem::size_of::<UpVal>(),
         );
         // SAFETY: `u` was just allocated and is not shared yet.
@@ -417,13 +527,13 @@ impl Heap {
 
     pub fn new_native(&mut self, f: usize, name: &'static str, upvals: Vec<TValue>) -> *mut Native {
         let size = std::mem::size_of::<Native>() + upvals.capacity() * 16;
-        self.link(Box::new(Native { hdr: GcHeader::new(K_NATIVE, ptr::null_mut()), f, name, upvals }), size)
+        self.link(try_box(Native { hdr: GcHeader::new(K_NATIVE, ptr::null_mut()), f, name, upvals }), size)
     }
 
     pub fn new_userdata(&mut self, payload: Box<dyn Any>, trace: Option<TraceFn>) -> *mut Userdata {
         let size = std::mem::size_of::<Userdata>() + std::mem::size_of_val(&*payload);
         self.link(
-            Box::new(Userdata {
+            try_box(Userdata {
                 hdr: GcHeader::new(K_USERDATA, ptr::null_mut()),
                 meta: ptr::null_mut(),
                 uservalue: TValue::nil(),
@@ -438,7 +548,7 @@ impl Heap {
     pub fn new_opaque(&mut self, kind: u8, payload: Box<dyn Any>, trace: Option<TraceFn>) -> *mut Opaque {
         assert!(kind == K_THREAD || kind == K_PROTO, "opaque objects are threads or protos");
         let size = std::mem::size_of::<Opaque>() + std::mem::size_of_val(&*payload);
-        self.link(Box::new(Opaque { hdr: GcHeader::new(kind, ptr::null_mut()), payload, trace }), size)
+        self.link(try_box(Opaque { hdr: GcHeader::new(kind, ptr::null_mut()), payload, trace }), size)
     }
 
     /// Makes an object a permanent root (e.g. a prototype's constant strings).
@@ -484,13 +594,28 @@ impl Heap {
     pub fn collect(&mut self, roots: &mut dyn FnMut(&mut Marker)) {
         let mut m = Marker {
             gray: std::mem::take(&mut self.gray),
+            overflow: false,
+            objects: self.objects,
             mode_key: self.mode_key,
             weak_values: Vec::new(),
             ephemerons: Vec::new(),
             all_weak: Vec::new(),
         };
-        m.gray.extend_from_slice(&self.pinned);
-        m.gray.extend_from_slice(&self.tobefnz);
+        // Room for every object at once (each is queued once); short of memory, what can
+        // be had (an overflow costs rescans, not correctness).
+        let room = match self.gray_room {
+            0 => self.nobjects + self.pinned.len() + 64,
+            n => n,
+        };
+        if m.gray.try_reserve_exact(room).is_err() {
+            let _ = m.gray.try_reserve(4096);
+        }
+        for i in 0..self.pinned.len() {
+            m.mark_obj(self.pinned[i]);
+        }
+        for i in 0..self.tobefnz.len() {
+            m.mark_obj(self.tobefnz[i]);
+        }
         m.drain();
         roots(&mut m);
         m.drain();
@@ -515,7 +640,9 @@ impl Heap {
         });
         // Newest registration first, as 5.4 calls them.
         due.reverse();
-        m.gray.extend_from_slice(&due);
+        for &p in &due {
+            m.mark_obj(p);
+        }
         m.drain();
         m.converge();
         for &t in m.ephemerons.iter().chain(&m.all_weak) {
@@ -550,6 +677,7 @@ impl Heap {
         }
         self.allocated.set(live);
         self.threshold = (live * 2).max(MIN_THRESHOLD);
+        refill_reserve();
     }
 }
 
@@ -666,6 +794,30 @@ mod tests {
         assert_eq!(h.object_count(), 0);
         // Only the pinned "__mode" is left.
         assert_eq!(h.string_count(), 1);
+    }
+
+    #[test]
+    fn a_full_gray_stack_rescans_instead_of_growing() {
+        let mut h = Heap::new();
+        h.gray_room = 2;
+        // A wide table and a deep chain, all reachable, and garbage beside them.
+        let wide = h.new_table(0, 0);
+        let mut last = wide;
+        for i in 0..300 {
+            let c = h.new_table(0, 0);
+            let d = h.new_table(0, 0);
+            let _garbage = h.new_table(0, 0);
+            // SAFETY: live tables of `h`.
+            unsafe {
+                (*wide).set_int(i + 1, TValue::table(c));
+                (*last).set_int(1000, TValue::table(d));
+            }
+            last = d;
+        }
+        h.collect(&mut |m| m.mark_obj(wide));
+        assert_eq!(h.object_count(), 601, "everything reachable survives, nothing else");
+        h.collect(&mut |_| {});
+        assert_eq!(h.object_count(), 0);
     }
 
     #[test]

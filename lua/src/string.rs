@@ -88,7 +88,10 @@ impl StrTable {
         if self.count >= self.buckets.len() {
             self.resize(self.buckets.len() * 2);
         }
-        let mut bytes = Vec::with_capacity(b.len() + 1);
+        let mut bytes = Vec::new();
+        if bytes.try_reserve_exact(b.len() + 1).is_err() {
+            crate::gc::out_of_memory();
+        }
         bytes.extend_from_slice(b);
         bytes.push(0);
         let data = Box::into_raw(bytes.into_boxed_slice()) as *mut u8;

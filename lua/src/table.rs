@@ -77,9 +77,7 @@ impl Table {
     /// A table whose array part has `narr` nil slots in use (so a constructor can fill
     /// `1..=narr` in place) and room for `nhash` hash entries.
     pub(crate) fn new(narr: usize, nhash: usize, acct: *const Cell<usize>) -> Table {
-        let mut v = vec![TValue::NIL; narr];
-        v.resize(v.capacity(), TValue::NIL);
-        let (array, acap) = vec_into_raw(v);
+        let (array, acap) = vec_into_raw(crate::gc::try_filled(narr, TValue::NIL));
         let mut t = Table {
             hdr: GcHeader::new(K_TABLE, ptr::null_mut()),
             array,
@@ -92,7 +90,7 @@ impl Table {
             acct,
         };
         if nhash > 0 {
-            t.nodes = vec![EMPTY; hash_cap_for(nhash)];
+            t.nodes = crate::gc::try_filled(hash_cap_for(nhash), EMPTY);
         }
         t
     }
@@ -253,9 +251,13 @@ impl Table {
         let old = self.size();
         // SAFETY: (array, acap, acap) is exactly the Vec this table took apart.
         let mut v = unsafe { Vec::from_raw_parts(self.array, self.acap as usize, self.acap as usize) };
-        v.reserve_exact(cap.saturating_sub(v.len()));
+        let grown = v.try_reserve_exact(cap.saturating_sub(v.len())).is_ok();
         v.resize(v.capacity(), TValue::NIL);
         (self.array, self.acap) = vec_into_raw(v);
+        if !grown {
+            // The table is as it was.
+            crate::gc::out_of_memory();
+        }
         self.account(old);
     }
 
@@ -334,6 +336,14 @@ impl Table {
                 best = n;
             }
         }
+        // Allocated before anything changes, so running out of memory leaves the table as
+        // it was.
+        let hash_entries = if best as u64 > self.asize {
+            live.iter().filter(|n| !(n.key.tag == T_INT && n.key.val.wrapping_sub(1) < best as u64)).count()
+        } else {
+            live.len()
+        };
+        let new_nodes = crate::gc::try_filled(hash_cap_for(hash_entries + 1), EMPTY);
         let mut rest = Vec::with_capacity(live.len());
         if best as u64 > self.asize {
             if best > self.acap as usize {
@@ -351,7 +361,8 @@ impl Table {
         } else {
             rest = live;
         }
-        self.nodes = vec![EMPTY; hash_cap_for(rest.len() + 1)];
+        debug_assert_eq!(rest.len(), hash_entries);
+        self.nodes = new_nodes;
         self.hused = 0;
         for n in rest {
             self.insert_new(n.key, n.val);

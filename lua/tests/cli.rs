@@ -111,3 +111,37 @@ fn nested_loops_link_their_traces() {
         .expect("a stats line");
     assert!(exits < 100, "{exits} exits to the driver for 300 outer iterations:\n{se}");
 }
+
+/// Under an address-space limit, growing tables and strings until memory runs out is a Lua
+/// error that pcall catches, in both modes, and the program goes on after a collection.
+#[test]
+fn running_out_of_memory_is_a_lua_error() {
+    if std::env::var_os("TRACERY_TEST_RUNNER").is_some() {
+        return; // the limit would apply to the emulator itself
+    }
+    let d = scratch(
+        "oom",
+        "local ok, e = pcall(function() local s = 'x' while true do s = s .. s end end)\n\
+         print(ok, e)\n\
+         print(pcall(function() local t = {} for i = 1, math.maxinteger do t[i] = {} end end))\n\
+         collectgarbage()\n\
+         print('still running', #string.rep('ab', 1000))\n\
+         local t = {} for i = 1, math.maxinteger do t[i] = i end\n",
+    );
+    let bin = env!("CARGO_BIN_EXE_tracery-lua");
+    for jit in ["off", "on"] {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!("ulimit -v 1000000 && exec '{bin}' -j {jit} oom.lua"))
+            .current_dir(&d)
+            .output()
+            .unwrap();
+        let (so, se) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            so, "false\tnot enough memory\nfalse\tnot enough memory\nstill running\t2000\n",
+            "-j {jit}: {se}"
+        );
+        assert_eq!(out.status.code(), Some(1), "-j {jit}: {se}");
+        assert_eq!(se.lines().next(), Some("lua: not enough memory"), "-j {jit}");
+    }
+}

@@ -104,7 +104,10 @@ fn rep(l: &mut State, args: &[TValue]) -> LResult<()> {
     if total >= i32::MAX as u128 {
         return Err(crate::vm::error::rt_error(l, "resulting string too large"));
     }
-    let mut out = Vec::with_capacity(total as usize);
+    let mut out = Vec::new();
+    if out.try_reserve_exact(total as usize).is_err() {
+        crate::gc::out_of_memory();
+    }
     for k in 0..n {
         if k > 0 {
             out.extend_from_slice(&sep);

@@ -30,8 +30,13 @@ pub unsafe extern "C" fn lua_exec(l: *mut State, pc: u64) -> u64 {
             l.host = HostReason::Error;
             STATUS_HOST
         }
-        Err(_) => {
-            l.error = l.str("internal error in the VM");
+        Err(p) => {
+            let m = if p.is::<crate::gc::OutOfMemory>() {
+                "not enough memory"
+            } else {
+                "internal error in the VM"
+            };
+            l.error = l.str(m);
             l.host = HostReason::Error;
             STATUS_HOST
         }
@@ -387,19 +392,31 @@ pub(crate) fn concat(l: &mut State, a: u16, n: u16) -> LResult<u64> {
     let mut n = n as usize;
     // SAFETY: registers a..a+n of the running frame.
     let reg = |i: usize| unsafe { *base.add(a as usize + i) };
+    // Strings and numbers concatenate as they are.
+    let basic = |v: TValue| matches!(v.tag, T_STR | T_INT | T_FLOAT);
     while n > 1 {
         let (x, y) = (reg(n - 2), reg(n - 1));
-        let (sx, sy) = (obj::tostr_basic(x), obj::tostr_basic(y));
-        match (sx, sy) {
-            (Some(_), Some(_)) => {
+        match (basic(x), basic(y)) {
+            (true, true) => {
                 // As many string/number operands as there are, from the right, at once.
                 let mut k = n - 1;
-                while k > 0 && obj::tostr_basic(reg(k - 1)).is_some() {
+                while k > 0 && basic(reg(k - 1)) {
                     k -= 1;
                 }
                 let mut buf = Vec::new();
+                // Numbers take at most 24 bytes ("%.14g" or an integer).
+                let total: usize =
+                    (k..n).map(|i| if reg(i).tag == T_STR { obj::str_bytes(reg(i)).len() } else { 24 }).sum();
+                if buf.try_reserve_exact(total).is_err() {
+                    crate::gc::out_of_memory();
+                }
                 for i in k..n {
-                    buf.extend_from_slice(&obj::tostr_basic(reg(i)).expect("checked"));
+                    let v = reg(i);
+                    if v.tag == T_STR {
+                        buf.extend_from_slice(obj::str_bytes(v));
+                    } else {
+                        buf.extend_from_slice(crate::number::fmt_number(v).as_bytes());
+                    }
                 }
                 let s = l.heap.str_value(&buf);
                 // SAFETY: as above.
@@ -412,7 +429,7 @@ pub(crate) fn concat(l: &mut State, a: u16, n: u16) -> LResult<u64> {
                     m = obj::metamethod(l, y, "__concat");
                 }
                 if m.is_nil() {
-                    let bad = if obj::tostr_basic(x).is_none() { (x, n - 2) } else { (y, n - 1) };
+                    let bad = if !basic(x) { (x, n - 2) } else { (y, n - 1) };
                     // SAFETY: the frame's prototype lives for the state's life.
                     let p = unsafe { &*ci.proto };
                     let info = reg_info(p, p.index_of(ci.pc), a + bad.1 as u16);
