@@ -18,32 +18,8 @@ pub(crate) fn open(l: &mut State) {
     reg(l, t, "wrap", wrap);
     reg(l, t, "isyieldable", isyieldable);
     reg(l, t, "running", running);
-    reg(l, t, "close", close);
-}
-
-fn close(l: &mut State, args: &[TValue]) -> LResult<()> {
-    let co = arg(args, 0);
-    if co.tag != T_THREAD {
-        return Err(type_expected(l, args, 0, "close", "coroutine"));
-    }
-    let t = thread_of(co);
-    if std::ptr::eq(t, l.thread) || t.status == CoStatus::Running || t.status == CoStatus::Normal {
-        let s = if std::ptr::eq(t, l.thread) { "running" } else { "normal" };
-        return Err(crate::vm::error::rt_error(l, &format!("cannot close a {s} coroutine")));
-    }
-    let base = t.stack;
-    crate::vm::closure::close_upvalues(t, base);
-    t.ci.clear();
-    t.tbc.clear();
-    t.status = CoStatus::Dead;
-    let death = std::mem::take(&mut t.death);
-    if death.is_nil() {
-        push(l, TValue::boolean(true));
-    } else {
-        push(l, TValue::boolean(false));
-        push(l, death);
-    }
-    Ok(())
+    let f = crate::vm::obj::new_special(l, call::SPECIAL_CLOSE, Vec::new());
+    super::set_field(l, t, call::SPECIAL_CLOSE, f);
 }
 
 pub(crate) fn trace_thread(p: &dyn std::any::Any, m: &mut crate::gc::Marker) {

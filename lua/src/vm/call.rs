@@ -18,6 +18,7 @@ pub const SPECIAL_RESUME: &str = "resume";
 pub const SPECIAL_YIELD: &str = "yield";
 /// The function `coroutine.wrap` returns (its upvalue 0 is the coroutine).
 pub const SPECIAL_WRAP: &str = "wrap";
+pub const SPECIAL_CLOSE: &str = "close";
 
 pub(crate) fn thread_mut<'a>(l: &State) -> &'a mut Thread {
     // SAFETY: `State::thread` is the running thread, owned by a live thread object; the VM
@@ -179,6 +180,9 @@ fn call_native(
                 resume(l, co, args, ret, nresults, true, kind)
             } else if sname == SPECIAL_YIELD {
                 yield_(l, args, ret, nresults)
+            } else if sname == SPECIAL_CLOSE {
+                l.current_native = f;
+                close_coroutine(l, args, ret, nresults, kind)
             } else {
                 l.rets.clear();
                 l.current_native = f;
@@ -556,6 +560,72 @@ fn resume(
     }
 }
 
+/// `coroutine.close(co)`: a suspended or dead coroutine's pending to-be-closed variables
+/// are closed in it (with nil, or the error it died of), as a resume that unwinds; then it
+/// is dead, and close returns true, or false and the error.
+fn close_coroutine(
+    l: &mut State,
+    args: &[TValue],
+    ret: *mut TValue,
+    nresults: i32,
+    kind: FrameKind,
+) -> LResult<u64> {
+    let co = args.first().copied().unwrap_or(TValue::nil());
+    if co.tag != T_THREAD {
+        return Err(crate::stdlib::type_expected(l, args, 0, "close", "thread"));
+    }
+    let c = thread_of(co);
+    let cptr = c as *mut Thread;
+    if cptr == l.thread || c.status == CoStatus::Running || c.status == CoStatus::Normal {
+        let s = if cptr == l.thread { "running" } else { "normal" };
+        return Err(super::error::rt_error(l, &format!("cannot close a {s} coroutine")));
+    }
+    let base = c.stack;
+    super::closure::close_upvalues(c, base);
+    let death = std::mem::take(&mut c.death);
+    if c.tbc.is_empty() {
+        c.ci.clear();
+        c.status = CoStatus::Dead;
+        let vals =
+            if death.is_nil() { vec![TValue::boolean(true)] } else { vec![TValue::boolean(false), death] };
+        let flag = (kind == FrameKind::Pcall).then_some(true);
+        place(l, ret, nresults, &vals, flag);
+        return Ok(STATUS_NEXT);
+    }
+    let floor = c.live_top();
+    c.ci.truncate(1);
+    if c.ci.is_empty() {
+        // A coroutine that died keeps no frames: a bottom frame to close them from.
+        c.ci.push(CallInfo {
+            func: base,
+            base,
+            top: base,
+            pc: std::ptr::null(),
+            proto: std::ptr::null(),
+            ret: base,
+            nresults: 0,
+            kind: FrameKind::CoroutineBody,
+            nvarargs: 0,
+            handler: TValue::nil(),
+            handling: false,
+            pcall_levels: 0,
+        });
+    }
+    let cur = l.thread;
+    c.resumer = cur;
+    c.resume_ret = ret;
+    c.resume_nresults = nresults;
+    c.wrap = false;
+    c.resume_kind = kind;
+    c.co_value = co;
+    c.closing = true;
+    c.status = CoStatus::Running;
+    // SAFETY: `cur` is the running thread.
+    unsafe { (*cur).status = CoStatus::Normal };
+    l.thread = cptr;
+    close_pending(l, floor, death)
+}
+
 fn yield_(l: &mut State, args: &[TValue], ret: *mut TValue, nresults: i32) -> LResult<u64> {
     if l.thread == l.main_thread {
         return Err(super::error::rt_error(l, "attempt to yield from outside a coroutine"));
@@ -669,7 +739,7 @@ fn catch(l: &mut State, mut err: TValue) -> Catch {
         Some(i) => i,
         // Nothing catches, but the main chunk (lua.c runs it under lua_pcall) and a
         // wrapped coroutine's body still close their variables first.
-        None if !t.tbc.is_empty() && !t.ci.is_empty() && (main || t.wrap) => 0,
+        None if !t.tbc.is_empty() && !t.ci.is_empty() && (main || t.wrap || t.closing) => 0,
         None => return die(l, err),
     };
     let floor = t.live_top();
@@ -757,8 +827,20 @@ fn die(l: &mut State, err: TValue) -> Catch {
     let t = thread_mut(l);
     let base = t.stack;
     super::closure::close_upvalues(t, base);
-    t.ci.clear();
+    if t.tbc.is_empty() || t.closing {
+        t.ci.clear();
+    }
+    // (Otherwise the frames stay, keeping the stack live for coroutine.close.)
     t.status = CoStatus::Dead;
+    if std::mem::take(&mut t.closing) {
+        // coroutine.close finished closing: true, or false and the error.
+        t.tbc.clear();
+        return Catch::Running(if err.is_nil() {
+            to_resumer(l, &[], true)
+        } else {
+            to_resumer(l, &[err], false)
+        });
+    }
     t.death = err;
     Catch::Running(to_resumer(l, &[err], false))
 }

@@ -65,6 +65,8 @@ pub struct Thread {
     /// While a collection runs from a native: where the running frame's live registers end
     /// (null: the live top).
     pub gc_top: *mut TValue,
+    /// coroutine.close is running its to-be-closed variables.
+    pub closing: bool,
 }
 
 impl Thread {
@@ -106,6 +108,7 @@ impl Thread {
             co_value: TValue::nil(),
             tbc: Vec::new(),
             gc_top: std::ptr::null_mut(),
+            closing: false,
             death: TValue::nil(),
         }))
     }
