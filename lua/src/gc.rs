@@ -144,6 +144,8 @@ pub fn trace_fn<T: Trace + 'static>() -> TraceFn {
 pub struct LClosure {
     pub hdr: GcHeader,
     pub proto: *mut Opaque,
+    /// `upvals`' buffer, for the GETUPVAL/SETUPVAL fragments (`upvals` never changes).
+    pub upv: *const *mut UpVal,
     pub upvals: Vec<*mut UpVal>,
 }
 
@@ -158,6 +160,8 @@ pub struct UpVal {
 }
 
 pub const UPVAL_V: usize = std::mem::offset_of!(UpVal, v);
+pub const LCLOSURE_PROTO: usize = std::mem::offset_of!(LClosure, proto);
+pub const LCLOSURE_UPV: usize = std::mem::offset_of!(LClosure, upv);
 
 impl UpVal {
     pub fn is_open(&self) -> bool {
@@ -500,7 +504,11 @@ impl Heap {
 
     pub fn new_lclosure(&mut self, proto: *mut Opaque, upvals: Vec<*mut UpVal>) -> *mut LClosure {
         let size = std::mem::size_of::<LClosure>() + upvals.capacity() * 8;
-        self.link(try_box(LClosure { hdr: GcHeader::new(K_LCLOSURE, ptr::null_mut()), proto, upvals }), size)
+        let upv = upvals.as_ptr();
+        self.link(
+            try_box(LClosure { hdr: GcHeader::new(K_LCLOSURE, ptr::null_mut()), proto, upv, upvals }),
+            size,
+        )
     }
 
     /// A new open upvalue on `slot`.

@@ -23,6 +23,11 @@ use crate::value::TValue;
 #[repr(C)]
 pub struct FuncProto {
     pub hdr: crate::gc::GcHeader,
+    /// What the CALL and RETURN fragments read (`FP_*`; immutable, listed as `imm`): the
+    /// code and constants' addresses, and `num_params | is_vararg << 16 | max_stack << 32`.
+    pub code_ptr: u64,
+    pub k_ptr: u64,
+    pub frame: u64,
     pub code: Box<[u64]>,
     /// The constants as values (strings interned and pinned).
     pub k: Box<[TValue]>,
@@ -52,8 +57,14 @@ impl FuncProto {
     }
 }
 
-/// How a frame's results are delivered when it returns.
+pub const FP_CODE: usize = std::mem::offset_of!(FuncProto, code_ptr);
+pub const FP_K: usize = std::mem::offset_of!(FuncProto, k_ptr);
+pub const FP_FRAME: usize = std::mem::offset_of!(FuncProto, frame);
+
+/// How a frame's results are delivered when it returns. `repr(u8)` with `Lua` first: the
+/// fragments read and write a frame's kind as the byte 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum FrameKind {
     /// A Lua call from a CALL instruction.
     Lua,
@@ -82,8 +93,10 @@ pub enum FrameKind {
     Handler,
 }
 
-/// One frame of a thread's call stack.
+/// One frame of a thread's call stack. The layout is the fragments' too (`CI_*`): the
+/// CALL fragment pushes a `Lua` frame with plain stores, RETURN pops one.
 #[derive(Clone, Copy, Debug)]
+#[repr(C)]
 pub struct CallInfo {
     /// The function's slot; its arguments follow it.
     pub func: *mut TValue,
@@ -98,17 +111,36 @@ pub struct CallInfo {
     /// Where the results go, and how many the caller wants (-1: all).
     pub ret: *mut TValue,
     pub nresults: i32,
-    pub kind: FrameKind,
     /// Extra arguments of a vararg function (they sit below `func`).
     pub nvarargs: u32,
-    /// The xpcall message handler, for `Pcall` frames made by xpcall.
-    pub handler: TValue,
+    pub kind: FrameKind,
     /// The handler is running: an error now is an error in error handling.
     pub handling: bool,
     /// For a `Pcall` frame: how many pcall/xpcall levels called it straight
     /// (`pcall(pcall, f)`: 2); each puts its flag in front of the results.
     pub pcall_levels: u8,
+    /// The xpcall message handler, for `Pcall` frames made by xpcall.
+    pub handler: TValue,
 }
+
+pub const CI_FUNC: usize = std::mem::offset_of!(CallInfo, func);
+pub const CI_BASE: usize = std::mem::offset_of!(CallInfo, base);
+pub const CI_TOP: usize = std::mem::offset_of!(CallInfo, top);
+pub const CI_PC: usize = std::mem::offset_of!(CallInfo, pc);
+pub const CI_PROTO: usize = std::mem::offset_of!(CallInfo, proto);
+pub const CI_RET: usize = std::mem::offset_of!(CallInfo, ret);
+/// `nresults` (low half) and `nvarargs` (high half) as one word.
+pub const CI_NRESULTS: usize = std::mem::offset_of!(CallInfo, nresults);
+/// `kind`, `handling` and `pcall_levels` as one word: 0 for a plain Lua frame.
+pub const CI_KIND: usize = std::mem::offset_of!(CallInfo, kind);
+pub const CI_HANDLER: usize = std::mem::offset_of!(CallInfo, handler);
+pub const CI_SIZE: usize = std::mem::size_of::<CallInfo>();
+const _: () = {
+    assert!(std::mem::offset_of!(CallInfo, nvarargs) == CI_NRESULTS + 4);
+    assert!(CI_HANDLER == CI_KIND + 8);
+    assert!(std::mem::size_of::<FrameKind>() <= 6);
+    assert!(std::mem::offset_of!(CallInfo, pcall_levels) < CI_HANDLER);
+};
 
 /// Registers the fragments read (must stay first in `State`; see `vm::program::OFF_*`).
 #[repr(C)]
@@ -217,13 +249,17 @@ impl State {
                 }
             })
             .collect();
-        let fp = Box::new(FuncProto {
+        let max_stack = p.max_stack.max(2);
+        let mut fp = Box::new(FuncProto {
             hdr: crate::gc::GcHeader {
                 next: std::ptr::null_mut(),
                 kind: crate::gc::K_STR,
                 marked: 1,
                 flags: 0,
             },
+            code_ptr: 0,
+            k_ptr: 0,
+            frame: p.num_params as u64 | (p.is_vararg as u64) << 16 | (max_stack as u64) << 32,
             code: p.code.iter().map(|i| i.0).collect(),
             k: k.into_boxed_slice(),
             protos,
@@ -231,13 +267,17 @@ impl State {
             upval_names: p.upval_names.clone(),
             num_params: p.num_params,
             is_vararg: p.is_vararg,
-            max_stack: p.max_stack.max(2),
+            max_stack,
             source: p.source.clone(),
             line_defined: p.line_defined,
             lines: p.lines.clone(),
             locals: p.locals.clone(),
             hidden: p.source == "prelude",
         });
+        fp.code_ptr = fp.code.as_ptr() as u64;
+        fp.k_ptr = fp.k.as_ptr() as u64;
+        let head = &*fp as *const FuncProto as u64;
+        self.imm.push((head + FP_CODE as u64, 24));
         self.imm.push((fp.code.as_ptr() as u64, fp.code.len() as u64 * 8));
         self.imm.push((fp.k.as_ptr() as u64, fp.k.len() as u64 * 16));
         let ptr = &*fp as *const FuncProto;

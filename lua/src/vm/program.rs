@@ -15,8 +15,13 @@ use trace_ir::fragment::{Program, ProgramBuilder};
 use trace_ir::{BinOp, Builder, CallEffect, CallHint, Callee, Conv, ICmp, SnapTo, Trace, Type, Value};
 
 use crate::bytecode::{Op, OP_COUNT};
+use crate::state::{
+    CI_BASE, CI_FUNC, CI_HANDLER, CI_KIND, CI_NRESULTS, CI_PC, CI_PROTO, CI_RET, CI_SIZE, CI_TOP,
+};
+use crate::state::{FP_CODE, FP_FRAME, FP_K};
 use crate::table::{TABLE_ARRAY, TABLE_ASIZE};
-use crate::value::{T_FALSE, T_FLOAT, T_INT, T_NIL, T_TABLE, T_TRUE};
+use crate::value::{TVALUE_TAG, T_FALSE, T_FLOAT, T_INT, T_LCLOSURE, T_NIL, T_TABLE, T_TRUE};
+use crate::vm::thread::{MAX_FRAMES, THREAD_CI_BUF, THREAD_CI_CAP, THREAD_CI_LEN, THREAD_LIMIT, THREAD_USED};
 
 /// The slots of the VM state.
 pub const PC: u32 = 0;
@@ -53,6 +58,8 @@ pub const RESUME_BAD_OPCODE: u64 = 2;
 pub const OFF_PC: i32 = 0;
 pub const OFF_BASE: i32 = 8;
 pub const OFF_K: i32 = 16;
+/// The running thread (`State::thread`), for the frames CALL and RETURN push and pop.
+pub const OFF_THREAD: i32 = std::mem::offset_of!(crate::state::State, thread) as i32;
 
 const I64: Type = Type::I64;
 const F64: Type = Type::F64;
@@ -180,9 +187,30 @@ impl H {
     }
 
     /// Fetches the instruction at `pc` and dispatches on its opcode.
-    fn dispatch(mut self, pc: Value) -> Trace {
-        let (s, _) = dispatch_snap(&mut self.b, self.ids.table, pc, &[]);
+    fn dispatch(self, pc: Value) -> Trace {
+        self.dispatch_in(pc, &[])
+    }
+
+    /// `dispatch`, in another frame (`extra` sets its K and BASE).
+    fn dispatch_in(mut self, pc: Value, extra: &[(u32, Value)]) -> Trace {
+        let (s, _) = dispatch_snap(&mut self.b, self.ids.table, pc, extra);
         self.b.exit(s)
+    }
+
+    /// Makes the state's registers name the frame the fragment goes on in: helpers that
+    /// only move the pc leave base and k to be reloaded from there.
+    fn set_frame(&mut self, base: Value, k: Value) {
+        let l = self.b.input(L, I64);
+        self.b.store(l, OFF_BASE, base);
+        self.b.store(l, OFF_K, k);
+    }
+
+    /// The running thread.
+    fn thread(&mut self) -> Value {
+        let l = self.b.input(L, I64);
+        self.b.name(l, "L");
+        let th = self.b.load(I64, l, OFF_THREAD, false);
+        self.b.name(th, "thread")
     }
 
     /// Continues at `t`, through the control point when the jump goes backwards.
@@ -400,6 +428,173 @@ fn compare(ids: Ids, name: &str, op: Op) -> Trace {
     h.cond_jump(cond)
 }
 
+/// GETUPVAL/SETUPVAL: through the running closure (in the slot below `base`) to the
+/// upvalue's value, open or closed (the collector stops the world: no barrier).
+fn upval(ids: Ids, name: &str, op: Op) -> Trace {
+    let mut h = H::new(name, ids);
+    let cl = h.b.load(I64, h.base, -8, false);
+    h.b.name(cl, "closure");
+    let upv = h.b.load(I64, cl, crate::gc::LCLOSURE_UPV as i32, false);
+    let bf = h.b_();
+    let three = h.c(3);
+    let off = h.b.bin(BinOp::Shl, bf, three);
+    let at = h.b.bin(BinOp::Add, upv, off);
+    let u = h.b.load(I64, at, 0, false);
+    let v = h.b.load(I64, u, crate::gc::UPVAL_V as i32, false);
+    h.b.name(v, "v");
+    let a = h.a();
+    let ra = h.reg(a);
+    let (from, to) = if op == Op::GetUpval { (v, ra) } else { (ra, v) };
+    let t = h.b.load(I64, from, 0, false);
+    let x = h.b.load(I64, from, 8, false);
+    h.b.store(to, 0, t);
+    h.b.store(to, 8, x);
+    let pc1 = h.next_pc();
+    h.dispatch(pc1)
+}
+
+/// CALL of a Lua function with a fixed argument count equal to its parameter count (not
+/// vararg), with room on the stack and in the call stack: pushes its `Lua` frame in place,
+/// as `push_lua_frame` would, and goes on in it. Everything else is the helper's. The
+/// callee's code and constants are promoted: a trace through the call knows its callee.
+fn call(ids: Ids, name: &str) -> Trace {
+    let mut h = H::new(name, ids);
+    let a = h.a();
+    let ra = h.reg(a);
+    h.b.name(ra, "ra");
+    h.tag_is(ra, T_LCLOSURE);
+    let bf = h.b_();
+    let zero = h.c(0);
+    let one = h.c(1);
+    let fixed = h.b.icmp(ICmp::Ne, bf, zero);
+    h.or_slow(fixed);
+    let nargs = h.b.bin(BinOp::Sub, bf, one);
+    let cl = h.b.load(I64, ra, 8, false);
+    let proto = h.b.load(I64, cl, crate::gc::LCLOSURE_PROTO as i32, false);
+    h.b.name(proto, "proto");
+    let frame = h.b.load(I64, proto, FP_FRAME as i32, true);
+    // num_params and the vararg bit: equal to nargs only when not vararg.
+    let m = h.c(0x1ffff);
+    let np = h.b.bin(BinOp::And, frame, m);
+    let exact = h.b.icmp(ICmp::Eq, np, nargs);
+    h.or_slow(exact);
+    let s32 = h.c(32);
+    let max = h.b.bin(BinOp::LShr, frame, s32);
+    let sixteen = h.c(16);
+    let nbase = h.b.bin(BinOp::Add, ra, sixteen);
+    h.b.name(nbase, "nbase");
+    let four = h.c(4);
+    let msz = h.b.bin(BinOp::Shl, max, four);
+    let ntop = h.b.bin(BinOp::Add, nbase, msz);
+    let th = h.thread();
+    let limit = h.b.load(I64, th, THREAD_LIMIT as i32, false);
+    let room = h.b.icmp(ICmp::Ult, ntop, limit);
+    h.or_slow(room);
+    let len = h.b.load(I64, th, THREAD_CI_LEN as i32, false);
+    let cap = h.b.load(I64, th, THREAD_CI_CAP as i32, false);
+    let fits = h.b.icmp(ICmp::Ult, len, cap);
+    h.or_slow(fits);
+    let maxf = h.c(MAX_FRAMES as i64);
+    let below = h.b.icmp(ICmp::Ult, len, maxf);
+    h.or_slow(below);
+    let buf = h.b.load(I64, th, THREAD_CI_BUF as i32, false);
+    let size = h.c(CI_SIZE as i64);
+    let off = h.b.bin(BinOp::Mul, len, size);
+    let new = h.b.bin(BinOp::Add, buf, off);
+    let caller = h.b.bin(BinOp::Sub, new, size);
+    // The caller waits at its CALL.
+    h.b.store(caller, CI_PC as i32, h.pc);
+    let code = h.b.load(I64, proto, FP_CODE as i32, true);
+    h.b.name(code, "code");
+    h.b.store(new, CI_FUNC as i32, ra);
+    h.b.store(new, CI_BASE as i32, nbase);
+    h.b.store(new, CI_TOP as i32, ntop);
+    h.b.store(new, CI_PC as i32, code);
+    h.b.store(new, CI_PROTO as i32, proto);
+    h.b.store(new, CI_RET as i32, ra);
+    // nresults = C - 1 in the low half, no varargs in the high half.
+    let cf = h.c_();
+    let nres = h.b.bin(BinOp::Sub, cf, one);
+    let low = h.c(0xffff_ffff);
+    let nres32 = h.b.bin(BinOp::And, nres, low);
+    h.b.store(new, CI_NRESULTS as i32, nres32);
+    // A plain Lua frame, no handler.
+    h.b.store(new, CI_KIND as i32, zero);
+    h.b.store(new, (CI_HANDLER + TVALUE_TAG) as i32, zero);
+    let len1 = h.b.bin(BinOp::Add, len, one);
+    h.b.store(th, THREAD_CI_LEN as i32, len1);
+    // The stack's high-water mark covers the new frame (the collector clears up to it).
+    let used = h.b.load(I64, th, THREAD_USED as i32, false);
+    let up = h.b.icmp(ICmp::Ugt, ntop, used);
+    let nused = h.b.select(up, ntop, used);
+    h.b.store(th, THREAD_USED as i32, nused);
+    let k = h.b.load(I64, proto, FP_K as i32, true);
+    h.b.name(k, "k");
+    h.b.promote(code);
+    h.b.promote(k);
+    h.set_frame(nbase, k);
+    h.dispatch_in(code, &[(K, k), (BASE, nbase)])
+}
+
+/// RETURN from a `Lua` frame with a fixed value count and nothing to close, to a caller that
+/// wants at most one value: pops the frame in place, as `do_return` and `deliver` would,
+/// and goes on after the caller's CALL (promoted, as the callee is by `call`).
+fn ret(ids: Ids, name: &str) -> Trace {
+    let mut h = H::new(name, ids);
+    let zero = h.c(0);
+    let one = h.c(1);
+    let kf = h.field(58, 1, "k");
+    let no_close = h.b.icmp(ICmp::Eq, kf, zero);
+    h.or_slow(no_close);
+    let bf = h.b_();
+    let fixed = h.b.icmp(ICmp::Ne, bf, zero);
+    h.or_slow(fixed);
+    let th = h.thread();
+    let len = h.b.load(I64, th, THREAD_CI_LEN as i32, false);
+    let buf = h.b.load(I64, th, THREAD_CI_BUF as i32, false);
+    let size = h.c(CI_SIZE as i64);
+    let len1 = h.b.bin(BinOp::Sub, len, one);
+    let off = h.b.bin(BinOp::Mul, len1, size);
+    let ci = h.b.bin(BinOp::Add, buf, off);
+    let kw = h.b.load(I64, ci, CI_KIND as i32, false);
+    let byte = h.c(0xff);
+    let kind = h.b.bin(BinOp::And, kw, byte);
+    let lua = h.b.icmp(ICmp::Eq, kind, zero);
+    h.or_slow(lua);
+    let nw = h.b.load(I64, ci, CI_NRESULTS as i32, false);
+    let low = h.c(0xffff_ffff);
+    let nres = h.b.bin(BinOp::And, nw, low);
+    let small = h.b.icmp(ICmp::Ule, nres, one);
+    h.or_slow(small);
+    // The first value (nil when there is none) goes to the result slot when one is
+    // wanted; otherwise it lands in the dead frame's own register.
+    let a = h.a();
+    let ra = h.reg(a);
+    let tag = h.b.load(I64, ra, 0, false);
+    let val = h.b.load(I64, ra, 8, false);
+    let has = h.b.icmp(ICmp::Ugt, bf, one);
+    let tag = h.b.select(has, tag, zero);
+    let val = h.b.select(has, val, zero);
+    let r = h.b.load(I64, ci, CI_RET as i32, false);
+    let want = h.b.icmp(ICmp::Eq, nres, one);
+    let dst = h.b.select(want, r, ra);
+    h.b.store(dst, 0, tag);
+    h.b.store(dst, 8, val);
+    h.b.store(th, THREAD_CI_LEN as i32, len1);
+    let caller = h.b.bin(BinOp::Sub, ci, size);
+    let cpc = h.b.load(I64, caller, CI_PC as i32, false);
+    h.b.name(cpc, "cpc");
+    let cbase = h.b.load(I64, caller, CI_BASE as i32, false);
+    let cproto = h.b.load(I64, caller, CI_PROTO as i32, false);
+    let ck = h.b.load(I64, cproto, FP_K as i32, true);
+    h.b.promote(cpc);
+    h.b.promote(ck);
+    let eight = h.c(8);
+    let pc1 = h.b.bin(BinOp::Add, cpc, eight);
+    h.set_frame(cbase, ck);
+    h.dispatch_in(pc1, &[(K, ck), (BASE, cbase)])
+}
+
 /// GETTABLE/GETI/SETTABLE/SETI on a table's array part with an integer key in range, where
 /// the slot holds a value (so no metamethod can apply). Everything else is the helper's.
 fn table_access(ids: Ids, name: &str, op: Op) -> Trace {
@@ -491,6 +686,10 @@ pub fn program() -> Program {
         Op::GetI,
         Op::SetTable,
         Op::SetI,
+        Op::Call,
+        Op::Return,
+        Op::GetUpval,
+        Op::SetUpval,
     ];
     let mut targets = vec![slow; OP_COUNT];
     for &op in &fast {
@@ -661,6 +860,9 @@ pub fn program() -> Program {
                 h.dispatch(pc1)
             }
             Op::GetTable | Op::GetI | Op::SetTable | Op::SetI => table_access(ids, &name, op),
+            Op::Call => call(ids, &name),
+            Op::GetUpval | Op::SetUpval => upval(ids, &name, op),
+            Op::Return => ret(ids, &name),
             _ => unreachable!("{op:?} is in the fast list"),
         };
         let f = targets[op as usize];

@@ -35,7 +35,7 @@ pub struct NoStack;
 pub struct Thread {
     pub stack: *mut TValue,
     pub stack_len: usize,
-    pub ci: Vec<CallInfo>,
+    pub ci: CiStack,
     /// Open upvalues, by the stack slot they refer to (ascending).
     pub open: Vec<(*mut TValue, *mut crate::gc::UpVal)>,
     /// One past the last value of a variable-count result list (CALL C=0, VARARG C=0).
@@ -62,6 +62,8 @@ pub struct Thread {
     pub death: TValue,
     /// To-be-closed variables (stack slots), innermost last.
     pub tbc: Vec<*mut TValue>,
+    /// One past the last usable slot, minus the reserve (`limit`), for the CALL fragment.
+    pub limit_ptr: *mut TValue,
     /// While a collection runs from a native: where the running frame's live registers end
     /// (null: the live top).
     pub gc_top: *mut TValue,
@@ -92,7 +94,8 @@ impl Thread {
         Ok(Box::new(Thread {
             stack,
             stack_len: slots,
-            ci: Vec::new(),
+            ci: CiStack::new(),
+            limit_ptr: stack.wrapping_add(slots - STACK_EXTRA),
             open: Vec::new(),
             top: stack,
             used: stack,
@@ -115,7 +118,7 @@ impl Thread {
 
     /// One past the last usable slot, minus the reserve.
     pub fn limit(&self) -> *mut TValue {
-        self.stack.wrapping_add(self.stack_len - STACK_EXTRA)
+        self.limit_ptr
     }
 
     /// Notes that slots below `p` are in use.
@@ -137,7 +140,7 @@ impl Thread {
     /// The live part of the stack: up to the highest frame top.
     pub fn live_top(&self) -> *mut TValue {
         let mut t = self.top;
-        for c in &self.ci {
+        for c in self.ci.iter() {
             if c.top > t {
                 t = c.top;
             }
@@ -154,3 +157,105 @@ impl Drop for Thread {
         }
     }
 }
+
+/// A thread's call stack: `CallInfo` records in one buffer, innermost last. The CALL and
+/// RETURN fragments push and pop `Lua` frames in place (`THREAD_CI_*`) while there is room;
+/// growing is a helper's (the buffer may move then, so fragments never keep its address).
+#[repr(C)]
+pub struct CiStack {
+    buf: *mut CallInfo,
+    len: usize,
+    cap: usize,
+}
+
+impl CiStack {
+    pub fn new() -> CiStack {
+        CiStack { buf: std::ptr::null_mut(), len: 0, cap: 0 }
+    }
+
+    pub fn push(&mut self, ci: CallInfo) {
+        if self.len == self.cap {
+            self.grow();
+        }
+        // SAFETY: len < cap after growing; the slot is inside the buffer.
+        unsafe { self.buf.add(self.len).write(ci) };
+        self.len += 1;
+    }
+
+    pub fn pop(&mut self) -> Option<CallInfo> {
+        if self.len == 0 {
+            return None;
+        }
+        self.len -= 1;
+        // SAFETY: the record at len was initialized by a push (or a fragment's).
+        Some(unsafe { self.buf.add(self.len).read() })
+    }
+
+    pub fn truncate(&mut self, n: usize) {
+        self.len = self.len.min(n);
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    fn grow(&mut self) {
+        // Doubling up to MAX_FRAMES (deeper Lua calls are a stack overflow), and room for the
+        // odd frame past it.
+        let cap = (self.cap * 2).clamp(16, MAX_FRAMES).max(self.len + 16);
+        let mut v: Vec<CallInfo> = Vec::with_capacity(cap);
+        // SAFETY: the old buffer holds `len` initialized records; it came from a Vec of
+        // capacity `cap` (or is null with cap 0) and is freed once.
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.buf, v.as_mut_ptr(), self.len);
+            if !self.buf.is_null() {
+                drop(Vec::from_raw_parts(self.buf, 0, self.cap));
+            }
+        }
+        let mut v = std::mem::ManuallyDrop::new(v);
+        self.buf = v.as_mut_ptr();
+        self.cap = v.capacity();
+    }
+}
+
+impl Default for CiStack {
+    fn default() -> Self {
+        CiStack::new()
+    }
+}
+
+impl std::ops::Deref for CiStack {
+    type Target = [CallInfo];
+    fn deref(&self) -> &[CallInfo] {
+        if self.buf.is_null() {
+            return &[];
+        }
+        // SAFETY: `len` initialized records at `buf`.
+        unsafe { std::slice::from_raw_parts(self.buf, self.len) }
+    }
+}
+
+impl std::ops::DerefMut for CiStack {
+    fn deref_mut(&mut self) -> &mut [CallInfo] {
+        if self.buf.is_null() {
+            return &mut [];
+        }
+        // SAFETY: as in `deref`; `&mut self` makes it unique.
+        unsafe { std::slice::from_raw_parts_mut(self.buf, self.len) }
+    }
+}
+
+impl Drop for CiStack {
+    fn drop(&mut self) {
+        if !self.buf.is_null() {
+            // SAFETY: the buffer came from a Vec of this capacity; records are Copy.
+            drop(unsafe { Vec::from_raw_parts(self.buf, 0, self.cap) });
+        }
+    }
+}
+
+pub const THREAD_CI_BUF: usize = std::mem::offset_of!(Thread, ci) + std::mem::offset_of!(CiStack, buf);
+pub const THREAD_CI_LEN: usize = std::mem::offset_of!(Thread, ci) + std::mem::offset_of!(CiStack, len);
+pub const THREAD_CI_CAP: usize = std::mem::offset_of!(Thread, ci) + std::mem::offset_of!(CiStack, cap);
+pub const THREAD_USED: usize = std::mem::offset_of!(Thread, used);
+pub const THREAD_LIMIT: usize = std::mem::offset_of!(Thread, limit_ptr);
