@@ -197,11 +197,15 @@ pub struct State {
     /// knows its caller is not Lua code (`native_c_caller` while it runs).
     pub c_caller: bool,
     pub native_c_caller: bool,
-    /// The native function being called (its upvalues are its state).
+    /// A native function is running (set around its call). An error raised while none is
+    /// and the top frame is prelude code is raised by that code's own instructions, which
+    /// lua5.4 would run in C: no position and no variable name (`error::in_hidden_code`).
+    pub in_native: bool,
     /// Set by a native that hands its call on to a Lua function (one that must call
     /// metamethods or callbacks, which a native cannot): the call machinery calls it next,
     /// with the same arguments, for the same results.
     pub handoff: TValue,
+    /// The native function being called (its upvalues are its state).
     pub current_native: TValue,
     /// `math.random`'s generator.
     pub rng: crate::number::Rng,

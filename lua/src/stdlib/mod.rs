@@ -21,6 +21,83 @@ pub(crate) fn reg(l: &mut State, t: *mut Table, name: &'static str, f: NativeFn)
     set_field(l, t, name, v);
 }
 
+/// Lua fallbacks: a native that is the fast path of a library function whose general case
+/// must call metamethods (the `table` functions on a table with `__index`, `__newindex` or
+/// `__len`) hands its call on (`State::handoff`) to a Lua version of itself in the prelude.
+///
+/// Such a native is registered by `reg_with_fallback` with one upvalue slot, nil at first.
+/// The prelude, once it has defined the Lua version, stores it there with `set_fallback`
+/// (one of the natives it receives): `set_fallback(table.insert, insert_meta)`. The native
+/// then reaches it as its own upvalue 0 (`hand_off`): no lookup by name, and the Lua
+/// version is a prelude local that user code cannot reach or replace.
+pub(crate) fn reg_with_fallback(l: &mut State, t: *mut Table, name: &'static str, f: NativeFn) {
+    let v = obj::new_native(l, f, name, vec![TValue::nil()]);
+    set_field(l, t, name, v);
+}
+
+/// `set_fallback(native, f)`: the prelude installs `f` as the Lua fallback of `native`.
+fn set_fallback(_: &mut State, args: &[TValue]) -> LResult<()> {
+    let (n, f) = (arg(args, 0), arg(args, 1));
+    assert!(
+        n.tag == T_NATIVE && !obj::is_special(n) && obj::native(n).upvals.len() == 1 && f.tag == T_LCLOSURE,
+        "set_fallback takes a native made by reg_with_fallback and a Lua function"
+    );
+    obj::native_mut(n).upvals[0] = f;
+    Ok(())
+}
+
+/// Hands the running native's call on to its Lua fallback (see `reg_with_fallback`). The
+/// native must return at once, having done nothing else.
+pub(crate) fn hand_off(l: &mut State) -> LResult<()> {
+    let f = obj::native(l.current_native).upvals[0];
+    debug_assert_eq!(f.tag, T_LCLOSURE, "the prelude installed the fallback");
+    l.handoff = f;
+    Ok(())
+}
+
+/// `lib_arg(fname, n, v, what)`, luaL_check* for the prelude's library functions: argument
+/// `n` of `fname` ("table.insert") is `v`; `what` "integer" or "string" returns it converted
+/// (luaL_checkinteger, luaL_checklstring), and any other type name raises
+/// "bad argument #n to 'insert' (WHAT expected, got TYPE)". The messages are the natives'.
+fn lib_arg(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let (fname, n) = lib_fname_n(args);
+    let what = lib_str(arg(args, 3));
+    // The value sits at its argument's place, for the natives' checks.
+    let mut a = vec![TValue::nil(); n];
+    a[n - 1] = arg(args, 2);
+    let r = match what.as_str() {
+        "integer" => TValue::int(check_int(l, &a, n - 1, &fname)?),
+        "string" => {
+            let b = check_str(l, &a, n - 1, &fname)?.into_owned();
+            l.heap.str_value(&b)
+        }
+        _ => return Err(type_expected(l, &a, n - 1, &fname, &what)),
+    };
+    push(l, r);
+    Ok(())
+}
+
+/// `lib_argerror(fname, n, msg)`: raises "bad argument #n to 'NAME' (msg)", luaL_argerror
+/// for the prelude's library functions.
+fn lib_argerror(l: &mut State, args: &[TValue]) -> LResult<()> {
+    let (fname, n) = lib_fname_n(args);
+    let msg = lib_str(arg(args, 2));
+    Err(arg_error(l, n - 1, &fname, &msg))
+}
+
+/// The function name and argument number that `lib_arg` and `lib_argerror` start with
+/// (the prelude always gives them right).
+fn lib_fname_n(args: &[TValue]) -> (String, usize) {
+    let n = arg(args, 1);
+    assert!(n.tag == T_INT && n.val as i64 >= 1, "the prelude passes argument numbers from 1");
+    (lib_str(arg(args, 0)), n.val as usize)
+}
+
+fn lib_str(v: TValue) -> String {
+    assert_eq!(v.tag, T_STR, "the prelude passes names and messages as strings");
+    String::from_utf8_lossy(obj::str_bytes(v)).into_owned()
+}
+
 pub(crate) fn set_field(l: &mut State, t: *mut Table, name: &str, v: TValue) {
     let k = l.str(name);
     // SAFETY: `t` is a live table the library just made or the globals.
@@ -59,17 +136,24 @@ pub(crate) fn arg(args: &[TValue], i: usize) -> TValue {
 
 /// "bad argument #N to 'NAME' (MSG)", with the name lua5.4 would give: 'for iterator'
 /// when a generic for called it, the qualified global name ('string.rep') when pcall did.
+/// `fname` is the function's own name, short ("rep") or qualified ("string.rep"; the
+/// prelude's functions that no global holds give theirs so).
 pub fn arg_error(l: &mut State, i: usize, fname: &str, msg: &str) -> crate::state::LuaError {
-    let name = call_name(l).unwrap_or_else(|| fname.to_string());
+    let name = call_name(l, fname).unwrap_or_else(|| short_name(fname).to_string());
     crate::vm::error::rt_error(l, &format!("bad argument #{} to '{name}' ({msg})", i + 1))
 }
 
-pub(crate) fn call_name(l: &mut State) -> Option<String> {
+/// "rep" of "string.rep".
+fn short_name(q: &str) -> &str {
+    q.rsplit('.').next().unwrap_or(q)
+}
+
+pub(crate) fn call_name(l: &mut State, fname: &str) -> Option<String> {
     if l.native_c_caller {
         let f = l.current_native;
         return global_name(l, f);
     }
-    call_site_name(l)
+    call_site_name(l, fname)
 }
 
 /// `f`'s name among the globals and the library tables ("print", "string.rep").
@@ -103,23 +187,26 @@ fn global_name(l: &mut State, f: TValue) -> Option<String> {
     }
 }
 
-fn call_site_name(l: &mut State) -> Option<String> {
+fn call_site_name(l: &mut State, fname: &str) -> Option<String> {
     let t = crate::vm::call::thread_mut(l);
     let ci = *t.ci.last()?;
     if ci.pc.is_null() {
         return None;
     }
     // SAFETY: frames point at prototypes kept for the state's life.
-    if unsafe { (*ci.proto).hidden } {
-        // A prelude function stands for a library function: its name, qualified when
-        // pcall called it.
+    let hidden = |c: &crate::state::CallInfo| !c.proto.is_null() && unsafe { (*c.proto).hidden };
+    if hidden(&ci) {
+        // A prelude function stands for a library function: its name (the global that
+        // holds it, else `fname`), qualified when pcall called it. It is the lowest of the
+        // prelude frames on top (the others are its helpers).
+        let entry = *t.ci.iter().rev().take_while(|c| hidden(c)).last()?;
         // SAFETY: a frame's function slot holds its closure.
-        let f = unsafe { *ci.func };
-        let q = global_name(l, f)?;
-        return Some(if ci.kind == crate::state::FrameKind::Pcall {
+        let f = unsafe { *entry.func };
+        let q = global_name(l, f).or_else(|| fname.contains('.').then(|| fname.to_string()))?;
+        return Some(if entry.kind == crate::state::FrameKind::Pcall {
             q
         } else {
-            q.rsplit('.').next().unwrap_or(&q).to_string()
+            short_name(&q).to_string()
         });
     }
     // SAFETY: a frame's pc points into its prototype's code.
@@ -229,5 +316,8 @@ pub(crate) fn prelude_args(l: &mut State) -> Vec<TValue> {
         obj::new_native(l, string::format_fast, "format", Vec::new()),
         get_field(l, st, "ipairs"),
         obj::new_native(l, base::fin_next, "fin_next", Vec::new()),
+        obj::new_native(l, set_fallback, "set_fallback", Vec::new()),
+        obj::new_native(l, lib_arg, "lib_arg", Vec::new()),
+        obj::new_native(l, lib_argerror, "lib_argerror", Vec::new()),
     ]
 }

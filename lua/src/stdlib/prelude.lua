@@ -3,7 +3,8 @@
 -- replacement function) is written here, in Lua, and runs in the VM like user code.
 -- It receives the natives it builds on as arguments.
 local raw_tostring, raw_meta, print_fast, write_out, match_at, native_gsub, native_load,
-  searchpath, script_dir, format_fast, ipairs_raw, fin_next = ...
+  searchpath, script_dir, format_fast, ipairs_raw, fin_next, set_fallback, lib_arg,
+  lib_argerror = ...
 local type, error, select, rawget, concat, pcall = type, error, select, rawget, table.concat, pcall
 
 local function tostr(v)
@@ -81,46 +82,218 @@ function string.gsub(s, p, repl, max_n)
   return concat(out, "", 1, nout), n
 end
 
+-- The table library through metamethods. lua5.4 reads and writes with lua_geti/lua_seti
+-- and takes lengths with luaL_len, so __index, __newindex and __len are honoured. The
+-- natives (stdlib/table.rs) are the fast path; for an argument with a metatable they hand
+-- the call on to the functions here (set_fallback below), which do what lua5.4's C does, in
+-- the same order, with its messages. Names are given qualified ("table.insert"): lib_arg and
+-- lib_argerror shorten them unless pcall called the function.
+local tointeger, ult, maxinteger = math.tointeger, math.ult, math.maxinteger
+local unpack_raw = table.unpack
+
+-- checktab: a table, or a value whose metatable has the fields needed (__index to read,
+-- __newindex to write, __len for the length).
+local function checktab(t, fname, n, read, write, len)
+  if type(t) ~= "table" then
+    local mt = raw_meta(t)
+    if not (mt and (not read or rawget(mt, "__index") ~= nil)
+               and (not write or rawget(mt, "__newindex") ~= nil)
+               and (not len or rawget(mt, "__len") ~= nil)) then
+      lib_arg(fname, n, t, "table")
+    end
+  end
+end
+
+-- luaL_len.
+local function auxlen(t)
+  local n = tointeger(#t)
+  if not n then error("object length is not an integer", 1) end
+  return n
+end
+
+local function insert_meta(t, ...)
+  checktab(t, "table.insert", 1, true, true, true)
+  local e = auxlen(t) + 1
+  local nargs = select('#', ...)
+  if nargs == 1 then
+    t[e] = ...
+  elseif nargs == 2 then
+    local pos, v = ...
+    pos = lib_arg("table.insert", 2, pos, "integer")
+    -- pos must be in [1, e]
+    if not ult(pos - 1, e) then lib_argerror("table.insert", 2, "position out of bounds") end
+    local i = e
+    while i > pos do
+      t[i] = t[i - 1]
+      i = i - 1
+    end
+    t[pos] = v
+  else
+    error("wrong number of arguments to 'insert'", 1)
+  end
+end
+
+local function remove_meta(t, pos)
+  checktab(t, "table.remove", 1, true, true, true)
+  local size = auxlen(t)
+  if pos == nil then
+    pos = size
+  else
+    pos = lib_arg("table.remove", 2, pos, "integer")
+    -- a given position must be in [1, size + 1] (5.4.4 blames argument 1)
+    if pos ~= size and ult(size, pos - 1) then
+      lib_argerror("table.remove", 1, "position out of bounds")
+    end
+  end
+  local v = t[pos]
+  while pos < size do
+    t[pos] = t[pos + 1]
+    pos = pos + 1
+  end
+  t[pos] = nil
+  return v
+end
+
+local function concat_field(t, i)
+  local v = t[i]
+  local tv = type(v)
+  if tv ~= "string" and tv ~= "number" then
+    error("invalid value (" .. tv .. ") at index " .. i .. " in table for 'concat'", 1)
+  end
+  return v
+end
+
+local function concat_meta(t, sep, i, j)
+  checktab(t, "table.concat", 1, true, false, true)
+  local last = auxlen(t)
+  sep = sep == nil and "" or lib_arg("table.concat", 2, sep, "string")
+  i = i == nil and 1 or lib_arg("table.concat", 3, i, "integer")
+  if j ~= nil then last = lib_arg("table.concat", 4, j, "integer") end
+  -- The values go into a plain table, which the native concatenates.
+  local parts, n = {}, 0
+  while i < last do
+    n = n + 1
+    parts[n] = concat_field(t, i)
+    i = i + 1
+  end
+  if i == last then
+    n = n + 1
+    parts[n] = concat_field(t, i)
+  end
+  return concat(parts, sep, 1, n)
+end
+
+-- unpack checks no type: luaL_len and lua_geti raise their own errors.
+local function unpack_meta(t, i, j)
+  i = i == nil and 1 or lib_arg("table.unpack", 2, i, "integer")
+  local e = j == nil and auxlen(t) or lib_arg("table.unpack", 3, j, "integer")
+  if i > e then return end
+  -- e - i + 1 values, counted without overflow; the native's limit.
+  if ult(999998, e - i) then error("too many results to unpack", 1) end
+  local vals, n = {}, 0
+  while i < e do
+    n = n + 1
+    vals[n] = t[i]
+    i = i + 1
+  end
+  vals[n + 1] = t[e]
+  return unpack_raw(vals, 1, n + 1)
+end
+
+local function move_meta(a1, f, e, t, a2)
+  f = lib_arg("table.move", 2, f, "integer")
+  e = lib_arg("table.move", 3, e, "integer")
+  t = lib_arg("table.move", 4, t, "integer")
+  local tt = a2
+  if tt == nil then tt = a1 end
+  checktab(a1, "table.move", 1, true, false, false)
+  checktab(tt, "table.move", a2 == nil and 1 or 5, false, true, false)
+  if e >= f then
+    if not (f > 0 or e < maxinteger + f) then
+      lib_argerror("table.move", 3, "too many elements to move")
+    end
+    local n = e - f + 1
+    if t > maxinteger - n + 1 then lib_argerror("table.move", 4, "destination wrap around") end
+    -- (a1 ~= tt may call __eq, as lua_compare does.)
+    if t > e or t <= f or (a2 ~= nil and a1 ~= tt) then
+      for i = 0, n - 1 do tt[t + i] = a1[f + i] end
+    else
+      for i = n - 1, 0, -1 do tt[t + i] = a1[f + i] end
+    end
+  end
+  return tt
+end
+
+set_fallback(table.insert, insert_meta)
+set_fallback(table.remove, remove_meta)
+set_fallback(table.concat, concat_meta)
+set_fallback(table.unpack, unpack_meta)
+set_fallback(table.move, move_meta)
+
 -- table.sort: Lua 5.4's quicksort (median of three, pivot kept at up - 1), so that orders
--- of equal elements and "invalid order function" errors come out as lua5.4's do.
+-- of equal elements and "invalid order function" errors come out as lua5.4's do. Elements
+-- are read and written with t[i] (lua_geti/lua_seti: __index and __newindex are honoured),
+-- each read and write in lua5.4's order, so that a proxy sees the same accesses. (lua5.4
+-- picks a random pivot when a large partition comes out very unbalanced; this one always
+-- takes the middle.)
 local function lt(a, b) return a < b end
 
-local INVALID = {}
+local function invalid_order()
+  error("invalid order function for sorting", 1)
+end
 
+-- Partitions t[lo..up] around P (which is at t[up - 1]); returns P's final index.
 local function partition(t, lo, up, P, less)
   local i, j = lo, up - 1
   while true do
     i = i + 1
-    while less(t[i], P) do
-      if i == up - 1 then error(INVALID) end
+    local a = t[i]
+    while less(a, P) do
+      if i == up - 1 then invalid_order() end
       i = i + 1
+      a = t[i]
     end
     j = j - 1
-    while less(P, t[j]) do
-      if j < i then error(INVALID) end
+    local b = t[j]
+    while less(P, b) do
+      if j < i then invalid_order() end
       j = j - 1
+      b = t[j]
     end
     if j < i then
-      t[up - 1], t[i] = t[i], t[up - 1]
+      t[up - 1] = a
+      t[i] = P
       return i
     end
-    t[i], t[j] = t[j], t[i]
+    t[i] = b
+    t[j] = a
   end
 end
 
 local function auxsort(t, lo, up, less)
   while lo < up do
-    if less(t[up], t[lo]) then t[lo], t[up] = t[up], t[lo] end
+    local a, b = t[lo], t[up]
+    if less(b, a) then
+      t[lo] = b
+      t[up] = a
+    end
     if up - lo == 1 then break end
     local p = (lo + up) // 2
-    if less(t[p], t[lo]) then
-      t[p], t[lo] = t[lo], t[p]
-    elseif less(t[up], t[p]) then
-      t[p], t[up] = t[up], t[p]
+    a, b = t[p], t[lo]
+    if less(a, b) then
+      t[p] = b
+      t[lo] = a
+    else
+      b = t[up]
+      if less(b, a) then
+        t[p] = b
+        t[up] = a
+      end
     end
     if up - lo == 2 then break end
     local P = t[p]
-    t[p], t[up - 1] = t[up - 1], P
+    t[p] = t[up - 1]
+    t[up - 1] = P
     p = partition(t, lo, up, P, less)
     if p - lo < up - p then
       auxsort(t, lo, p - 1, less)
@@ -132,20 +305,15 @@ local function auxsort(t, lo, up, less)
   end
 end
 
-function table.sort(t, less)
-  if type(t) ~= "table" then
-    error("bad argument #1 to 'sort' (table expected, got " .. (t == nil and "no value" or type(t)) .. ")", 1)
-  end
-  local n = #t
+function table.sort(...)
+  local t, less = ...
+  if select('#', ...) == 0 then lib_argerror("table.sort", 1, "table expected, got no value") end
+  checktab(t, "table.sort", 1, true, true, true)
+  local n = auxlen(t)
   if n > 1 then
-    if less ~= nil and type(less) ~= "function" then
-      error("bad argument #2 to 'sort' (function expected, got " .. type(less) .. ")", 1)
-    end
-    local ok, e = pcall(auxsort, t, 1, n, less or lt)
-    if not ok then
-      if e == INVALID then error("invalid order function for sorting", 2) end
-      error(e, 0)
-    end
+    if n >= 0x7fffffff then lib_argerror("table.sort", 1, "array too big") end
+    if less ~= nil and type(less) ~= "function" then lib_arg("table.sort", 2, less, "function") end
+    auxsort(t, 1, n, less or lt)
   end
 end
 

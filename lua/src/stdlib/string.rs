@@ -370,7 +370,7 @@ fn format(l: &mut State, args: &[TValue]) -> LResult<()> {
             Ok(())
         }
         Err(e) => {
-            let e = match super::call_name(l) {
+            let e = match super::call_name(l, "format") {
                 Some(n) if e.starts_with("bad argument") => e.replacen("'format'", &format!("'{n}'"), 1),
                 _ => e,
             };

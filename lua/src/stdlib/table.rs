@@ -1,21 +1,60 @@
 //! The `table` library (`sort` is in the prelude: it calls comparators).
+//!
+//! lua5.4 reads and writes the tables with lua_geti/lua_seti and takes lengths with luaL_len,
+//! so `__index`, `__newindex` and `__len` are honoured, and a value that is not a table is
+//! accepted when its metatable has the fields needed. The natives here are the fast path for
+//! tables whose metatable (if any) has none of the fields that matter to the call (`APPEND`,
+//! `READ`, ...); any other argument with a metatable is handed on (`super::hand_off`) to the
+//! prelude's Lua version of the function, which calls the metamethods. Values with no
+//! metatable that are not tables get lua5.4's errors here.
 
-use super::{arg, arg_error, check_int, check_table, opt_int, push, reg};
-use crate::state::{LResult, State};
+use super::{arg, arg_error, check_int, check_table, hand_off, opt_int, push, reg, reg_with_fallback};
+use crate::state::{LResult, LuaError, State};
 use crate::value::*;
 use crate::vm::obj;
 
 pub(crate) fn open(l: &mut State) {
     let t = super::lib_table(l, "table");
-    reg(l, t, "insert", insert);
-    reg(l, t, "remove", remove);
-    reg(l, t, "concat", concat);
-    reg(l, t, "unpack", unpack);
+    reg_with_fallback(l, t, "insert", insert);
+    reg_with_fallback(l, t, "remove", remove);
+    reg_with_fallback(l, t, "concat", concat);
+    reg_with_fallback(l, t, "unpack", unpack);
     reg(l, t, "pack", pack);
-    reg(l, t, "move", tmove);
+    reg_with_fallback(l, t, "move", tmove);
+}
+
+/// The metamethods that can change what a function sees, on a table: appending takes the
+/// length and writes a key that is absent; the others read (holes go to `__index`) and
+/// write; `move` takes no length but compares its two tables.
+const APPEND: &[&str] = &["__len", "__newindex"];
+const READ: &[&str] = &["__len", "__index"];
+const READ_WRITE: &[&str] = &["__len", "__index", "__newindex"];
+const MOVE: &[&str] = &["__index", "__newindex", "__eq"];
+
+/// `v` must go through the Lua version: it has a metatable, and is not a table or has one of
+/// `events` there. (A plain table is decided inline: that is the hot case.)
+#[inline(always)]
+fn meta_path(l: &mut State, v: TValue, events: &[&'static str]) -> bool {
+    if v.tag == T_TABLE && obj::table(v).meta.is_null() {
+        return false;
+    }
+    meta_path_slow(l, v, events)
+}
+
+#[cold]
+#[inline(never)]
+fn meta_path_slow(l: &mut State, v: TValue, events: &[&'static str]) -> bool {
+    let mt = obj::metatable(l, v);
+    if mt.is_null() {
+        return false;
+    }
+    v.tag != T_TABLE || events.iter().any(|e| !obj::metamethod(l, v, e).is_nil())
 }
 
 fn insert(l: &mut State, args: &[TValue]) -> LResult<()> {
+    if meta_path(l, arg(args, 0), if args.len() == 2 { APPEND } else { READ_WRITE }) {
+        return hand_off(l);
+    }
     let t = check_table(l, args, 0, "insert")?;
     let tab = obj::table(t);
     let e = tab.length() as i64 + 1;
@@ -40,13 +79,16 @@ fn insert(l: &mut State, args: &[TValue]) -> LResult<()> {
 }
 
 fn remove(l: &mut State, args: &[TValue]) -> LResult<()> {
+    if meta_path(l, arg(args, 0), READ_WRITE) {
+        return hand_off(l);
+    }
     let t = check_table(l, args, 0, "remove")?;
     let tab = obj::table(t);
     let size = tab.length() as i64;
     let mut pos = opt_int(l, args, 1, "remove", size)?;
-    // A given position must be in [1, size + 1] (lua5.4's check).
+    // A given position must be in [1, size + 1] (lua5.4's check; 5.4.4 blames argument 1).
     if pos != size && (pos as u64).wrapping_sub(1) > size as u64 {
-        return Err(arg_error(l, 1, "remove", "position out of bounds"));
+        return Err(arg_error(l, 0, "remove", "position out of bounds"));
     }
     let v = tab.get_int(pos);
     while pos < size {
@@ -60,6 +102,9 @@ fn remove(l: &mut State, args: &[TValue]) -> LResult<()> {
 }
 
 fn concat(l: &mut State, args: &[TValue]) -> LResult<()> {
+    if meta_path(l, arg(args, 0), READ) {
+        return hand_off(l);
+    }
     let t = check_table(l, args, 0, "concat")?;
     let sep =
         if arg(args, 1).is_nil() { Vec::new() } else { super::check_str(l, args, 1, "concat")?.into_owned() };
@@ -73,7 +118,8 @@ fn concat(l: &mut State, args: &[TValue]) -> LResult<()> {
         match obj::tostr_basic(v) {
             Some(b) => out.extend_from_slice(&b),
             None => {
-                let tn = crate::vm::arith::type_name_meta(l, v);
+                // luaL_typename: the basic type, not `__name`.
+                let tn = v.type_name();
                 let m = format!("invalid value ({tn}) at index {k} in table for 'concat'");
                 return Err(crate::vm::error::rt_error(l, &m));
             }
@@ -92,10 +138,14 @@ fn concat(l: &mut State, args: &[TValue]) -> LResult<()> {
 
 fn unpack(l: &mut State, args: &[TValue]) -> LResult<()> {
     let t = arg(args, 0);
+    if meta_path(l, t, READ) {
+        return hand_off(l);
+    }
     let i = opt_int(l, args, 1, "unpack", 1)?;
     let j = if arg(args, 2).is_nil() {
         if t.tag != T_TABLE {
-            return Err(super::type_expected(l, args, 0, "unpack", "table"));
+            // luaL_len of a value with no metatable: lua_len's error, raised in C.
+            return Err(c_type_error(l, t, "get length of"));
         }
         obj::table(t).length() as i64
     } else {
@@ -109,7 +159,7 @@ fn unpack(l: &mut State, args: &[TValue]) -> LResult<()> {
         return Err(crate::vm::error::rt_error(l, "too many results to unpack"));
     }
     if t.tag != T_TABLE {
-        return Err(super::type_expected(l, args, 0, "unpack", "table"));
+        return Err(c_type_error(l, t, "index"));
     }
     let tab = obj::table(t);
     let mut k = i;
@@ -122,6 +172,12 @@ fn unpack(l: &mut State, args: &[TValue]) -> LResult<()> {
         k += 1;
     }
     Ok(())
+}
+
+/// "attempt to WHAT a TYPE value", as lua_len or lua_geti raise it from a C function: no
+/// position, no variable name.
+fn c_type_error(l: &mut State, v: TValue, what: &str) -> LuaError {
+    LuaError(l.str(&format!("attempt to {what} a {} value", v.type_name())))
 }
 
 fn pack(l: &mut State, args: &[TValue]) -> LResult<()> {
@@ -137,10 +193,14 @@ fn pack(l: &mut State, args: &[TValue]) -> LResult<()> {
 }
 
 fn tmove(l: &mut State, args: &[TValue]) -> LResult<()> {
-    let a1 = check_table(l, args, 0, "move")?;
+    if meta_path(l, arg(args, 0), MOVE) || meta_path(l, arg(args, 4), MOVE) {
+        return hand_off(l);
+    }
+    // lua5.4 checks the integers first, then the tables.
     let f = check_int(l, args, 1, "move")?;
     let e = check_int(l, args, 2, "move")?;
     let t = check_int(l, args, 3, "move")?;
+    let a1 = check_table(l, args, 0, "move")?;
     let a2 = if arg(args, 4).is_nil() { a1 } else { check_table(l, args, 4, "move")? };
     if e >= f {
         if !(f > 0 || e < i64::MAX + f) {

@@ -189,6 +189,8 @@ pub(crate) fn type_error(
     info: Option<String>,
 ) -> crate::state::LuaError {
     let tn = type_name_meta(l, v);
+    // Prelude code stands for C code: lua5.4 names no variable there.
+    let info = if super::error::in_hidden_code(l) { None } else { info };
     let msg = match info {
         Some(i) => format!("attempt to {what} a {tn} value ({i})"),
         None => format!("attempt to {what} a {tn} value"),

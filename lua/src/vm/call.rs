@@ -187,7 +187,10 @@ fn call_native(
                 l.rets.clear();
                 l.current_native = f;
                 let nf = obj::native_fn(f);
-                nf(l, args)?;
+                l.in_native = true;
+                let r = nf(l, args);
+                l.in_native = false;
+                r?;
                 if !l.handoff.is_nil() {
                     let g = std::mem::take(&mut l.handoff);
                     // SAFETY: the native's own slot; its arguments stay where they are.
@@ -227,7 +230,9 @@ fn pcall_now(l: &mut State, func: *mut TValue, n: usize) -> Option<Vec<TValue>> 
     l.rets.clear();
     l.current_native = f;
     let saved = std::mem::replace(&mut l.native_c_caller, true);
+    l.in_native = true;
     let r = obj::native_fn(f)(l, &args);
+    l.in_native = false;
     l.native_c_caller = saved;
     if r.is_ok() && !l.handoff.is_nil() {
         // The native hands on to a Lua function before doing anything: it takes the

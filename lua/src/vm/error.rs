@@ -20,22 +20,47 @@ pub(crate) fn rt_error(l: &mut State, msg: &str) -> LuaError {
     LuaError(l.str(&full))
 }
 
+/// Prelude code is running its own instruction (no native is running and the top frame is
+/// hidden): in lua5.4 this is C code (lua_geti, lua_len, lua_call in a library function),
+/// whose errors have no position and name no variable.
+pub(crate) fn in_hidden_code(l: &State) -> bool {
+    if l.in_native {
+        return false;
+    }
+    // SAFETY: `thread` is the running thread, alive while the state is; frames point at
+    // prototypes the state keeps for its whole life.
+    let t = unsafe { &*l.thread };
+    t.ci.last().is_some_and(|ci| !ci.proto.is_null() && unsafe { (*ci.proto).hidden })
+}
+
 /// `chunk:line: ` of the Lua frame `level` levels up (1: the running one), as luaL_where.
 pub(crate) fn where_(l: &State, level: usize) -> Option<String> {
-    if l.native_c_caller && level == 1 {
+    if (l.native_c_caller && level == 1) || in_hidden_code(l) {
         return Some(String::new());
     }
     let mut level = if l.native_c_caller { level - 1 } else { level };
     // SAFETY: `thread` is the running thread, alive while the state is.
     let t = unsafe { &*l.thread };
     // Frames called by a native (pcall's function, a coroutine's body, a message handler)
-    // have a C level below them in lua5.4, which has no position.
+    // have a C level below them in lua5.4, which has no position. Prelude frames stand for
+    // a C library function: those on top are the running native's (it is part of that
+    // function), and each run of them further down is one level with no position (a
+    // metamethod's `error(msg, 2)` names the library function that called it).
+    let mut top_run = true;
+    let mut prev_hidden = false;
     for ci in t.ci.iter().rev() {
         // SAFETY: as below.
         let hidden = !ci.proto.is_null() && unsafe { (*ci.proto).hidden };
         if !hidden {
+            top_run = false;
             level -= 1;
+        } else if !top_run && !prev_hidden {
+            level -= 1;
+            if level == 0 {
+                return Some(String::new());
+            }
         }
+        prev_hidden = hidden;
         if level == 0 && !hidden {
             if ci.proto.is_null() {
                 return Some(String::new());

@@ -93,6 +93,7 @@ impl Vm {
             stdout_value: TValue::nil(),
             stdin_value: TValue::nil(),
             native_c_caller: false,
+            in_native: false,
         });
         let mut vm = Vm { state, driver, main };
         crate::stdlib::open(&mut vm.state);

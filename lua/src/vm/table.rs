@@ -53,7 +53,7 @@ pub(crate) fn index(
         }
         t = h;
     }
-    Err(rt_error(l, "'__index' chain too long; possibly a loop"))
+    Err(rt_error(l, "'__index' chain too long; possible loop"))
 }
 
 /// lua5.4 names the key when the indexed value has no name of its own.
@@ -95,7 +95,7 @@ pub(crate) fn set_index(
         }
         t = h;
     }
-    Err(rt_error(l, "'__newindex' chain too long; possibly a loop"))
+    Err(rt_error(l, "'__newindex' chain too long; possible loop"))
 }
 
 /// A raw assignment, with lua5.4's errors for nil and NaN keys.
