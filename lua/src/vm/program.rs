@@ -533,6 +533,14 @@ fn call(ids: Ids, name: &str) -> Trace {
     h.b.promote(code);
     h.b.promote(k);
     h.set_frame(nbase, k);
+    // A call of the running function goes through the control point, as a backward jump
+    // does: recursion gets traces, and a recursive call closes its trace's loop. Other
+    // calls are inlined into the trace that records them. (Prototypes without constants
+    // share one empty `k`: their calls go through the control point too, which only costs.)
+    let cur_k = h.b.input(K, I64);
+    let rec = h.b.icmp(ICmp::Eq, k, cur_k);
+    let s = h.b.snapshot_to(SnapTo::Fragment(ids.lp), 0, &[(PC, code), (K, k), (BASE, nbase)]);
+    h.b.guard_not(rec, s);
     h.dispatch_in(code, &[(K, k), (BASE, nbase)])
 }
 
