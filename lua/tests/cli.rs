@@ -145,3 +145,28 @@ fn running_out_of_memory_is_a_lua_error() {
         assert_eq!(se.lines().next(), Some("lua: not enough memory"), "-j {jit}");
     }
 }
+
+/// A call of the running function goes through the control point: a recursive function
+/// gets a trace whose loop is the recursive call, and its returns get side traces.
+#[test]
+fn recursion_is_traced() {
+    if std::env::var_os("TRACERY_TEST_RUNNER").is_some() {
+        return; // the log check is host-only; the conformance suite runs recursion under qemu
+    }
+    let d = scratch(
+        "rec",
+        "local function fib(n) if n < 2 then return n end return fib(n - 1) + fib(n - 2) end\nprint(fib(22))\n",
+    );
+    let bin = env!("CARGO_BIN_EXE_tracery-lua");
+    let out = Command::new(bin)
+        .arg("rec.lua")
+        .current_dir(&d)
+        .env("TRACERY_LOG", "trace")
+        .env("TRACERY_STATS", "1")
+        .output()
+        .unwrap();
+    let (so, se) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(so, "17711\n", "{se}");
+    assert!(se.lines().any(|l| l.contains("trace 1 compiled") && l.ends_with(", loop")), "{se}");
+    assert!(se.lines().any(|l| l.contains("start side of")), "{se}");
+}
