@@ -205,6 +205,8 @@ pub struct State {
     /// metamethods or callbacks, which a native cannot): the call machinery calls it next,
     /// with the same arguments, for the same results.
     pub handoff: TValue,
+    /// The interned "__index", for the SELF fragment's method lookup through a metatable.
+    pub index_key: u64,
     /// The native function being called (its upvalues are its state).
     pub current_native: TValue,
     /// `math.random`'s generator.

@@ -14,7 +14,8 @@ use std::mem::ManuallyDrop;
 use std::ptr;
 
 #[derive(Clone, Copy)]
-struct Node {
+#[repr(C)]
+pub(crate) struct Node {
     /// nil = never used. Keys are normalized, so key equality is bit equality.
     key: TValue,
     /// nil with a non-nil key = a dead key.
@@ -22,6 +23,14 @@ struct Node {
 }
 
 const EMPTY: Node = Node { key: TValue::NIL, val: TValue::NIL };
+
+/// The hash part of a table without one, for the fragments' probes (its key is nil, so a
+/// probe finds nothing; nothing ever writes it).
+static NO_NODES: Node = EMPTY;
+
+pub const NODE_SIZE: usize = std::mem::size_of::<Node>();
+pub const NODE_KEY: usize = std::mem::offset_of!(Node, key);
+pub const NODE_VAL: usize = std::mem::offset_of!(Node, val);
 
 /// A Lua table. The first fields are a layout contract with the VM (see the `TABLE_*`
 /// offsets).
@@ -36,6 +45,10 @@ pub struct Table {
     pub meta: *mut Table,
     /// Bumped whenever `meta` changes, so compiled code can guard on it.
     pub version: u64,
+    /// The hash part as the fragments probe it: `nodes`' buffer (or `NO_NODES`) and its
+    /// length minus one.
+    node: *const Node,
+    hmask: u64,
     nodes: Vec<Node>,
     /// Slots whose key is not nil (live and dead).
     hused: usize,
@@ -48,6 +61,8 @@ pub const TABLE_ASIZE: usize = std::mem::offset_of!(Table, asize);
 pub const TABLE_ACAP: usize = std::mem::offset_of!(Table, acap);
 pub const TABLE_META: usize = std::mem::offset_of!(Table, meta);
 pub const TABLE_VERSION: usize = std::mem::offset_of!(Table, version);
+pub const TABLE_NODE: usize = std::mem::offset_of!(Table, node);
+pub const TABLE_HMASK: usize = std::mem::offset_of!(Table, hmask);
 
 #[inline]
 fn mix(x: u64) -> u64 {
@@ -85,14 +100,26 @@ impl Table {
             acap,
             meta: ptr::null_mut(),
             version: 0,
+            node: &NO_NODES,
+            hmask: 0,
             nodes: Vec::new(),
             hused: 0,
             acct,
         };
         if nhash > 0 {
             t.nodes = crate::gc::try_filled(hash_cap_for(nhash), EMPTY);
+            t.sync_nodes();
         }
         t
+    }
+
+    /// Points `node`/`hmask` at the hash part after it was replaced.
+    fn sync_nodes(&mut self) {
+        if self.nodes.is_empty() {
+            (self.node, self.hmask) = (&NO_NODES, 0);
+        } else {
+            (self.node, self.hmask) = (self.nodes.as_ptr(), self.nodes.len() as u64 - 1);
+        }
     }
 
     /// Bytes the heap accounts for this table.
@@ -363,6 +390,7 @@ impl Table {
         }
         debug_assert_eq!(rest.len(), hash_entries);
         self.nodes = new_nodes;
+        self.sync_nodes();
         self.hused = 0;
         for n in rest {
             self.insert_new(n.key, n.val);

@@ -87,6 +87,7 @@ impl Vm {
             script_args: Vec::new(),
             current_native: TValue::nil(),
             handoff: TValue::nil(),
+            index_key: 0,
             c_caller: false,
             rng: crate::number::Rng::default(),
             file_meta: std::ptr::null_mut(),
@@ -96,6 +97,7 @@ impl Vm {
             in_native: false,
         });
         let mut vm = Vm { state, driver, main };
+        vm.state.index_key = vm.state.name("__index").val;
         crate::stdlib::open(&mut vm.state);
         let prelude = crate::compile::compile(crate::stdlib::PRELUDE.as_bytes(), "prelude")
             .map_err(|e| RunError::Config(format!("the prelude does not compile: {e}")))?;

@@ -19,8 +19,10 @@ use crate::state::{
     CI_BASE, CI_FUNC, CI_HANDLER, CI_KIND, CI_NRESULTS, CI_PC, CI_PROTO, CI_RET, CI_SIZE, CI_TOP,
 };
 use crate::state::{FP_CODE, FP_FRAME, FP_K};
-use crate::table::{TABLE_ARRAY, TABLE_ASIZE};
-use crate::value::{TVALUE_TAG, T_FALSE, T_FLOAT, T_INT, T_LCLOSURE, T_NIL, T_TABLE, T_TRUE};
+use crate::table::{
+    NODE_KEY, NODE_SIZE, NODE_VAL, TABLE_ARRAY, TABLE_ASIZE, TABLE_HMASK, TABLE_META, TABLE_NODE,
+};
+use crate::value::{TVALUE_TAG, T_FALSE, T_FLOAT, T_INT, T_LCLOSURE, T_NIL, T_STR, T_TABLE, T_TRUE};
 use crate::vm::thread::{MAX_FRAMES, THREAD_CI_BUF, THREAD_CI_CAP, THREAD_CI_LEN, THREAD_LIMIT, THREAD_USED};
 
 /// The slots of the VM state.
@@ -60,6 +62,7 @@ pub const OFF_BASE: i32 = 8;
 pub const OFF_K: i32 = 16;
 /// The running thread (`State::thread`), for the frames CALL and RETURN push and pop.
 pub const OFF_THREAD: i32 = std::mem::offset_of!(crate::state::State, thread) as i32;
+pub const OFF_INDEX_KEY: i32 = std::mem::offset_of!(crate::state::State, index_key) as i32;
 
 const I64: Type = Type::I64;
 const F64: Type = Type::F64;
@@ -428,27 +431,200 @@ fn compare(ids: Ids, name: &str, op: Op) -> Trace {
     h.cond_jump(cond)
 }
 
+/// What a probe of a table's hash part for a string key found.
+struct Probe {
+    /// The key is there with a value (at `node`).
+    found: Value,
+    /// The key is certainly not there with a value (no metamethod is bypassed by going on).
+    absent: Value,
+    node: Value,
+}
+
+impl H {
+    /// Probes `tab`'s hash part for the interned string `ks` at its main position and the
+    /// next one (linear probing at <= 3/4 load finds most keys there); what lies further is
+    /// neither found nor absent, and left to the helper.
+    fn probe(&mut self, tab: Value, ks: Value) -> Probe {
+        let nodes = self.b.load(I64, tab, TABLE_NODE as i32, false);
+        let mask = self.b.load(I64, tab, TABLE_HMASK as i32, false);
+        let h = self.b.load(I64, ks, crate::string::STR_HASH as i32, false);
+        let i = self.b.bin(BinOp::And, h, mask);
+        let one = self.c(1);
+        let i2 = self.b.bin(BinOp::Add, i, one);
+        let j = self.b.bin(BinOp::And, i2, mask);
+        let zero = self.c(0);
+        let str_tag = self.c(T_STR as i64);
+        let shift = self.c(NODE_SIZE.trailing_zeros() as i64);
+        let slot = |h: &mut H, idx: Value| {
+            let off = h.b.bin(BinOp::Shl, idx, shift);
+            let n = h.b.bin(BinOp::Add, nodes, off);
+            let kt = h.b.load(I64, n, NODE_KEY as i32, false);
+            let kv = h.b.load(I64, n, NODE_KEY as i32 + 8, false);
+            let vt = h.b.load(I64, n, NODE_VAL as i32, false);
+            let is_str = h.b.icmp(ICmp::Eq, kt, str_tag);
+            let same = h.b.icmp(ICmp::Eq, kv, ks);
+            let hit = h.b.bin(BinOp::And, is_str, same);
+            let has = h.b.icmp(ICmp::Ne, vt, zero);
+            let empty = h.b.icmp(ICmp::Eq, kt, zero);
+            let found = h.b.bin(BinOp::And, hit, has);
+            // Stops the probe: the key (with or without a value) or a never-used slot.
+            let stop = h.b.bin(BinOp::Or, hit, empty);
+            (n, found, stop)
+        };
+        let (n1, f1, s1) = slot(self, i);
+        let (n2, f2, s2) = slot(self, j);
+        let found = self.b.bin(BinOp::Or, f1, f2);
+        let node = self.b.select(f1, n1, n2);
+        // Absent: stopped at the first slot without a value there, or went on to the second
+        // and stopped there without one.
+        let t = self.b.icmp(ICmp::Eq, zero, zero);
+        let nf1 = self.b.bin(BinOp::Xor, f1, t);
+        let nf2 = self.b.bin(BinOp::Xor, f2, t);
+        let ns1 = self.b.bin(BinOp::Xor, s1, t);
+        let a1 = self.b.bin(BinOp::And, s1, nf1);
+        let go2 = self.b.bin(BinOp::And, ns1, s2);
+        let a2 = self.b.bin(BinOp::And, go2, nf2);
+        let absent = self.b.bin(BinOp::Or, a1, a2);
+        Probe { found, absent, node }
+    }
+
+    /// The string key at `at` (a register or constant): its string, or the helper's.
+    fn str_key(&mut self, at: Value) -> Value {
+        self.tag_is(at, T_STR);
+        self.b.load(I64, at, 8, false)
+    }
+
+    /// The table in upvalue `idx` of the running closure (GETTABUP/SETTABUP's _ENV).
+    fn upval_table(&mut self, idx: Value) -> Value {
+        let at = self.upval_addr(idx);
+        self.tag_is(at, T_TABLE);
+        self.b.load(I64, at, 8, false)
+    }
+
+    /// Where upvalue `idx` of the running closure (in the slot below `base`) keeps its value.
+    fn upval_addr(&mut self, idx: Value) -> Value {
+        let cl = self.b.load(I64, self.base, -8, false);
+        self.b.name(cl, "closure");
+        let upv = self.b.load(I64, cl, crate::gc::LCLOSURE_UPV as i32, false);
+        let three = self.c(3);
+        let off = self.b.bin(BinOp::Shl, idx, three);
+        let at = self.b.bin(BinOp::Add, upv, off);
+        let u = self.b.load(I64, at, 0, false);
+        let v = self.b.load(I64, u, crate::gc::UPVAL_V as i32, false);
+        self.b.name(v, "upval")
+    }
+
+    fn copy_tv(&mut self, from: Value, to: Value) {
+        let t = self.b.load(I64, from, 0, false);
+        let x = self.b.load(I64, from, 8, false);
+        self.b.store(to, 0, t);
+        self.b.store(to, 8, x);
+    }
+}
+
+/// Reads and writes of a table field with a string key found by `probe` (with a value
+/// there, so neither `__index` nor `__newindex` applies): GETTABLE/SETTABLE with a string
+/// key, GETTABUP/SETTABUP (globals), and SELF, which also finds a method in the table its
+/// metatable's `__index` names when the object itself certainly lacks the key.
+fn hash_access(ids: Ids, name: &str, op: Op) -> Trace {
+    let mut h = H::new(name, ids);
+    let pc1 = h.next_pc();
+    match op {
+        Op::GetTable | Op::GetTabUp | Op::SelfOp => {
+            let (tab, kat) = if op == Op::GetTabUp {
+                let bf = h.b_();
+                let tab = h.upval_table(bf);
+                let cf = h.c_();
+                (tab, h.konst(cf))
+            } else {
+                let bf = h.b_();
+                let rb = h.reg(bf);
+                h.tag_is(rb, T_TABLE);
+                let tab = h.b.load(I64, rb, 8, false);
+                if op == Op::SelfOp {
+                    let a = h.a();
+                    let ra = h.reg(a);
+                    let tt = h.c(T_TABLE as i64);
+                    h.b.store(ra, 16, tt);
+                    h.b.store(ra, 24, tab);
+                }
+                let cf = h.c_();
+                (tab, h.rk(cf, 57))
+            };
+            let ks = h.str_key(kat);
+            let p = h.probe(tab, ks);
+            let node = if op == Op::SelfOp {
+                // Not in the object: its metatable's __index, a table, may have it.
+                let own = p.found;
+                let either = h.b.bin(BinOp::Or, p.found, p.absent);
+                h.or_slow(either);
+                let mt = h.b.load(I64, tab, TABLE_META as i32, false);
+                let null = h.c(0);
+                let mt_ok = h.b.icmp(ICmp::Ne, mt, null);
+                let l = h.b.input(L, I64);
+                let ik = h.b.load(I64, l, OFF_INDEX_KEY, false);
+                // Probing a null metatable is avoided by probing the object itself again.
+                let mtab = h.b.select(mt_ok, mt, tab);
+                let pi = h.probe(mtab, ik);
+                let idx_ok = h.b.bin(BinOp::And, mt_ok, pi.found);
+                let via = h.b.bin(BinOp::Or, own, idx_ok);
+                h.or_slow(via);
+                let itag = h.b.load(I64, pi.node, NODE_VAL as i32, false);
+                let itab = h.b.load(I64, pi.node, NODE_VAL as i32 + 8, false);
+                let tt = h.c(T_TABLE as i64);
+                let is_tab = h.b.icmp(ICmp::Eq, itag, tt);
+                let ok = h.b.bin(BinOp::Or, own, is_tab);
+                h.or_slow(ok);
+                let ctab = h.b.select(own, tab, itab);
+                let pm = h.probe(ctab, ks);
+                let found = h.b.bin(BinOp::Or, own, pm.found);
+                h.or_slow(found);
+                h.b.select(own, p.node, pm.node)
+            } else {
+                h.or_slow(p.found);
+                p.node
+            };
+            let vo = h.c(NODE_VAL as i64);
+            let val = h.b.bin(BinOp::Add, node, vo);
+            let a = h.a();
+            let ra = h.reg(a);
+            h.copy_tv(val, ra);
+        }
+        _ => {
+            // SETTABLE A B C: R[A][RK(B)] = RK(C); SETTABUP A B C: UpValue[A][K[B]] = RK(C).
+            let a = h.a();
+            let tab = if op == Op::SetTabUp {
+                h.upval_table(a)
+            } else {
+                let ra = h.reg(a);
+                h.tag_is(ra, T_TABLE);
+                h.b.load(I64, ra, 8, false)
+            };
+            let bf = h.b_();
+            let kat = if op == Op::SetTabUp { h.konst(bf) } else { h.rk(bf, 56) };
+            let ks = h.str_key(kat);
+            let p = h.probe(tab, ks);
+            h.or_slow(p.found);
+            let cf = h.c_();
+            let v = h.rk(cf, 57);
+            let vo = h.c(NODE_VAL as i64);
+            let val = h.b.bin(BinOp::Add, p.node, vo);
+            h.copy_tv(v, val);
+        }
+    }
+    h.dispatch(pc1)
+}
+
 /// GETUPVAL/SETUPVAL: through the running closure (in the slot below `base`) to the
 /// upvalue's value, open or closed (the collector stops the world: no barrier).
 fn upval(ids: Ids, name: &str, op: Op) -> Trace {
     let mut h = H::new(name, ids);
-    let cl = h.b.load(I64, h.base, -8, false);
-    h.b.name(cl, "closure");
-    let upv = h.b.load(I64, cl, crate::gc::LCLOSURE_UPV as i32, false);
     let bf = h.b_();
-    let three = h.c(3);
-    let off = h.b.bin(BinOp::Shl, bf, three);
-    let at = h.b.bin(BinOp::Add, upv, off);
-    let u = h.b.load(I64, at, 0, false);
-    let v = h.b.load(I64, u, crate::gc::UPVAL_V as i32, false);
-    h.b.name(v, "v");
+    let v = h.upval_addr(bf);
     let a = h.a();
     let ra = h.reg(a);
     let (from, to) = if op == Op::GetUpval { (v, ra) } else { (ra, v) };
-    let t = h.b.load(I64, from, 0, false);
-    let x = h.b.load(I64, from, 8, false);
-    h.b.store(to, 0, t);
-    h.b.store(to, 8, x);
+    h.copy_tv(from, to);
     let pc1 = h.next_pc();
     h.dispatch(pc1)
 }
@@ -605,7 +781,7 @@ fn ret(ids: Ids, name: &str) -> Trace {
 
 /// GETTABLE/GETI/SETTABLE/SETI on a table's array part with an integer key in range, where
 /// the slot holds a value (so no metamethod can apply). Everything else is the helper's.
-fn table_access(ids: Ids, name: &str, op: Op) -> Trace {
+fn table_access(ids: Ids, name: &str, op: Op, str_frag: Option<u32>) -> Trace {
     let mut h = H::new(name, ids);
     let get = matches!(op, Op::GetTable | Op::GetI);
     let (treg, kfield) = if get { (h.b_(), 40) } else { (h.a(), 24) };
@@ -618,7 +794,12 @@ fn table_access(ids: Ids, name: &str, op: Op) -> Trace {
         _ => {
             let kx = h.field(kfield, 0xffff, "kx");
             let rk = h.rk(kx, if get { 57 } else { 56 });
-            h.tag_is(rk, T_INT);
+            // Another key (a string, with luck) goes to the hash-part variant.
+            let t = h.b.load(I64, rk, 0, false);
+            let int = h.c(T_INT as i64);
+            let is_int = h.b.icmp(ICmp::Eq, t, int);
+            let s = h.b.snapshot_to(SnapTo::Fragment(str_frag.unwrap_or(ids.slow)), 0, &[]);
+            h.b.guard(is_int, s);
             h.b.load(I64, rk, 8, false)
         }
     };
@@ -698,12 +879,18 @@ pub fn program() -> Program {
         Op::Return,
         Op::GetUpval,
         Op::SetUpval,
+        Op::GetTabUp,
+        Op::SetTabUp,
+        Op::SelfOp,
     ];
     let mut targets = vec![slow; OP_COUNT];
     for &op in &fast {
         let f = pb.declare(&format!("op_{op:?}").to_lowercase());
         targets[op as usize] = f;
     }
+    let str_ops = [Op::GetTable, Op::SetTable];
+    let str_frags: Vec<u32> =
+        str_ops.iter().map(|op| pb.declare(&format!("op_{op:?}_s").to_lowercase())).collect();
     let float_ops = [Op::Add, Op::Sub, Op::Mul, Op::Div];
     let float_frags: Vec<u32> =
         float_ops.iter().map(|op| pb.declare(&format!("op_{op:?}_f").to_lowercase())).collect();
@@ -867,14 +1054,22 @@ pub fn program() -> Program {
                 let pc1 = h.next_pc();
                 h.dispatch(pc1)
             }
-            Op::GetTable | Op::GetI | Op::SetTable | Op::SetI => table_access(ids, &name, op),
+            Op::GetTable | Op::GetI | Op::SetTable | Op::SetI => {
+                let sf = str_ops.iter().position(|&o| o == op).map(|i| str_frags[i]);
+                table_access(ids, &name, op, sf)
+            }
             Op::Call => call(ids, &name),
             Op::GetUpval | Op::SetUpval => upval(ids, &name, op),
+            Op::GetTabUp | Op::SetTabUp | Op::SelfOp => hash_access(ids, &name, op),
             Op::Return => ret(ids, &name),
             _ => unreachable!("{op:?} is in the fast list"),
         };
         let f = targets[op as usize];
         pb.define(f, body);
+    }
+    for (i, &op) in str_ops.iter().enumerate() {
+        let name = format!("op_{op:?}_s").to_lowercase();
+        pb.define(str_frags[i], hash_access(ids, &name, op));
     }
     for (i, &op) in float_ops.iter().enumerate() {
         let name = format!("op_{op:?}_f").to_lowercase();
