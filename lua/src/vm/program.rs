@@ -12,7 +12,7 @@
 //! that went through a call or a return knows where it is.
 
 use trace_ir::fragment::{Program, ProgramBuilder};
-use trace_ir::{BinOp, Builder, CallEffect, CallHint, Callee, Conv, ICmp, SnapTo, Trace, Type, Value};
+use trace_ir::{BinOp, Builder, CallEffect, CallHint, Callee, Conv, FCmp, ICmp, SnapTo, Trace, Type, Value};
 
 use crate::bytecode::{Op, OP_COUNT};
 use crate::state::{
@@ -400,9 +400,9 @@ fn forloop(ids: Ids, name: &str) -> Trace {
     h.jump_to(t)
 }
 
-/// EQ/LT/LE on two integers or two floats (and EQ on two values of one non-float,
-/// non-table type: strings are interned, so that is bit equality).
-fn compare(ids: Ids, name: &str, op: Op) -> Trace {
+/// EQ/LT/LE on two integers (and EQ on two values of one non-float, non-table type:
+/// strings are interned, so that is bit equality); two floats go to the float variant.
+fn compare(ids: Ids, name: &str, op: Op, float_frag: u32) -> Trace {
     let mut h = H::new(name, ids);
     let b = h.b_();
     let c = h.c_();
@@ -414,13 +414,14 @@ fn compare(ids: Ids, name: &str, op: Op) -> Trace {
     let vc = h.b.load(I64, rc, 8, false);
     let same = h.b.icmp(ICmp::Eq, tb, tc);
     h.or_slow(same);
+    let f = h.c(T_FLOAT as i64);
+    let not_float = h.b.icmp(ICmp::Ne, tb, f);
+    let s = h.b.snapshot_to(SnapTo::Fragment(float_frag), 0, &[]);
+    h.b.guard(not_float, s);
     let cond = if op == Op::Eq {
         let fl = h.c(T_TABLE as i64);
         let simple = h.b.icmp(ICmp::Ult, tb, fl);
         h.or_slow(simple);
-        let f = h.c(T_FLOAT as i64);
-        let not_float = h.b.icmp(ICmp::Ne, tb, f);
-        h.or_slow(not_float);
         h.b.icmp(ICmp::Eq, vb, vc)
     } else {
         let int = h.c(T_INT as i64);
@@ -428,6 +429,29 @@ fn compare(ids: Ids, name: &str, op: Op) -> Trace {
         h.or_slow(is_int);
         h.b.icmp(if op == Op::Lt { ICmp::Slt } else { ICmp::Sle }, vb, vc)
     };
+    h.cond_jump(cond)
+}
+
+/// The float variant of EQ/LT/LE: two floats, compared as IEEE does (NaN is unordered,
+/// -0 equals 0), which is Lua's; anything else is the helper's.
+fn compare_float(ids: Ids, name: &str, op: Op) -> Trace {
+    let mut h = H::new(name, ids);
+    let b = h.b_();
+    let c = h.c_();
+    let rb = h.rk(b, 56);
+    let rc = h.rk(c, 57);
+    h.tag_is(rb, T_FLOAT);
+    h.tag_is(rc, T_FLOAT);
+    let vb = h.b.load(I64, rb, 8, false);
+    let vc = h.b.load(I64, rc, 8, false);
+    let fb = h.b.conv(Conv::Bitcast, vb, F64);
+    let fc = h.b.conv(Conv::Bitcast, vc, F64);
+    let cmp = match op {
+        Op::Eq => FCmp::Eq,
+        Op::Lt => FCmp::Lt,
+        _ => FCmp::Le,
+    };
+    let cond = h.b.fcmp(cmp, fb, fc);
     h.cond_jump(cond)
 }
 
@@ -891,6 +915,9 @@ pub fn program() -> Program {
     let str_ops = [Op::GetTable, Op::SetTable];
     let str_frags: Vec<u32> =
         str_ops.iter().map(|op| pb.declare(&format!("op_{op:?}_s").to_lowercase())).collect();
+    let cmp_ops = [Op::Eq, Op::Lt, Op::Le];
+    let cmp_frags: Vec<u32> =
+        cmp_ops.iter().map(|op| pb.declare(&format!("op_{op:?}_f").to_lowercase())).collect();
     let float_ops = [Op::Add, Op::Sub, Op::Mul, Op::Div];
     let float_frags: Vec<u32> =
         float_ops.iter().map(|op| pb.declare(&format!("op_{op:?}_f").to_lowercase())).collect();
@@ -1026,7 +1053,10 @@ pub fn program() -> Program {
                 h.dispatch(pc1)
             }
             Op::ForLoop => forloop(ids, &name),
-            Op::Lt | Op::Le | Op::Eq => compare(ids, &name, op),
+            Op::Lt | Op::Le | Op::Eq => {
+                let ff = cmp_frags[cmp_ops.iter().position(|&o| o == op).expect("a comparison")];
+                compare(ids, &name, op, ff)
+            }
             Op::Test => {
                 let mut h = H::new(&name, ids);
                 let a = h.a();
@@ -1066,6 +1096,10 @@ pub fn program() -> Program {
         };
         let f = targets[op as usize];
         pb.define(f, body);
+    }
+    for (i, &op) in cmp_ops.iter().enumerate() {
+        let name = format!("op_{op:?}_f").to_lowercase();
+        pb.define(cmp_frags[i], compare_float(ids, &name, op));
     }
     for (i, &op) in str_ops.iter().enumerate() {
         let name = format!("op_{op:?}_s").to_lowercase();
