@@ -165,6 +165,21 @@ impl H {
         self.b.guard(cond, s);
     }
 
+    /// The number at `at` as a float (an integer converted), or the helper's.
+    fn as_float(&mut self, at: Value) -> Value {
+        let t = self.b.load(I64, at, 0, false);
+        let v = self.b.load(I64, at, 8, false);
+        let int = self.c(T_INT as i64);
+        let flt = self.c(T_FLOAT as i64);
+        let is_int = self.b.icmp(ICmp::Eq, t, int);
+        let is_flt = self.b.icmp(ICmp::Eq, t, flt);
+        let num = self.b.bin(BinOp::Or, is_int, is_flt);
+        self.or_slow(num);
+        let from_int = self.b.conv(Conv::SIToFP, v, F64);
+        let bits = self.b.conv(Conv::Bitcast, v, F64);
+        self.b.select(is_int, from_int, bits)
+    }
+
     /// Guards that the value at `at` has tag `tag`.
     fn tag_is(&mut self, at: Value, tag: u64) {
         let t = self.b.load(I64, at, 0, false);
@@ -316,19 +331,30 @@ fn arith(ids: Ids, name: &str, op: Op, float_frag: Option<u32>) -> Trace {
     h.dispatch(pc1)
 }
 
-/// The float variant of ADD/SUB/MUL/DIV: two floats, else the helper.
-fn arith_float(ids: Ids, name: &str, op: Op) -> Trace {
+/// The float variants of ADD/SUB/MUL/DIV: two floats (`mixed` is None), else on to the
+/// mixed variant (`mixed` given): two numbers, not both integers (the integer fragment took
+/// those), an integer converted as Lua converts it; else the helper.
+fn arith_float(ids: Ids, name: &str, op: Op, mixed: Option<u32>) -> Trace {
     let mut h = H::new(name, ids);
     let b = h.b_();
     let c = h.c_();
     let rb = h.rk(b, 56);
     let rc = h.rk(c, 57);
-    h.tag_is(rb, T_FLOAT);
-    h.tag_is(rc, T_FLOAT);
-    let vb = h.b.load(I64, rb, 8, false);
-    let vc = h.b.load(I64, rc, 8, false);
-    let fb = h.b.conv(Conv::Bitcast, vb, F64);
-    let fc = h.b.conv(Conv::Bitcast, vc, F64);
+    let (fb, fc) = match mixed {
+        Some(m) => {
+            let flt = h.c(T_FLOAT as i64);
+            let f = |h: &mut H, at: Value| {
+                let t = h.b.load(I64, at, 0, false);
+                let ok = h.b.icmp(ICmp::Eq, t, flt);
+                let s = h.b.snapshot_to(SnapTo::Fragment(m), 0, &[]);
+                h.b.guard(ok, s);
+                let v = h.b.load(I64, at, 8, false);
+                h.b.conv(Conv::Bitcast, v, F64)
+            };
+            (f(&mut h, rb), f(&mut h, rc))
+        }
+        None => (h.as_float(rb), h.as_float(rc)),
+    };
     let fop = match op {
         Op::Add => BinOp::FAdd,
         Op::Sub => BinOp::FSub,
@@ -921,6 +947,8 @@ pub fn program() -> Program {
     let float_ops = [Op::Add, Op::Sub, Op::Mul, Op::Div];
     let float_frags: Vec<u32> =
         float_ops.iter().map(|op| pb.declare(&format!("op_{op:?}_f").to_lowercase())).collect();
+    let mixed_frags: Vec<u32> =
+        float_ops.iter().map(|op| pb.declare(&format!("op_{op:?}_m").to_lowercase())).collect();
     pb.set_table(table, &targets);
     pb.entry(fetch);
     pb.control(lp);
@@ -1107,7 +1135,9 @@ pub fn program() -> Program {
     }
     for (i, &op) in float_ops.iter().enumerate() {
         let name = format!("op_{op:?}_f").to_lowercase();
-        pb.define(float_frags[i], arith_float(ids, &name, op));
+        pb.define(float_frags[i], arith_float(ids, &name, op, Some(mixed_frags[i])));
+        let name = format!("op_{op:?}_m").to_lowercase();
+        pb.define(mixed_frags[i], arith_float(ids, &name, op, None));
     }
     pb.finish().expect("every declared fragment is defined")
 }
