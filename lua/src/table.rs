@@ -49,6 +49,10 @@ pub struct Table {
     /// length minus one.
     node: *const Node,
     hmask: u64,
+    /// A one-word filter of the hash part's keys: bit `key_hash >> 58` is set for every key
+    /// inserted since the last rehash (never cleared before it), so a clear bit proves a
+    /// key absent in one test (the SELF fragment's method lookup).
+    keybits: u64,
     nodes: Vec<Node>,
     /// Slots whose key is not nil (live and dead).
     hused: usize,
@@ -63,6 +67,9 @@ pub const TABLE_META: usize = std::mem::offset_of!(Table, meta);
 pub const TABLE_VERSION: usize = std::mem::offset_of!(Table, version);
 pub const TABLE_NODE: usize = std::mem::offset_of!(Table, node);
 pub const TABLE_HMASK: usize = std::mem::offset_of!(Table, hmask);
+pub const TABLE_KEYBITS: usize = std::mem::offset_of!(Table, keybits);
+/// The shift that takes a key's hash to its `keybits` bit.
+pub const KEYBITS_SHIFT: u32 = 58;
 
 #[inline]
 fn mix(x: u64) -> u64 {
@@ -102,6 +109,7 @@ impl Table {
             version: 0,
             node: &NO_NODES,
             hmask: 0,
+            keybits: 0,
             nodes: Vec::new(),
             hused: 0,
             acct,
@@ -312,7 +320,9 @@ impl Table {
     /// Inserts a key known to be absent, reusing the first dead slot on its probe path.
     fn insert_new(&mut self, k: TValue, v: TValue) {
         let mask = self.nodes.len() - 1;
-        let mut i = key_hash(k) as usize & mask;
+        let h = key_hash(k);
+        self.keybits |= 1 << (h >> KEYBITS_SHIFT);
+        let mut i = h as usize & mask;
         loop {
             let n = &mut self.nodes[i];
             if n.key.tag == T_NIL {
@@ -392,6 +402,7 @@ impl Table {
         self.nodes = new_nodes;
         self.sync_nodes();
         self.hused = 0;
+        self.keybits = 0;
         for n in rest {
             self.insert_new(n.key, n.val);
         }
@@ -729,6 +740,28 @@ mod tests {
         assert_eq!(t.version, 1);
         t.set_meta(ptr::null_mut());
         assert_eq!(t.version, 2);
+    }
+
+    #[test]
+    fn key_filter_has_the_bit_of_every_hash_key() {
+        with_table(|h, t| {
+            let keys: Vec<TValue> = (0..300).map(|i| h.str_value(format!("key{i}").as_bytes())).collect();
+            for (i, &k) in keys.iter().enumerate() {
+                t.set(k, TValue::int(i as i64)).unwrap();
+                for &seen in &keys[..=i] {
+                    let bit = key_hash(seen) >> KEYBITS_SHIFT;
+                    assert_ne!(t.keybits & (1 << bit), 0, "a present key's bit is set");
+                }
+            }
+            // Rehashing recomputes the filter from the live keys.
+            for &k in &keys {
+                t.set(k, TValue::NIL).unwrap();
+            }
+            let only = h.str_value(b"only");
+            t.rehash(only);
+            t.set(only, TValue::int(1)).unwrap();
+            assert_eq!(t.keybits, 1 << (key_hash(only) >> KEYBITS_SHIFT));
+        });
     }
 
     #[test]

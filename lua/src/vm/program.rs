@@ -20,7 +20,8 @@ use crate::state::{
 };
 use crate::state::{FP_CODE, FP_FRAME, FP_K};
 use crate::table::{
-    NODE_KEY, NODE_SIZE, NODE_VAL, TABLE_ARRAY, TABLE_ASIZE, TABLE_HMASK, TABLE_META, TABLE_NODE,
+    KEYBITS_SHIFT, NODE_KEY, NODE_SIZE, NODE_VAL, TABLE_ARRAY, TABLE_ASIZE, TABLE_HMASK, TABLE_KEYBITS,
+    TABLE_META, TABLE_NODE,
 };
 use crate::value::{TVALUE_TAG, T_FALSE, T_FLOAT, T_INT, T_LCLOSURE, T_NIL, T_STR, T_TABLE, T_TRUE};
 use crate::vm::thread::{MAX_FRAMES, THREAD_CI_BUF, THREAD_CI_CAP, THREAD_CI_LEN, THREAD_LIMIT, THREAD_USED};
@@ -481,61 +482,65 @@ fn compare_float(ids: Ids, name: &str, op: Op) -> Trace {
     h.cond_jump(cond)
 }
 
+/// How many hash slots a probe looks at, from the key's main position.
+const PROBES: usize = 3;
+
 /// What a probe of a table's hash part for a string key found.
 struct Probe {
     /// The key is there with a value (at `node`).
     found: Value,
-    /// The key is certainly not there with a value (no metamethod is bypassed by going on).
-    absent: Value,
     node: Value,
+    tab: Value,
+    hash: Value,
 }
 
 impl H {
     /// Probes `tab`'s hash part for the interned string `ks` at its main position and the
-    /// next one (linear probing at <= 3/4 load finds most keys there); what lies further is
-    /// neither found nor absent, and left to the helper.
+    /// next `PROBES - 1` (linear probing at <= 3/4 load finds most keys there); a key
+    /// further on is left to the helper.
     fn probe(&mut self, tab: Value, ks: Value) -> Probe {
         let nodes = self.b.load(I64, tab, TABLE_NODE as i32, false);
         let mask = self.b.load(I64, tab, TABLE_HMASK as i32, false);
         let h = self.b.load(I64, ks, crate::string::STR_HASH as i32, false);
-        let i = self.b.bin(BinOp::And, h, mask);
         let one = self.c(1);
-        let i2 = self.b.bin(BinOp::Add, i, one);
-        let j = self.b.bin(BinOp::And, i2, mask);
         let zero = self.c(0);
         let str_tag = self.c(T_STR as i64);
         let shift = self.c(NODE_SIZE.trailing_zeros() as i64);
-        let slot = |h: &mut H, idx: Value| {
-            let off = h.b.bin(BinOp::Shl, idx, shift);
-            let n = h.b.bin(BinOp::Add, nodes, off);
-            let kt = h.b.load(I64, n, NODE_KEY as i32, false);
-            let kv = h.b.load(I64, n, NODE_KEY as i32 + 8, false);
-            let vt = h.b.load(I64, n, NODE_VAL as i32, false);
-            let is_str = h.b.icmp(ICmp::Eq, kt, str_tag);
-            let same = h.b.icmp(ICmp::Eq, kv, ks);
-            let hit = h.b.bin(BinOp::And, is_str, same);
-            let has = h.b.icmp(ICmp::Ne, vt, zero);
-            let empty = h.b.icmp(ICmp::Eq, kt, zero);
-            let found = h.b.bin(BinOp::And, hit, has);
-            // Stops the probe: the key (with or without a value) or a never-used slot.
-            let stop = h.b.bin(BinOp::Or, hit, empty);
-            (n, found, stop)
-        };
-        let (n1, f1, s1) = slot(self, i);
-        let (n2, f2, s2) = slot(self, j);
-        let found = self.b.bin(BinOp::Or, f1, f2);
-        let node = self.b.select(f1, n1, n2);
-        // Absent: stopped at the first slot without a value there, or went on to the second
-        // and stopped there without one.
-        let t = self.b.icmp(ICmp::Eq, zero, zero);
-        let nf1 = self.b.bin(BinOp::Xor, f1, t);
-        let nf2 = self.b.bin(BinOp::Xor, f2, t);
-        let ns1 = self.b.bin(BinOp::Xor, s1, t);
-        let a1 = self.b.bin(BinOp::And, s1, nf1);
-        let go2 = self.b.bin(BinOp::And, ns1, s2);
-        let a2 = self.b.bin(BinOp::And, go2, nf2);
-        let absent = self.b.bin(BinOp::Or, a1, a2);
-        Probe { found, absent, node }
+        let mut idx = self.b.bin(BinOp::And, h, mask);
+        let mut found = self.b.icmp(ICmp::Ne, zero, zero);
+        let mut node = nodes;
+        for k in 0..PROBES {
+            if k > 0 {
+                let i1 = self.b.bin(BinOp::Add, idx, one);
+                idx = self.b.bin(BinOp::And, i1, mask);
+            }
+            let off = self.b.bin(BinOp::Shl, idx, shift);
+            let n = self.b.bin(BinOp::Add, nodes, off);
+            let kt = self.b.load(I64, n, NODE_KEY as i32, false);
+            let kv = self.b.load(I64, n, NODE_KEY as i32 + 8, false);
+            let vt = self.b.load(I64, n, NODE_VAL as i32, false);
+            let is_str = self.b.icmp(ICmp::Eq, kt, str_tag);
+            let same = self.b.icmp(ICmp::Eq, kv, ks);
+            let hit = self.b.bin(BinOp::And, is_str, same);
+            let has = self.b.icmp(ICmp::Ne, vt, zero);
+            let here = self.b.bin(BinOp::And, hit, has);
+            node = self.b.select(here, n, node);
+            found = self.b.bin(BinOp::Or, found, here);
+        }
+        Probe { found, node, tab, hash: h }
+    }
+
+    /// Whether the key `p` probed for is certainly absent from its table: the key filter
+    /// has never seen its bit.
+    fn absent(&mut self, p: &Probe) -> Value {
+        let bits = self.b.load(I64, p.tab, TABLE_KEYBITS as i32, false);
+        let sh = self.c(KEYBITS_SHIFT as i64);
+        let bit = self.b.bin(BinOp::LShr, p.hash, sh);
+        let x = self.b.bin(BinOp::LShr, bits, bit);
+        let one = self.c(1);
+        let low = self.b.bin(BinOp::And, x, one);
+        let zero = self.c(0);
+        self.b.icmp(ICmp::Eq, low, zero)
     }
 
     /// The string key at `at` (a register or constant): its string, or the helper's.
@@ -606,7 +611,8 @@ fn hash_access(ids: Ids, name: &str, op: Op) -> Trace {
             let node = if op == Op::SelfOp {
                 // Not in the object: its metatable's __index, a table, may have it.
                 let own = p.found;
-                let either = h.b.bin(BinOp::Or, p.found, p.absent);
+                let absent = h.absent(&p);
+                let either = h.b.bin(BinOp::Or, p.found, absent);
                 h.or_slow(either);
                 let mt = h.b.load(I64, tab, TABLE_META as i32, false);
                 let null = h.c(0);
