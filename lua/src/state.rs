@@ -207,6 +207,8 @@ pub struct State {
     pub handoff: TValue,
     /// The interned "__index", for the SELF fragment's method lookup through a metatable.
     pub index_key: u64,
+    /// The interned "__newindex", for the SETTABLE fragment's write into a nil field.
+    pub newindex_key: u64,
     /// The native function being called (its upvalues are its state).
     pub current_native: TValue,
     /// `math.random`'s generator.

@@ -88,6 +88,7 @@ impl Vm {
             current_native: TValue::nil(),
             handoff: TValue::nil(),
             index_key: 0,
+            newindex_key: 0,
             c_caller: false,
             rng: crate::number::Rng::default(),
             file_meta: std::ptr::null_mut(),
@@ -98,6 +99,7 @@ impl Vm {
         });
         let mut vm = Vm { state, driver, main };
         vm.state.index_key = vm.state.name("__index").val;
+        vm.state.newindex_key = vm.state.name("__newindex").val;
         crate::stdlib::open(&mut vm.state);
         let prelude = crate::compile::compile(crate::stdlib::PRELUDE.as_bytes(), "prelude")
             .map_err(|e| RunError::Config(format!("the prelude does not compile: {e}")))?;

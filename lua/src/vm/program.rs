@@ -64,6 +64,7 @@ pub const OFF_K: i32 = 16;
 /// The running thread (`State::thread`), for the frames CALL and RETURN push and pop.
 pub const OFF_THREAD: i32 = std::mem::offset_of!(crate::state::State, thread) as i32;
 pub const OFF_INDEX_KEY: i32 = std::mem::offset_of!(crate::state::State, index_key) as i32;
+pub const OFF_NEWINDEX_KEY: i32 = std::mem::offset_of!(crate::state::State, newindex_key) as i32;
 
 const I64: Type = Type::I64;
 const F64: Type = Type::F64;
@@ -492,6 +493,9 @@ struct Probe {
     node: Value,
     tab: Value,
     hash: Value,
+    /// The key is there without a value (a field set to nil), at `dead_node`.
+    dead: Value,
+    dead_node: Value,
 }
 
 impl H {
@@ -501,14 +505,18 @@ impl H {
     fn probe(&mut self, tab: Value, ks: Value) -> Probe {
         let nodes = self.b.load(I64, tab, TABLE_NODE as i32, false);
         let mask = self.b.load(I64, tab, TABLE_HMASK as i32, false);
-        let h = self.b.load(I64, ks, crate::string::STR_HASH as i32, false);
+        // Strings never change: their hash is imm (shared, and hoisted out of loops).
+        let h = self.b.load(I64, ks, crate::string::STR_HASH as i32, true);
         let one = self.c(1);
         let zero = self.c(0);
         let str_tag = self.c(T_STR as i64);
         let shift = self.c(NODE_SIZE.trailing_zeros() as i64);
         let mut idx = self.b.bin(BinOp::And, h, mask);
         let mut found = self.b.icmp(ICmp::Ne, zero, zero);
+        let mut dead = found;
         let mut node = nodes;
+        let mut dead_node = nodes;
+        let t = self.b.icmp(ICmp::Eq, zero, zero);
         for k in 0..PROBES {
             if k > 0 {
                 let i1 = self.b.bin(BinOp::Add, idx, one);
@@ -526,12 +534,16 @@ impl H {
             let here = self.b.bin(BinOp::And, hit, has);
             node = self.b.select(here, n, node);
             found = self.b.bin(BinOp::Or, found, here);
+            let no_val = self.b.bin(BinOp::Xor, has, t);
+            let gone = self.b.bin(BinOp::And, hit, no_val);
+            dead = self.b.bin(BinOp::Or, dead, gone);
+            dead_node = self.b.select(gone, n, dead_node);
         }
-        Probe { found, node, tab, hash: h }
+        Probe { found, node, tab, hash: h, dead, dead_node }
     }
 
-    /// Whether the key `p` probed for is certainly absent from its table: the key filter
-    /// has never seen its bit.
+    /// Whether the key `p` probed for is certainly absent from its table: the probe met it
+    /// without a value, or the key filter has never seen its bit.
     fn absent(&mut self, p: &Probe) -> Value {
         let bits = self.b.load(I64, p.tab, TABLE_KEYBITS as i32, false);
         let sh = self.c(KEYBITS_SHIFT as i64);
@@ -540,7 +552,8 @@ impl H {
         let one = self.c(1);
         let low = self.b.bin(BinOp::And, x, one);
         let zero = self.c(0);
-        self.b.icmp(ICmp::Eq, low, zero)
+        let unseen = self.b.icmp(ICmp::Eq, low, zero);
+        self.b.bin(BinOp::Or, unseen, p.dead)
     }
 
     /// The string key at `at` (a register or constant): its string, or the helper's.
@@ -579,69 +592,20 @@ impl H {
 
 /// Reads and writes of a table field with a string key found by `probe` (with a value
 /// there, so neither `__index` nor `__newindex` applies): GETTABLE/SETTABLE with a string
-/// key, GETTABUP/SETTABUP (globals), and SELF, which also finds a method in the table its
-/// metatable's `__index` names when the object itself certainly lacks the key.
-fn hash_access(ids: Ids, name: &str, op: Op) -> Trace {
+/// key, GETTABUP/SETTABUP (globals), and SELF. A read that does not find its key goes on to
+/// `miss` (the `hash_miss` variant) rather than to the helper; a write, to its own variant
+/// (`miss` None) that also takes a key left without a value.
+fn hash_access(ids: Ids, name: &str, op: Op, miss: Option<u32>) -> Trace {
     let mut h = H::new(name, ids);
     let pc1 = h.next_pc();
     match op {
         Op::GetTable | Op::GetTabUp | Op::SelfOp => {
-            let (tab, kat) = if op == Op::GetTabUp {
-                let bf = h.b_();
-                let tab = h.upval_table(bf);
-                let cf = h.c_();
-                (tab, h.konst(cf))
-            } else {
-                let bf = h.b_();
-                let rb = h.reg(bf);
-                h.tag_is(rb, T_TABLE);
-                let tab = h.b.load(I64, rb, 8, false);
-                if op == Op::SelfOp {
-                    let a = h.a();
-                    let ra = h.reg(a);
-                    let tt = h.c(T_TABLE as i64);
-                    h.b.store(ra, 16, tt);
-                    h.b.store(ra, 24, tab);
-                }
-                let cf = h.c_();
-                (tab, h.rk(cf, 57))
-            };
-            let ks = h.str_key(kat);
+            let (tab, ks) = h.read_operands(op);
             let p = h.probe(tab, ks);
-            let node = if op == Op::SelfOp {
-                // Not in the object: its metatable's __index, a table, may have it.
-                let own = p.found;
-                let absent = h.absent(&p);
-                let either = h.b.bin(BinOp::Or, p.found, absent);
-                h.or_slow(either);
-                let mt = h.b.load(I64, tab, TABLE_META as i32, false);
-                let null = h.c(0);
-                let mt_ok = h.b.icmp(ICmp::Ne, mt, null);
-                let l = h.b.input(L, I64);
-                let ik = h.b.load(I64, l, OFF_INDEX_KEY, false);
-                // Probing a null metatable is avoided by probing the object itself again.
-                let mtab = h.b.select(mt_ok, mt, tab);
-                let pi = h.probe(mtab, ik);
-                let idx_ok = h.b.bin(BinOp::And, mt_ok, pi.found);
-                let via = h.b.bin(BinOp::Or, own, idx_ok);
-                h.or_slow(via);
-                let itag = h.b.load(I64, pi.node, NODE_VAL as i32, false);
-                let itab = h.b.load(I64, pi.node, NODE_VAL as i32 + 8, false);
-                let tt = h.c(T_TABLE as i64);
-                let is_tab = h.b.icmp(ICmp::Eq, itag, tt);
-                let ok = h.b.bin(BinOp::Or, own, is_tab);
-                h.or_slow(ok);
-                let ctab = h.b.select(own, tab, itab);
-                let pm = h.probe(ctab, ks);
-                let found = h.b.bin(BinOp::Or, own, pm.found);
-                h.or_slow(found);
-                h.b.select(own, p.node, pm.node)
-            } else {
-                h.or_slow(p.found);
-                p.node
-            };
+            let s = h.b.snapshot_to(SnapTo::Fragment(miss.unwrap_or(ids.slow)), 0, &[]);
+            h.b.guard(p.found, s);
             let vo = h.c(NODE_VAL as i64);
-            let val = h.b.bin(BinOp::Add, node, vo);
+            let val = h.b.bin(BinOp::Add, p.node, vo);
             let a = h.a();
             let ra = h.reg(a);
             h.copy_tv(val, ra);
@@ -660,15 +624,127 @@ fn hash_access(ids: Ids, name: &str, op: Op) -> Trace {
             let kat = if op == Op::SetTabUp { h.konst(bf) } else { h.rk(bf, 56) };
             let ks = h.str_key(kat);
             let p = h.probe(tab, ks);
-            h.or_slow(p.found);
+            let node = if let Some(m) = miss {
+                let s = h.b.snapshot_to(SnapTo::Fragment(m), 0, &[]);
+                h.b.guard(p.found, s);
+                p.node
+            } else {
+                // The miss variant: the key left without a value (a dead key takes the value
+                // back in place) when no __newindex can apply: no metatable, or one that
+                // certainly lacks __newindex.
+                let zero = h.c(0);
+                let mt = h.b.load(I64, tab, TABLE_META as i32, false);
+                let has_mt = h.b.icmp(ICmp::Ne, mt, zero);
+                let l = h.b.input(L, I64);
+                let nk = h.b.load(I64, l, OFF_NEWINDEX_KEY, false);
+                let mtab = h.b.select(has_mt, mt, tab);
+                let pn = h.probe(mtab, nk);
+                let lacks = h.absent(&pn);
+                let t = h.b.icmp(ICmp::Eq, zero, zero);
+                let no_mt = h.b.bin(BinOp::Xor, has_mt, t);
+                let plain = h.b.bin(BinOp::Or, no_mt, lacks);
+                let revive = h.b.bin(BinOp::And, p.dead, plain);
+                let ok = h.b.bin(BinOp::Or, p.found, revive);
+                h.or_slow(ok);
+                h.b.select(p.found, p.node, p.dead_node)
+            };
             let cf = h.c_();
             let v = h.rk(cf, 57);
             let vo = h.c(NODE_VAL as i64);
-            let val = h.b.bin(BinOp::Add, p.node, vo);
+            let val = h.b.bin(BinOp::Add, node, vo);
             h.copy_tv(v, val);
         }
     }
     h.dispatch(pc1)
+}
+
+/// A string-key read whose key the table certainly lacks: nil when the table has no
+/// metatable or its metatable no `__index`; else what the table that `__index` names holds
+/// (nil again when that table certainly lacks it and has no metatable). SELF wants a value.
+/// Anything else (an `__index` function, a longer chain, an unsure probe) is the helper's.
+fn hash_miss(ids: Ids, name: &str, op: Op) -> Trace {
+    let mut h = H::new(name, ids);
+    let pc1 = h.next_pc();
+    let (tab, ks) = h.read_operands(op);
+    let p = h.probe(tab, ks);
+    let lacks = h.absent(&p);
+    h.or_slow(lacks);
+    let zero = h.c(0);
+    let t = h.b.icmp(ICmp::Eq, zero, zero);
+    let mt = h.b.load(I64, tab, TABLE_META as i32, false);
+    let has_mt = h.b.icmp(ICmp::Ne, mt, zero);
+    let l = h.b.input(L, I64);
+    let ik = h.b.load(I64, l, OFF_INDEX_KEY, false);
+    // Probing a null metatable is avoided by probing the table itself instead.
+    let mtab = h.b.select(has_mt, mt, tab);
+    let pi = h.probe(mtab, ik);
+    let no_idx = h.absent(&pi);
+    let not_found = h.b.bin(BinOp::Xor, pi.found, t);
+    let no_idx = h.b.bin(BinOp::And, no_idx, not_found);
+    let no_idx = h.b.bin(BinOp::And, has_mt, no_idx);
+    let itag = h.b.load(I64, pi.node, NODE_VAL as i32, false);
+    let itab = h.b.load(I64, pi.node, NODE_VAL as i32 + 8, false);
+    let tt = h.c(T_TABLE as i64);
+    let is_tab = h.b.icmp(ICmp::Eq, itag, tt);
+    let is_tab = h.b.bin(BinOp::And, is_tab, pi.found);
+    let is_tab = h.b.bin(BinOp::And, is_tab, has_mt);
+    let ctab = h.b.select(is_tab, itab, tab);
+    let pm = h.probe(ctab, ks);
+    let via = h.b.bin(BinOp::And, is_tab, pm.found);
+    let ok = if op == Op::SelfOp {
+        via
+    } else {
+        let cmt = h.b.load(I64, ctab, TABLE_META as i32, false);
+        let c_plain = h.b.icmp(ICmp::Eq, cmt, zero);
+        let c_lacks = h.absent(&pm);
+        let pm_nf = h.b.bin(BinOp::Xor, pm.found, t);
+        let c_nil = h.b.bin(BinOp::And, c_lacks, pm_nf);
+        let c_nil = h.b.bin(BinOp::And, c_nil, c_plain);
+        let c_nil = h.b.bin(BinOp::And, is_tab, c_nil);
+        let no_mt = h.b.bin(BinOp::Xor, has_mt, t);
+        let nil = h.b.bin(BinOp::Or, no_mt, no_idx);
+        let nil = h.b.bin(BinOp::Or, nil, c_nil);
+        h.b.bin(BinOp::Or, nil, via)
+    };
+    h.or_slow(ok);
+    let vt = h.b.load(I64, pm.node, NODE_VAL as i32, false);
+    let vv = h.b.load(I64, pm.node, NODE_VAL as i32 + 8, false);
+    let tag = h.b.select(via, vt, zero);
+    let val = h.b.select(via, vv, zero);
+    let a = h.a();
+    let ra = h.reg(a);
+    h.b.store(ra, 0, tag);
+    h.b.store(ra, 8, val);
+    h.dispatch(pc1)
+}
+
+impl H {
+    /// The table and string key of GETTABLE (a string key), GETTABUP and SELF, which also
+    /// sets R[A+1] to the object.
+    fn read_operands(&mut self, op: Op) -> (Value, Value) {
+        let (tab, kat) = if op == Op::GetTabUp {
+            let bf = self.b_();
+            let tab = self.upval_table(bf);
+            let cf = self.c_();
+            (tab, self.konst(cf))
+        } else {
+            let bf = self.b_();
+            let rb = self.reg(bf);
+            self.tag_is(rb, T_TABLE);
+            let tab = self.b.load(I64, rb, 8, false);
+            if op == Op::SelfOp {
+                let a = self.a();
+                let ra = self.reg(a);
+                let tt = self.c(T_TABLE as i64);
+                self.b.store(ra, 16, tt);
+                self.b.store(ra, 24, tab);
+            }
+            let cf = self.c_();
+            (tab, self.rk(cf, 57))
+        };
+        let ks = self.str_key(kat);
+        (tab, ks)
+    }
 }
 
 /// GETUPVAL/SETUPVAL: through the running closure (in the slot below `base`) to the
@@ -947,6 +1023,10 @@ pub fn program() -> Program {
     let str_ops = [Op::GetTable, Op::SetTable];
     let str_frags: Vec<u32> =
         str_ops.iter().map(|op| pb.declare(&format!("op_{op:?}_s").to_lowercase())).collect();
+    let miss_ops = [Op::GetTable, Op::GetTabUp, Op::SelfOp, Op::SetTable, Op::SetTabUp];
+    let miss_frags: Vec<u32> =
+        miss_ops.iter().map(|op| pb.declare(&format!("op_{op:?}_miss").to_lowercase())).collect();
+    let miss_of = |op: Op| miss_ops.iter().position(|&o| o == op).map(|i| miss_frags[i]);
     let cmp_ops = [Op::Eq, Op::Lt, Op::Le];
     let cmp_frags: Vec<u32> =
         cmp_ops.iter().map(|op| pb.declare(&format!("op_{op:?}_f").to_lowercase())).collect();
@@ -1124,7 +1204,7 @@ pub fn program() -> Program {
             }
             Op::Call => call(ids, &name),
             Op::GetUpval | Op::SetUpval => upval(ids, &name, op),
-            Op::GetTabUp | Op::SetTabUp | Op::SelfOp => hash_access(ids, &name, op),
+            Op::GetTabUp | Op::SetTabUp | Op::SelfOp => hash_access(ids, &name, op, miss_of(op)),
             Op::Return => ret(ids, &name),
             _ => unreachable!("{op:?} is in the fast list"),
         };
@@ -1137,7 +1217,16 @@ pub fn program() -> Program {
     }
     for (i, &op) in str_ops.iter().enumerate() {
         let name = format!("op_{op:?}_s").to_lowercase();
-        pb.define(str_frags[i], hash_access(ids, &name, op));
+        pb.define(str_frags[i], hash_access(ids, &name, op, miss_of(op)));
+    }
+    for (i, &op) in miss_ops.iter().enumerate() {
+        let name = format!("op_{op:?}_miss").to_lowercase();
+        let body = if matches!(op, Op::SetTable | Op::SetTabUp) {
+            hash_access(ids, &name, op, None)
+        } else {
+            hash_miss(ids, &name, op)
+        };
+        pb.define(miss_frags[i], body);
     }
     for (i, &op) in float_ops.iter().enumerate() {
         let name = format!("op_{op:?}_f").to_lowercase();
