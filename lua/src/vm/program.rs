@@ -24,7 +24,9 @@ use crate::table::{
     TABLE_META, TABLE_NODE,
 };
 use crate::value::{TVALUE_TAG, T_FALSE, T_FLOAT, T_INT, T_LCLOSURE, T_NIL, T_STR, T_TABLE, T_TRUE};
-use crate::vm::thread::{MAX_FRAMES, THREAD_CI_BUF, THREAD_CI_CAP, THREAD_CI_LEN, THREAD_LIMIT, THREAD_USED};
+use crate::vm::thread::{
+    MAX_FRAMES, THREAD_CI_BUF, THREAD_CI_CAP, THREAD_CI_LEN, THREAD_LIMIT, THREAD_TOP, THREAD_USED,
+};
 
 /// The slots of the VM state.
 pub const PC: u32 = 0;
@@ -853,7 +855,7 @@ fn call(ids: Ids, name: &str) -> Trace {
 }
 
 /// RETURN from a `Lua` frame with a fixed value count and nothing to close, to a caller that
-/// wants at most one value: pops the frame in place, as `do_return` and `deliver` would,
+/// wants at most one value (or all of a return of one): pops the frame in place, as `do_return` and `deliver` would,
 /// and goes on after the caller's CALL (promoted, as the callee is by `call`).
 fn ret(ids: Ids, name: &str) -> Trace {
     let mut h = H::new(name, ids);
@@ -881,7 +883,13 @@ fn ret(ids: Ids, name: &str) -> Trace {
     let low = h.c(0xffff_ffff);
     let nres = h.b.bin(BinOp::And, nw, low);
     let small = h.b.icmp(ICmp::Ule, nres, one);
-    h.or_slow(small);
+    // Or a caller that takes all the values (-1) of a return of one.
+    let all = h.b.icmp(ICmp::Eq, nres, low);
+    let two = h.c(2);
+    let b_one = h.b.icmp(ICmp::Eq, bf, two);
+    let all_of_one = h.b.bin(BinOp::And, all, b_one);
+    let ok = h.b.bin(BinOp::Or, small, all_of_one);
+    h.or_slow(ok);
     // The first value (nil when there is none) goes to the result slot when one is
     // wanted; otherwise it lands in the dead frame's own register.
     let a = h.a();
@@ -893,9 +901,16 @@ fn ret(ids: Ids, name: &str) -> Trace {
     let val = h.b.select(has, val, zero);
     let r = h.b.load(I64, ci, CI_RET as i32, false);
     let want = h.b.icmp(ICmp::Eq, nres, one);
+    let want = h.b.bin(BinOp::Or, want, all_of_one);
     let dst = h.b.select(want, r, ra);
     h.b.store(dst, 0, tag);
     h.b.store(dst, 8, val);
+    // A variable-count result list ends after the one value.
+    let old_top = h.b.load(I64, th, THREAD_TOP as i32, false);
+    let sixteen = h.c(16);
+    let r1 = h.b.bin(BinOp::Add, r, sixteen);
+    let top = h.b.select(all_of_one, r1, old_top);
+    h.b.store(th, THREAD_TOP as i32, top);
     h.b.store(th, THREAD_CI_LEN as i32, len1);
     let caller = h.b.bin(BinOp::Sub, ci, size);
     let cpc = h.b.load(I64, caller, CI_PC as i32, false);
@@ -913,7 +928,7 @@ fn ret(ids: Ids, name: &str) -> Trace {
 
 /// GETTABLE/GETI/SETTABLE/SETI on a table's array part with an integer key in range, where
 /// the slot holds a value (so no metamethod can apply). Everything else is the helper's.
-fn table_access(ids: Ids, name: &str, op: Op, str_frag: Option<u32>) -> Trace {
+fn table_access(ids: Ids, name: &str, op: Op, str_frag: Option<u32>, miss: Option<u32>) -> Trace {
     let mut h = H::new(name, ids);
     let get = matches!(op, Op::GetTable | Op::GetI);
     let (treg, kfield) = if get { (h.b_(), 40) } else { (h.a(), 24) };
@@ -939,7 +954,9 @@ fn table_access(ids: Ids, name: &str, op: Op, str_frag: Option<u32>) -> Trace {
     let idx = h.b.bin(BinOp::Sub, key, one);
     let asize = h.b.load(I64, tab, TABLE_ASIZE as i32, false);
     let inb = h.b.icmp(ICmp::Ult, idx, asize);
-    h.or_slow(inb);
+    let to = miss.unwrap_or(ids.slow);
+    let s = h.b.snapshot_to(SnapTo::Fragment(to), 0, &[]);
+    h.b.guard(inb, s);
     let arr = h.b.load(I64, tab, TABLE_ARRAY as i32, false);
     let four = h.c(4);
     let off = h.b.bin(BinOp::Shl, idx, four);
@@ -947,7 +964,8 @@ fn table_access(ids: Ids, name: &str, op: Op, str_frag: Option<u32>) -> Trace {
     let old = h.b.load(I64, slot, 0, false);
     let nil = h.c(T_NIL as i64);
     let present = h.b.icmp(ICmp::Ne, old, nil);
-    h.or_slow(present);
+    let s = h.b.snapshot_to(SnapTo::Fragment(to), 0, &[]);
+    h.b.guard(present, s);
     if get {
         let v = h.b.load(I64, slot, 8, false);
         let a = h.a();
@@ -962,6 +980,53 @@ fn table_access(ids: Ids, name: &str, op: Op, str_frag: Option<u32>) -> Trace {
         h.b.store(slot, 0, t);
         h.b.store(slot, 8, v);
     }
+    let pc1 = h.next_pc();
+    h.dispatch(pc1)
+}
+
+/// GETTABLE/GETI with an integer key that the array part does not hold a value for: nil
+/// when the table has no metatable and the key cannot be in the hash part (the key is in
+/// the array part's range, or the hash part has never had a key); else the helper's.
+fn int_miss(ids: Ids, name: &str, op: Op) -> Trace {
+    let mut h = H::new(name, ids);
+    let bf = h.b_();
+    let rt = h.reg(bf);
+    h.tag_is(rt, T_TABLE);
+    let tab = h.b.load(I64, rt, 8, false);
+    let key = if op == Op::GetI {
+        h.field(40, 0xffff, "key")
+    } else {
+        let kx = h.field(40, 0xffff, "kx");
+        let rk = h.rk(kx, 57);
+        h.tag_is(rk, T_INT);
+        h.b.load(I64, rk, 8, false)
+    };
+    let zero = h.c(0);
+    let one = h.c(1);
+    let t = h.b.icmp(ICmp::Eq, zero, zero);
+    let idx = h.b.bin(BinOp::Sub, key, one);
+    let asize = h.b.load(I64, tab, TABLE_ASIZE as i32, false);
+    let inb = h.b.icmp(ICmp::Ult, idx, asize);
+    let arr = h.b.load(I64, tab, TABLE_ARRAY as i32, false);
+    let four = h.c(4);
+    let off = h.b.bin(BinOp::Shl, idx, four);
+    let slot = h.b.bin(BinOp::Add, arr, off);
+    // Outside the array part, read the table's own register instead (never nil).
+    let at = h.b.select(inb, slot, rt);
+    let tag = h.b.load(I64, at, 0, false);
+    let hole = h.b.icmp(ICmp::Eq, tag, zero);
+    let bits = h.b.load(I64, tab, TABLE_KEYBITS as i32, false);
+    let no_hash = h.b.icmp(ICmp::Eq, bits, zero);
+    let out = h.b.bin(BinOp::Xor, inb, t);
+    let out_absent = h.b.bin(BinOp::And, out, no_hash);
+    let absent = h.b.bin(BinOp::Or, hole, out_absent);
+    let mt = h.b.load(I64, tab, TABLE_META as i32, false);
+    let plain = h.b.icmp(ICmp::Eq, mt, zero);
+    let ok = h.b.bin(BinOp::And, absent, plain);
+    h.or_slow(ok);
+    let a = h.a();
+    let ra = h.reg(a);
+    h.store_tv(ra, T_NIL, zero);
     let pc1 = h.next_pc();
     h.dispatch(pc1)
 }
@@ -1023,6 +1088,9 @@ pub fn program() -> Program {
     let str_ops = [Op::GetTable, Op::SetTable];
     let str_frags: Vec<u32> =
         str_ops.iter().map(|op| pb.declare(&format!("op_{op:?}_s").to_lowercase())).collect();
+    let int_miss_ops = [Op::GetTable, Op::GetI];
+    let int_miss_frags: Vec<u32> =
+        int_miss_ops.iter().map(|op| pb.declare(&format!("op_{op:?}_imiss").to_lowercase())).collect();
     let miss_ops = [Op::GetTable, Op::GetTabUp, Op::SelfOp, Op::SetTable, Op::SetTabUp];
     let miss_frags: Vec<u32> =
         miss_ops.iter().map(|op| pb.declare(&format!("op_{op:?}_miss").to_lowercase())).collect();
@@ -1200,7 +1268,8 @@ pub fn program() -> Program {
             }
             Op::GetTable | Op::GetI | Op::SetTable | Op::SetI => {
                 let sf = str_ops.iter().position(|&o| o == op).map(|i| str_frags[i]);
-                table_access(ids, &name, op, sf)
+                let mf = int_miss_ops.iter().position(|&o| o == op).map(|i| int_miss_frags[i]);
+                table_access(ids, &name, op, sf, mf)
             }
             Op::Call => call(ids, &name),
             Op::GetUpval | Op::SetUpval => upval(ids, &name, op),
@@ -1218,6 +1287,10 @@ pub fn program() -> Program {
     for (i, &op) in str_ops.iter().enumerate() {
         let name = format!("op_{op:?}_s").to_lowercase();
         pb.define(str_frags[i], hash_access(ids, &name, op, miss_of(op)));
+    }
+    for (i, &op) in int_miss_ops.iter().enumerate() {
+        let name = format!("op_{op:?}_imiss").to_lowercase();
+        pb.define(int_miss_frags[i], int_miss(ids, &name, op));
     }
     for (i, &op) in miss_ops.iter().enumerate() {
         let name = format!("op_{op:?}_miss").to_lowercase();

@@ -258,4 +258,5 @@ pub const THREAD_CI_BUF: usize = std::mem::offset_of!(Thread, ci) + std::mem::of
 pub const THREAD_CI_LEN: usize = std::mem::offset_of!(Thread, ci) + std::mem::offset_of!(CiStack, len);
 pub const THREAD_CI_CAP: usize = std::mem::offset_of!(Thread, ci) + std::mem::offset_of!(CiStack, cap);
 pub const THREAD_USED: usize = std::mem::offset_of!(Thread, used);
+pub const THREAD_TOP: usize = std::mem::offset_of!(Thread, top);
 pub const THREAD_LIMIT: usize = std::mem::offset_of!(Thread, limit_ptr);
