@@ -660,10 +660,15 @@ fn hash_access(ids: Ids, name: &str, op: Op, miss: Option<u32>) -> Trace {
     h.dispatch(pc1)
 }
 
+/// How many `__index` tables a read that misses follows. More would serve class hierarchies,
+/// but the fragment lands in every trace through it, and two made oo_methods' trace too long.
+const INDEX_LEVELS: usize = 1;
+
 /// A string-key read whose key the table certainly lacks: nil when the table has no
-/// metatable or its metatable no `__index`; else what the table that `__index` names holds
-/// (nil again when that table certainly lacks it and has no metatable). SELF wants a value.
-/// Anything else (an `__index` function, a longer chain, an unsure probe) is the helper's.
+/// metatable or its metatable no `__index`; else what the table that `__index` names holds,
+/// and so on for `INDEX_LEVELS` tables (nil again where one certainly lacks it and has no
+/// metatable or no `__index`). SELF wants a value. Anything else (an `__index` function, a
+/// longer chain, an unsure probe) is the helper's.
 fn hash_miss(ids: Ids, name: &str, op: Op) -> Trace {
     let mut h = H::new(name, ids);
     let pc1 = h.next_pc();
@@ -673,46 +678,45 @@ fn hash_miss(ids: Ids, name: &str, op: Op) -> Trace {
     h.or_slow(lacks);
     let zero = h.c(0);
     let t = h.b.icmp(ICmp::Eq, zero, zero);
-    let mt = h.b.load(I64, tab, TABLE_META as i32, false);
-    let has_mt = h.b.icmp(ICmp::Ne, mt, zero);
+    let f = h.b.icmp(ICmp::Ne, zero, zero);
     let l = h.b.input(L, I64);
     let ik = h.b.load(I64, l, OFF_INDEX_KEY, false);
-    // Probing a null metatable is avoided by probing the table itself instead.
-    let mtab = h.b.select(has_mt, mt, tab);
-    let pi = h.probe(mtab, ik);
-    let no_idx = h.absent(&pi);
-    let not_found = h.b.bin(BinOp::Xor, pi.found, t);
-    let no_idx = h.b.bin(BinOp::And, no_idx, not_found);
-    let no_idx = h.b.bin(BinOp::And, has_mt, no_idx);
-    let itag = h.b.load(I64, pi.node, NODE_VAL as i32, false);
-    let itab = h.b.load(I64, pi.node, NODE_VAL as i32 + 8, false);
     let tt = h.c(T_TABLE as i64);
-    let is_tab = h.b.icmp(ICmp::Eq, itag, tt);
-    let is_tab = h.b.bin(BinOp::And, is_tab, pi.found);
-    let is_tab = h.b.bin(BinOp::And, is_tab, has_mt);
-    let ctab = h.b.select(is_tab, itab, tab);
-    let pm = h.probe(ctab, ks);
-    let via = h.b.bin(BinOp::And, is_tab, pm.found);
-    let ok = if op == Op::SelfOp {
-        via
-    } else {
-        let cmt = h.b.load(I64, ctab, TABLE_META as i32, false);
-        let c_plain = h.b.icmp(ICmp::Eq, cmt, zero);
-        let c_lacks = h.absent(&pm);
-        let pm_nf = h.b.bin(BinOp::Xor, pm.found, t);
-        let c_nil = h.b.bin(BinOp::And, c_lacks, pm_nf);
-        let c_nil = h.b.bin(BinOp::And, c_nil, c_plain);
-        let c_nil = h.b.bin(BinOp::And, is_tab, c_nil);
+    // `active`: still looking (the key is certainly not in `cur`).
+    let (mut cur, mut active, mut found, mut nil, mut node) = (tab, t, f, f, p.node);
+    for _ in 0..INDEX_LEVELS {
+        let mt = h.b.load(I64, cur, TABLE_META as i32, false);
+        let has_mt = h.b.icmp(ICmp::Ne, mt, zero);
         let no_mt = h.b.bin(BinOp::Xor, has_mt, t);
-        let nil = h.b.bin(BinOp::Or, no_mt, no_idx);
-        let nil = h.b.bin(BinOp::Or, nil, c_nil);
-        h.b.bin(BinOp::Or, nil, via)
-    };
+        let ends = h.b.bin(BinOp::And, active, no_mt);
+        nil = h.b.bin(BinOp::Or, nil, ends);
+        active = h.b.bin(BinOp::And, active, has_mt);
+        // Probing a null metatable is avoided by probing `cur` again instead.
+        let mtab = h.b.select(has_mt, mt, cur);
+        let pi = h.probe(mtab, ik);
+        let no_idx = h.absent(&pi);
+        let ends = h.b.bin(BinOp::And, active, no_idx);
+        nil = h.b.bin(BinOp::Or, nil, ends);
+        let itag = h.b.load(I64, pi.node, NODE_VAL as i32, false);
+        let itab = h.b.load(I64, pi.node, NODE_VAL as i32 + 8, false);
+        let is_tab = h.b.icmp(ICmp::Eq, itag, tt);
+        let is_tab = h.b.bin(BinOp::And, is_tab, pi.found);
+        active = h.b.bin(BinOp::And, active, is_tab);
+        let next = h.b.select(active, itab, cur);
+        let pm = h.probe(next, ks);
+        let here = h.b.bin(BinOp::And, active, pm.found);
+        node = h.b.select(here, pm.node, node);
+        found = h.b.bin(BinOp::Or, found, here);
+        let absent = h.absent(&pm);
+        active = h.b.bin(BinOp::And, active, absent);
+        cur = next;
+    }
+    let ok = if op == Op::SelfOp { found } else { h.b.bin(BinOp::Or, found, nil) };
     h.or_slow(ok);
-    let vt = h.b.load(I64, pm.node, NODE_VAL as i32, false);
-    let vv = h.b.load(I64, pm.node, NODE_VAL as i32 + 8, false);
-    let tag = h.b.select(via, vt, zero);
-    let val = h.b.select(via, vv, zero);
+    let vt = h.b.load(I64, node, NODE_VAL as i32, false);
+    let vv = h.b.load(I64, node, NODE_VAL as i32 + 8, false);
+    let tag = h.b.select(found, vt, zero);
+    let val = h.b.select(found, vv, zero);
     let a = h.a();
     let ra = h.reg(a);
     h.b.store(ra, 0, tag);
