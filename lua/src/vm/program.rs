@@ -66,6 +66,7 @@ pub const OFF_K: i32 = 16;
 /// The running thread (`State::thread`), for the frames CALL and RETURN push and pop.
 pub const OFF_THREAD: i32 = std::mem::offset_of!(crate::state::State, thread) as i32;
 pub const OFF_INDEX_KEY: i32 = std::mem::offset_of!(crate::state::State, index_key) as i32;
+pub const OFF_STRING_META: i32 = std::mem::offset_of!(crate::state::State, string_meta) as i32;
 pub const OFF_NEWINDEX_KEY: i32 = std::mem::offset_of!(crate::state::State, newindex_key) as i32;
 
 const I64: Type = Type::I64;
@@ -78,6 +79,8 @@ struct Ids {
     fetch: u32,
     lp: u32,
     slow: u32,
+    /// SELF on a string.
+    self_str: u32,
 }
 
 /// One handler under construction.
@@ -602,7 +605,8 @@ fn hash_access(ids: Ids, name: &str, op: Op, miss: Option<u32>) -> Trace {
     let pc1 = h.next_pc();
     match op {
         Op::GetTable | Op::GetTabUp | Op::SelfOp => {
-            let (tab, ks) = h.read_operands(op);
+            let on_str = if op == Op::SelfOp { Some(ids.self_str) } else { None };
+            let (tab, ks) = h.read_operands(op, on_str);
             let p = h.probe(tab, ks);
             let s = h.b.snapshot_to(SnapTo::Fragment(miss.unwrap_or(ids.slow)), 0, &[]);
             h.b.guard(p.found, s);
@@ -672,7 +676,7 @@ const INDEX_LEVELS: usize = 1;
 fn hash_miss(ids: Ids, name: &str, op: Op) -> Trace {
     let mut h = H::new(name, ids);
     let pc1 = h.next_pc();
-    let (tab, ks) = h.read_operands(op);
+    let (tab, ks) = h.read_operands(op, None);
     let p = h.probe(tab, ks);
     let lacks = h.absent(&p);
     h.or_slow(lacks);
@@ -727,7 +731,7 @@ fn hash_miss(ids: Ids, name: &str, op: Op) -> Trace {
 impl H {
     /// The table and string key of GETTABLE (a string key), GETTABUP and SELF, which also
     /// sets R[A+1] to the object.
-    fn read_operands(&mut self, op: Op) -> (Value, Value) {
+    fn read_operands(&mut self, op: Op, not_table: Option<u32>) -> (Value, Value) {
         let (tab, kat) = if op == Op::GetTabUp {
             let bf = self.b_();
             let tab = self.upval_table(bf);
@@ -736,7 +740,11 @@ impl H {
         } else {
             let bf = self.b_();
             let rb = self.reg(bf);
-            self.tag_is(rb, T_TABLE);
+            let tag = self.b.load(I64, rb, 0, false);
+            let want = self.c(T_TABLE as i64);
+            let is_tab = self.b.icmp(ICmp::Eq, tag, want);
+            let s = self.b.snapshot_to(SnapTo::Fragment(not_table.unwrap_or(self.ids.slow)), 0, &[]);
+            self.b.guard(is_tab, s);
             let tab = self.b.load(I64, rb, 8, false);
             if op == Op::SelfOp {
                 let a = self.a();
@@ -751,6 +759,44 @@ impl H {
         let ks = self.str_key(kat);
         (tab, ks)
     }
+}
+
+/// SELF on a string (`s:upper()`): the method from the table the string metatable's
+/// `__index` names, as 5.4 finds it; anything else is the helper's.
+fn self_str(ids: Ids, name: &str) -> Trace {
+    let mut h = H::new(name, ids);
+    let bf = h.b_();
+    let rb = h.reg(bf);
+    h.tag_is(rb, T_STR);
+    let sv = h.b.load(I64, rb, 8, false);
+    let a = h.a();
+    let ra = h.reg(a);
+    let st = h.c(T_STR as i64);
+    h.b.store(ra, 16, st);
+    h.b.store(ra, 24, sv);
+    let cf = h.c_();
+    let kat = h.rk(cf, 57);
+    let ks = h.str_key(kat);
+    let l = h.b.input(L, I64);
+    let mt = h.b.load(I64, l, OFF_STRING_META, false);
+    let zero = h.c(0);
+    let has = h.b.icmp(ICmp::Ne, mt, zero);
+    h.or_slow(has);
+    let ik = h.b.load(I64, l, OFF_INDEX_KEY, false);
+    let pi = h.probe(mt, ik);
+    h.or_slow(pi.found);
+    let itag = h.b.load(I64, pi.node, NODE_VAL as i32, false);
+    let tt = h.c(T_TABLE as i64);
+    let is_tab = h.b.icmp(ICmp::Eq, itag, tt);
+    h.or_slow(is_tab);
+    let itab = h.b.load(I64, pi.node, NODE_VAL as i32 + 8, false);
+    let pm = h.probe(itab, ks);
+    h.or_slow(pm.found);
+    let vo = h.c(NODE_VAL as i64);
+    let val = h.b.bin(BinOp::Add, pm.node, vo);
+    h.copy_tv(val, ra);
+    let pc1 = h.next_pc();
+    h.dispatch(pc1)
 }
 
 /// GETUPVAL/SETUPVAL: through the running closure (in the slot below `base`) to the
@@ -1051,7 +1097,9 @@ pub fn program() -> Program {
     let slow = pb.declare("slow");
     let status = pb.declare("status");
     let table = pb.table("ops", &[]);
-    let ids = Ids { table, fetch, lp, slow };
+    let self_str_frag = pb.declare("op_selfop_str");
+    let ids = Ids { table, fetch, lp, slow, self_str: self_str_frag };
+    pb.define(self_str_frag, self_str(ids, "op_selfop_str"));
 
     let fast: Vec<Op> = vec![
         Op::Move,
