@@ -268,6 +268,29 @@ fn build_once(input: &Input, as_loop: bool) -> Result<Built, Abort> {
             }
         }
     }
+    // A side trace entered with a green value its parent did not know (it left through a
+    // promote whose guard failed, say): it was recorded for the value it had then, so it
+    // guards on that value first and knows it from there on (its pc, say: the loops it
+    // reaches can then be linked to).
+    if input.side {
+        for (s, d) in p.slots.iter().enumerate() {
+            if !d.green {
+                continue;
+            }
+            let v = st.value(s as u32);
+            if st.konst_of(v).is_some() {
+                continue;
+            }
+            let k =
+                *input.entry.get(s).ok_or_else(|| Abort::Mismatch(format!("no entry value for slot {s}")))?;
+            let kc = st.b.konst(d.ty, k);
+            let c = st.b.icmp(ICmp::Eq, v, kc);
+            let snap = st.snapshot(0, &[], SnapTo::Fragment(input.start));
+            st.count()?;
+            st.b.guard(c, snap);
+            st.cur[s] = Some(kc);
+        }
+    }
     let mut next = Some(input.start);
     for (k, step) in steps.iter().enumerate() {
         if next != Some(step.fragment) {
