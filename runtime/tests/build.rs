@@ -287,3 +287,48 @@ fn every_exit_of_the_trace_is_taken_and_deopts_to_the_exact_state() {
     }
     assert!(taken.iter().all(|&k| k > 0), "exits never taken: {taken:?}\n{}", trace_ir::text::print(&t));
 }
+
+/// A side trace whose parent did not know a green value at the exit (it left through a
+/// promote's guard, say) guards on the value it was recorded with first, and from then on
+/// knows it: so that where it ends, its green values are constants the driver can link by.
+#[test]
+fn a_side_trace_guards_on_the_green_values_it_was_recorded_with() {
+    let p = program();
+    let sp = split(&p);
+    let head = p.fragment_by_name("head").unwrap();
+    let mut code = bytecode();
+    let pc0 = code.as_ptr() as u64;
+    let syms = symbols();
+    let mut rec_slots = vec![pc0, 3, 0, 0];
+    let rec = record_iteration(&p, &mut code, &mut rec_slots, 8);
+    let entry = vec![pc0, 3, 0, 0];
+    let imm = Slices(vec![bytes(&mut code)]);
+    let input = |consts: &'static [(u32, u64)]| Input {
+        split: &sp,
+        recording: &rec,
+        start: head,
+        end: Some(head),
+        side: true,
+        entry: &entry,
+        entry_dispatch: None,
+        consts,
+        memory: &imm,
+        symbols: &syms,
+        lookup: &|_, _| None,
+        limits: Limits::default(),
+    };
+    let text = trace_ir::text::print(&build(&input(&[])).unwrap().trace);
+    let name_of = |what: &str| {
+        let line = text.lines().find(|l| l.ends_with(what)).unwrap_or_else(|| panic!("no `{what}`:\n{text}"));
+        line.split(" = ").next().unwrap().to_string()
+    };
+    let (pc_in, pc_k) = (name_of("input 0 : i64"), name_of(&format!("const {pc0:#x} : i64")));
+    let cmp = text.lines().find(|l| l.ends_with(&format!("icmp.eq {pc_in}, {pc_k}")));
+    let cmp = cmp.unwrap_or_else(|| panic!("pc compared with the recorded {pc0:#x}:\n{text}"));
+    let first_guard = text.lines().find(|l| l.starts_with("guard")).unwrap();
+    assert_eq!(first_guard, format!("guard {}, snap0", cmp.split(" = ").next().unwrap()), "{text}");
+    // Known at entry: no guard for it.
+    let known = build(&input(Box::leak(Box::new([(0u32, pc0)])))).unwrap().trace;
+    let text = trace_ir::text::print(&known);
+    assert!(!text.contains("input 0 "), "pc is a constant, not an input:\n{text}");
+}
