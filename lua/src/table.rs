@@ -45,15 +45,14 @@ pub struct Table {
     pub meta: *mut Table,
     /// Bumped whenever `meta` changes, so compiled code can guard on it.
     pub version: u64,
-    /// The hash part as the fragments probe it: `nodes`' buffer (or `NO_NODES`) and its
-    /// length minus one.
+    /// The hash part: `hmask + 1` nodes the table owns (a boxed slice taken apart), or
+    /// `NO_NODES` when it has none. The fragments probe it through these two fields.
     node: *const Node,
     hmask: u64,
     /// A one-word filter of the hash part's keys: bit `key_hash >> 58` is set for every key
     /// inserted since the last rehash (never cleared before it), so a clear bit proves a
     /// key absent in one test (the SELF fragment's method lookup).
     keybits: u64,
-    nodes: Vec<Node>,
     /// Slots whose key is not nil (live and dead).
     hused: usize,
     /// The heap's byte counter, which outlives every object of the heap.
@@ -110,23 +109,53 @@ impl Table {
             node: &NO_NODES,
             hmask: 0,
             keybits: 0,
-            nodes: Vec::new(),
             hused: 0,
             acct,
         };
         if nhash > 0 {
-            t.nodes = crate::gc::try_filled(hash_cap_for(nhash), EMPTY);
-            t.sync_nodes();
+            t.set_nodes(crate::gc::try_filled(hash_cap_for(nhash), EMPTY));
         }
         t
     }
 
-    /// Points `node`/`hmask` at the hash part after it was replaced.
-    fn sync_nodes(&mut self) {
-        if self.nodes.is_empty() {
+    /// The hash part.
+    #[inline]
+    fn nodes(&self) -> &[Node] {
+        if ptr::eq(self.node, &NO_NODES) {
+            return &[];
+        }
+        // SAFETY: a non-empty hash part is `hmask + 1` nodes this table owns.
+        unsafe { std::slice::from_raw_parts(self.node, self.hmask as usize + 1) }
+    }
+
+    #[inline]
+    fn nodes_mut(&mut self) -> &mut [Node] {
+        if ptr::eq(self.node, &NO_NODES) {
+            return &mut [];
+        }
+        // SAFETY: as in `nodes`; `&mut self` makes it unique.
+        unsafe { std::slice::from_raw_parts_mut(self.node as *mut Node, self.hmask as usize + 1) }
+    }
+
+    /// Replaces the hash part (its length a power of two, or zero).
+    fn set_nodes(&mut self, v: Vec<Node>) {
+        self.free_nodes();
+        if v.is_empty() {
             (self.node, self.hmask) = (&NO_NODES, 0);
         } else {
-            (self.node, self.hmask) = (self.nodes.as_ptr(), self.nodes.len() as u64 - 1);
+            let n = v.len() as u64;
+            let b = Box::into_raw(v.into_boxed_slice());
+            (self.node, self.hmask) = (b as *const Node, n - 1);
+        }
+    }
+
+    fn free_nodes(&mut self) {
+        if !ptr::eq(self.node, &NO_NODES) {
+            let n = self.hmask as usize + 1;
+            // SAFETY: `node` came from a boxed slice of `n` nodes (`set_nodes`), freed once:
+            // it is repointed right after.
+            drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(self.node as *mut Node, n)) });
+            (self.node, self.hmask) = (&NO_NODES, 0);
         }
     }
 
@@ -134,7 +163,7 @@ impl Table {
     pub(crate) fn size(&self) -> usize {
         std::mem::size_of::<Table>()
             + self.acap as usize * 16
-            + self.nodes.len() * std::mem::size_of::<Node>()
+            + self.nodes().len() * std::mem::size_of::<Node>()
     }
 
     fn account(&self, old: usize) {
@@ -158,7 +187,7 @@ impl Table {
 
     /// Live entries in the hash part.
     pub fn hash_count(&self) -> usize {
-        self.nodes.iter().filter(|n| !n.val.is_nil()).count()
+        self.nodes().iter().filter(|n| !n.val.is_nil()).count()
     }
 
     pub fn set_meta(&mut self, mt: *mut Table) {
@@ -169,13 +198,13 @@ impl Table {
     }
 
     fn find(&self, k: TValue) -> Option<usize> {
-        if self.nodes.is_empty() {
+        if self.nodes().is_empty() {
             return None;
         }
-        let mask = self.nodes.len() - 1;
+        let mask = self.nodes().len() - 1;
         let mut i = key_hash(k) as usize & mask;
         loop {
-            let n = &self.nodes[i];
+            let n = &self.nodes()[i];
             if n.key.tag == T_NIL {
                 return None;
             }
@@ -188,7 +217,7 @@ impl Table {
 
     fn hget(&self, k: TValue) -> TValue {
         match self.find(k) {
-            Some(i) => self.nodes[i].val,
+            Some(i) => self.nodes()[i].val,
             None => TValue::NIL,
         }
     }
@@ -252,7 +281,7 @@ impl Table {
         // The key may still be in the hash part (a rehash can stop the array just below
         // it): the array slot replaces it.
         if let Some(i) = self.find(TValue::int(self.asize as i64 + 1)) {
-            self.nodes[i].val = TValue::NIL;
+            self.nodes_mut()[i].val = TValue::NIL;
         }
         self.push_array(v);
         self.pull_following();
@@ -260,12 +289,12 @@ impl Table {
 
     /// Moves keys asize+1, asize+2, ... from the hash part to the array part.
     fn pull_following(&mut self) {
-        while !self.nodes.is_empty() {
+        while !self.nodes().is_empty() {
             let k = TValue::int(self.asize as i64 + 1);
             match self.find(k) {
-                Some(i) if !self.nodes[i].val.is_nil() => {
-                    let x = self.nodes[i].val;
-                    self.nodes[i].val = TValue::NIL;
+                Some(i) if !self.nodes()[i].val.is_nil() => {
+                    let x = self.nodes()[i].val;
+                    self.nodes_mut()[i].val = TValue::NIL;
                     self.push_array(x);
                 }
                 _ => break,
@@ -298,13 +327,13 @@ impl Table {
 
     fn hset(&mut self, k: TValue, v: TValue) {
         if let Some(i) = self.find(k) {
-            self.nodes[i].val = v;
+            self.nodes_mut()[i].val = v;
             return;
         }
         if v.is_nil() {
             return;
         }
-        if (self.hused + 1) * 4 > self.nodes.len() * 3 {
+        if (self.hused + 1) * 4 > self.nodes().len() * 3 {
             self.rehash(k);
             // The key may now belong to the array part.
             if k.tag == T_INT {
@@ -319,15 +348,15 @@ impl Table {
 
     /// Inserts a key known to be absent, reusing the first dead slot on its probe path.
     fn insert_new(&mut self, k: TValue, v: TValue) {
-        let mask = self.nodes.len() - 1;
+        let mask = self.nodes().len() - 1;
         let h = key_hash(k);
         self.keybits |= 1 << (h >> KEYBITS_SHIFT);
         let mut i = h as usize & mask;
         loop {
-            let n = &mut self.nodes[i];
+            let n = &mut self.nodes_mut()[i];
             if n.key.tag == T_NIL {
-                self.hused += 1;
                 *n = Node { key: k, val: v };
+                self.hused += 1;
                 return;
             }
             if n.val.is_nil() {
@@ -355,7 +384,7 @@ impl Table {
                 count_int(i as i64 + 1);
             }
         }
-        let live: Vec<Node> = self.nodes.iter().copied().filter(|n| !n.val.is_nil()).collect();
+        let live: Vec<Node> = self.nodes().iter().copied().filter(|n| !n.val.is_nil()).collect();
         for n in &live {
             if n.key.tag == T_INT {
                 count_int(n.key.val as i64);
@@ -399,8 +428,7 @@ impl Table {
             rest = live;
         }
         debug_assert_eq!(rest.len(), hash_entries);
-        self.nodes = new_nodes;
-        self.sync_nodes();
+        self.set_nodes(new_nodes);
         self.hused = 0;
         self.keybits = 0;
         for n in rest {
@@ -427,7 +455,7 @@ impl Table {
             }
             return lo as u64;
         }
-        if self.nodes.is_empty() || self.get_int(n as i64 + 1).is_nil() {
+        if self.nodes().is_empty() || self.get_int(n as i64 + 1).is_nil() {
             return n as u64;
         }
         let mut i = n as u64 + 1;
@@ -477,7 +505,7 @@ impl Table {
                 return Ok(Some((TValue::int(i as i64 + 1), *v)));
             }
         }
-        for n in self.nodes.iter().skip(start.saturating_sub(asize)) {
+        for n in self.nodes().iter().skip(start.saturating_sub(asize)) {
             if !n.val.is_nil() {
                 return Ok(Some((n.key, n.val)));
             }
@@ -505,7 +533,7 @@ impl Table {
         for &v in self.array_part() {
             strong_or_str(m, v, wv);
         }
-        for n in &self.nodes {
+        for n in self.nodes() {
             if !n.val.is_nil() {
                 strong_or_str(m, n.key, wk);
                 // An ephemeron's value is marked once its key is reached (`converge`);
@@ -518,7 +546,7 @@ impl Table {
 
     /// Calls `f` with every live hash entry (for the collector).
     pub(crate) fn for_each_entry(&self, mut f: impl FnMut(TValue, TValue)) {
-        for n in &self.nodes {
+        for n in self.nodes() {
             if !n.val.is_nil() {
                 f(n.key, n.val);
             }
@@ -540,7 +568,7 @@ impl Table {
                 }
             }
         }
-        for n in &mut self.nodes {
+        for n in self.nodes_mut() {
             if !n.val.is_nil() && ((keys && dead(n.key)) || (values && dead(n.val))) {
                 n.val = TValue::NIL;
             }
@@ -557,6 +585,7 @@ impl Drop for Table {
     fn drop(&mut self) {
         // SAFETY: (array, acap, acap) is the Vec this table took apart; dropped once.
         drop(unsafe { Vec::from_raw_parts(self.array, self.acap as usize, self.acap as usize) });
+        self.free_nodes();
     }
 }
 
@@ -636,7 +665,7 @@ mod tests {
                 let v = if x & 7 == 0 { TValue::nil() } else { TValue::int(k) };
                 t.set_int(k, v);
                 let asize = t.asize as i64;
-                for n in &t.nodes {
+                for n in t.nodes() {
                     if n.key.tag == T_INT && !n.val.is_nil() {
                         let nk = n.key.val as i64;
                         assert!(!(1..=asize).contains(&nk), "key {nk} in hash with asize {asize}");

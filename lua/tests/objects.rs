@@ -113,7 +113,7 @@ fn accounting_tracks_growth_and_release() {
     h.collect(&mut |m| m.mark_obj(tb));
     let live = h.allocated();
     assert!(live > 10_000 * 32);
-    assert_eq!(h.threshold(), (2 * live).max(tracery_lua::gc::MIN_THRESHOLD));
+    assert_eq!(h.threshold(), (live / 4 * 7).max(tracery_lua::gc::MIN_THRESHOLD));
     h.collect(&mut |_| {});
     assert!(h.allocated() < before + 64);
 }
