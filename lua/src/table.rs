@@ -161,9 +161,7 @@ impl Table {
 
     /// Bytes the heap accounts for this table.
     pub(crate) fn size(&self) -> usize {
-        std::mem::size_of::<Table>()
-            + self.acap as usize * 16
-            + self.nodes().len() * std::mem::size_of::<Node>()
+        std::mem::size_of::<Table>() + self.acap as usize * 16 + std::mem::size_of_val(self.nodes())
     }
 
     fn account(&self, old: usize) {
