@@ -54,7 +54,7 @@ impl GcHeader {
 ///
 /// # Safety
 /// During a collection's clearing phase, with `v` read from a table being traced.
-unsafe fn alive(v: TValue) -> bool {
+pub(crate) unsafe fn alive(v: TValue) -> bool {
     // SAFETY: an object value points at a live header until the sweep.
     v.tag <= T_STR || unsafe { (*(v.val as *const GcHeader)).marked != 0 }
 }

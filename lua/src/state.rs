@@ -123,6 +123,27 @@ pub struct CallInfo {
     pub handler: TValue,
 }
 
+impl CallInfo {
+    /// A frame of no function at `func` (its registers end at `top`): what the host puts
+    /// below a main chunk, and what a dead coroutine closes its variables from.
+    pub fn bottom(func: *mut TValue, top: *mut TValue, kind: FrameKind) -> CallInfo {
+        CallInfo {
+            func,
+            base: func,
+            top,
+            pc: std::ptr::null(),
+            proto: std::ptr::null(),
+            ret: func,
+            nresults: 0,
+            nvarargs: 0,
+            kind,
+            handling: false,
+            pcall_levels: 0,
+            handler: TValue::nil(),
+        }
+    }
+}
+
 pub const CI_FUNC: usize = std::mem::offset_of!(CallInfo, func);
 pub const CI_BASE: usize = std::mem::offset_of!(CallInfo, base);
 pub const CI_TOP: usize = std::mem::offset_of!(CallInfo, top);

@@ -557,8 +557,8 @@ impl Table {
     /// # Safety
     /// Only during a collection, after marking, before the sweep.
     pub(crate) unsafe fn clear_dead(&mut self, keys: bool, values: bool) {
-        // SAFETY: object values in a traced table point at headers that live until the sweep.
-        let dead = |v: TValue| v.tag > T_STR && unsafe { (*(v.val as *const GcHeader)).marked == 0 };
+        // SAFETY: the caller's contract is `alive`'s: a collection's clearing phase.
+        let dead = |v: TValue| !unsafe { crate::gc::alive(v) };
         if values {
             for v in self.array_mut() {
                 if dead(*v) {

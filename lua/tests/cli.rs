@@ -81,6 +81,18 @@ fn bad_settings_are_refused_with_the_variable_named() {
     );
 }
 
+/// Runs `file` in `dir` on the host with the trace log and the statistics: (stdout, stderr).
+fn traced(dir: &std::path::Path, file: &str) -> (String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tracery-lua"))
+        .arg(file)
+        .current_dir(dir)
+        .env("TRACERY_LOG", "trace")
+        .env("TRACERY_STATS", "1")
+        .output()
+        .unwrap();
+    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 /// An outer loop's trace ends at the inner loop's header; once the inner loop has a trace,
 /// that exit is linked straight to it, so the run stops returning to the driver there.
 #[test]
@@ -93,15 +105,7 @@ fn nested_loops_link_their_traces() {
         "nest",
         "local s = 0\nfor i = 1, 300 do\n  for j = 1, 50 do s = s + i * j end\nend\nprint(s)\n",
     );
-    let bin = env!("CARGO_BIN_EXE_tracery-lua");
-    let out = Command::new(bin)
-        .arg("nest.lua")
-        .current_dir(&d)
-        .env("TRACERY_LOG", "trace")
-        .env("TRACERY_STATS", "1")
-        .output()
-        .unwrap();
-    let (so, se) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let (so, se) = traced(&d, "nest.lua");
     assert_eq!(so, "57566250\n", "{se}");
     assert!(se.lines().any(|l| l.contains(" linked to ")), "{se}");
     let exits: u64 = se
@@ -157,15 +161,7 @@ fn recursion_is_traced() {
         "rec",
         "local function fib(n) if n < 2 then return n end return fib(n - 1) + fib(n - 2) end\nprint(fib(22))\n",
     );
-    let bin = env!("CARGO_BIN_EXE_tracery-lua");
-    let out = Command::new(bin)
-        .arg("rec.lua")
-        .current_dir(&d)
-        .env("TRACERY_LOG", "trace")
-        .env("TRACERY_STATS", "1")
-        .output()
-        .unwrap();
-    let (so, se) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let (so, se) = traced(&d, "rec.lua");
     assert_eq!(so, "17711\n", "{se}");
     assert!(se.lines().any(|l| l.contains("trace 1 compiled") && l.ends_with(", loop")), "{se}");
     assert!(se.lines().any(|l| l.contains("start side of")), "{se}");

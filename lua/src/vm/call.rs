@@ -529,17 +529,7 @@ fn resume(
         }
         return Ok(STATUS_NEXT);
     }
-    let cur = l.thread;
-    c.resumer = cur;
-    c.resume_ret = ret;
-    c.resume_nresults = nresults;
-    c.wrap = wrap;
-    c.resume_kind = kind;
-    c.co_value = co;
-    // SAFETY: `cur` is the running thread.
-    unsafe { (*cur).status = CoStatus::Normal };
-    c.status = CoStatus::Running;
-    l.thread = cptr;
+    switch_to(l, c, co, ret, nresults, wrap, kind);
     if c.ci.is_empty() {
         let f = c.stack;
         // SAFETY: the fresh coroutine's stack has room for its function and arguments.
@@ -601,34 +591,35 @@ fn close_coroutine(
     c.ci.truncate(1);
     if c.ci.is_empty() {
         // A coroutine that died keeps no frames: a bottom frame to close them from.
-        c.ci.push(CallInfo {
-            func: base,
-            base,
-            top: base,
-            pc: std::ptr::null(),
-            proto: std::ptr::null(),
-            ret: base,
-            nresults: 0,
-            kind: FrameKind::CoroutineBody,
-            nvarargs: 0,
-            handler: TValue::nil(),
-            handling: false,
-            pcall_levels: 0,
-        });
+        c.ci.push(CallInfo::bottom(base, base, FrameKind::CoroutineBody));
     }
+    c.closing = true;
+    switch_to(l, c, co, ret, nresults, false, kind);
+    close_pending(l, floor, death)
+}
+
+/// Makes coroutine `c` (the value `co`) the running thread, resumed by the running one,
+/// with its results going to `ret` (see `to_resumer`).
+fn switch_to(
+    l: &mut State,
+    c: &mut Thread,
+    co: TValue,
+    ret: *mut TValue,
+    nresults: i32,
+    wrap: bool,
+    kind: FrameKind,
+) {
     let cur = l.thread;
     c.resumer = cur;
     c.resume_ret = ret;
     c.resume_nresults = nresults;
-    c.wrap = false;
+    c.wrap = wrap;
     c.resume_kind = kind;
     c.co_value = co;
-    c.closing = true;
-    c.status = CoStatus::Running;
     // SAFETY: `cur` is the running thread.
     unsafe { (*cur).status = CoStatus::Normal };
-    l.thread = cptr;
-    close_pending(l, floor, death)
+    c.status = CoStatus::Running;
+    l.thread = c as *mut Thread;
 }
 
 fn yield_(l: &mut State, args: &[TValue], ret: *mut TValue, nresults: i32) -> LResult<u64> {

@@ -445,8 +445,9 @@ pub(crate) fn concat(l: &mut State, a: u16, n: u16) -> LResult<u64> {
 }
 
 /// Closes the innermost to-be-closed variable at or above `level`, if any: calls its
-/// `__close(v, nil)` above `keep` and the frame, after which the instruction runs again
-/// (`FrameKind::Close`) with the thread's top at `keep`.
+/// `__close(v, nil)` above the frame (and so above `keep`, which is at most the frame's or
+/// the thread's top), after which the instruction runs again (`FrameKind::Close`) with the
+/// thread's top at `keep`.
 fn close_tbc(l: &mut State, level: *mut TValue, keep: *mut TValue) -> LResult<Option<u64>> {
     let t = call::thread_mut(l);
     match t.tbc.last() {
@@ -458,20 +459,7 @@ fn close_tbc(l: &mut State, level: *mut TValue, keep: *mut TValue) -> LResult<Op
             if m.is_nil() {
                 return Ok(None);
             }
-            let t = call::thread_mut(l);
-            let ci = *t.ci.last().expect("a frame");
-            let at = ci.top.max(t.top).max(keep);
-            if at.wrapping_add(3) >= t.limit() {
-                return Err(rt_error(l, "stack overflow"));
-            }
-            // SAFETY: above the frame and its values, below the stack's limit (checked).
-            unsafe {
-                *at = m;
-                *at.add(1) = v;
-                *at.add(2) = TValue::nil();
-            }
-            t.touch(at.wrapping_add(3));
-            Ok(Some(call::call(l, at, 2, keep, 0, FrameKind::Close)?))
+            Ok(Some(meta_call(l, m, &[v, TValue::nil()], keep, 0, FrameKind::Close)?))
         }
         _ => Ok(None),
     }

@@ -152,20 +152,7 @@ impl Vm {
         t.touch(func.wrapping_add(args.len() + 1));
         t.ci.clear();
         // A sentinel frame below the main chunk, so "the caller" always exists.
-        t.ci.push(CallInfo {
-            func,
-            base: func,
-            top: func.wrapping_add(args.len() + 1),
-            pc: std::ptr::null(),
-            proto: std::ptr::null(),
-            ret: func,
-            nresults: 0,
-            kind: FrameKind::Main,
-            nvarargs: 0,
-            handler: TValue::nil(),
-            handling: false,
-            pcall_levels: 0,
-        });
+        t.ci.push(CallInfo::bottom(func, func.wrapping_add(args.len() + 1), FrameKind::Main));
         t.ci.pop();
         if let Err(e) = call::call(l, func, args.len(), func, -1, FrameKind::Main) {
             let m = self.error_message(e.0);

@@ -187,6 +187,31 @@ impl H {
         self.b.select(is_int, from_int, bits)
     }
 
+    /// An i1 constant.
+    fn flag(&mut self, v: bool) -> Value {
+        let zero = self.c(0);
+        self.b.icmp(if v { ICmp::Eq } else { ICmp::Ne }, zero, zero)
+    }
+
+    /// The negation of an i1.
+    fn not(&mut self, v: Value) -> Value {
+        let t = self.flag(true);
+        self.b.bin(BinOp::Xor, v, t)
+    }
+
+    /// Whether `tab` has a metatable, and a probe of it for the interned name the state
+    /// keeps at `name_at` (`OFF_INDEX_KEY`, ...). Without a metatable, `tab` itself is
+    /// probed instead, so that every load is valid; callers ignore that probe.
+    fn probe_meta(&mut self, tab: Value, name_at: i32) -> (Value, Probe) {
+        let zero = self.c(0);
+        let mt = self.b.load(I64, tab, TABLE_META as i32, false);
+        let has_mt = self.b.icmp(ICmp::Ne, mt, zero);
+        let l = self.b.input(L, I64);
+        let key = self.b.load(I64, l, name_at, false);
+        let mtab = self.b.select(has_mt, mt, tab);
+        (has_mt, self.probe(mtab, key))
+    }
+
     /// Guards that the value at `at` has tag `tag`.
     fn tag_is(&mut self, at: Value, tag: u64) {
         let t = self.b.load(I64, at, 0, false);
@@ -517,11 +542,10 @@ impl H {
         let str_tag = self.c(T_STR as i64);
         let shift = self.c(NODE_SIZE.trailing_zeros() as i64);
         let mut idx = self.b.bin(BinOp::And, h, mask);
-        let mut found = self.b.icmp(ICmp::Ne, zero, zero);
+        let mut found = self.flag(false);
         let mut dead = found;
         let mut node = nodes;
         let mut dead_node = nodes;
-        let t = self.b.icmp(ICmp::Eq, zero, zero);
         for k in 0..PROBES {
             if k > 0 {
                 let i1 = self.b.bin(BinOp::Add, idx, one);
@@ -539,7 +563,7 @@ impl H {
             let here = self.b.bin(BinOp::And, hit, has);
             node = self.b.select(here, n, node);
             found = self.b.bin(BinOp::Or, found, here);
-            let no_val = self.b.bin(BinOp::Xor, has, t);
+            let no_val = self.not(has);
             let gone = self.b.bin(BinOp::And, hit, no_val);
             dead = self.b.bin(BinOp::Or, dead, gone);
             dead_node = self.b.select(gone, n, dead_node);
@@ -638,16 +662,9 @@ fn hash_access(ids: Ids, name: &str, op: Op, miss: Option<u32>) -> Trace {
                 // The miss variant: the key left without a value (a dead key takes the value
                 // back in place) when no __newindex can apply: no metatable, or one that
                 // certainly lacks __newindex.
-                let zero = h.c(0);
-                let mt = h.b.load(I64, tab, TABLE_META as i32, false);
-                let has_mt = h.b.icmp(ICmp::Ne, mt, zero);
-                let l = h.b.input(L, I64);
-                let nk = h.b.load(I64, l, OFF_NEWINDEX_KEY, false);
-                let mtab = h.b.select(has_mt, mt, tab);
-                let pn = h.probe(mtab, nk);
+                let (has_mt, pn) = h.probe_meta(tab, OFF_NEWINDEX_KEY);
                 let lacks = h.absent(&pn);
-                let t = h.b.icmp(ICmp::Eq, zero, zero);
-                let no_mt = h.b.bin(BinOp::Xor, has_mt, t);
+                let no_mt = h.not(has_mt);
                 let plain = h.b.bin(BinOp::Or, no_mt, lacks);
                 let revive = h.b.bin(BinOp::And, p.dead, plain);
                 let ok = h.b.bin(BinOp::Or, p.found, revive);
@@ -681,23 +698,17 @@ fn hash_miss(ids: Ids, name: &str, op: Op) -> Trace {
     let lacks = h.absent(&p);
     h.or_slow(lacks);
     let zero = h.c(0);
-    let t = h.b.icmp(ICmp::Eq, zero, zero);
-    let f = h.b.icmp(ICmp::Ne, zero, zero);
-    let l = h.b.input(L, I64);
-    let ik = h.b.load(I64, l, OFF_INDEX_KEY, false);
+    let t = h.flag(true);
+    let f = h.flag(false);
     let tt = h.c(T_TABLE as i64);
     // `active`: still looking (the key is certainly not in `cur`).
     let (mut cur, mut active, mut found, mut nil, mut node) = (tab, t, f, f, p.node);
     for _ in 0..INDEX_LEVELS {
-        let mt = h.b.load(I64, cur, TABLE_META as i32, false);
-        let has_mt = h.b.icmp(ICmp::Ne, mt, zero);
-        let no_mt = h.b.bin(BinOp::Xor, has_mt, t);
+        let (has_mt, pi) = h.probe_meta(cur, OFF_INDEX_KEY);
+        let no_mt = h.not(has_mt);
         let ends = h.b.bin(BinOp::And, active, no_mt);
         nil = h.b.bin(BinOp::Or, nil, ends);
         active = h.b.bin(BinOp::And, active, has_mt);
-        // Probing a null metatable is avoided by probing `cur` again instead.
-        let mtab = h.b.select(has_mt, mt, cur);
-        let pi = h.probe(mtab, ik);
         let no_idx = h.absent(&pi);
         let ends = h.b.bin(BinOp::And, active, no_idx);
         nil = h.b.bin(BinOp::Or, nil, ends);
@@ -905,9 +916,10 @@ fn call(ids: Ids, name: &str) -> Trace {
 }
 
 /// RETURN from a `Lua` frame with a fixed value count and nothing to close, to a caller that
-/// wants at most one value (or all of a return of one): pops the frame in place, as `do_return` and `deliver` would,
-/// and goes on after the caller's CALL (promoted, as the callee is by `call`).
-fn ret(ids: Ids, name: &str) -> Trace {
+/// wants at most one value (`all` names the variant for a caller that takes all of a return
+/// of one): pops the frame in place, as `do_return` and `deliver` would, and goes on after
+/// the caller's CALL (promoted, as the callee is by `call`).
+fn ret(ids: Ids, name: &str, all: Option<u32>) -> Trace {
     let mut h = H::new(name, ids);
     let zero = h.c(0);
     let one = h.c(1);
@@ -932,35 +944,39 @@ fn ret(ids: Ids, name: &str) -> Trace {
     let nw = h.b.load(I64, ci, CI_NRESULTS as i32, false);
     let low = h.c(0xffff_ffff);
     let nres = h.b.bin(BinOp::And, nw, low);
-    let small = h.b.icmp(ICmp::Ule, nres, one);
-    // Or a caller that takes all the values (-1) of a return of one.
-    let all = h.b.icmp(ICmp::Eq, nres, low);
-    let two = h.c(2);
-    let b_one = h.b.icmp(ICmp::Eq, bf, two);
-    let all_of_one = h.b.bin(BinOp::And, all, b_one);
-    let ok = h.b.bin(BinOp::Or, small, all_of_one);
-    h.or_slow(ok);
-    // The first value (nil when there is none) goes to the result slot when one is
-    // wanted; otherwise it lands in the dead frame's own register.
     let a = h.a();
     let ra = h.reg(a);
-    let tag = h.b.load(I64, ra, 0, false);
-    let val = h.b.load(I64, ra, 8, false);
-    let has = h.b.icmp(ICmp::Ugt, bf, one);
-    let tag = h.b.select(has, tag, zero);
-    let val = h.b.select(has, val, zero);
     let r = h.b.load(I64, ci, CI_RET as i32, false);
-    let want = h.b.icmp(ICmp::Eq, nres, one);
-    let want = h.b.bin(BinOp::Or, want, all_of_one);
-    let dst = h.b.select(want, r, ra);
+    let (tag, val, dst) = if let Some(all) = all {
+        // Up to one value wanted; a caller that takes them all goes to the variant.
+        let small = h.b.icmp(ICmp::Ule, nres, one);
+        let s = h.b.snapshot_to(SnapTo::Fragment(all), 0, &[]);
+        h.b.guard(small, s);
+        // The first value (nil when there is none) goes to the result slot when one is
+        // wanted; otherwise it lands in the dead frame's own register.
+        let tag = h.b.load(I64, ra, 0, false);
+        let val = h.b.load(I64, ra, 8, false);
+        let has = h.b.icmp(ICmp::Ugt, bf, one);
+        let tag = h.b.select(has, tag, zero);
+        let val = h.b.select(has, val, zero);
+        let want = h.b.icmp(ICmp::Eq, nres, one);
+        (tag, val, h.b.select(want, r, ra))
+    } else {
+        // The variant: all the values (-1) of a return of one, a list that ends after it.
+        let every = h.b.icmp(ICmp::Eq, nres, low);
+        let two = h.c(2);
+        let b_one = h.b.icmp(ICmp::Eq, bf, two);
+        let ok = h.b.bin(BinOp::And, every, b_one);
+        h.or_slow(ok);
+        let sixteen = h.c(16);
+        let r1 = h.b.bin(BinOp::Add, r, sixteen);
+        h.b.store(th, THREAD_TOP as i32, r1);
+        let tag = h.b.load(I64, ra, 0, false);
+        let val = h.b.load(I64, ra, 8, false);
+        (tag, val, r)
+    };
     h.b.store(dst, 0, tag);
     h.b.store(dst, 8, val);
-    // A variable-count result list ends after the one value.
-    let old_top = h.b.load(I64, th, THREAD_TOP as i32, false);
-    let sixteen = h.c(16);
-    let r1 = h.b.bin(BinOp::Add, r, sixteen);
-    let top = h.b.select(all_of_one, r1, old_top);
-    h.b.store(th, THREAD_TOP as i32, top);
     h.b.store(th, THREAD_CI_LEN as i32, len1);
     let caller = h.b.bin(BinOp::Sub, ci, size);
     let cpc = h.b.load(I64, caller, CI_PC as i32, false);
@@ -1053,7 +1069,6 @@ fn int_miss(ids: Ids, name: &str, op: Op) -> Trace {
     };
     let zero = h.c(0);
     let one = h.c(1);
-    let t = h.b.icmp(ICmp::Eq, zero, zero);
     let idx = h.b.bin(BinOp::Sub, key, one);
     let asize = h.b.load(I64, tab, TABLE_ASIZE as i32, false);
     let inb = h.b.icmp(ICmp::Ult, idx, asize);
@@ -1067,7 +1082,7 @@ fn int_miss(ids: Ids, name: &str, op: Op) -> Trace {
     let hole = h.b.icmp(ICmp::Eq, tag, zero);
     let bits = h.b.load(I64, tab, TABLE_KEYBITS as i32, false);
     let no_hash = h.b.icmp(ICmp::Eq, bits, zero);
-    let out = h.b.bin(BinOp::Xor, inb, t);
+    let out = h.not(inb);
     let out_absent = h.b.bin(BinOp::And, out, no_hash);
     let absent = h.b.bin(BinOp::Or, hole, out_absent);
     let mt = h.b.load(I64, tab, TABLE_META as i32, false);
@@ -1098,8 +1113,10 @@ pub fn program() -> Program {
     let status = pb.declare("status");
     let table = pb.table("ops", &[]);
     let self_str_frag = pb.declare("op_selfop_str");
+    let ret_all = pb.declare("op_return_all");
     let ids = Ids { table, fetch, lp, slow, self_str: self_str_frag };
     pb.define(self_str_frag, self_str(ids, "op_selfop_str"));
+    pb.define(ret_all, ret(ids, "op_return_all", None));
 
     let fast: Vec<Op> = vec![
         Op::Move,
@@ -1326,7 +1343,7 @@ pub fn program() -> Program {
             Op::Call => call(ids, &name),
             Op::GetUpval | Op::SetUpval => upval(ids, &name, op),
             Op::GetTabUp | Op::SetTabUp | Op::SelfOp => hash_access(ids, &name, op, miss_of(op)),
-            Op::Return => ret(ids, &name),
+            Op::Return => ret(ids, &name, Some(ret_all)),
             _ => unreachable!("{op:?} is in the fast list"),
         };
         let f = targets[op as usize];
