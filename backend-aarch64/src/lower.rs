@@ -556,7 +556,12 @@ impl<'a> Lower<'a> {
         }
         match &inst.op {
             // A promote is a hint for recording and trace building; it runs as nothing.
-            Op::Input { .. } | Op::Const { .. } | Op::LoopParam { .. } | Op::Promote(_) | Op::Nop => Ok(()),
+            Op::Input { .. }
+            | Op::Const { .. }
+            | Op::LoopParam { .. }
+            | Op::Promote(_)
+            | Op::Hint(_)
+            | Op::Nop => Ok(()),
             Op::Bin(op, x, y) => {
                 if op.is_float() {
                     self.fbin(v, *op, *x, *y)

@@ -548,7 +548,12 @@ impl<'a> Lower<'a> {
             Op::Call { callee, args, .. } => self.call(callee, args, dst, inst.ty)?,
             Op::Guard { cond, expect, snap } => self.guard(*cond, *expect, *snap)?,
             // A promote is a hint for recording and trace building; it runs as nothing.
-            Op::Input { .. } | Op::Const { .. } | Op::LoopParam { .. } | Op::Promote(_) | Op::Nop => {}
+            Op::Input { .. }
+            | Op::Const { .. }
+            | Op::LoopParam { .. }
+            | Op::Promote(_)
+            | Op::Hint(_)
+            | Op::Nop => {}
         }
         Ok(())
     }

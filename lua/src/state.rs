@@ -29,8 +29,12 @@ pub struct FuncProto {
     pub k_ptr: u64,
     pub frame: u64,
     pub code: Box<[u64]>,
-    /// The constants as values (strings interned and pinned).
-    pub k: Box<[TValue]>,
+    /// The constants as values (strings interned and pinned), after one word pair whose
+    /// second word is `IC_DELTA` (see `k`).
+    k_buf: Box<[TValue]>,
+    /// One inline-cache word per instruction, which the table fragments keep (see
+    /// `program::IC_*`); only they read and write it.
+    pub ic: Box<[std::cell::Cell<u64>]>,
     pub protos: Vec<*const FuncProto>,
     pub upvals: Vec<UpvalDesc>,
     pub upval_names: Vec<String>,
@@ -45,7 +49,16 @@ pub struct FuncProto {
     pub hidden: bool,
 }
 
+/// Where the fragments find an instruction's inline-cache word: at `pc + delta`, with
+/// `delta` the 8 bytes just below the constants (so a trace, whose `k` is constant, folds it).
+pub const IC_DELTA: i32 = -8;
+
 impl FuncProto {
+    /// The constants (`k_ptr` points at the first).
+    pub fn k(&self) -> &[TValue] {
+        &self.k_buf[1..]
+    }
+
     /// The index of the instruction at address `pc`.
     pub fn index_of(&self, pc: *const u64) -> usize {
         (pc as usize - self.code.as_ptr() as usize) / 8
@@ -263,9 +276,8 @@ impl State {
     /// Converts a front-end prototype tree into VM prototypes (kept for the state's life).
     pub fn load_proto(&mut self, p: &Proto) -> *const FuncProto {
         let protos: Vec<*const FuncProto> = p.protos.iter().map(|c| self.load_proto(c)).collect();
-        let k: Vec<TValue> = p
-            .consts
-            .iter()
+        let k: Vec<TValue> = std::iter::once(&Const::Nil)
+            .chain(&p.consts)
             .map(|c| match c {
                 Const::Nil => TValue::nil(),
                 Const::Bool(b) => TValue::boolean(*b),
@@ -290,7 +302,8 @@ impl State {
             k_ptr: 0,
             frame: p.num_params as u64 | (p.is_vararg as u64) << 16 | (max_stack as u64) << 32,
             code: p.code.iter().map(|i| i.0).collect(),
-            k: k.into_boxed_slice(),
+            k_buf: k.into_boxed_slice(),
+            ic: (0..p.code.len()).map(|_| std::cell::Cell::new(0)).collect(),
             protos,
             upvals: p.upvals.clone(),
             upval_names: p.upval_names.clone(),
@@ -304,11 +317,12 @@ impl State {
             hidden: p.source == "prelude",
         });
         fp.code_ptr = fp.code.as_ptr() as u64;
-        fp.k_ptr = fp.k.as_ptr() as u64;
+        fp.k_ptr = fp.k_buf[1..].as_ptr() as u64;
+        fp.k_buf[0].val = (fp.ic.as_ptr() as u64).wrapping_sub(fp.code_ptr);
         let head = &*fp as *const FuncProto as u64;
         self.imm.push((head + FP_CODE as u64, 24));
         self.imm.push((fp.code.as_ptr() as u64, fp.code.len() as u64 * 8));
-        self.imm.push((fp.k.as_ptr() as u64, fp.k.len() as u64 * 16));
+        self.imm.push((fp.k_buf.as_ptr() as u64, fp.k_buf.len() as u64 * 16));
         let ptr = &*fp as *const FuncProto;
         self.protos.push(fp);
         ptr

@@ -2,13 +2,14 @@
 //!
 //! It inlines each recorded fragment in turn. Slot reads become the SSA value last written
 //! to the slot; green slots start as constants (the loop's key) and stay constants as long
-//! as what they are computed from is; pure ops on constants fold, `imm` loads at constant
-//! addresses read memory now, and elidable calls with constant arguments run now. A guard
-//! the recording passed stays a guard whose snapshot names the fragment the interpreter
-//! would have gone to; a guard the recording failed becomes the inverse guard, whose
-//! snapshot resumes the fragment after it (its continuation, see `fragment::split`). A
-//! dispatch on a constant index folds; on another it becomes a guard on the index whose
-//! snapshot dispatches. `promote` becomes a guard on the recorded value, then a constant.
+//! as what they are computed from is; pure ops on constants fold, loads at constant
+//! addresses in immutable memory read it now, and elidable calls with constant arguments
+//! run now. A guard the recording passed stays a guard whose snapshot names the fragment
+//! the interpreter would have gone to; a guard the recording failed becomes the inverse
+//! guard, whose snapshot resumes the fragment after it (its continuation, see
+//! `fragment::split`). A dispatch on a constant index folds; on another it becomes a guard
+//! on the index whose snapshot dispatches. `promote` becomes a guard on the recorded value, then a constant;
+//! `hint` becomes the constant alone.
 //!
 //! Every snapshot writes each slot whose value differs from what the slot array holds at
 //! trace entry, so any exit leaves the interpreter's exact state. When the recording comes
@@ -75,13 +76,14 @@ impl std::fmt::Display for Abort {
 
 impl std::error::Error for Abort {}
 
-/// Memory the builder may read at build time: what `imm` loads at constant addresses see.
+/// Memory the builder may read at build time: memory that never changes, so that a load at
+/// a constant address inside it (`imm` or not) is a constant.
 pub trait ImmMemory {
     /// The `size` bytes at `addr`, little-endian, or `None` when they are not readable.
     fn read(&self, addr: u64, size: usize) -> Option<u64>;
 }
 
-/// No memory: `imm` loads stay loads.
+/// No memory: loads stay loads.
 pub struct NoMemory;
 
 impl ImmMemory for NoMemory {
@@ -494,6 +496,24 @@ impl State {
                         }
                     });
                 }
+                Op::Hint(x) => {
+                    // The fragment checks what it relies on, so any value is right: the
+                    // recorded one becomes a constant, unguarded.
+                    let v = get(*x)?;
+                    let Some(val) = promoted.next() else {
+                        return Err(Abort::Mismatch(format!(
+                            "{}: fewer promoted values than hints",
+                            frag.name
+                        )));
+                    };
+                    let ty = body.ty(*x).unwrap_or(Type::I64);
+                    let k = self.b.konst(ty, val & ty.mask());
+                    for m in map.iter_mut() {
+                        if *m == Some(v) {
+                            *m = Some(k);
+                        }
+                    }
+                }
                 Op::Promote(x) => {
                     let v = get(*x)?;
                     let Some(val) = promoted.next() else {
@@ -534,8 +554,10 @@ impl State {
                     let bv = get(*base)?;
                     let ty = inst.ty.unwrap_or(Type::I64);
                     let at = self.konst_of(bv).map(|a| a.wrapping_add(*disp as i64 as u64));
-                    let known =
-                        if *imm { at.and_then(|a| input.memory.read(a, ty.bytes() as usize)) } else { None };
+                    // Memory the VM declares immutable is constant whatever the load says:
+                    // a load that may read a register or a constant (Lua's RK operands)
+                    // folds when it reads the constant.
+                    let known = at.and_then(|a| input.memory.read(a, ty.bytes() as usize));
                     map[i] = Some(match known {
                         Some(bits) => self.b.konst(ty, bits),
                         None => {

@@ -332,3 +332,91 @@ fn a_side_trace_guards_on_the_green_values_it_was_recorded_with() {
     let text = trace_ir::text::print(&known);
     assert!(!text.contains("input 0 "), "pc is a constant, not an input:\n{text}");
 }
+
+/// A one-fragment loop that adds a guess read from memory (`hint` or `promote` of it) and
+/// the word at `k` (a plain load of immutable memory) to acc, until acc reaches 1000.
+fn guess_program(op: &str) -> Program {
+    let src = format!(
+        "program guess
+slot 0 pc : i64 green
+slot 1 cell : i64
+slot 2 acc : i64
+slot 3 k : i64 green
+entry head
+control head
+
+fragment head
+%pc = input 0 : i64
+%cell = input 1 : i64
+%acc = input 2 : i64
+%k = input 3 : i64
+%g = load.i64 [%cell]
+{op} %g
+%w = load.i64 [%k]
+%s = add %acc, %g
+%acc1 = add %s, %w
+%lim = const 1000 : i64
+%small = icmp.ult %acc1, %lim
+snap0 @resume(1) {{ 2: %acc1 }}
+guard %small, snap0
+snap1 @resume(0) -> head {{ 2: %acc1 }}
+exit snap1
+"
+    );
+    let p = trace_ir::text::parse_program(&src).unwrap();
+    trace_ir::fragment::verify::verify(&p).unwrap();
+    p
+}
+
+/// `hint` makes the recorded value a constant with no guard, where `promote` guards on it;
+/// a load that is not `imm` still folds when it reads memory the VM declared immutable.
+#[test]
+fn a_hint_is_an_unguarded_constant_and_immutable_memory_folds() {
+    let syms = symbols();
+    let mut cell = vec![5u64];
+    let mut konst = vec![100u64];
+    let (cell_at, k_at) = (cell.as_ptr() as u64, konst.as_ptr() as u64);
+    for op in ["hint", "promote"] {
+        let p = guess_program(op);
+        let sp = split(&p);
+        let head = p.fragment_by_name("head").unwrap();
+        let mem = [MemRegion::of(bytes(&mut cell)), MemRegion::of(bytes(&mut konst))];
+        let mut slots = vec![0, cell_at, 0, k_at];
+        let mut rec = Recording::default();
+        let env = Env::new(&syms).with_memory(&mem);
+        let r = interp::run_from(&p, head, &mut slots, &env, 1, Some(&mut rec));
+        assert!(matches!(r, Err(interp::ProgramRunError::StepLimit(_))), "{r:?}");
+        assert_eq!(rec.steps[0].promoted, vec![5], "{op} logs the value");
+        let imm = Slices(vec![bytes(&mut konst)]);
+        let entry = vec![0, cell_at, 0, k_at];
+        let built = build(&Input {
+            split: &sp,
+            recording: &rec,
+            start: head,
+            end: Some(head),
+            side: false,
+            entry: &entry,
+            entry_dispatch: None,
+            consts: &[],
+            memory: &imm,
+            symbols: &syms,
+            lookup: &|_, _| None,
+            limits: Limits::default(),
+        })
+        .unwrap();
+        let mut t = built.trace;
+        trace_ir::opt::optimize(&mut t);
+        let text = trace_ir::text::print(&t);
+        trace_ir::verify::verify(&t).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert!(text.contains("const 5 : i64"), "{op}: the guess is a constant\n{text}");
+        let loads = text.lines().filter(|l| l.contains("load")).count();
+        let guards = text.lines().filter(|l| l.trim_start().starts_with("guard")).count();
+        match op {
+            // Nothing is loaded (the hint's load is dead and the word at k folded); the one
+            // guard is the loop's own.
+            "hint" => assert_eq!((loads, guards), (0, 1), "{text}"),
+            // The promote loads the cell each iteration and guards on it.
+            _ => assert_eq!((loads, guards), (1, 2), "{text}"),
+        }
+    }
+}

@@ -161,6 +161,11 @@ impl Builder {
         self.push(Op::Promote(v), None);
     }
 
+    /// `hint %v` (fragments): logged while recording, an unguarded constant in traces.
+    pub fn hint(&mut self, v: Value) {
+        self.push(Op::Hint(v), None);
+    }
+
     pub fn guard(&mut self, cond: Value, snap: SnapId) {
         self.push(Op::Guard { cond, expect: true, snap }, None);
     }

@@ -259,7 +259,7 @@ fn check(t: &Trace) -> Result<Shape, InterpError> {
         };
         match &inst.op {
             Op::Nop => {}
-            Op::Promote(x) => {
+            Op::Promote(x) | Op::Hint(x) => {
                 if operand(*x, at)? == Type::I1 || ty.is_some() {
                     return bad("promote of an i1 or with a result");
                 }
@@ -487,7 +487,7 @@ fn run_one(t: &Trace, id: u32, slots: &mut [u64], env: &Env, steps: &mut u64) ->
                     }
                     None
                 }
-                Op::Promote(x) => {
+                Op::Promote(x) | Op::Hint(x) => {
                     if let Some(log) = env.promoted {
                         log.borrow_mut().push(v(x));
                     }

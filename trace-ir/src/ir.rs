@@ -391,6 +391,10 @@ pub enum Op {
     /// Fragments only: the value is logged while recording, and a trace built from the
     /// recording guards on it and treats it as a constant from here on.
     Promote(Value),
+    /// Fragments only: as `promote`, but a trace takes the recorded value as a constant
+    /// without a guard. The value is a guess (an inline cache's), so the fragment must be
+    /// right for any value of it: it checks whatever it relies on.
+    Hint(Value),
     /// Continues when `cond == expect`, otherwise leaves through `snap`.
     Guard {
         cond: Value,
@@ -427,7 +431,7 @@ impl Op {
                 }
                 args.iter().copied().for_each(f);
             }
-            Op::Guard { cond, .. } | Op::Promote(cond) => f(*cond),
+            Op::Guard { cond, .. } | Op::Promote(cond) | Op::Hint(cond) => f(*cond),
         }
     }
 
@@ -458,7 +462,7 @@ impl Op {
                     *a = f(*a);
                 }
             }
-            Op::Guard { cond, .. } | Op::Promote(cond) => *cond = f(*cond),
+            Op::Guard { cond, .. } | Op::Promote(cond) | Op::Hint(cond) => *cond = f(*cond),
         }
     }
 
@@ -485,7 +489,7 @@ impl Op {
     /// calls, may leave the trace), so it is never removed for being unused.
     pub fn has_side_effect(&self) -> bool {
         match self {
-            Op::Store { .. } | Op::Guard { .. } | Op::Ovf(..) | Op::Promote(_) => true,
+            Op::Store { .. } | Op::Guard { .. } | Op::Ovf(..) | Op::Promote(_) | Op::Hint(_) => true,
             Op::Call { effect, .. } => *effect == CallEffect::Any,
             _ => false,
         }

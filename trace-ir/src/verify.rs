@@ -127,7 +127,7 @@ impl<'t> Verifier<'t> {
             ));
         };
         let ty = match (&def.op, def.ty) {
-            (Op::Store { .. } | Op::Guard { .. } | Op::Promote(_) | Op::Nop, _) | (_, None) => {
+            (Op::Store { .. } | Op::Guard { .. } | Op::Promote(_) | Op::Hint(_) | Op::Nop, _) | (_, None) => {
                 return Err((loc, format!("operand {} does not define a value", self.name(v))));
             }
             (_, Some(ty)) => ty,
@@ -429,12 +429,12 @@ impl<'t> Verifier<'t> {
                 want(None, "a guard")?;
                 self.snapshot_use(loc, *snap, at)?;
             }
-            Op::Promote(x) => {
+            Op::Promote(x) | Op::Hint(x) => {
                 let tx = op(*x)?;
                 if tx == Type::I1 {
-                    return fail("promote takes an integer or f64 value, not i1".into());
+                    return fail("promote and hint take an integer or f64 value, not i1".into());
                 }
-                want(None, "a promote")?;
+                want(None, "a promote or hint")?;
             }
         }
         Ok(())

@@ -43,7 +43,7 @@ fn resume_frame(l: &mut State, pc: *const u64) {
     l.regs.pc = pc as u64;
     l.regs.base = ci.base as u64;
     // SAFETY: frames point at prototypes kept for the state's life.
-    l.regs.k = unsafe { (*ci.proto).k.as_ptr() as u64 };
+    l.regs.k = unsafe { (*ci.proto).k_ptr };
 }
 
 /// Sets the registers to continue the frame on top of the running thread after the
@@ -333,7 +333,7 @@ fn push_lua_frame(
     thread_mut(l).ci.push(ci);
     l.regs.pc = p.code.as_ptr() as u64;
     l.regs.base = base as u64;
-    l.regs.k = p.k.as_ptr() as u64;
+    l.regs.k = p.k_ptr;
     Ok(())
 }
 

@@ -110,7 +110,7 @@ pub(crate) fn reg_info(p: &FuncProto, pc: usize, reg: u16) -> Option<String> {
             Op::GetTable if ins.kc() => Some(format!("field '{}'", const_str(p, ins.c() as usize)?)),
             Op::SelfOp if ins.kc() => Some(format!("method '{}'", const_str(p, ins.c() as usize)?)),
             Op::GetUpval => Some(format!("upvalue '{}'", p.upval_names.get(ins.b() as usize)?)),
-            Op::LoadK => match p.k.get(ins.bx() as usize) {
+            Op::LoadK => match p.k().get(ins.bx() as usize) {
                 Some(v) if v.tag == crate::value::T_STR => {
                     Some(format!("constant '{}'", String::from_utf8_lossy(super::obj::str_bytes(*v))))
                 }
@@ -133,7 +133,7 @@ pub(crate) fn reg_info(p: &FuncProto, pc: usize, reg: u16) -> Option<String> {
 /// An RK operand's description: constants are described by their value's kind.
 pub(crate) fn rk_info(p: &FuncProto, pc: usize, x: u16, is_k: bool) -> Option<String> {
     if is_k {
-        let v = p.k.get(x as usize)?;
+        let v = p.k().get(x as usize)?;
         if v.tag == crate::value::T_STR {
             return Some(format!("constant '{}'", String::from_utf8_lossy(super::obj::str_bytes(*v))));
         }
@@ -143,7 +143,7 @@ pub(crate) fn rk_info(p: &FuncProto, pc: usize, x: u16, is_k: bool) -> Option<St
 }
 
 fn const_str(p: &FuncProto, i: usize) -> Option<String> {
-    let v = p.k.get(i)?;
+    let v = p.k().get(i)?;
     if v.tag != crate::value::T_STR {
         return None;
     }

@@ -64,7 +64,7 @@ fn step(l: &mut State, pc: *const u64) -> LResult<u64> {
     // SAFETY (for the reads and writes below): register operands index the frame's
     // registers, below its top; constant operands index the prototype's constants.
     let get = |i: u16| unsafe { *r(i) };
-    let kval = |i: u32| p.k[i as usize];
+    let kval = |i: u32| p.k()[i as usize];
     let rk = |x: u16, isk: bool| if isk { kval(x as u32) } else { get(x) };
     let set = |i: u16, v: TValue| unsafe { *r(i) = v };
     let ipc = p.index_of(pc);

@@ -516,12 +516,28 @@ fn compare_float(ids: Ids, name: &str, op: Op) -> Trace {
 /// How many hash slots a probe looks at, from the key's main position.
 const PROBES: usize = 3;
 
+/// The inline-cache word of a string-key instruction (`FuncProto::ic`, zero at first):
+/// where its probes last found their keys, as hash slots of `IC_SLOT_BITS` bits each (level
+/// 0: the table itself; for a read through `__index`, 1: `__index` in its metatable, 2: the
+/// key in the table that names), and `IC_MISS` when the last read went through `__index`
+/// (`IC_DEEP`: through two).
+/// The fast fragments check the cached slots before they trust them; in a trace the word is
+/// a constant (a hint), so a field access is one slot's check, as LuaJIT's HREFK.
+pub const IC_SLOT_BITS: u32 = 20;
+pub const IC_SLOT_MASK: u64 = (1 << IC_SLOT_BITS) - 1;
+pub const IC_MISS: u64 = 1 << 63;
+/// With `IC_MISS`: the read went through two `__index` tables (level 2 is then `__index`
+/// in the second metatable, and level 3 the key).
+pub const IC_DEEP: u64 = 1 << 62;
+
 /// What a probe of a table's hash part for a string key found.
 struct Probe {
     /// The key is there with a value (at `node`).
     found: Value,
     node: Value,
     tab: Value,
+    /// The table's node array.
+    nodes: Value,
     hash: Value,
     /// The key is there without a value (a field set to nil), at `dead_node`.
     dead: Value,
@@ -568,20 +584,99 @@ impl H {
             dead = self.b.bin(BinOp::Or, dead, gone);
             dead_node = self.b.select(gone, n, dead_node);
         }
-        Probe { found, node, tab, hash: h, dead, dead_node }
+        Probe { found, node, tab, nodes, hash: h, dead, dead_node }
+    }
+
+    /// The instruction's inline-cache word (`IC_*`) as a hint: a trace takes the value it
+    /// had while recording as a constant, and everything that uses it checks it first.
+    fn ic_hint(&mut self) -> Value {
+        let (_, g) = self.ic_word();
+        self.b.hint(g);
+        g
+    }
+
+    /// The address of the instruction's inline-cache word, and the word.
+    fn ic_word(&mut self) -> (Value, Value) {
+        let k = self.b.input(K, I64);
+        let delta = self.b.load(I64, k, crate::state::IC_DELTA, true);
+        let at = self.b.bin(BinOp::Add, self.pc, delta);
+        let g = self.b.load(I64, at, 0, false);
+        self.b.name(g, "ic");
+        (at, g)
+    }
+
+    /// The hash slot for cache level `level` of the word `g`.
+    fn ic_slot(&mut self, g: Value, level: u32) -> Value {
+        let sh = self.c((IC_SLOT_BITS * level) as i64);
+        let x = self.b.bin(BinOp::LShr, g, sh);
+        let m = self.c(IC_SLOT_MASK as i64);
+        self.b.bin(BinOp::And, x, m)
+    }
+
+    /// Records in the instruction's cache word where the probes at `levels` found their
+    /// keys (`(level, nodes, node)`), for a key found in the table itself.
+    fn ic_store(&mut self, levels: &[(u32, Value, Value)]) {
+        let (at, g) = self.ic_word();
+        let keep = self.c(!(IC_MISS | IC_DEEP) as i64);
+        let mut g = self.b.bin(BinOp::And, g, keep);
+        for &(level, nodes, node) in levels {
+            g = self.ic_set(g, level, nodes, node);
+        }
+        self.b.store(at, 0, g);
+    }
+
+    /// `g` with the slot of cache level `level` set to where `node` is in `nodes`.
+    fn ic_set(&mut self, g: Value, level: u32, nodes: Value, node: Value) -> Value {
+        let shift = self.c(NODE_SIZE.trailing_zeros() as i64);
+        let off = self.b.bin(BinOp::Sub, node, nodes);
+        let idx = self.b.bin(BinOp::LShr, off, shift);
+        let m = self.c(IC_SLOT_MASK as i64);
+        let idx = self.b.bin(BinOp::And, idx, m);
+        let sh = self.c((IC_SLOT_BITS * level) as i64);
+        let idx = self.b.bin(BinOp::Shl, idx, sh);
+        let keep = self.c(!(IC_SLOT_MASK << (IC_SLOT_BITS * level)) as i64);
+        let kept = self.b.bin(BinOp::And, g, keep);
+        self.b.bin(BinOp::Or, kept, idx)
+    }
+
+    /// Whether the interned string `ks` is in `tab`'s hash part at `slot` (any value: it is
+    /// masked to the table's size) with a value; and that node.
+    fn probe_at(&mut self, tab: Value, ks: Value, slot: Value) -> (Value, Value) {
+        let nodes = self.b.load(I64, tab, TABLE_NODE as i32, false);
+        let mask = self.b.load(I64, tab, TABLE_HMASK as i32, false);
+        let idx = self.b.bin(BinOp::And, slot, mask);
+        let shift = self.c(NODE_SIZE.trailing_zeros() as i64);
+        let off = self.b.bin(BinOp::Shl, idx, shift);
+        let n = self.b.bin(BinOp::Add, nodes, off);
+        let kt = self.b.load(I64, n, NODE_KEY as i32, false);
+        let kv = self.b.load(I64, n, NODE_KEY as i32 + 8, false);
+        let vt = self.b.load(I64, n, NODE_VAL as i32, false);
+        let str_tag = self.c(T_STR as i64);
+        let zero = self.c(0);
+        let is_str = self.b.icmp(ICmp::Eq, kt, str_tag);
+        let same = self.b.icmp(ICmp::Eq, kv, ks);
+        let has = self.b.icmp(ICmp::Ne, vt, zero);
+        let hit = self.b.bin(BinOp::And, is_str, same);
+        (self.b.bin(BinOp::And, hit, has), n)
+    }
+
+    /// Whether the key filter of `tab` has never seen the bit of a key with hash `hash`
+    /// (then the key is certainly absent).
+    fn unseen(&mut self, tab: Value, hash: Value) -> Value {
+        let bits = self.b.load(I64, tab, TABLE_KEYBITS as i32, false);
+        let sh = self.c(KEYBITS_SHIFT as i64);
+        let bit = self.b.bin(BinOp::LShr, hash, sh);
+        let x = self.b.bin(BinOp::LShr, bits, bit);
+        let one = self.c(1);
+        let low = self.b.bin(BinOp::And, x, one);
+        let zero = self.c(0);
+        self.b.icmp(ICmp::Eq, low, zero)
     }
 
     /// Whether the key `p` probed for is certainly absent from its table: the probe met it
     /// without a value, or the key filter has never seen its bit.
     fn absent(&mut self, p: &Probe) -> Value {
-        let bits = self.b.load(I64, p.tab, TABLE_KEYBITS as i32, false);
-        let sh = self.c(KEYBITS_SHIFT as i64);
-        let bit = self.b.bin(BinOp::LShr, p.hash, sh);
-        let x = self.b.bin(BinOp::LShr, bits, bit);
-        let one = self.c(1);
-        let low = self.b.bin(BinOp::And, x, one);
-        let zero = self.c(0);
-        let unseen = self.b.icmp(ICmp::Eq, low, zero);
+        let unseen = self.unseen(p.tab, p.hash);
         self.b.bin(BinOp::Or, unseen, p.dead)
     }
 
@@ -634,6 +729,7 @@ fn hash_access(ids: Ids, name: &str, op: Op, miss: Option<u32>) -> Trace {
             let p = h.probe(tab, ks);
             let s = h.b.snapshot_to(SnapTo::Fragment(miss.unwrap_or(ids.slow)), 0, &[]);
             h.b.guard(p.found, s);
+            h.ic_store(&[(0, p.nodes, p.node)]);
             let vo = h.c(NODE_VAL as i64);
             let val = h.b.bin(BinOp::Add, p.node, vo);
             let a = h.a();
@@ -641,22 +737,12 @@ fn hash_access(ids: Ids, name: &str, op: Op, miss: Option<u32>) -> Trace {
             h.copy_tv(val, ra);
         }
         _ => {
-            // SETTABLE A B C: R[A][RK(B)] = RK(C); SETTABUP A B C: UpValue[A][K[B]] = RK(C).
-            let a = h.a();
-            let tab = if op == Op::SetTabUp {
-                h.upval_table(a)
-            } else {
-                let ra = h.reg(a);
-                h.tag_is(ra, T_TABLE);
-                h.b.load(I64, ra, 8, false)
-            };
-            let bf = h.b_();
-            let kat = if op == Op::SetTabUp { h.konst(bf) } else { h.rk(bf, 56) };
-            let ks = h.str_key(kat);
+            let (tab, ks) = h.write_operands(op);
             let p = h.probe(tab, ks);
             let node = if let Some(m) = miss {
                 let s = h.b.snapshot_to(SnapTo::Fragment(m), 0, &[]);
                 h.b.guard(p.found, s);
+                h.ic_store(&[(0, p.nodes, p.node)]);
                 p.node
             } else {
                 // The miss variant: the key left without a value (a dead key takes the value
@@ -681,9 +767,106 @@ fn hash_access(ids: Ids, name: &str, op: Op, miss: Option<u32>) -> Trace {
     h.dispatch(pc1)
 }
 
-/// How many `__index` tables a read that misses follows. More would serve class hierarchies,
-/// but the fragment lands in every trace through it, and two made oo_methods' trace too long.
-const INDEX_LEVELS: usize = 1;
+/// A string-key read or write through the slot its inline cache names (`IC_*`): the
+/// instruction's fast path, and in a trace a single slot's check. A read whose cache says it
+/// went through `__index` goes to `miss_fast`; a slot that does not hold the key, to `probe`
+/// (the `hash_access` variant, which caches what it finds).
+fn hash_fast(ids: Ids, name: &str, op: Op, probe: u32, miss_fast: Option<u32>) -> Trace {
+    let mut h = H::new(name, ids);
+    let pc1 = h.next_pc();
+    let read = matches!(op, Op::GetTable | Op::GetTabUp | Op::SelfOp);
+    let (tab, ks) = if read {
+        let on_str = if op == Op::SelfOp { Some(ids.self_str) } else { None };
+        h.read_operands(op, on_str)
+    } else {
+        h.write_operands(op)
+    };
+    let g = h.ic_hint();
+    if let Some(mf) = miss_fast {
+        let bit = h.c(IC_MISS as i64);
+        let m = h.b.bin(BinOp::And, g, bit);
+        let zero = h.c(0);
+        let own = h.b.icmp(ICmp::Eq, m, zero);
+        let s = h.b.snapshot_to(SnapTo::Fragment(mf), 0, &[]);
+        h.b.guard(own, s);
+    }
+    let slot = h.ic_slot(g, 0);
+    let (here, node) = h.probe_at(tab, ks, slot);
+    let s = h.b.snapshot_to(SnapTo::Fragment(probe), 0, &[]);
+    h.b.guard(here, s);
+    let vo = h.c(NODE_VAL as i64);
+    let val = h.b.bin(BinOp::Add, node, vo);
+    if read {
+        let a = h.a();
+        let ra = h.reg(a);
+        h.copy_tv(val, ra);
+    } else {
+        let cf = h.c_();
+        let v = h.rk(cf, 57);
+        h.copy_tv(v, val);
+    }
+    h.dispatch(pc1)
+}
+
+/// A string-key read that last went through `__index` (its cache word has `IC_MISS`):
+/// `depth` tables down (1, or 2 when the word also has `IC_DEEP`; a depth-1 read whose word
+/// says 2 goes on to `deeper`). The key filter says each table on the way lacks the key,
+/// and the cached slots find `__index` in each metatable, a table there, and at the end the
+/// key. Anything else goes to `probe` (the key may be in the table) or to `miss` (the
+/// `hash_miss` variant, which caches the slots).
+fn miss_fast(ids: Ids, name: &str, op: Op, depth: u32, to: [u32; 2], deeper: Option<u32>) -> Trace {
+    let [probe, miss] = to;
+    let mut h = H::new(name, ids);
+    let pc1 = h.next_pc();
+    let on_str = if op == Op::SelfOp { Some(ids.self_str) } else { None };
+    let (tab, ks) = h.read_operands(op, on_str);
+    let g = h.ic_hint();
+    let guard_to = |h: &mut H, cond: Value, frag: u32| {
+        let s = h.b.snapshot_to(SnapTo::Fragment(frag), 0, &[]);
+        h.b.guard(cond, s);
+    };
+    if let Some(d) = deeper {
+        let bit = h.c(IC_DEEP as i64);
+        let m = h.b.bin(BinOp::And, g, bit);
+        let zero = h.c(0);
+        let shallow = h.b.icmp(ICmp::Eq, m, zero);
+        guard_to(&mut h, shallow, d);
+    }
+    let hash = h.b.load(I64, ks, crate::string::STR_HASH as i32, true);
+    let l = h.b.input(L, I64);
+    let ik = h.b.load(I64, l, OFF_INDEX_KEY, false);
+    let tt = h.c(T_TABLE as i64);
+    let zero = h.c(0);
+    let mut cur = tab;
+    for level in 0..depth {
+        let lacks = h.unseen(cur, hash);
+        guard_to(&mut h, lacks, if level == 0 { probe } else { miss });
+        let mt = h.b.load(I64, cur, TABLE_META as i32, false);
+        let has_mt = h.b.icmp(ICmp::Ne, mt, zero);
+        guard_to(&mut h, has_mt, miss);
+        let si = h.ic_slot(g, 1 + level);
+        let (has_idx, inode) = h.probe_at(mt, ik, si);
+        guard_to(&mut h, has_idx, miss);
+        let itag = h.b.load(I64, inode, NODE_VAL as i32, false);
+        let is_tab = h.b.icmp(ICmp::Eq, itag, tt);
+        guard_to(&mut h, is_tab, miss);
+        cur = h.b.load(I64, inode, NODE_VAL as i32 + 8, false);
+    }
+    let sk = h.ic_slot(g, 1 + depth);
+    let (here, node) = h.probe_at(cur, ks, sk);
+    guard_to(&mut h, here, miss);
+    let vo = h.c(NODE_VAL as i64);
+    let val = h.b.bin(BinOp::Add, node, vo);
+    let a = h.a();
+    let ra = h.reg(a);
+    h.copy_tv(val, ra);
+    h.dispatch(pc1)
+}
+
+/// How many `__index` tables a read that misses follows (a class and its base class). Traces
+/// take `miss_fast`'s cached slots instead, so the full probes here run only in the
+/// interpreter, when the cache misses.
+const INDEX_LEVELS: usize = 2;
 
 /// A string-key read whose key the table certainly lacks: nil when the table has no
 /// metatable or its metatable no `__index`; else what the table that `__index` names holds,
@@ -703,6 +886,7 @@ fn hash_miss(ids: Ids, name: &str, op: Op) -> Trace {
     let tt = h.c(T_TABLE as i64);
     // `active`: still looking (the key is certainly not in `cur`).
     let (mut cur, mut active, mut found, mut nil, mut node) = (tab, t, f, f, p.node);
+    let mut levels = Vec::new();
     for _ in 0..INDEX_LEVELS {
         let (has_mt, pi) = h.probe_meta(cur, OFF_INDEX_KEY);
         let no_mt = h.not(has_mt);
@@ -720,6 +904,7 @@ fn hash_miss(ids: Ids, name: &str, op: Op) -> Trace {
         let next = h.b.select(active, itab, cur);
         let pm = h.probe(next, ks);
         let here = h.b.bin(BinOp::And, active, pm.found);
+        levels.push((pi.nodes, pi.node, pm.nodes, pm.node, here));
         node = h.b.select(here, pm.node, node);
         found = h.b.bin(BinOp::Or, found, here);
         let absent = h.absent(&pm);
@@ -728,6 +913,23 @@ fn hash_miss(ids: Ids, name: &str, op: Op) -> Trace {
     }
     let ok = if op == Op::SelfOp { found } else { h.b.bin(BinOp::Or, found, nil) };
     h.or_slow(ok);
+    // What `miss_fast` checks: `__index` at each level down to the key's, and the key (where
+    // it was found; else the word is left as it was, and the cached slots miss).
+    let (at, g) = h.ic_word();
+    let mut w = g;
+    let mut word = g;
+    for (depth, &(in_nodes, in_node, k_nodes, k_node, here)) in levels.iter().enumerate() {
+        let depth = depth as u32;
+        word = h.ic_set(word, 1 + depth, in_nodes, in_node);
+        let with_key = h.ic_set(word, 2 + depth, k_nodes, k_node);
+        let bits = IC_MISS | if depth > 0 { IC_DEEP } else { 0 };
+        let keep = h.c(!IC_DEEP as i64);
+        let cleared = h.b.bin(BinOp::And, with_key, keep);
+        let bit = h.c(bits as i64);
+        let marked = h.b.bin(BinOp::Or, cleared, bit);
+        w = h.b.select(here, marked, w);
+    }
+    h.b.store(at, 0, w);
     let vt = h.b.load(I64, node, NODE_VAL as i32, false);
     let vv = h.b.load(I64, node, NODE_VAL as i32 + 8, false);
     let tag = h.b.select(found, vt, zero);
@@ -767,6 +969,23 @@ impl H {
             let cf = self.c_();
             (tab, self.rk(cf, 57))
         };
+        let ks = self.str_key(kat);
+        (tab, ks)
+    }
+
+    /// The table and string key of SETTABLE (a string key) and SETTABUP: SETTABLE A B C is
+    /// `R[A][RK(B)] = RK(C)`; SETTABUP A B C, `UpValue[A][K[B]] = RK(C)`.
+    fn write_operands(&mut self, op: Op) -> (Value, Value) {
+        let a = self.a();
+        let tab = if op == Op::SetTabUp {
+            self.upval_table(a)
+        } else {
+            let ra = self.reg(a);
+            self.tag_is(ra, T_TABLE);
+            self.b.load(I64, ra, 8, false)
+        };
+        let bf = self.b_();
+        let kat = if op == Op::SetTabUp { self.konst(bf) } else { self.rk(bf, 56) };
         let ks = self.str_key(kat);
         (tab, ks)
     }
@@ -1164,6 +1383,17 @@ pub fn program() -> Program {
     let miss_frags: Vec<u32> =
         miss_ops.iter().map(|op| pb.declare(&format!("op_{op:?}_miss").to_lowercase())).collect();
     let miss_of = |op: Op| miss_ops.iter().position(|&o| o == op).map(|i| miss_frags[i]);
+    // The hash-part probes behind the cached slot (`hash_access`), and the reads' fast path
+    // through `__index`.
+    let probe_frags: Vec<u32> =
+        miss_ops.iter().map(|op| pb.declare(&format!("op_{op:?}_probe").to_lowercase())).collect();
+    let probe_of = |op: Op| probe_frags[miss_ops.iter().position(|&o| o == op).expect("a hash op")];
+    let mf_ops = [Op::GetTable, Op::GetTabUp, Op::SelfOp];
+    let mf_frags: Vec<u32> =
+        mf_ops.iter().map(|op| pb.declare(&format!("op_{op:?}_mf").to_lowercase())).collect();
+    let mf2_frags: Vec<u32> =
+        mf_ops.iter().map(|op| pb.declare(&format!("op_{op:?}_mf2").to_lowercase())).collect();
+    let mf_of = |op: Op| mf_ops.iter().position(|&o| o == op).map(|i| mf_frags[i]);
     let cmp_ops = [Op::Eq, Op::Lt, Op::Le];
     let cmp_frags: Vec<u32> =
         cmp_ops.iter().map(|op| pb.declare(&format!("op_{op:?}_f").to_lowercase())).collect();
@@ -1342,7 +1572,7 @@ pub fn program() -> Program {
             }
             Op::Call => call(ids, &name),
             Op::GetUpval | Op::SetUpval => upval(ids, &name, op),
-            Op::GetTabUp | Op::SetTabUp | Op::SelfOp => hash_access(ids, &name, op, miss_of(op)),
+            Op::GetTabUp | Op::SetTabUp | Op::SelfOp => hash_fast(ids, &name, op, probe_of(op), mf_of(op)),
             Op::Return => ret(ids, &name, Some(ret_all)),
             _ => unreachable!("{op:?} is in the fast list"),
         };
@@ -1355,7 +1585,18 @@ pub fn program() -> Program {
     }
     for (i, &op) in str_ops.iter().enumerate() {
         let name = format!("op_{op:?}_s").to_lowercase();
-        pb.define(str_frags[i], hash_access(ids, &name, op, miss_of(op)));
+        pb.define(str_frags[i], hash_fast(ids, &name, op, probe_of(op), mf_of(op)));
+    }
+    for (i, &op) in miss_ops.iter().enumerate() {
+        let name = format!("op_{op:?}_probe").to_lowercase();
+        pb.define(probe_frags[i], hash_access(ids, &name, op, miss_of(op)));
+    }
+    for (i, &op) in mf_ops.iter().enumerate() {
+        let name = format!("op_{op:?}_mf").to_lowercase();
+        let to = [probe_of(op), miss_of(op).expect("a read has a miss variant")];
+        pb.define(mf_frags[i], miss_fast(ids, &name, op, 1, to, Some(mf2_frags[i])));
+        let name = format!("op_{op:?}_mf2").to_lowercase();
+        pb.define(mf2_frags[i], miss_fast(ids, &name, op, 2, to, None));
     }
     for (i, &op) in int_miss_ops.iter().enumerate() {
         let name = format!("op_{op:?}_imiss").to_lowercase();

@@ -381,7 +381,8 @@ fn lower_fragment(
     }
     if copy == Copy::Recording {
         // Room for every word this fragment may write: each promote two, the exit one.
-        let promotes = body.insts.iter().filter(|i| matches!(i.op, Op::Promote(_))).count() as i64;
+        let promotes =
+            body.insts.iter().filter(|i| matches!(i.op, Op::Promote(_) | Op::Hint(_))).count() as i64;
         let need = 8 * (1 + 2 * promotes);
         let lp = l.push(Op::Input { slot: log_slot }, Some(Type::I64));
         let le = l.push(Op::Input { slot: log_slot + 1 }, Some(Type::I64));
@@ -401,7 +402,7 @@ fn lower_fragment(
         let mut op = inst.op.clone();
         let map = &l.map;
         op.map_operands(|v| map[v.index()]);
-        if matches!(op, Op::Promote(_)) {
+        if matches!(op, Op::Promote(_) | Op::Hint(_)) {
             l.promoted += 1;
         }
         let v = match op {
@@ -413,7 +414,7 @@ fn lower_fragment(
                 let s = l.exit(snap, true);
                 l.push(Op::Ovf(o, a, b, s), inst.ty)
             }
-            Op::Promote(x) => match l.log {
+            Op::Promote(x) | Op::Hint(x) => match l.log {
                 Some((lp, off)) => {
                     let tag = l.konst(Type::I64, LOG_PROMOTE);
                     l.push(Op::Store { base: lp, disp: off, value: tag }, None);

@@ -76,7 +76,12 @@ fn key(inst: &Inst, epoch: u32) -> Option<Key> {
             };
             Key::Call { callee: callee.clone(), args: args.clone(), ty, epoch }
         }
-        Op::LoopParam { .. } | Op::Store { .. } | Op::Guard { .. } | Op::Promote(_) | Op::Nop => return None,
+        Op::LoopParam { .. }
+        | Op::Store { .. }
+        | Op::Guard { .. }
+        | Op::Promote(_)
+        | Op::Hint(_)
+        | Op::Nop => return None,
     })
 }
 

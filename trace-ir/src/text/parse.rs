@@ -237,6 +237,12 @@ impl Parser<'_> {
                 self.push(Op::Promote(v), None, None);
                 Ok(())
             }
+            Tok::Word("hint") => {
+                cur.next();
+                let v = self.operand(cur, "after `hint`")?;
+                self.push(Op::Hint(v), None, None);
+                Ok(())
+            }
             Tok::Word("jump") => {
                 cur.next();
                 let args = self.value_list(cur, "after `jump`")?;

@@ -26,7 +26,7 @@ fn valid_name(s: &str) -> bool {
 /// Whether the instruction prints as `%x = ...`.
 fn has_result(inst: &Inst) -> bool {
     match inst.op {
-        Op::Store { .. } | Op::Guard { .. } | Op::Promote(_) | Op::Nop => false,
+        Op::Store { .. } | Op::Guard { .. } | Op::Promote(_) | Op::Hint(_) | Op::Nop => false,
         Op::Call { .. } => inst.ty.is_some(),
         _ => true,
     }
@@ -226,6 +226,7 @@ impl<'t> Printer<'t> {
                 format!("guard{} {}, snap{}", if *expect { "" } else { ".not" }, v(*cond), snap.0)
             }
             Op::Promote(x) => format!("promote {}", v(*x)),
+            Op::Hint(x) => format!("hint {}", v(*x)),
             Op::Nop => "nop".into(),
         };
         lhs + &body
