@@ -42,9 +42,10 @@ end
 
 local sub = string.sub
 function string.gsub(s, p, repl, max_n)
-  if type(repl) ~= "function" then
-    return native_gsub(s, p, repl, max_n)
-  end
+  -- The native does all but Lua functions (and natives that may call Lua), for which it
+  -- returns false.
+  local r, n = native_gsub(s, p, repl, max_n)
+  if r ~= false then return r, n end
   s = raw_tostring(s)
   p = raw_tostring(p)
   local anchor = sub(p, 1, 1) == "^"

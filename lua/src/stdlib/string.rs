@@ -265,6 +265,59 @@ fn gmatch_step(l: &mut State, _: &[TValue]) -> LResult<()> {
     Ok(())
 }
 
+/// Whether the native `f` can be called from another native: it is no special (pcall,
+/// resume, ...), and it never hands its call on to Lua code (a library function with a Lua
+/// fallback, or `collectgarbage`, which may run finalizers).
+fn calls_plainly(f: TValue) -> bool {
+    let n = crate::vm::obj::native(f);
+    let has_fallback = n.upvals.len() == 1 && matches!(n.upvals[0].tag, T_NIL | T_LCLOSURE);
+    !crate::vm::obj::is_special(f) && !has_fallback && n.name != "collectgarbage"
+}
+
+/// `gsub` with a native replacement function, called here for each match as lua5.4's C
+/// gsub calls it: with the captures, from a C caller (its errors carry no position).
+fn gsub_native(
+    l: &mut State,
+    s: &[u8],
+    p: &[u8],
+    f: TValue,
+    max_n: Option<i64>,
+) -> LResult<Result<(Vec<u8>, i64), String>> {
+    let saved_rets = std::mem::take(&mut l.rets);
+    let saved_native = l.current_native;
+    let saved_c_caller = std::mem::replace(&mut l.native_c_caller, true);
+    let mut failed = None;
+    let mut repl = |caps: &[crate::pattern::Capture]| -> Result<Option<Vec<u8>>, String> {
+        let args: Vec<TValue> = caps
+            .iter()
+            .map(|c| match *c {
+                crate::pattern::Capture::Str(b) => l.heap.str_value(b),
+                crate::pattern::Capture::Pos(p) => TValue::int(p as i64),
+            })
+            .collect();
+        l.rets.clear();
+        l.current_native = f;
+        if let Err(e) = crate::vm::obj::native_fn(f)(l, &args) {
+            failed = Some(e);
+            return Err(String::new());
+        }
+        let v = l.rets.first().copied().unwrap_or(TValue::nil());
+        match v.tag {
+            T_NIL | T_FALSE => Ok(None),
+            T_STR | T_INT | T_FLOAT => Ok(crate::vm::obj::tostr_basic(v)),
+            _ => Err(format!("invalid replacement value (a {})", v.type_name())),
+        }
+    };
+    let r = crate::pattern::gsub(s, p, crate::pattern::Repl::Fn(&mut repl), max_n);
+    l.rets = saved_rets;
+    l.current_native = saved_native;
+    l.native_c_caller = saved_c_caller;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(r),
+    }
+}
+
 fn gsub(l: &mut State, args: &[TValue]) -> LResult<()> {
     let s = check_str(l, args, 0, "gsub")?.into_owned();
     let p = check_str(l, args, 1, "gsub")?.into_owned();
@@ -302,6 +355,12 @@ fn gsub(l: &mut State, args: &[TValue]) -> LResult<()> {
             let r = crate::pattern::gsub(&s, &p, crate::pattern::Repl::Fn(&mut f), max_n);
             let _ = err;
             r
+        }
+        T_NATIVE if calls_plainly(r) => gsub_native(l, &s, &p, r, max_n)?,
+        // A Lua function (or a native that may call one): the prelude's gsub calls it.
+        T_LCLOSURE | T_NATIVE => {
+            push(l, TValue::boolean(false));
+            return Ok(());
         }
         _ => {
             return Err(super::type_expected(l, args, 2, "gsub", "string/function/table"));
