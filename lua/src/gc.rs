@@ -162,6 +162,7 @@ pub struct UpVal {
 pub const UPVAL_V: usize = std::mem::offset_of!(UpVal, v);
 pub const LCLOSURE_PROTO: usize = std::mem::offset_of!(LClosure, proto);
 pub const LCLOSURE_UPV: usize = std::mem::offset_of!(LClosure, upv);
+pub const NATIVE_BUILTIN: usize = std::mem::offset_of!(Native, builtin);
 
 impl UpVal {
     pub fn is_open(&self) -> bool {
@@ -191,6 +192,9 @@ impl UpVal {
 #[repr(C)]
 pub struct Native {
     pub hdr: GcHeader,
+    /// Which library function this is, for the fragments that do its work in place
+    /// (`program::BUILTIN_*`; 0 for any other).
+    pub builtin: u64,
     pub f: usize,
     pub name: &'static str,
     pub upvals: Vec<TValue>,
@@ -535,7 +539,8 @@ impl Heap {
 
     pub fn new_native(&mut self, f: usize, name: &'static str, upvals: Vec<TValue>) -> *mut Native {
         let size = std::mem::size_of::<Native>() + upvals.capacity() * 16;
-        self.link(try_box(Native { hdr: GcHeader::new(K_NATIVE, ptr::null_mut()), f, name, upvals }), size)
+        let n = Native { hdr: GcHeader::new(K_NATIVE, ptr::null_mut()), builtin: 0, f, name, upvals };
+        self.link(try_box(n), size)
     }
 
     pub fn new_userdata(&mut self, payload: Box<dyn Any>, trace: Option<TraceFn>) -> *mut Userdata {

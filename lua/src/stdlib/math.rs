@@ -10,6 +10,8 @@ pub(crate) fn open(l: &mut State) {
     reg(l, t, "ceil", ceil);
     reg(l, t, "abs", abs);
     reg(l, t, "sqrt", sqrt);
+    super::mark_builtin(l, t, "sqrt", crate::vm::program::BUILTIN_SQRT);
+    super::mark_builtin(l, t, "abs", crate::vm::program::BUILTIN_ABS);
     reg(l, t, "max", max);
     reg(l, t, "min", min);
     reg(l, t, "tointeger", tointeger);
@@ -64,8 +66,11 @@ fn ceil(l: &mut State, args: &[TValue]) -> LResult<()> {
 
 fn abs(l: &mut State, args: &[TValue]) -> LResult<()> {
     let v = check_num(l, args, 0, "abs")?;
-    let r = if v.tag == T_INT {
+    // Only an integer value stays one: a numeric string is a float here, as in 5.4.
+    let r = if args[0].tag == T_INT {
         TValue::int((v.val as i64).wrapping_abs())
+    } else if v.tag == T_INT {
+        TValue::float((v.val as i64 as f64).abs())
     } else {
         TValue::float(f64::from_bits(v.val).abs())
     };

@@ -46,6 +46,12 @@ fn set_fallback(_: &mut State, args: &[TValue]) -> LResult<()> {
     Ok(())
 }
 
+/// Marks the native `t[name]` as the library function the fragments know as `builtin`.
+pub(crate) fn mark_builtin(l: &mut State, t: *mut Table, name: &'static str, builtin: u64) {
+    let f = get_field(l, t, name);
+    obj::native_mut(f).builtin = builtin;
+}
+
 /// Hands the running native's call on to its Lua fallback (see `reg_with_fallback`). The
 /// native must return at once, having done nothing else.
 pub(crate) fn hand_off(l: &mut State) -> LResult<()> {

@@ -12,7 +12,9 @@
 //! that went through a call or a return knows where it is.
 
 use trace_ir::fragment::{Program, ProgramBuilder};
-use trace_ir::{BinOp, Builder, CallEffect, CallHint, Callee, Conv, FCmp, ICmp, SnapTo, Trace, Type, Value};
+use trace_ir::{
+    BinOp, Builder, CallEffect, CallHint, Callee, Conv, FCmp, ICmp, SnapTo, Trace, Type, UnOp, Value,
+};
 
 use crate::bytecode::{Op, OP_COUNT};
 use crate::state::{
@@ -23,7 +25,9 @@ use crate::table::{
     KEYBITS_SHIFT, NODE_KEY, NODE_SIZE, NODE_VAL, TABLE_ARRAY, TABLE_ASIZE, TABLE_HMASK, TABLE_KEYBITS,
     TABLE_META, TABLE_NODE,
 };
-use crate::value::{TVALUE_TAG, T_FALSE, T_FLOAT, T_INT, T_LCLOSURE, T_NIL, T_STR, T_TABLE, T_TRUE};
+use crate::value::{
+    TVALUE_TAG, T_FALSE, T_FLOAT, T_INT, T_LCLOSURE, T_NATIVE, T_NIL, T_STR, T_TABLE, T_TRUE,
+};
 use crate::vm::thread::{
     MAX_FRAMES, THREAD_CI_BUF, THREAD_CI_CAP, THREAD_CI_LEN, THREAD_LIMIT, THREAD_TOP, THREAD_USED,
 };
@@ -72,6 +76,11 @@ pub const OFF_NEWINDEX_KEY: i32 = std::mem::offset_of!(crate::state::State, newi
 const I64: Type = Type::I64;
 const F64: Type = Type::F64;
 
+/// Library functions that CALL does in place (`Native::builtin`): the index into the
+/// dispatch table `natives`, whose entry 0 is `slow`.
+pub const BUILTIN_SQRT: u64 = 1;
+pub const BUILTIN_ABS: u64 = 2;
+
 /// The fragment ids a handler may name.
 #[derive(Clone, Copy)]
 struct Ids {
@@ -81,6 +90,8 @@ struct Ids {
     slow: u32,
     /// SELF on a string.
     self_str: u32,
+    /// CALL of a native.
+    call_native: u32,
 }
 
 /// One handler under construction.
@@ -1052,7 +1063,11 @@ fn call(ids: Ids, name: &str) -> Trace {
     let a = h.a();
     let ra = h.reg(a);
     h.b.name(ra, "ra");
-    h.tag_is(ra, T_LCLOSURE);
+    let tag = h.b.load(I64, ra, 0, false);
+    let lcl = h.c(T_LCLOSURE as i64);
+    let is_lua = h.b.icmp(ICmp::Eq, tag, lcl);
+    let s = h.b.snapshot_to(SnapTo::Fragment(ids.call_native), 0, &[]);
+    h.b.guard(is_lua, s);
     let bf = h.b_();
     let zero = h.c(0);
     let one = h.c(1);
@@ -1125,13 +1140,75 @@ fn call(ids: Ids, name: &str) -> Trace {
     h.set_frame(nbase, k);
     // A call of the running function goes through the control point, as a backward jump
     // does: recursion gets traces, and a recursive call closes its trace's loop. Other
-    // calls are inlined into the trace that records them. (Prototypes without constants
-    // share one empty `k`: their calls go through the control point too, which only costs.)
+    // calls are inlined into the trace that records them. (Every prototype has its own
+    // `k`, even without constants: it holds the inline-cache delta just below.)
     let cur_k = h.b.input(K, I64);
     let rec = h.b.icmp(ICmp::Eq, k, cur_k);
     let s = h.b.snapshot_to(SnapTo::Fragment(ids.lp), 0, &[(PC, code), (K, k), (BASE, nbase)]);
     h.b.guard_not(rec, s);
     h.dispatch_in(code, &[(K, k), (BASE, nbase)])
+}
+
+/// CALL of a native: on to the fragment of its builtin (`BUILTIN_*`; 0, any other native,
+/// goes to `slow`). In a trace the dispatch is a guard on which builtin it is.
+fn call_native(ids: Ids, name: &str, natives: u32) -> Trace {
+    let mut h = H::new(name, ids);
+    let a = h.a();
+    let ra = h.reg(a);
+    h.tag_is(ra, T_NATIVE);
+    let f = h.b.load(I64, ra, 8, false);
+    let which = h.b.load(I64, f, crate::gc::NATIVE_BUILTIN as i32, false);
+    let s = h.b.snapshot_to(SnapTo::Dispatch { table: natives, slot: OP }, RESUME_BAD_OPCODE, &[(OP, which)]);
+    h.b.exit(s)
+}
+
+/// A builtin's work in place of the call: `math.sqrt` and `math.abs` of one number, for one
+/// result (any other argument or result count, or argument type, goes to `slow`).
+fn builtin(ids: Ids, name: &str, which: u64) -> Trace {
+    let mut h = H::new(name, ids);
+    let a = h.a();
+    let ra = h.reg(a);
+    let bf = h.b_();
+    let cf = h.c_();
+    let two = h.c(2);
+    let one_arg = h.b.icmp(ICmp::Eq, bf, two);
+    h.or_slow(one_arg);
+    let one_result = h.b.icmp(ICmp::Eq, cf, two);
+    h.or_slow(one_result);
+    let sixteen = h.c(16);
+    let arg = h.b.bin(BinOp::Add, ra, sixteen);
+    match which {
+        BUILTIN_SQRT => {
+            let x = h.as_float(arg);
+            let r = h.b.un(UnOp::FSqrt, x);
+            let bits = h.b.conv(Conv::Bitcast, r, I64);
+            h.store_tv(ra, T_FLOAT, bits);
+        }
+        _ => {
+            let t = h.b.load(I64, arg, 0, false);
+            let v = h.b.load(I64, arg, 8, false);
+            let int = h.c(T_INT as i64);
+            let flt = h.c(T_FLOAT as i64);
+            let is_int = h.b.icmp(ICmp::Eq, t, int);
+            let is_flt = h.b.icmp(ICmp::Eq, t, flt);
+            let num = h.b.bin(BinOp::Or, is_int, is_flt);
+            h.or_slow(num);
+            // Integers wrap as in 5.4 (the smallest stays itself); floats lose the sign bit.
+            let zero = h.c(0);
+            let neg = h.b.icmp(ICmp::Slt, v, zero);
+            let minus = h.b.bin(BinOp::Sub, zero, v);
+            let iabs = h.b.select(neg, minus, v);
+            let x = h.b.conv(Conv::Bitcast, v, F64);
+            let fabs = h.b.un(UnOp::FAbs, x);
+            let fbits = h.b.conv(Conv::Bitcast, fabs, I64);
+            let tag = h.b.select(is_int, int, flt);
+            let val = h.b.select(is_int, iabs, fbits);
+            h.b.store(ra, 0, tag);
+            h.b.store(ra, 8, val);
+        }
+    }
+    let pc1 = h.next_pc();
+    h.dispatch(pc1)
 }
 
 /// RETURN from a `Lua` frame with a fixed value count and nothing to close, to a caller that
@@ -1333,7 +1410,20 @@ pub fn program() -> Program {
     let table = pb.table("ops", &[]);
     let self_str_frag = pb.declare("op_selfop_str");
     let ret_all = pb.declare("op_return_all");
-    let ids = Ids { table, fetch, lp, slow, self_str: self_str_frag };
+    let call_native_frag = pb.declare("op_call_native");
+    let builtins = [(BUILTIN_SQRT, "math_sqrt"), (BUILTIN_ABS, "math_abs")];
+    let builtin_frags: Vec<u32> = builtins.iter().map(|(_, n)| pb.declare(&format!("builtin_{n}"))).collect();
+    let mut native_targets = vec![slow];
+    for (i, &(b, _)) in builtins.iter().enumerate() {
+        assert_eq!(b as usize, native_targets.len(), "builtins are numbered in order");
+        native_targets.push(builtin_frags[i]);
+    }
+    let natives = pb.table("natives", &native_targets);
+    let ids = Ids { table, fetch, lp, slow, self_str: self_str_frag, call_native: call_native_frag };
+    pb.define(call_native_frag, call_native(ids, "op_call_native", natives));
+    for (i, &(b, n)) in builtins.iter().enumerate() {
+        pb.define(builtin_frags[i], builtin(ids, &format!("builtin_{n}"), b));
+    }
     pb.define(self_str_frag, self_str(ids, "op_selfop_str"));
     pb.define(ret_all, ret(ids, "op_return_all", None));
 
