@@ -601,6 +601,14 @@ impl State {
                             frag.name, v.0
                         )));
                     }
+                    // A select on a constant picks its operand now, so that what is loaded
+                    // through it (an RK operand's constant) is known here.
+                    if let Op::Select(c, x, y) = op {
+                        if let Some(bits) = self.konst_of(c) {
+                            map[i] = Some(if bits != 0 { x } else { y });
+                            continue;
+                        }
+                    }
                     let args: Option<Vec<u64>> = op.operands().iter().map(|&v| self.konst_of(v)).collect();
                     let folded = match (&op, args) {
                         (Op::Store { .. } | Op::Call { .. }, _) => None,

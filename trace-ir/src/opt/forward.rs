@@ -72,7 +72,7 @@ fn overlaps(d0: i32, t0: Type, d1: i32, t1: Type) -> bool {
 /// `base + disp` as a root value plus a displacement, looking through `add` and `sub` of
 /// constants (the address is the same 64-bit sum either way); the access as written when the
 /// displacement would leave i32.
-fn root(trace: &Trace, base: Value, disp: i32) -> (Value, i32) {
+pub(crate) fn root(trace: &Trace, base: Value, disp: i32) -> (Value, i32) {
     let (mut b, mut d) = (base, disp as i64);
     for _ in 0..64 {
         let step = match trace.insts.get(b.index()).map(|i| &i.op) {

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use crate::ir::*;
 use crate::types::Type;
 
+pub mod carry;
 pub mod cse;
 pub mod dce;
 pub mod fold;
@@ -18,6 +19,7 @@ pub mod forward;
 pub mod guards;
 pub mod peel;
 
+pub use carry::carry;
 pub use cse::cse;
 pub use dce::dce;
 pub use fold::fold;

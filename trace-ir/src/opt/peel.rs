@@ -11,6 +11,8 @@
 //!
 //! Unlike the other passes it renumbers snapshots: each copy has its own, because their
 //! entries name different values. An exit still leaves with the same state and resume word.
+//! Last, memory the loop body keeps loading and storing is carried in loop parameters
+//! (`carry`), after forwarding has merged the loads of each copy.
 
 use std::collections::HashMap;
 
@@ -132,4 +134,6 @@ pub fn peel(t: &mut Trace) {
     }
     out.term = Terminator::Jump(next.iter().map(|v| m2[v.index()]).collect());
     *t = out;
+    super::forward(t);
+    super::carry(t);
 }
