@@ -16,6 +16,30 @@ use crate::gc::Heap;
 use crate::table::Table;
 use crate::value::TValue;
 
+/// A hasher for `State::names`' keys (an address and a length): one multiply per word.
+#[derive(Default)]
+pub struct AddrHasher(u64);
+
+impl std::hash::Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
 /// A prototype as the VM runs it. It starts with a GC header because closures point at it
 /// as their `proto` object: the header is marked for good and has no children, so the
 /// collector never traces or frees it (prototypes live as long as the state; their
@@ -218,8 +242,10 @@ pub struct State {
     /// A native function's results, before they are copied into place.
     pub rets: Vec<TValue>,
     pub protos: Vec<Box<FuncProto>>,
-    /// Interned names the VM uses (metamethod keys and the like).
-    pub names: HashMap<&'static str, TValue>,
+    /// Interned names the VM uses (metamethod keys and the like), by the address and length
+    /// of the literal: a metamethod lookup asks for its name every time, and hashing the
+    /// bytes with SipHash cost richards an eighth of its time.
+    pub names: HashMap<(usize, usize), TValue, std::hash::BuildHasherDefault<AddrHasher>>,
     /// The script's folder, for `require`.
     pub script_dir: String,
     /// Code and constants, for the trace builder's `imm` loads.
@@ -335,12 +361,13 @@ impl State {
 
     /// A name the VM uses often, interned once and kept.
     pub fn name(&mut self, s: &'static str) -> TValue {
-        if let Some(v) = self.names.get(s) {
+        let key = (s.as_ptr() as usize, s.len());
+        if let Some(v) = self.names.get(&key) {
             return *v;
         }
         let v = self.heap.str_value(s.as_bytes());
         self.heap.pin(v.val as *mut crate::string::LuaStr);
-        self.names.insert(s, v);
+        self.names.insert(key, v);
         v
     }
 }

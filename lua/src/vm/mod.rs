@@ -80,7 +80,7 @@ impl Vm {
             host: HostReason::None,
             rets: Vec::new(),
             protos: Vec::new(),
-            names: HashMap::new(),
+            names: HashMap::default(),
             script_dir: ".".into(),
             imm: Vec::new(),
             out: Vec::new(),

@@ -26,7 +26,7 @@ use crate::table::{
     TABLE_META, TABLE_NODE,
 };
 use crate::value::{
-    TVALUE_TAG, T_FALSE, T_FLOAT, T_INT, T_LCLOSURE, T_NATIVE, T_NIL, T_STR, T_TABLE, T_TRUE,
+    TVALUE_TAG, T_FALSE, T_FLOAT, T_INT, T_LCLOSURE, T_NATIVE, T_NIL, T_STR, T_TABLE, T_TRUE, T_USERDATA,
 };
 use crate::vm::thread::{
     MAX_FRAMES, THREAD_CI_BUF, THREAD_CI_CAP, THREAD_CI_LEN, THREAD_LIMIT, THREAD_TOP, THREAD_USED,
@@ -482,16 +482,35 @@ fn compare(ids: Ids, name: &str, op: Op, float_frag: u32) -> Trace {
     let vb = h.b.load(I64, rb, 8, false);
     let vc = h.b.load(I64, rc, 8, false);
     let same = h.b.icmp(ICmp::Eq, tb, tc);
-    h.or_slow(same);
+    if op != Op::Eq {
+        h.or_slow(same);
+    }
     let f = h.c(T_FLOAT as i64);
     let not_float = h.b.icmp(ICmp::Ne, tb, f);
     let s = h.b.snapshot_to(SnapTo::Fragment(float_frag), 0, &[]);
     h.b.guard(not_float, s);
     let cond = if op == Op::Eq {
-        let fl = h.c(T_TABLE as i64);
-        let simple = h.b.icmp(ICmp::Ult, tb, fl);
-        h.or_slow(simple);
-        h.b.icmp(ICmp::Eq, vb, vc)
+        // Values of different types are different, but for an integer and a float (the
+        // helper compares those); one object is equal to itself; two tables or userdata
+        // may have `__eq` (the helper's); anything else is equal when its bits are.
+        let int = h.c(T_INT as i64);
+        let b_int = h.b.icmp(ICmp::Eq, tb, int);
+        let c_flt = h.b.icmp(ICmp::Eq, tc, f);
+        let mixed = h.b.bin(BinOp::And, b_int, c_flt);
+        let plain = h.not(mixed);
+        h.or_slow(plain);
+        let bits = h.b.icmp(ICmp::Eq, vb, vc);
+        let tt = h.c(T_TABLE as i64);
+        let ut = h.c(T_USERDATA as i64);
+        let is_t = h.b.icmp(ICmp::Eq, tb, tt);
+        let is_u = h.b.icmp(ICmp::Eq, tb, ut);
+        let meta_able = h.b.bin(BinOp::Or, is_t, is_u);
+        let both = h.b.bin(BinOp::And, same, meta_able);
+        let differ = h.not(bits);
+        let ask = h.b.bin(BinOp::And, both, differ);
+        let known = h.not(ask);
+        h.or_slow(known);
+        h.b.bin(BinOp::And, same, bits)
     } else {
         let int = h.c(T_INT as i64);
         let is_int = h.b.icmp(ICmp::Eq, tb, int);
@@ -553,6 +572,9 @@ struct Probe {
     /// The key is there without a value (a field set to nil), at `dead_node`.
     dead: Value,
     dead_node: Value,
+    /// A probed slot has never held a key, so the key is not further on (lookups stop at
+    /// the first such slot, and insertions fill the first free one).
+    empty: Value,
 }
 
 impl H {
@@ -571,6 +593,7 @@ impl H {
         let mut idx = self.b.bin(BinOp::And, h, mask);
         let mut found = self.flag(false);
         let mut dead = found;
+        let mut empty = found;
         let mut node = nodes;
         let mut dead_node = nodes;
         for k in 0..PROBES {
@@ -594,8 +617,11 @@ impl H {
             let gone = self.b.bin(BinOp::And, hit, no_val);
             dead = self.b.bin(BinOp::Or, dead, gone);
             dead_node = self.b.select(gone, n, dead_node);
+            let nil = self.c(T_NIL as i64);
+            let free = self.b.icmp(ICmp::Eq, kt, nil);
+            empty = self.b.bin(BinOp::Or, empty, free);
         }
-        Probe { found, node, tab, nodes, hash: h, dead, dead_node }
+        Probe { found, node, tab, nodes, hash: h, dead, dead_node, empty }
     }
 
     /// The instruction's inline-cache word (`IC_*`) as a hint: a trace takes the value it
@@ -684,11 +710,15 @@ impl H {
         self.b.icmp(ICmp::Eq, low, zero)
     }
 
-    /// Whether the key `p` probed for is certainly absent from its table: the probe met it
-    /// without a value, or the key filter has never seen its bit.
+    /// Whether the key `p` probed for is certainly absent from its table: not found with a
+    /// value, and the probe met it without a value or met a slot that never held a
+    /// key, or the key filter has never seen its bit.
     fn absent(&mut self, p: &Probe) -> Value {
         let unseen = self.unseen(p.tab, p.hash);
-        self.b.bin(BinOp::Or, unseen, p.dead)
+        let met = self.b.bin(BinOp::Or, p.dead, p.empty);
+        let any = self.b.bin(BinOp::Or, unseen, met);
+        let missing = self.not(p.found);
+        self.b.bin(BinOp::And, any, missing)
     }
 
     /// The string key at `at` (a register or constant): its string, or the helper's.
@@ -1392,6 +1422,85 @@ fn int_miss(ids: Ids, name: &str, op: Op) -> Trace {
     h.dispatch(pc1)
 }
 
+/// SETTABLE/SETI with an integer key whose array slot holds no value, on a table without a
+/// metatable (so no `__newindex`): a hole in the array part takes the value in place, and
+/// key `asize + 1` is appended while the array has room and the hash part has never had a
+/// key (so the key is in neither part, and no key after it waits there). Else the helper's.
+fn int_set_miss(ids: Ids, name: &str, op: Op) -> Trace {
+    let mut h = H::new(name, ids);
+    let a = h.a();
+    let rt = h.reg(a);
+    h.tag_is(rt, T_TABLE);
+    let tab = h.b.load(I64, rt, 8, false);
+    let key = if op == Op::SetI {
+        h.field(24, 0xffff, "key")
+    } else {
+        let kx = h.field(24, 0xffff, "kx");
+        let rk = h.rk(kx, 56);
+        h.tag_is(rk, T_INT);
+        h.b.load(I64, rk, 8, false)
+    };
+    let zero = h.c(0);
+    let one = h.c(1);
+    let mt = h.b.load(I64, tab, TABLE_META as i32, false);
+    let plain = h.b.icmp(ICmp::Eq, mt, zero);
+    h.or_slow(plain);
+    let cf = h.c_();
+    let rv = h.rk(cf, 57);
+    let vt = h.b.load(I64, rv, 0, false);
+    let vv = h.b.load(I64, rv, 8, false);
+    let idx = h.b.bin(BinOp::Sub, key, one);
+    let asize = h.b.load(I64, tab, TABLE_ASIZE as i32, false);
+    let hole = h.b.icmp(ICmp::Ult, idx, asize);
+    let at_end = h.b.icmp(ICmp::Eq, idx, asize);
+    let acap = h.b.load(I64, tab, crate::table::TABLE_ACAP as i32, false);
+    let room = h.b.icmp(ICmp::Ult, asize, acap);
+    let bits = h.b.load(I64, tab, TABLE_KEYBITS as i32, false);
+    let no_hash = h.b.icmp(ICmp::Eq, bits, zero);
+    let nil = h.c(T_NIL as i64);
+    let value = h.b.icmp(ICmp::Ne, vt, nil);
+    let append = h.b.bin(BinOp::And, at_end, room);
+    let append = h.b.bin(BinOp::And, append, no_hash);
+    let append = h.b.bin(BinOp::And, append, value);
+    let ok = h.b.bin(BinOp::Or, hole, append);
+    h.or_slow(ok);
+    let arr = h.b.load(I64, tab, TABLE_ARRAY as i32, false);
+    let four = h.c(4);
+    let off = h.b.bin(BinOp::Shl, idx, four);
+    let slot = h.b.bin(BinOp::Add, arr, off);
+    h.b.store(slot, 0, vt);
+    h.b.store(slot, 8, vv);
+    let grown = h.b.bin(BinOp::Add, asize, one);
+    let size = h.b.select(append, grown, asize);
+    h.b.store(tab, TABLE_ASIZE as i32, size);
+    let pc1 = h.next_pc();
+    h.dispatch(pc1)
+}
+
+/// LOADNIL A B: R[A..=A+B] = nil, for B < 4 (the helper does longer runs). Registers past
+/// A+B get their stores sent to R[A] instead, so the fragment stays straight-line.
+fn load_nil(ids: Ids, name: &str) -> Trace {
+    let mut h = H::new(name, ids);
+    let a = h.a();
+    let bf = h.b_();
+    let four = h.c(4);
+    let short = h.b.icmp(ICmp::Ult, bf, four);
+    h.or_slow(short);
+    let ra = h.reg(a);
+    let zero = h.c(0);
+    h.store_tv(ra, T_NIL, zero);
+    for k in 1..4 {
+        let kk = h.c(k);
+        let within = h.b.icmp(ICmp::Ule, kk, bf);
+        let off = h.c(16 * k);
+        let rk = h.b.bin(BinOp::Add, ra, off);
+        let at = h.b.select(within, rk, ra);
+        h.store_tv(at, T_NIL, zero);
+    }
+    let pc1 = h.next_pc();
+    h.dispatch(pc1)
+}
+
 /// The VM as a fragment program (it verifies; see the tests).
 pub fn program() -> Program {
     let mut pb = ProgramBuilder::new("lua");
@@ -1433,6 +1542,7 @@ pub fn program() -> Program {
         Op::LoadK,
         Op::LoadFalse,
         Op::LoadTrue,
+        Op::LoadNil,
         Op::Jmp,
         Op::Add,
         Op::Sub,
@@ -1466,7 +1576,7 @@ pub fn program() -> Program {
     let str_ops = [Op::GetTable, Op::SetTable];
     let str_frags: Vec<u32> =
         str_ops.iter().map(|op| pb.declare(&format!("op_{op:?}_s").to_lowercase())).collect();
-    let int_miss_ops = [Op::GetTable, Op::GetI];
+    let int_miss_ops = [Op::GetTable, Op::GetI, Op::SetTable, Op::SetI];
     let int_miss_frags: Vec<u32> =
         int_miss_ops.iter().map(|op| pb.declare(&format!("op_{op:?}_imiss").to_lowercase())).collect();
     let miss_ops = [Op::GetTable, Op::GetTabUp, Op::SelfOp, Op::SetTable, Op::SetTabUp];
@@ -1624,6 +1734,7 @@ pub fn program() -> Program {
                 h.dispatch(pc1)
             }
             Op::ForLoop => forloop(ids, &name),
+            Op::LoadNil => load_nil(ids, &name),
             Op::Lt | Op::Le | Op::Eq => {
                 let ff = cmp_frags[cmp_ops.iter().position(|&o| o == op).expect("a comparison")];
                 compare(ids, &name, op, ff)
@@ -1690,7 +1801,11 @@ pub fn program() -> Program {
     }
     for (i, &op) in int_miss_ops.iter().enumerate() {
         let name = format!("op_{op:?}_imiss").to_lowercase();
-        pb.define(int_miss_frags[i], int_miss(ids, &name, op));
+        let body = match op {
+            Op::SetTable | Op::SetI => int_set_miss(ids, &name, op),
+            _ => int_miss(ids, &name, op),
+        };
+        pb.define(int_miss_frags[i], body);
     }
     for (i, &op) in miss_ops.iter().enumerate() {
         let name = format!("op_{op:?}_miss").to_lowercase();
