@@ -952,6 +952,11 @@ fn hash_miss(ids: Ids, name: &str, op: Op) -> Trace {
         active = h.b.bin(BinOp::And, active, absent);
         cur = next;
     }
+    // The last table looked in lacks the key too: nil when it has no metatable.
+    let last_mt = h.b.load(I64, cur, TABLE_META as i32, false);
+    let bare = h.b.icmp(ICmp::Eq, last_mt, zero);
+    let ends = h.b.bin(BinOp::And, active, bare);
+    nil = h.b.bin(BinOp::Or, nil, ends);
     let ok = if op == Op::SelfOp { found } else { h.b.bin(BinOp::Or, found, nil) };
     h.or_slow(ok);
     // What `miss_fast` checks: `__index` at each level down to the key's, and the key (where
@@ -1172,6 +1177,97 @@ fn call(ids: Ids, name: &str) -> Trace {
     // does: recursion gets traces, and a recursive call closes its trace's loop. Other
     // calls are inlined into the trace that records them. (Every prototype has its own
     // `k`, even without constants: it holds the inline-cache delta just below.)
+    let cur_k = h.b.input(K, I64);
+    let rec = h.b.icmp(ICmp::Eq, k, cur_k);
+    let s = h.b.snapshot_to(SnapTo::Fragment(ids.lp), 0, &[(PC, code), (K, k), (BASE, nbase)]);
+    h.b.guard_not(rec, s);
+    h.dispatch_in(code, &[(K, k), (BASE, nbase)])
+}
+
+/// How many arguments the TAILCALL fragment moves (more go to the helper).
+const TAILCALL_ARGS: i64 = 5;
+
+/// TAILCALL of a Lua function with its exact fixed parameter count, from a plain Lua frame
+/// that is not vararg and has nothing to close: the callee and its arguments move down to
+/// the frame's function slot, and the frame becomes the callee's (its return slot, result
+/// count and kind stay), as `tail_call` does. A call of the running function goes through
+/// the control point, so self tail recursion closes a trace's loop.
+fn tail_call(ids: Ids, name: &str) -> Trace {
+    let mut h = H::new(name, ids);
+    let zero = h.c(0);
+    let one = h.c(1);
+    let kf = h.field(58, 1, "k");
+    let no_close = h.b.icmp(ICmp::Eq, kf, zero);
+    h.or_slow(no_close);
+    let cf = h.c_();
+    let not_vararg = h.b.icmp(ICmp::Eq, cf, zero);
+    h.or_slow(not_vararg);
+    let a = h.a();
+    let ra = h.reg(a);
+    h.tag_is(ra, T_LCLOSURE);
+    let bf = h.b_();
+    let fixed = h.b.icmp(ICmp::Ne, bf, zero);
+    h.or_slow(fixed);
+    let nargs = h.b.bin(BinOp::Sub, bf, one);
+    let most = h.c(TAILCALL_ARGS);
+    let few = h.b.icmp(ICmp::Ule, nargs, most);
+    h.or_slow(few);
+    let cl = h.b.load(I64, ra, 8, false);
+    let proto = h.b.load(I64, cl, crate::gc::LCLOSURE_PROTO as i32, false);
+    let frame = h.b.load(I64, proto, FP_FRAME as i32, true);
+    let m = h.c(0x1ffff);
+    let np = h.b.bin(BinOp::And, frame, m);
+    let exact = h.b.icmp(ICmp::Eq, np, nargs);
+    h.or_slow(exact);
+    let th = h.thread();
+    let len = h.b.load(I64, th, THREAD_CI_LEN as i32, false);
+    let buf = h.b.load(I64, th, THREAD_CI_BUF as i32, false);
+    let size = h.c(CI_SIZE as i64);
+    let len1 = h.b.bin(BinOp::Sub, len, one);
+    let off = h.b.bin(BinOp::Mul, len1, size);
+    let ci = h.b.bin(BinOp::Add, buf, off);
+    let kw = h.b.load(I64, ci, CI_KIND as i32, false);
+    let byte = h.c(0xff);
+    let kind = h.b.bin(BinOp::And, kw, byte);
+    let lua = h.b.icmp(ICmp::Eq, kind, zero);
+    h.or_slow(lua);
+    let s32 = h.c(32);
+    let max = h.b.bin(BinOp::LShr, frame, s32);
+    let func = h.b.load(I64, ci, CI_FUNC as i32, false);
+    let sixteen = h.c(16);
+    let nbase = h.b.bin(BinOp::Add, func, sixteen);
+    let four = h.c(4);
+    let msz = h.b.bin(BinOp::Shl, max, four);
+    let ntop = h.b.bin(BinOp::Add, nbase, msz);
+    let limit = h.b.load(I64, th, THREAD_LIMIT as i32, false);
+    let room = h.b.icmp(ICmp::Ult, ntop, limit);
+    h.or_slow(room);
+    // The callee and its arguments, in increasing order (the destination is below, and may
+    // overlap: R[A] itself can be overwritten); the copies past the last argument copy the
+    // function slot onto itself.
+    for k in 0..=TAILCALL_ARGS {
+        let kk = h.c(k);
+        let within = h.b.icmp(ICmp::Ule, kk, nargs);
+        let o = h.c(16 * k);
+        let from = h.b.bin(BinOp::Add, ra, o);
+        let to = h.b.bin(BinOp::Add, func, o);
+        let from = h.b.select(within, from, func);
+        let to = h.b.select(within, to, func);
+        h.copy_tv(from, to);
+    }
+    let code = h.b.load(I64, proto, FP_CODE as i32, true);
+    h.b.store(ci, CI_BASE as i32, nbase);
+    h.b.store(ci, CI_TOP as i32, ntop);
+    h.b.store(ci, CI_PC as i32, code);
+    h.b.store(ci, CI_PROTO as i32, proto);
+    let used = h.b.load(I64, th, THREAD_USED as i32, false);
+    let up = h.b.icmp(ICmp::Ugt, ntop, used);
+    let nused = h.b.select(up, ntop, used);
+    h.b.store(th, THREAD_USED as i32, nused);
+    let k = h.b.load(I64, proto, FP_K as i32, true);
+    h.b.promote(code);
+    h.b.promote(k);
+    h.set_frame(nbase, k);
     let cur_k = h.b.input(K, I64);
     let rec = h.b.icmp(ICmp::Eq, k, cur_k);
     let s = h.b.snapshot_to(SnapTo::Fragment(ids.lp), 0, &[(PC, code), (K, k), (BASE, nbase)]);
@@ -1561,6 +1657,7 @@ pub fn program() -> Program {
         Op::SetTable,
         Op::SetI,
         Op::Call,
+        Op::TailCall,
         Op::Return,
         Op::GetUpval,
         Op::SetUpval,
@@ -1772,6 +1869,7 @@ pub fn program() -> Program {
                 table_access(ids, &name, op, sf, mf)
             }
             Op::Call => call(ids, &name),
+            Op::TailCall => tail_call(ids, &name),
             Op::GetUpval | Op::SetUpval => upval(ids, &name, op),
             Op::GetTabUp | Op::SetTabUp | Op::SelfOp => hash_fast(ids, &name, op, probe_of(op), mf_of(op)),
             Op::Return => ret(ids, &name, Some(ret_all)),
