@@ -469,6 +469,49 @@ fn forloop(ids: Ids, name: &str) -> Trace {
     h.jump_to(t)
 }
 
+/// FORPREP of an integer loop (integer start, limit and step): the iteration count into
+/// R[A+1] and the control variable into R[A+3], as `forloop::prep` computes them; a loop
+/// that runs no iteration jumps past its FORLOOP. Float loops, a zero step and limits that
+/// are not integers are the helper's.
+fn forprep(ids: Ids, name: &str) -> Trace {
+    let mut h = H::new(name, ids);
+    let a = h.a();
+    let ra = h.reg(a);
+    h.tag_is(ra, T_INT);
+    let sixteen = h.c(16);
+    let r1 = h.b.bin(BinOp::Add, ra, sixteen);
+    h.tag_is(r1, T_INT);
+    let thirty_two = h.c(32);
+    let r2 = h.b.bin(BinOp::Add, ra, thirty_two);
+    h.tag_is(r2, T_INT);
+    let i = h.b.load(I64, ra, 8, false);
+    let lim = h.b.load(I64, ra, 24, false);
+    let step = h.b.load(I64, ra, 40, false);
+    let zero = h.c(0);
+    let nonzero = h.b.icmp(ICmp::Ne, step, zero);
+    h.or_slow(nonzero);
+    let up = h.b.icmp(ICmp::Sgt, step, zero);
+    let over = h.b.icmp(ICmp::Sgt, i, lim);
+    let under = h.b.icmp(ICmp::Slt, i, lim);
+    let skip = h.b.select(up, over, under);
+    // The count, unsigned: (lim - i) / step going up, (i - lim) / -step going down.
+    let d_up = h.b.bin(BinOp::Sub, lim, i);
+    let d_down = h.b.bin(BinOp::Sub, i, lim);
+    let dist = h.b.select(up, d_up, d_down);
+    let neg = h.b.bin(BinOp::Sub, zero, step);
+    let by = h.b.select(up, step, neg);
+    let count = h.b.bin(BinOp::UDiv, dist, by);
+    h.store_tv_at(ra, 16, T_INT, count);
+    h.store_tv_at(ra, 48, T_INT, i);
+    let t = h.target();
+    let eight = h.c(8);
+    let past = h.b.bin(BinOp::Add, t, eight);
+    let s = h.b.snapshot_to(SnapTo::Fragment(ids.fetch), 0, &[(PC, past)]);
+    h.b.guard_not(skip, s);
+    let pc1 = h.next_pc();
+    h.dispatch(pc1)
+}
+
 /// EQ/LT/LE on two integers (and EQ on two values of one non-float, non-table type:
 /// strings are interned, so that is bit equality); two floats go to the float variant.
 fn compare(ids: Ids, name: &str, op: Op, float_frag: u32) -> Trace {
@@ -1573,6 +1616,62 @@ fn int_set_miss(ids: Ids, name: &str, op: Op) -> Trace {
     h.dispatch(pc1)
 }
 
+/// LEN A B: R[A] = #R[B] for a table without a metatable whose border is plain: an empty
+/// hash part, and an array part that is empty or ends in a value (so `asize` is the border
+/// `Table::length` finds). A string goes to `on_str`; anything else is the helper's.
+fn length(ids: Ids, name: &str, on_str: u32) -> Trace {
+    let mut h = H::new(name, ids);
+    let bf = h.b_();
+    let rb = h.reg(bf);
+    let tag = h.b.load(I64, rb, 0, false);
+    let tt = h.c(T_TABLE as i64);
+    let is_tab = h.b.icmp(ICmp::Eq, tag, tt);
+    let s = h.b.snapshot_to(SnapTo::Fragment(on_str), 0, &[]);
+    h.b.guard(is_tab, s);
+    let tab = h.b.load(I64, rb, 8, false);
+    let zero = h.c(0);
+    let one = h.c(1);
+    let mt = h.b.load(I64, tab, TABLE_META as i32, false);
+    let bits = h.b.load(I64, tab, TABLE_KEYBITS as i32, false);
+    let asize = h.b.load(I64, tab, TABLE_ASIZE as i32, false);
+    let arr = h.b.load(I64, tab, TABLE_ARRAY as i32, false);
+    let no_mt = h.b.icmp(ICmp::Eq, mt, zero);
+    let no_hash = h.b.icmp(ICmp::Eq, bits, zero);
+    let empty = h.b.icmp(ICmp::Eq, asize, zero);
+    let last = h.b.bin(BinOp::Sub, asize, one);
+    let four = h.c(4);
+    let off = h.b.bin(BinOp::Shl, last, four);
+    let at = h.b.bin(BinOp::Add, arr, off);
+    // An empty array part reads the table's own register instead (never nil).
+    let at = h.b.select(empty, rb, at);
+    let lt = h.b.load(I64, at, 0, false);
+    let nil = h.c(T_NIL as i64);
+    let ends = h.b.icmp(ICmp::Ne, lt, nil);
+    let plain = h.b.bin(BinOp::And, no_mt, no_hash);
+    let plain = h.b.bin(BinOp::And, plain, ends);
+    h.or_slow(plain);
+    let a = h.a();
+    let ra = h.reg(a);
+    h.store_tv(ra, T_INT, asize);
+    let pc1 = h.next_pc();
+    h.dispatch(pc1)
+}
+
+/// LEN of a string: its byte count.
+fn length_str(ids: Ids, name: &str) -> Trace {
+    let mut h = H::new(name, ids);
+    let bf = h.b_();
+    let rb = h.reg(bf);
+    h.tag_is(rb, T_STR);
+    let sv = h.b.load(I64, rb, 8, false);
+    let n = h.b.load(I64, sv, crate::string::STR_LEN as i32, false);
+    let a = h.a();
+    let ra = h.reg(a);
+    h.store_tv(ra, T_INT, n);
+    let pc1 = h.next_pc();
+    h.dispatch(pc1)
+}
+
 /// LOADNIL A B: R[A..=A+B] = nil, for B < 4 (the helper does longer runs). Registers past
 /// A+B get their stores sent to R[A] instead, so the fragment stays straight-line.
 fn load_nil(ids: Ids, name: &str) -> Trace {
@@ -1616,6 +1715,7 @@ pub fn program() -> Program {
     let self_str_frag = pb.declare("op_selfop_str");
     let ret_all = pb.declare("op_return_all");
     let call_native_frag = pb.declare("op_call_native");
+    let len_str = pb.declare("op_len_s");
     let builtins = [(BUILTIN_SQRT, "math_sqrt"), (BUILTIN_ABS, "math_abs")];
     let builtin_frags: Vec<u32> = builtins.iter().map(|(_, n)| pb.declare(&format!("builtin_{n}"))).collect();
     let mut native_targets = vec![slow];
@@ -1626,6 +1726,7 @@ pub fn program() -> Program {
     let natives = pb.table("natives", &native_targets);
     let ids = Ids { table, fetch, lp, slow, self_str: self_str_frag, call_native: call_native_frag };
     pb.define(call_native_frag, call_native(ids, "op_call_native", natives));
+    pb.define(len_str, length_str(ids, "op_len_s"));
     for (i, &(b, n)) in builtins.iter().enumerate() {
         pb.define(builtin_frags[i], builtin(ids, &format!("builtin_{n}"), b));
     }
@@ -1639,6 +1740,7 @@ pub fn program() -> Program {
         Op::LoadFalse,
         Op::LoadTrue,
         Op::LoadNil,
+        Op::Len,
         Op::Jmp,
         Op::Add,
         Op::Sub,
@@ -1647,6 +1749,7 @@ pub fn program() -> Program {
         Op::Mod,
         Op::IDiv,
         Op::ForLoop,
+        Op::ForPrep,
         Op::Lt,
         Op::Le,
         Op::Eq,
@@ -1831,7 +1934,9 @@ pub fn program() -> Program {
                 h.dispatch(pc1)
             }
             Op::ForLoop => forloop(ids, &name),
+            Op::ForPrep => forprep(ids, &name),
             Op::LoadNil => load_nil(ids, &name),
+            Op::Len => length(ids, &name, len_str),
             Op::Lt | Op::Le | Op::Eq => {
                 let ff = cmp_frags[cmp_ops.iter().position(|&o| o == op).expect("a comparison")];
                 compare(ids, &name, op, ff)
