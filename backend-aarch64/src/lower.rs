@@ -600,7 +600,7 @@ impl<'a> Lower<'a> {
             Op::Select(c, x, y) => self.select(v, *c, *x, *y),
             Op::Conv(c, x) => self.conv(v, *c, *x),
             Op::Load { base, disp, .. } => self.load(i, v, *base, *disp),
-            Op::Store { base, disp, value } => self.store(i, *base, *disp, *value),
+            Op::Store { base, disp, value, .. } => self.store(i, *base, *disp, *value),
             Op::Call { callee, args, .. } => self.call(v, callee, args),
             Op::Guard { cond, expect, snap } => self.guard(*cond, *expect, *snap),
         }

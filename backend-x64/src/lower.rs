@@ -160,7 +160,7 @@ impl<'a> Lower<'a> {
         for (u, inst) in t.insts.iter().enumerate() {
             let (base, disp) = match inst.op {
                 Op::Load { base, disp, .. } => (base, disp),
-                Op::Store { base, disp, value } if value != base => (base, disp),
+                Op::Store { base, disp, value, .. } if value != base => (base, disp),
                 _ => continue,
             };
             let k = base.index();
@@ -544,7 +544,7 @@ impl<'a> Lower<'a> {
             Op::Select(c, x, y) => self.select(*c, *x, *y, dst, ty),
             Op::Conv(c, x) => self.conv(*c, *x, dst, ty),
             Op::Load { base, disp, .. } => self.load(*base, *disp, dst, ty),
-            Op::Store { base, disp, value } => self.store(*base, *disp, *value),
+            Op::Store { base, disp, value, .. } => self.store(*base, *disp, *value),
             Op::Call { callee, args, .. } => self.call(callee, args, dst, inst.ty)?,
             Op::Guard { cond, expect, snap } => self.guard(*cond, *expect, *snap)?,
             // A promote is a hint for recording and trace building; it runs as nothing.

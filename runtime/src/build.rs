@@ -550,7 +550,7 @@ impl State {
                         }
                     }
                 }
-                Op::Load { base, disp, imm } => {
+                Op::Load { base, disp, imm, mem } => {
                     let bv = get(*base)?;
                     let ty = inst.ty.unwrap_or(Type::I64);
                     let at = self.konst_of(bv).map(|a| a.wrapping_add(*disp as i64 as u64));
@@ -562,7 +562,7 @@ impl State {
                         Some(bits) => self.b.konst(ty, bits),
                         None => {
                             self.count()?;
-                            self.b.load(ty, bv, *disp, *imm)
+                            self.b.push(Op::Load { base: bv, disp: *disp, imm: *imm, mem: *mem }, Some(ty))
                         }
                     });
                 }

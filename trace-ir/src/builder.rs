@@ -119,11 +119,11 @@ impl Builder {
     }
 
     pub fn load(&mut self, ty: Type, base: Value, disp: i32, imm: bool) -> Value {
-        self.push(Op::Load { base, disp, imm }, Some(ty))
+        self.push(Op::Load { base, disp, imm, mem: MemClass::Any }, Some(ty))
     }
 
     pub fn store(&mut self, base: Value, disp: i32, value: Value) {
-        self.push(Op::Store { base, disp, value }, None);
+        self.push(Op::Store { base, disp, value, mem: MemClass::Any }, None);
     }
 
     /// A call; `ret` is `None` for a function that returns nothing (the value is then unusable).

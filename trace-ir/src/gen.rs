@@ -497,11 +497,11 @@ impl TB {
     }
 
     fn load(&mut self, ty: Type, base: Value, disp: i32, imm: bool) -> Value {
-        self.push(Op::Load { base, disp, imm }, Some(ty))
+        self.push(Op::Load { base, disp, imm, mem: MemClass::Any }, Some(ty))
     }
 
     fn store(&mut self, base: Value, disp: i32, value: Value) {
-        self.push(Op::Store { base, disp, value }, None);
+        self.push(Op::Store { base, disp, value, mem: MemClass::Any }, None);
     }
 
     fn call(&mut self, ret: Option<Type>, callee: Callee, args: &[Value], effect: CallEffect) -> Value {

@@ -460,7 +460,7 @@ fn run_one(t: &Trace, id: u32, slots: &mut [u64], env: &Env, steps: &mut u64) ->
                 Op::Select(c, a, b) => Some(if v(c) != 0 { v(a) } else { v(b) }),
                 Op::Conv(c, a) => Some(conv(*c, tyof(a), ty, v(a))?),
                 Op::Load { base, disp, .. } => Some(load(env, ty, address(v(base), *disp))?),
-                Op::Store { base, disp, value } => {
+                Op::Store { base, disp, value, .. } => {
                     store(env, tyof(value), address(v(base), *disp), v(value))?;
                     None
                 }

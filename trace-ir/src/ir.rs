@@ -298,6 +298,36 @@ impl Conv {
     }
 }
 
+/// Which memory an access touches, as the front end knows it (alias classes, as LuaJIT's
+/// separate stack slots and table slots): a `Frame` access and a `Heap` access never touch
+/// the same bytes, so a store of one leaves what is known of the other. `Any` may touch
+/// either (and is what an access says unless its front end knows better).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, PartialOrd, Ord)]
+pub enum MemClass {
+    #[default]
+    Any,
+    /// An interpreter's frame (a register window).
+    Frame,
+    /// Everything a frame is not: objects, their headers and buffers.
+    Heap,
+}
+
+impl MemClass {
+    /// Whether accesses of `self` and `other` may touch the same bytes.
+    pub fn may_alias(self, other: MemClass) -> bool {
+        self == other || self == MemClass::Any || other == MemClass::Any
+    }
+
+    /// The word the text format writes after the type (`load.i64 frame [...]`).
+    pub fn keyword(self) -> Option<&'static str> {
+        match self {
+            MemClass::Any => None,
+            MemClass::Frame => Some("frame"),
+            MemClass::Heap => Some("heap"),
+        }
+    }
+}
+
 /// What a call may do, so that the optimizer knows what it may move or merge.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 pub enum CallEffect {
@@ -374,12 +404,14 @@ pub enum Op {
         base: Value,
         disp: i32,
         imm: bool,
+        mem: MemClass,
     },
     /// Stores `value` (with its own type's width) to `base + disp`.
     Store {
         base: Value,
         disp: i32,
         value: Value,
+        mem: MemClass,
     },
     Call {
         callee: Callee,

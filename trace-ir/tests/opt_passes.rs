@@ -796,3 +796,102 @@ loop (%n = %zero)
     let body2 = &out2[out2.find("loop (").unwrap()..];
     assert_eq!(body2.matches("load.i64 [").count(), 2, "{out2}");
 }
+
+/// Memory classes: a `frame` store leaves what is known of `heap` memory (and the other way
+/// round), so the second loads of each forward; an `any` store forgets both. The classes
+/// print and parse back.
+#[test]
+fn forwarding_keeps_facts_of_a_class_a_store_cannot_alias() {
+    check(
+        opt::forward,
+        "trace t
+%f = input 0 : i64
+%h = input 1 : i64
+%one = const 1 : i64
+%a = load.i64 frame [%f + 8]
+%b = load.i64 heap [%h + 8]
+store.i64 heap [%h + 16], %one
+%a2 = load.i64 frame [%f + 8]
+store.i64 frame [%f + 16], %one
+%b2 = load.i64 heap [%h + 8]
+store.i64 [%h], %one
+%a3 = load.i64 frame [%f + 8]
+%s = add %a2, %b2
+%s2 = add %s, %a3
+snap0 @resume(1) { 0: %s2 }
+exit snap0
+",
+        "trace t
+%f = input 0 : i64
+%h = input 1 : i64
+%one = const 1 : i64
+%a = load.i64 frame [%f + 8]
+%b = load.i64 heap [%h + 8]
+store.i64 heap [%h + 16], %one
+store.i64 frame [%f + 16], %one
+store.i64 [%h], %one
+%a3 = load.i64 frame [%f + 8]
+%s = add %a, %b
+%s2 = add %s, %a3
+snap0 @resume(1) { 0: %s2 }
+exit snap0
+",
+    );
+}
+
+/// `carry` with classes: frame cells are carried across heap stores through other roots;
+/// an `any` store in the loop stops it.
+#[test]
+fn carry_keeps_frame_cells_across_heap_stores() {
+    let src = "trace t
+%f = input 0 : i64
+%h = input 1 : i64
+%one = const 1 : i64
+%five = const 5 : i64
+%zero = const 0 : i64
+loop (%n = %zero)
+  %v = load.i64 frame [%f + 8]
+  %v1 = add %v, %one
+  store.i64 frame [%f + 8], %v1
+  %q = load.i64 heap [%h + 8]
+  store.i64 heap [%q], %v1
+  %n1 = add %n, %one
+  %more = icmp.slt %n1, %five
+  snap0 @resume(2) {}
+  guard %more, snap0
+  jump (%n1)
+";
+    let mut t = text::parse(src).unwrap();
+    opt::peel(&mut t);
+    opt::optimize(&mut t);
+    verify::verify(&t).unwrap();
+    let out = text::print(&t);
+    let body = &out[out.find("loop (").unwrap()..];
+    assert!(!body.contains("load.i64 frame"), "the frame cell is carried:\n{out}");
+    assert!(body.contains("load.i64 heap"), "the heap pointer is still loaded:\n{out}");
+    let any = src.replace("store.i64 heap [%q]", "store.i64 [%q]");
+    let mut t2 = text::parse(&any).unwrap();
+    opt::peel(&mut t2);
+    let out2 = text::print(&t2);
+    let body2 = &out2[out2.find("loop (").unwrap()..];
+    assert!(body2.contains("load.i64 frame"), "an any store may alias the cell:\n{out2}");
+}
+
+#[test]
+fn memory_classes_print_and_parse_back() {
+    let src = "trace t
+%p = input 0 : i64
+%a = load.i64 imm frame [%p + 8]
+%b = load.i64 heap [%p]
+store.i64 frame [%p + 16], %a
+store.i64 heap [%p + 24], %b
+store.i64 [%p + 32], %b
+snap0 @resume(1) {}
+exit snap0
+";
+    let t = text::parse(src).unwrap();
+    verify::verify(&t).unwrap();
+    assert_eq!(text::print(&t), src);
+    assert!(matches!(t.insts[1].op, Op::Load { imm: true, mem: MemClass::Frame, .. }));
+    assert!(matches!(t.insts[5].op, Op::Store { mem: MemClass::Any, .. }));
+}

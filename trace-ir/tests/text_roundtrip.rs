@@ -287,9 +287,9 @@ fn parse_builds_the_structure_the_text_says() {
     assert_eq!(t.snaps[0].resume, 1 << 32);
 
     let t = parse(CANONICAL[5]).unwrap();
-    assert_eq!(t.insts[4].op, Op::Load { base: Value(0), disp: 2147483647, imm: true });
-    assert_eq!(t.insts[5].op, Op::Load { base: Value(0), disp: i32::MIN, imm: true });
-    assert_eq!(t.insts[8].op, Op::Store { base: Value(0), disp: -8, value: Value(3) });
+    assert_eq!(t.insts[4].op, Op::Load { base: Value(0), disp: 2147483647, imm: true, mem: MemClass::Any });
+    assert_eq!(t.insts[5].op, Op::Load { base: Value(0), disp: i32::MIN, imm: true, mem: MemClass::Any });
+    assert_eq!(t.insts[8].op, Op::Store { base: Value(0), disp: -8, value: Value(3), mem: MemClass::Any });
 
     let t = parse(CANONICAL[7]).unwrap();
     assert_eq!(t.term, Terminator::Link { trace: u32::MAX, snap: SnapId(2) });

@@ -413,7 +413,7 @@ fn nonsense_traces_never_panic() {
             hint: CallHint::None,
         },
         Op::Guard { cond: Value(2), expect: false, snap: SnapId(5) },
-        Op::Store { base: Value(3), disp: i32::MIN, value: Value(3) },
+        Op::Store { base: Value(3), disp: i32::MIN, value: Value(3), mem: MemClass::Any },
     ];
     for (k, op) in ops.iter().enumerate() {
         t.insts.push(Inst { op: op.clone(), ty: None, name: Some(format!("{k}")) });

@@ -13,7 +13,8 @@
 
 use trace_ir::fragment::{Program, ProgramBuilder};
 use trace_ir::{
-    BinOp, Builder, CallEffect, CallHint, Callee, Conv, FCmp, ICmp, SnapTo, Trace, Type, UnOp, Value,
+    BinOp, Builder, CallEffect, CallHint, Callee, Conv, FCmp, ICmp, MemClass, Op as IrOp, SnapTo, Trace,
+    Type, UnOp, Value,
 };
 
 use crate::bytecode::{Op, OP_COUNT};
@@ -101,6 +102,38 @@ struct H {
     pc: Value,
     base: Value,
     ins: Value,
+    /// Pointers to heap memory (objects and their buffers, never the Lua stack): accesses
+    /// through them are `MemClass::Heap` (see `classify`).
+    heap: Vec<Value>,
+}
+
+/// Gives each load and store of a finished handler its memory class: `Frame` through the
+/// frame's base (registers, the function slot below them) or the constants, `Heap` through a
+/// pointer the handler marked (`H::heap`) or the state, `Any` otherwise (an open upvalue's
+/// value pointer, a frame pointer read from a CallInfo). Addresses are followed through
+/// `add` (to the operand that has a class) and `select` (when both arms agree).
+fn classify(t: &mut Trace, heap: &[Value]) {
+    let n = t.insts.len();
+    let mut class: Vec<Option<MemClass>> = vec![None; n];
+    for i in 0..n {
+        class[i] = match &t.insts[i].op {
+            IrOp::Input { slot } if *slot == BASE || *slot == K => Some(MemClass::Frame),
+            IrOp::Input { slot } if *slot == L => Some(MemClass::Heap),
+            _ if heap.contains(&Value(i as u32)) => Some(MemClass::Heap),
+            IrOp::Bin(BinOp::Add, a, b) => class[a.index()].or(class[b.index()]),
+            IrOp::Bin(BinOp::Sub, a, _) => class[a.index()],
+            IrOp::Select(_, a, b) if class[a.index()] == class[b.index()] => class[a.index()],
+            _ => None,
+        };
+    }
+    for inst in t.insts.iter_mut() {
+        match &mut inst.op {
+            IrOp::Load { base, mem, .. } | IrOp::Store { base, mem, .. } => {
+                *mem = class[base.index()].unwrap_or(MemClass::Any);
+            }
+            _ => {}
+        }
+    }
 }
 
 impl H {
@@ -112,7 +145,20 @@ impl H {
         b.name(base, "base");
         let ins = b.load(I64, pc, 0, true);
         b.name(ins, "ins");
-        H { b, ids, pc, base, ins }
+        H { b, ids, pc, base, ins, heap: Vec::new() }
+    }
+
+    /// Marks `v` as a pointer to heap memory (see `classify`).
+    fn heap(&mut self, v: Value) -> Value {
+        self.heap.push(v);
+        v
+    }
+
+    /// Finishes the handler at `s`, its accesses classified.
+    fn exit(self, s: trace_ir::SnapId) -> Trace {
+        let mut t = self.b.exit(s);
+        classify(&mut t, &self.heap);
+        t
     }
 
     fn c(&mut self, v: i64) -> Value {
@@ -216,6 +262,7 @@ impl H {
     fn probe_meta(&mut self, tab: Value, name_at: i32) -> (Value, Probe) {
         let zero = self.c(0);
         let mt = self.b.load(I64, tab, TABLE_META as i32, false);
+        let mt = self.heap(mt);
         let has_mt = self.b.icmp(ICmp::Ne, mt, zero);
         let l = self.b.input(L, I64);
         let key = self.b.load(I64, l, name_at, false);
@@ -255,7 +302,7 @@ impl H {
     /// `dispatch`, in another frame (`extra` sets its K and BASE).
     fn dispatch_in(mut self, pc: Value, extra: &[(u32, Value)]) -> Trace {
         let (s, _) = dispatch_snap(&mut self.b, self.ids.table, pc, extra);
-        self.b.exit(s)
+        self.exit(s)
     }
 
     /// Makes the state's registers name the frame the fragment goes on in: helpers that
@@ -271,6 +318,7 @@ impl H {
         let l = self.b.input(L, I64);
         self.b.name(l, "L");
         let th = self.b.load(I64, l, OFF_THREAD, false);
+        let th = self.heap(th);
         self.b.name(th, "thread")
     }
 
@@ -626,6 +674,7 @@ impl H {
     /// further on is left to the helper.
     fn probe(&mut self, tab: Value, ks: Value) -> Probe {
         let nodes = self.b.load(I64, tab, TABLE_NODE as i32, false);
+        let nodes = self.heap(nodes);
         let mask = self.b.load(I64, tab, TABLE_HMASK as i32, false);
         // Strings never change: their hash is imm (shared, and hoisted out of loops).
         let h = self.b.load(I64, ks, crate::string::STR_HASH as i32, true);
@@ -680,6 +729,7 @@ impl H {
         let k = self.b.input(K, I64);
         let delta = self.b.load(I64, k, crate::state::IC_DELTA, true);
         let at = self.b.bin(BinOp::Add, self.pc, delta);
+        let at = self.heap(at);
         let g = self.b.load(I64, at, 0, false);
         self.b.name(g, "ic");
         (at, g)
@@ -723,6 +773,7 @@ impl H {
     /// masked to the table's size) with a value; and that node.
     fn probe_at(&mut self, tab: Value, ks: Value, slot: Value) -> (Value, Value) {
         let nodes = self.b.load(I64, tab, TABLE_NODE as i32, false);
+        let nodes = self.heap(nodes);
         let mask = self.b.load(I64, tab, TABLE_HMASK as i32, false);
         let idx = self.b.bin(BinOp::And, slot, mask);
         let shift = self.c(NODE_SIZE.trailing_zeros() as i64);
@@ -780,12 +831,15 @@ impl H {
     /// Where upvalue `idx` of the running closure (in the slot below `base`) keeps its value.
     fn upval_addr(&mut self, idx: Value) -> Value {
         let cl = self.b.load(I64, self.base, -8, false);
+        let cl = self.heap(cl);
         self.b.name(cl, "closure");
         let upv = self.b.load(I64, cl, crate::gc::LCLOSURE_UPV as i32, false);
+        let upv = self.heap(upv);
         let three = self.c(3);
         let off = self.b.bin(BinOp::Shl, idx, three);
         let at = self.b.bin(BinOp::Add, upv, off);
         let u = self.b.load(I64, at, 0, false);
+        let u = self.heap(u);
         let v = self.b.load(I64, u, crate::gc::UPVAL_V as i32, false);
         self.b.name(v, "upval")
     }
@@ -926,6 +980,7 @@ fn miss_fast(ids: Ids, name: &str, op: Op, depth: u32, to: [u32; 2], deeper: Opt
         let lacks = h.unseen(cur, hash);
         guard_to(&mut h, lacks, if level == 0 { probe } else { miss });
         let mt = h.b.load(I64, cur, TABLE_META as i32, false);
+        let mt = h.heap(mt);
         let has_mt = h.b.icmp(ICmp::Ne, mt, zero);
         guard_to(&mut h, has_mt, miss);
         let si = h.ic_slot(g, 1 + level);
@@ -935,6 +990,7 @@ fn miss_fast(ids: Ids, name: &str, op: Op, depth: u32, to: [u32; 2], deeper: Opt
         let is_tab = h.b.icmp(ICmp::Eq, itag, tt);
         guard_to(&mut h, is_tab, miss);
         cur = h.b.load(I64, inode, NODE_VAL as i32 + 8, false);
+        cur = h.heap(cur);
     }
     let sk = h.ic_slot(g, 1 + depth);
     let (here, node) = h.probe_at(cur, ks, sk);
@@ -982,6 +1038,7 @@ fn hash_miss(ids: Ids, name: &str, op: Op) -> Trace {
         nil = h.b.bin(BinOp::Or, nil, ends);
         let itag = h.b.load(I64, pi.node, NODE_VAL as i32, false);
         let itab = h.b.load(I64, pi.node, NODE_VAL as i32 + 8, false);
+        let itab = h.heap(itab);
         let is_tab = h.b.icmp(ICmp::Eq, itag, tt);
         let is_tab = h.b.bin(BinOp::And, is_tab, pi.found);
         active = h.b.bin(BinOp::And, active, is_tab);
@@ -1037,6 +1094,7 @@ impl H {
         let (tab, kat) = if op == Op::GetTabUp {
             let bf = self.b_();
             let tab = self.upval_table(bf);
+            let tab = self.heap(tab);
             let cf = self.c_();
             (tab, self.konst(cf))
         } else {
@@ -1048,6 +1106,7 @@ impl H {
             let s = self.b.snapshot_to(SnapTo::Fragment(not_table.unwrap_or(self.ids.slow)), 0, &[]);
             self.b.guard(is_tab, s);
             let tab = self.b.load(I64, rb, 8, false);
+            let tab = self.heap(tab);
             if op == Op::SelfOp {
                 let a = self.a();
                 let ra = self.reg(a);
@@ -1073,6 +1132,7 @@ impl H {
             self.tag_is(ra, T_TABLE);
             self.b.load(I64, ra, 8, false)
         };
+        let tab = self.heap(tab);
         let bf = self.b_();
         let kat = if op == Op::SetTabUp { self.konst(bf) } else { self.rk(bf, 56) };
         let ks = self.str_key(kat);
@@ -1088,6 +1148,7 @@ fn self_str(ids: Ids, name: &str) -> Trace {
     let rb = h.reg(bf);
     h.tag_is(rb, T_STR);
     let sv = h.b.load(I64, rb, 8, false);
+    let sv = h.heap(sv);
     let a = h.a();
     let ra = h.reg(a);
     let st = h.c(T_STR as i64);
@@ -1098,6 +1159,7 @@ fn self_str(ids: Ids, name: &str) -> Trace {
     let ks = h.str_key(kat);
     let l = h.b.input(L, I64);
     let mt = h.b.load(I64, l, OFF_STRING_META, false);
+    let mt = h.heap(mt);
     let zero = h.c(0);
     let has = h.b.icmp(ICmp::Ne, mt, zero);
     h.or_slow(has);
@@ -1109,6 +1171,7 @@ fn self_str(ids: Ids, name: &str) -> Trace {
     let is_tab = h.b.icmp(ICmp::Eq, itag, tt);
     h.or_slow(is_tab);
     let itab = h.b.load(I64, pi.node, NODE_VAL as i32 + 8, false);
+    let itab = h.heap(itab);
     let pm = h.probe(itab, ks);
     h.or_slow(pm.found);
     let vo = h.c(NODE_VAL as i64);
@@ -1153,6 +1216,7 @@ fn call(ids: Ids, name: &str) -> Trace {
     h.or_slow(fixed);
     let nargs = h.b.bin(BinOp::Sub, bf, one);
     let cl = h.b.load(I64, ra, 8, false);
+    let cl = h.heap(cl);
     let proto = h.b.load(I64, cl, crate::gc::LCLOSURE_PROTO as i32, false);
     h.b.name(proto, "proto");
     let frame = h.b.load(I64, proto, FP_FRAME as i32, true);
@@ -1181,6 +1245,7 @@ fn call(ids: Ids, name: &str) -> Trace {
     let below = h.b.icmp(ICmp::Ult, len, maxf);
     h.or_slow(below);
     let buf = h.b.load(I64, th, THREAD_CI_BUF as i32, false);
+    let buf = h.heap(buf);
     let size = h.c(CI_SIZE as i64);
     let off = h.b.bin(BinOp::Mul, len, size);
     let new = h.b.bin(BinOp::Add, buf, off);
@@ -1256,6 +1321,7 @@ fn tail_call(ids: Ids, name: &str) -> Trace {
     let few = h.b.icmp(ICmp::Ule, nargs, most);
     h.or_slow(few);
     let cl = h.b.load(I64, ra, 8, false);
+    let cl = h.heap(cl);
     let proto = h.b.load(I64, cl, crate::gc::LCLOSURE_PROTO as i32, false);
     let frame = h.b.load(I64, proto, FP_FRAME as i32, true);
     let m = h.c(0x1ffff);
@@ -1265,6 +1331,7 @@ fn tail_call(ids: Ids, name: &str) -> Trace {
     let th = h.thread();
     let len = h.b.load(I64, th, THREAD_CI_LEN as i32, false);
     let buf = h.b.load(I64, th, THREAD_CI_BUF as i32, false);
+    let buf = h.heap(buf);
     let size = h.c(CI_SIZE as i64);
     let len1 = h.b.bin(BinOp::Sub, len, one);
     let off = h.b.bin(BinOp::Mul, len1, size);
@@ -1326,9 +1393,10 @@ fn call_native(ids: Ids, name: &str, natives: u32) -> Trace {
     let ra = h.reg(a);
     h.tag_is(ra, T_NATIVE);
     let f = h.b.load(I64, ra, 8, false);
+    let f = h.heap(f);
     let which = h.b.load(I64, f, crate::gc::NATIVE_BUILTIN as i32, false);
     let s = h.b.snapshot_to(SnapTo::Dispatch { table: natives, slot: OP }, RESUME_BAD_OPCODE, &[(OP, which)]);
-    h.b.exit(s)
+    h.exit(s)
 }
 
 /// A builtin's work in place of the call: `math.sqrt` and `math.abs` of one number, for one
@@ -1397,6 +1465,7 @@ fn ret(ids: Ids, name: &str, all: Option<u32>) -> Trace {
     let th = h.thread();
     let len = h.b.load(I64, th, THREAD_CI_LEN as i32, false);
     let buf = h.b.load(I64, th, THREAD_CI_BUF as i32, false);
+    let buf = h.heap(buf);
     let size = h.c(CI_SIZE as i64);
     let len1 = h.b.bin(BinOp::Sub, len, one);
     let off = h.b.bin(BinOp::Mul, len1, size);
@@ -1466,6 +1535,7 @@ fn table_access(ids: Ids, name: &str, op: Op, str_frag: Option<u32>, miss: Optio
     let rt = h.reg(treg);
     h.tag_is(rt, T_TABLE);
     let tab = h.b.load(I64, rt, 8, false);
+    let tab = h.heap(tab);
     h.b.name(tab, "tab");
     let key = match op {
         Op::GetI | Op::SetI => h.field(kfield, 0xffff, "key"),
@@ -1489,6 +1559,7 @@ fn table_access(ids: Ids, name: &str, op: Op, str_frag: Option<u32>, miss: Optio
     let s = h.b.snapshot_to(SnapTo::Fragment(to), 0, &[]);
     h.b.guard(inb, s);
     let arr = h.b.load(I64, tab, TABLE_ARRAY as i32, false);
+    let arr = h.heap(arr);
     let four = h.c(4);
     let off = h.b.bin(BinOp::Shl, idx, four);
     let slot = h.b.bin(BinOp::Add, arr, off);
@@ -1524,6 +1595,7 @@ fn int_miss(ids: Ids, name: &str, op: Op) -> Trace {
     let rt = h.reg(bf);
     h.tag_is(rt, T_TABLE);
     let tab = h.b.load(I64, rt, 8, false);
+    let tab = h.heap(tab);
     let key = if op == Op::GetI {
         h.field(40, 0xffff, "key")
     } else {
@@ -1538,6 +1610,7 @@ fn int_miss(ids: Ids, name: &str, op: Op) -> Trace {
     let asize = h.b.load(I64, tab, TABLE_ASIZE as i32, false);
     let inb = h.b.icmp(ICmp::Ult, idx, asize);
     let arr = h.b.load(I64, tab, TABLE_ARRAY as i32, false);
+    let arr = h.heap(arr);
     let four = h.c(4);
     let off = h.b.bin(BinOp::Shl, idx, four);
     let slot = h.b.bin(BinOp::Add, arr, off);
@@ -1551,6 +1624,7 @@ fn int_miss(ids: Ids, name: &str, op: Op) -> Trace {
     let out_absent = h.b.bin(BinOp::And, out, no_hash);
     let absent = h.b.bin(BinOp::Or, hole, out_absent);
     let mt = h.b.load(I64, tab, TABLE_META as i32, false);
+    let mt = h.heap(mt);
     let plain = h.b.icmp(ICmp::Eq, mt, zero);
     let ok = h.b.bin(BinOp::And, absent, plain);
     h.or_slow(ok);
@@ -1571,6 +1645,7 @@ fn int_set_miss(ids: Ids, name: &str, op: Op) -> Trace {
     let rt = h.reg(a);
     h.tag_is(rt, T_TABLE);
     let tab = h.b.load(I64, rt, 8, false);
+    let tab = h.heap(tab);
     let key = if op == Op::SetI {
         h.field(24, 0xffff, "key")
     } else {
@@ -1582,6 +1657,7 @@ fn int_set_miss(ids: Ids, name: &str, op: Op) -> Trace {
     let zero = h.c(0);
     let one = h.c(1);
     let mt = h.b.load(I64, tab, TABLE_META as i32, false);
+    let mt = h.heap(mt);
     let plain = h.b.icmp(ICmp::Eq, mt, zero);
     h.or_slow(plain);
     let cf = h.c_();
@@ -1604,6 +1680,7 @@ fn int_set_miss(ids: Ids, name: &str, op: Op) -> Trace {
     let ok = h.b.bin(BinOp::Or, hole, append);
     h.or_slow(ok);
     let arr = h.b.load(I64, tab, TABLE_ARRAY as i32, false);
+    let arr = h.heap(arr);
     let four = h.c(4);
     let off = h.b.bin(BinOp::Shl, idx, four);
     let slot = h.b.bin(BinOp::Add, arr, off);
@@ -1629,12 +1706,15 @@ fn length(ids: Ids, name: &str, on_str: u32) -> Trace {
     let s = h.b.snapshot_to(SnapTo::Fragment(on_str), 0, &[]);
     h.b.guard(is_tab, s);
     let tab = h.b.load(I64, rb, 8, false);
+    let tab = h.heap(tab);
     let zero = h.c(0);
     let one = h.c(1);
     let mt = h.b.load(I64, tab, TABLE_META as i32, false);
+    let mt = h.heap(mt);
     let bits = h.b.load(I64, tab, TABLE_KEYBITS as i32, false);
     let asize = h.b.load(I64, tab, TABLE_ASIZE as i32, false);
     let arr = h.b.load(I64, tab, TABLE_ARRAY as i32, false);
+    let arr = h.heap(arr);
     let no_mt = h.b.icmp(ICmp::Eq, mt, zero);
     let no_hash = h.b.icmp(ICmp::Eq, bits, zero);
     let empty = h.b.icmp(ICmp::Eq, asize, zero);
@@ -1664,6 +1744,7 @@ fn length_str(ids: Ids, name: &str) -> Trace {
     let rb = h.reg(bf);
     h.tag_is(rb, T_STR);
     let sv = h.b.load(I64, rb, 8, false);
+    let sv = h.heap(sv);
     let n = h.b.load(I64, sv, crate::string::STR_LEN as i32, false);
     let a = h.a();
     let ra = h.reg(a);

@@ -66,8 +66,8 @@ fn build(data: &[u8]) -> Trace {
             7 => Op::FCmp(FCmp::ALL[b.below(FCmp::ALL.len())], val(&mut b), val(&mut b)),
             8 => Op::Select(val(&mut b), val(&mut b), val(&mut b)),
             9 => Op::Conv(Conv::ALL[b.below(Conv::ALL.len())], val(&mut b)),
-            10 => Op::Load { base: val(&mut b), disp: b.u32() as i32 >> b.below(32), imm: b.byte() & 1 == 1 },
-            11 => Op::Store { base: val(&mut b), disp: b.byte() as i8 as i32, value: val(&mut b) },
+            10 => Op::Load { base: val(&mut b), disp: b.u32() as i32 >> b.below(32), imm: b.byte() & 1 == 1, mem: MemClass::Any },
+            11 => Op::Store { base: val(&mut b), disp: b.byte() as i8 as i32, value: val(&mut b), mem: MemClass::Any },
             12 => {
                 let callee =
                     if b.byte() & 1 == 0 { Callee::Symbol("f".into()) } else { Callee::Value(val(&mut b)) };

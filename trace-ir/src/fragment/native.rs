@@ -272,7 +272,7 @@ impl Lowerer<'_> {
             src.entries.iter().map(|&(slot, v)| (slot, self.map[v.index()])).collect();
         if let Some((lp, off)) = self.log {
             let word = self.konst(Type::I64, (u64::from(self.frag) << 32) | u64::from(s.0));
-            self.push(Op::Store { base: lp, disp: off, value: word }, None);
+            self.push(Op::Store { base: lp, disp: off, value: word, mem: MemClass::Any }, None);
             let step = self.konst(Type::I64, (off + 8) as u64);
             let next = self.push(Op::Bin(BinOp::Add, lp, step), Some(Type::I64));
             entries.push((self.log_slot, next));
@@ -417,14 +417,14 @@ fn lower_fragment(
             Op::Promote(x) | Op::Hint(x) => match l.log {
                 Some((lp, off)) => {
                     let tag = l.konst(Type::I64, LOG_PROMOTE);
-                    l.push(Op::Store { base: lp, disp: off, value: tag }, None);
+                    l.push(Op::Store { base: lp, disp: off, value: tag, mem: MemClass::Any }, None);
                     // `x` is already a value of the lowered trace.
                     let word = match l.out.ty(x) {
                         Some(Type::F64) => l.push(Op::Conv(Conv::Bitcast, x), Some(Type::I64)),
                         Some(Type::I64) => x,
                         _ => l.push(Op::Conv(Conv::ZExt, x), Some(Type::I64)),
                     };
-                    l.push(Op::Store { base: lp, disp: off + 8, value: word }, None);
+                    l.push(Op::Store { base: lp, disp: off + 8, value: word, mem: MemClass::Any }, None);
                     l.log = Some((lp, off + 16));
                     continue;
                 }

@@ -2,9 +2,11 @@
 //! parameter (LuaJIT keeps its stack slots in SSA values the same way).
 //!
 //! After peeling, a loop that writes memory reloads every cell each iteration, since
-//! forwarding cannot know what the previous iteration left there. When every store in the
-//! loop goes through one loop-invariant root, and nothing else in the loop writes memory, a
-//! cell at `root + disp` of one type, accessed only as a whole, holds at the loop head what
+//! forwarding cannot know what the previous iteration left there. When every store of one
+//! memory class (`MemClass`: the frame's, if the loop stores to it) goes through one
+//! loop-invariant root, every other store is of a class that cannot alias it, and no call in
+//! the loop writes memory, a cell of that class at `root + disp` of one type, accessed only
+//! as a whole, holds at the loop head what
 //! the previous iteration last stored there, or, on entry, what the first iteration (the
 //! peeled copy) left. Its loads become that value: a new loop parameter whose initial value
 //! is the first iteration's last store or load of the cell (or one load added before the
@@ -37,36 +39,47 @@ pub fn carry(t: &mut Trace) {
     let params = t.loop_params();
     let body_start = ls + params.len();
     let n = t.insts.len();
-    // The one root of every store in the body, defined before the loop.
+    // The class carried: the frame's when the body stores to it, else the one class its
+    // stores have.
+    let classes: Vec<MemClass> = t.insts[body_start..]
+        .iter()
+        .filter_map(|i| match i.op {
+            Op::Store { mem, .. } => Some(mem),
+            _ => None,
+        })
+        .collect();
+    let Some(&first) = classes.first() else { return };
+    let class = if classes.contains(&MemClass::Frame) { MemClass::Frame } else { first };
+    // The one root of every store of that class in the body, defined before the loop.
     let mut store_root = None;
     for inst in &t.insts[body_start..] {
         match inst.op {
-            Op::Store { base, disp, .. } => {
+            Op::Store { base, disp, mem, .. } if mem == class => {
                 let (r, _) = root(t, base, disp);
                 if r.index() >= ls || store_root.is_some_and(|s| s != r) {
                     return;
                 }
                 store_root = Some(r);
             }
-            _ if inst.op.writes_memory() => return,
+            Op::Store { mem, .. } if mem.may_alias(class) => return,
+            _ if inst.op.writes_memory() && !matches!(inst.op, Op::Store { .. }) => return,
             _ => {}
         }
     }
     let Some(r) = store_root else { return };
-    // Every access through the root in the body, and the cells that only whole accesses of
-    // one type touch.
-    let mut accesses: Vec<Cell> = Vec::new();
-    for inst in &t.insts[body_start..] {
-        let (base, disp, ty) = match inst.op {
-            Op::Load { base, disp, imm: false } => (base, disp, inst.ty),
-            Op::Store { base, disp, value } => (base, disp, t.ty(value)),
-            _ => continue,
+    // An access of the carried class through the root: its displacement and type.
+    let cell_of = |inst: &Inst| -> Option<Cell> {
+        let (base, disp, ty, mem) = match inst.op {
+            Op::Load { base, disp, imm: false, mem } => (base, disp, inst.ty?, mem),
+            Op::Store { base, disp, value, mem } => (base, disp, t.ty(value)?, mem),
+            _ => return None,
         };
         let (b, d) = root(t, base, disp);
-        if let (true, Some(ty)) = (b == r, ty) {
-            accesses.push((d, ty));
-        }
-    }
+        (b == r && mem == class).then_some((d, ty))
+    };
+    // Every access through the root in the body, and the cells that only whole accesses of
+    // one type touch.
+    let accesses: Vec<Cell> = t.insts[body_start..].iter().filter_map(cell_of).collect();
     let mut cells: BTreeMap<Cell, ()> = BTreeMap::new();
     for &c in &accesses {
         if accesses.iter().all(|&o| o == c || !overlaps(o, c)) {
@@ -78,13 +91,7 @@ pub fn carry(t: &mut Trace) {
         .keys()
         .copied()
         .filter(|&c| {
-            t.insts[body_start..].iter().any(|i| match i.op {
-                Op::Load { base, disp, imm: false } => {
-                    let (b, d) = root(t, base, disp);
-                    b == r && Some(c) == i.ty.map(|ty| (d, ty))
-                }
-                _ => false,
-            })
+            t.insts[body_start..].iter().any(|i| matches!(i.op, Op::Load { .. }) && cell_of(i) == Some(c))
         })
         .collect();
     if loaded.is_empty() {
@@ -95,19 +102,16 @@ pub fn carry(t: &mut Trace) {
     let mut at_entry: HashMap<Cell, Value> = HashMap::new();
     for (i, inst) in t.insts[..ls].iter().enumerate() {
         match inst.op {
-            Op::Load { base, disp, imm: false } => {
-                let (b, d) = root(t, base, disp);
-                if let (true, Some(ty)) = (b == r, inst.ty) {
-                    at_entry.entry((d, ty)).or_insert(Value(i as u32));
+            Op::Load { .. } => {
+                if let Some(c) = cell_of(inst) {
+                    at_entry.entry(c).or_insert(Value(i as u32));
                 }
             }
-            Op::Store { base, disp, value } => {
-                let (b, d) = root(t, base, disp);
-                let Some(ty) = t.ty(value) else { continue };
-                if b == r {
-                    at_entry.retain(|&c, _| !overlaps(c, (d, ty)));
-                    at_entry.insert((d, ty), value);
-                } else {
+            Op::Store { value, mem, .. } => {
+                if let Some(c) = cell_of(inst) {
+                    at_entry.retain(|&o, _| !overlaps(o, c));
+                    at_entry.insert(c, value);
+                } else if mem.may_alias(class) {
                     at_entry.clear();
                 }
             }
@@ -118,11 +122,8 @@ pub fn carry(t: &mut Trace) {
     // What the body leaves in each loaded cell (None: it never stores it).
     let mut at_end: HashMap<Cell, Value> = HashMap::new();
     for inst in &t.insts[body_start..] {
-        if let Op::Store { base, disp, value } = inst.op {
-            let (b, d) = root(t, base, disp);
-            if let (true, Some(ty)) = (b == r, t.ty(value)) {
-                at_end.insert((d, ty), value);
-            }
+        if let (Op::Store { value, .. }, Some(c)) = (&inst.op, cell_of(inst)) {
+            at_end.insert(c, *value);
         }
     }
 
@@ -156,7 +157,11 @@ pub fn carry(t: &mut Trace) {
             Some(&v) => m[v.index()],
             None => push(
                 &mut out,
-                Inst { op: Op::Load { base: m[r.index()], disp: d, imm: false }, ty: Some(ty), name: None },
+                Inst {
+                    op: Op::Load { base: m[r.index()], disp: d, imm: false, mem: class },
+                    ty: Some(ty),
+                    name: None,
+                },
             ),
         };
         entry.insert((d, ty), v);
@@ -189,21 +194,15 @@ pub fn carry(t: &mut Trace) {
         if inst.op.is_positionless() {
             continue;
         }
-        match inst.op {
-            Op::Load { base, disp, imm: false } => {
-                let (b, d) = root(t, base, disp);
-                if let Some(&v) = inst.ty.and_then(|ty| current.get(&(d, ty))).filter(|_| b == r) {
+        match (&inst.op, cell_of(inst)) {
+            (Op::Load { .. }, Some(c)) => {
+                if let Some(&v) = current.get(&c) {
                     m[i] = v;
                     continue;
                 }
             }
-            Op::Store { base, disp, value } => {
-                let (b, d) = root(t, base, disp);
-                if let Some(ty) = t.ty(value) {
-                    if b == r && current.contains_key(&(d, ty)) {
-                        current.insert((d, ty), m[value.index()]);
-                    }
-                }
+            (Op::Store { value, .. }, Some(c)) if current.contains_key(&c) => {
+                current.insert(c, m[value.index()]);
             }
             _ => {}
         }

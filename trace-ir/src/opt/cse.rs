@@ -65,7 +65,7 @@ fn key(inst: &Inst, epoch: u32) -> Option<Key> {
         Op::FCmp(c, a, b) => Key::FCmp(*c, *a, *b),
         Op::Select(c, a, b) => Key::Select(*c, *a, *b),
         Op::Conv(c, a) => Key::Conv(*c, *a, ty?),
-        Op::Load { base, disp, imm } => {
+        Op::Load { base, disp, imm, .. } => {
             Key::Load { base: *base, disp: *disp, ty: ty?, imm: *imm, epoch: if *imm { 0 } else { epoch } }
         }
         Op::Call { callee, args, effect, .. } => {

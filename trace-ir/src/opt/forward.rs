@@ -8,6 +8,8 @@
 //! alias rules are simple and safe: a store kills the facts about the same base at
 //! overlapping bytes and about every other base (two different values may point at the same
 //! place), but keeps the same base at disjoint bytes; a call that may write kills every fact.
+//! Facts are kept per memory class (`MemClass`): a `Frame` store leaves the `Heap` facts, and the
+//! other way round; an `Any` store, or a fact learnt by an `Any` access, meets them all.
 //! `imm` memory never changes and never aliases a store, so its facts live in their own table
 //! and nothing kills them. A loop body that writes memory starts without the facts from
 //! before the loop, since on the second iteration they may no longer hold.
@@ -94,9 +96,37 @@ pub(crate) fn root(trace: &Trace, base: Value, disp: i32) -> (Value, i32) {
     (b, d as i32)
 }
 
+/// The facts of each memory class (`MemClass::Any`, `Frame`, `Heap`).
+#[derive(Default)]
+struct Classes([Facts; 3]);
+
+impl Classes {
+    fn of(&mut self, m: MemClass) -> &mut Facts {
+        &mut self.0[m as usize]
+    }
+
+    fn clear(&mut self) {
+        self.0.iter_mut().for_each(Facts::clear);
+    }
+
+    /// A store of class `m`: the classes it may alias see it (a class it cannot alias keeps
+    /// its facts); the same class learns the stored value.
+    fn store(&mut self, m: MemClass, base: Value, disp: i32, ty: Type) {
+        for c in [MemClass::Any, MemClass::Frame, MemClass::Heap] {
+            if c.may_alias(m) {
+                if c == m {
+                    self.of(c).store(base, disp, ty);
+                } else {
+                    self.of(c).clear();
+                }
+            }
+        }
+    }
+}
+
 pub fn forward(trace: &mut Trace) {
     let mut rw = Rewrite::new(trace);
-    let mut mem = Facts::default();
+    let mut mem = Classes::default();
     let mut imm = Facts::default();
     let body_writes = loop_writes_memory(trace);
     let mut in_loop = false;
@@ -113,20 +143,20 @@ pub fn forward(trace: &mut Trace) {
         rw.resolve_operands(trace, i);
         let inst = &trace.insts[i];
         match inst.op {
-            Op::Load { base, disp, imm: is_imm } => {
+            Op::Load { base, disp, imm: is_imm, mem: class } => {
                 let Some(ty) = inst.ty else { continue };
                 let (base, disp) = root(trace, base, disp);
-                let table = if is_imm { &mut imm } else { &mut mem };
+                let table = if is_imm { &mut imm } else { mem.of(class) };
                 match table.find(base, disp, ty) {
                     Some(v) => rw.replace(trace, i, v),
                     None => table.learn(base, disp, ty, Value(i as u32)),
                 }
             }
-            Op::Store { base, disp, value } => {
+            Op::Store { base, disp, value, mem: class } => {
                 let Some(ty) = trace.ty(value) else { continue };
                 let (base, disp) = root(trace, base, disp);
-                mem.store(base, disp, ty);
-                mem.learn(base, disp, ty, value);
+                mem.store(class, base, disp, ty);
+                mem.of(class).learn(base, disp, ty, value);
             }
             _ if inst.op.writes_memory() => mem.clear(),
             _ => {}

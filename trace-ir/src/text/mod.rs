@@ -21,7 +21,8 @@
 //! of `store.T` must be the stored value's type. The parser keeps every name it reads (`%7`
 //! too), so a parsed trace prints with the same names even after its values have moved.
 //! Constants are interned: a second `const` line with the same type and bits names the same
-//! value. `nop` reads and prints as `Op::Nop`, so dumps taken before `Trace::compact` read back.
+//! value. A load or store of a memory class other than `any` names it after the type
+//! (`load.i64 imm frame [%p + 8]`, `store.i64 heap [%n], %v`). `nop` reads and prints as `Op::Nop`, so dumps taken before `Trace::compact` read back.
 //! Types and ordering are not checked here but by the verifier, so that a test can write an
 //! ill-typed trace in text and see it rejected.
 

@@ -496,8 +496,9 @@ impl Parser<'_> {
                     if imm {
                         cur.next();
                     }
+                    let mem = mem_class(cur);
                     let (base, disp) = self.address(cur, &format!("after `{w}`"))?;
-                    self.push(Op::Load { base, disp, imm }, Some(ty), Some(name))
+                    self.push(Op::Load { base, disp, imm, mem }, Some(ty), Some(name))
                 }
                 "call" => {
                     let (op, ty, effect, hint, callee, args) = self.call(cur)?;
@@ -624,6 +625,7 @@ impl Parser<'_> {
         };
         let suffix_tok = Token { tok: Tok::Word(s), col: opt.col.saturating_add(6) };
         let ty = type_name(s).ok_or_else(|| cur.err(suffix_tok, format!("unknown type `{s}`")))?;
+        let mem = mem_class(cur);
         let (base, disp) = self.address(cur, &format!("after `{w}`"))?;
         cur.punct(',', "after the address")?;
         let vt = cur.peek();
@@ -633,7 +635,7 @@ impl Parser<'_> {
                 return Err(cur.err(vt, format!("`{w}` stores an {ty}, but the value is an {t}")));
             }
         }
-        self.push(Op::Store { base, disp, value }, None, None);
+        self.push(Op::Store { base, disp, value, mem }, None, None);
         Ok(())
     }
 
@@ -907,4 +909,15 @@ fn float_bits(cur: &Cursor<'_, '_>, neg: bool, lit: Token<'_>) -> Result<u64, Pa
         }
         _ => Err(cur.expected(lit, "an f64 constant (decimal, `inf`, `nan` or `0x` bits)")),
     }
+}
+
+/// An access's memory class word (`frame`, `heap`), if one comes next.
+fn mem_class(cur: &mut Cursor<'_, '_>) -> MemClass {
+    let mem = match cur.peek().tok {
+        Tok::Word("frame") => MemClass::Frame,
+        Tok::Word("heap") => MemClass::Heap,
+        _ => return MemClass::Any,
+    };
+    cur.next();
+    mem
 }

@@ -197,13 +197,15 @@ impl<'t> Printer<'t> {
             Op::FCmp(c, a, b) => format!("fcmp.{} {}, {}", c.name(), v(*a), v(*b)),
             Op::Select(c, a, b) => format!("select {}, {}, {}", v(*c), v(*a), v(*b)),
             Op::Conv(c, a) => format!("{}.{ty} {}", c.name(), v(*a)),
-            Op::Load { base, disp, imm } => {
-                format!("load.{ty}{} {}", if *imm { " imm" } else { "" }, self.address(*base, *disp))
+            Op::Load { base, disp, imm, mem } => {
+                let class = mem.keyword().map(|k| format!(" {k}")).unwrap_or_default();
+                format!("load.{ty}{}{class} {}", if *imm { " imm" } else { "" }, self.address(*base, *disp))
             }
-            Op::Store { base, disp, value } => {
+            Op::Store { base, disp, value, mem } => {
                 format!(
-                    "store.{} {}, {}",
+                    "store.{}{} {}, {}",
                     ty_name(self.trace.ty(*value)),
+                    mem.keyword().map(|k| format!(" {k}")).unwrap_or_default(),
                     self.address(*base, *disp),
                     v(*value)
                 )
