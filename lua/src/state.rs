@@ -248,7 +248,8 @@ pub struct State {
     pub names: HashMap<(usize, usize), TValue, std::hash::BuildHasherDefault<AddrHasher>>,
     /// The script's folder, for `require`.
     pub script_dir: String,
-    /// Code and constants, for the trace builder's `imm` loads.
+    /// Code and constants (base, length), sorted by address, for the trace builder: what it
+    /// may read at build time (`ImmView`).
     pub imm: Vec<(u64, u64)>,
     /// Buffered standard output (`print`, `io.write`), flushed when large, before anything
     /// goes to stderr, and at exit.
@@ -346,12 +347,18 @@ impl State {
         fp.k_ptr = fp.k_buf[1..].as_ptr() as u64;
         fp.k_buf[0].val = (fp.ic.as_ptr() as u64).wrapping_sub(fp.code_ptr);
         let head = &*fp as *const FuncProto as u64;
-        self.imm.push((head + FP_CODE as u64, 24));
-        self.imm.push((fp.code.as_ptr() as u64, fp.code.len() as u64 * 8));
-        self.imm.push((fp.k_buf.as_ptr() as u64, fp.k_buf.len() as u64 * 16));
+        self.add_imm(head + FP_CODE as u64, 24);
+        self.add_imm(fp.code.as_ptr() as u64, fp.code.len() as u64 * 8);
+        self.add_imm(fp.k_buf.as_ptr() as u64, fp.k_buf.len() as u64 * 16);
         let ptr = &*fp as *const FuncProto;
         self.protos.push(fp);
         ptr
+    }
+
+    /// Lists `len` bytes at `base` as immutable, keeping `imm` sorted by address.
+    fn add_imm(&mut self, base: u64, len: u64) {
+        let at = self.imm.partition_point(|&(b, _)| b < base);
+        self.imm.insert(at, (base, len));
     }
 
     /// An interned string as a value.
@@ -377,8 +384,11 @@ pub struct ImmView<'a>(pub &'a [(u64, u64)]);
 
 impl tracery_runtime::build::ImmMemory for ImmView<'_> {
     fn read(&self, addr: u64, size: usize) -> Option<u64> {
-        for &(base, len) in self.0 {
-            if addr >= base && addr + size as u64 <= base + len {
+        // The regions are sorted and disjoint: only the last one starting at or below
+        // `addr` can hold it (the builder asks for every load at a constant address).
+        let at = self.0.partition_point(|&(b, _)| b <= addr);
+        if let Some(&(base, len)) = at.checked_sub(1).and_then(|i| self.0.get(i)) {
+            if addr + size as u64 <= base + len {
                 let mut b = [0u8; 8];
                 // SAFETY: [addr, addr + size) lies inside a prototype's code or constant
                 // array, which the state owns and never frees or changes.

@@ -496,51 +496,38 @@ impl State {
                         }
                     });
                 }
-                Op::Hint(x) => {
-                    // The fragment checks what it relies on, so any value is right: the
-                    // recorded one becomes a constant, unguarded.
+                // A hint's fragment checks what it relies on, so any value is right: the
+                // recorded one becomes a constant, unguarded. A promote guards on it.
+                Op::Promote(x) | Op::Hint(x) => {
                     let v = get(*x)?;
                     let Some(val) = promoted.next() else {
                         return Err(Abort::Mismatch(format!(
-                            "{}: fewer promoted values than hints",
-                            frag.name
-                        )));
-                    };
-                    let ty = body.ty(*x).unwrap_or(Type::I64);
-                    let k = self.b.konst(ty, val & ty.mask());
-                    for m in map.iter_mut() {
-                        if *m == Some(v) {
-                            *m = Some(k);
-                        }
-                    }
-                }
-                Op::Promote(x) => {
-                    let v = get(*x)?;
-                    let Some(val) = promoted.next() else {
-                        return Err(Abort::Mismatch(format!(
-                            "{}: fewer promoted values than promotes",
+                            "{}: fewer promoted values than promotes and hints",
                             frag.name
                         )));
                     };
                     let ty = body.ty(*x).unwrap_or(Type::I64);
                     let val = val & ty.mask();
                     let k = self.b.konst(ty, val);
-                    if let Some(bits) = self.konst_of(v) {
-                        if bits != val {
+                    let guarded = matches!(inst.op, Op::Promote(_));
+                    match self.konst_of(v) {
+                        Some(bits) if guarded && bits != val => {
                             return Err(Abort::Mismatch(format!(
                                 "{}: a constant promoted to another value",
                                 frag.name
                             )));
                         }
-                    } else {
-                        let s = self.continuation(input, step.fragment, i, &map)?;
-                        let c = if ty == Type::F64 {
-                            self.b.fcmp(FCmp::Eq, v, k)
-                        } else {
-                            self.b.icmp(ICmp::Eq, v, k)
-                        };
-                        self.count()?;
-                        self.b.guard(c, s);
+                        None if guarded => {
+                            let s = self.continuation(input, step.fragment, i, &map)?;
+                            let c = if ty == Type::F64 {
+                                self.b.fcmp(FCmp::Eq, v, k)
+                            } else {
+                                self.b.icmp(ICmp::Eq, v, k)
+                            };
+                            self.count()?;
+                            self.b.guard(c, s);
+                        }
+                        _ => {}
                     }
                     // From here on the value is the constant.
                     let old = v;

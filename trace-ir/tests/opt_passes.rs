@@ -729,6 +729,20 @@ exit snap0
     assert!(text::print(&t).contains("%a = load.i64 [%p + 16]"));
 }
 
+/// `src` peeled (and optimized after, with `optimize`) and verified: the trace, its text, and
+/// the text from the `loop (` line on.
+fn peeled(src: &str, optimize: bool) -> (Trace, String, String) {
+    let mut t = text::parse(src).unwrap();
+    opt::peel(&mut t);
+    if optimize {
+        opt::optimize(&mut t);
+    }
+    verify::verify(&t).unwrap();
+    let out = text::print(&t);
+    let body = out[out.find("loop (").unwrap()..].to_string();
+    (t, out, body)
+}
+
 /// `carry` (the last step of `peel`): a cell the loop loads and stores through its one store
 /// root becomes a loop parameter; a tag stored as the same constant every time becomes that
 /// constant, so the guard on it folds; with stores through two roots nothing is carried.
@@ -755,12 +769,7 @@ loop (%n = %zero)
   guard %more, snap1
   jump (%n1)
 ";
-    let mut t = text::parse(src).unwrap();
-    opt::peel(&mut t);
-    opt::optimize(&mut t);
-    verify::verify(&t).unwrap();
-    let out = text::print(&t);
-    let body = &out[out.find("loop (").unwrap()..];
+    let (t, out, body) = peeled(src, true);
     assert!(!body.contains("load"), "the loop loads nothing:\n{out}");
     assert_eq!(body.matches("guard").count(), 1, "the tag is known to be 3 in the loop:\n{out}");
     assert_eq!(body.lines().next().unwrap().matches('=').count(), 2, "n and the value are carried:\n{out}");
@@ -790,10 +799,7 @@ loop (%n = %zero)
     // A store through another root may write the cell: nothing is carried.
     let two = src
         .replace("  store.i64 [%p], %three\n", "  %q = load.i64 imm [%p + 16]\n  store.i64 [%q], %three\n");
-    let mut t2 = text::parse(&two).unwrap();
-    opt::peel(&mut t2);
-    let out2 = text::print(&t2);
-    let body2 = &out2[out2.find("loop (").unwrap()..];
+    let (_, out2, body2) = peeled(&two, false);
     assert_eq!(body2.matches("load.i64 [").count(), 2, "{out2}");
 }
 
@@ -861,19 +867,11 @@ loop (%n = %zero)
   guard %more, snap0
   jump (%n1)
 ";
-    let mut t = text::parse(src).unwrap();
-    opt::peel(&mut t);
-    opt::optimize(&mut t);
-    verify::verify(&t).unwrap();
-    let out = text::print(&t);
-    let body = &out[out.find("loop (").unwrap()..];
+    let (_, out, body) = peeled(src, true);
     assert!(!body.contains("load.i64 frame"), "the frame cell is carried:\n{out}");
     assert!(body.contains("load.i64 heap"), "the heap pointer is still loaded:\n{out}");
     let any = src.replace("store.i64 heap [%q]", "store.i64 [%q]");
-    let mut t2 = text::parse(&any).unwrap();
-    opt::peel(&mut t2);
-    let out2 = text::print(&t2);
-    let body2 = &out2[out2.find("loop (").unwrap()..];
+    let (_, out2, body2) = peeled(&any, false);
     assert!(body2.contains("load.i64 frame"), "an any store may alias the cell:\n{out2}");
 }
 

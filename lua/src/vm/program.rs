@@ -1215,28 +1215,12 @@ fn call(ids: Ids, name: &str) -> Trace {
     let fixed = h.b.icmp(ICmp::Ne, bf, zero);
     h.or_slow(fixed);
     let nargs = h.b.bin(BinOp::Sub, bf, one);
-    let cl = h.b.load(I64, ra, 8, false);
-    let cl = h.heap(cl);
-    let proto = h.b.load(I64, cl, crate::gc::LCLOSURE_PROTO as i32, false);
-    h.b.name(proto, "proto");
-    let frame = h.b.load(I64, proto, FP_FRAME as i32, true);
-    // num_params and the vararg bit: equal to nargs only when not vararg.
-    let m = h.c(0x1ffff);
-    let np = h.b.bin(BinOp::And, frame, m);
-    let exact = h.b.icmp(ICmp::Eq, np, nargs);
-    h.or_slow(exact);
-    let s32 = h.c(32);
-    let max = h.b.bin(BinOp::LShr, frame, s32);
+    let (proto, frame) = h.callee(ra, nargs);
     let sixteen = h.c(16);
     let nbase = h.b.bin(BinOp::Add, ra, sixteen);
     h.b.name(nbase, "nbase");
-    let four = h.c(4);
-    let msz = h.b.bin(BinOp::Shl, max, four);
-    let ntop = h.b.bin(BinOp::Add, nbase, msz);
     let th = h.thread();
-    let limit = h.b.load(I64, th, THREAD_LIMIT as i32, false);
-    let room = h.b.icmp(ICmp::Ult, ntop, limit);
-    h.or_slow(room);
+    let ntop = h.frame_top(th, nbase, frame);
     let len = h.b.load(I64, th, THREAD_CI_LEN as i32, false);
     let cap = h.b.load(I64, th, THREAD_CI_CAP as i32, false);
     let fits = h.b.icmp(ICmp::Ult, len, cap);
@@ -1271,25 +1255,88 @@ fn call(ids: Ids, name: &str) -> Trace {
     h.b.store(new, (CI_HANDLER + TVALUE_TAG) as i32, zero);
     let len1 = h.b.bin(BinOp::Add, len, one);
     h.b.store(th, THREAD_CI_LEN as i32, len1);
-    // The stack's high-water mark covers the new frame (the collector clears up to it).
-    let used = h.b.load(I64, th, THREAD_USED as i32, false);
-    let up = h.b.icmp(ICmp::Ugt, ntop, used);
-    let nused = h.b.select(up, ntop, used);
-    h.b.store(th, THREAD_USED as i32, nused);
-    let k = h.b.load(I64, proto, FP_K as i32, true);
-    h.b.name(k, "k");
-    h.b.promote(code);
-    h.b.promote(k);
-    h.set_frame(nbase, k);
-    // A call of the running function goes through the control point, as a backward jump
-    // does: recursion gets traces, and a recursive call closes its trace's loop. Other
-    // calls are inlined into the trace that records them. (Every prototype has its own
-    // `k`, even without constants: it holds the inline-cache delta just below.)
-    let cur_k = h.b.input(K, I64);
-    let rec = h.b.icmp(ICmp::Eq, k, cur_k);
-    let s = h.b.snapshot_to(SnapTo::Fragment(ids.lp), 0, &[(PC, code), (K, k), (BASE, nbase)]);
-    h.b.guard_not(rec, s);
-    h.dispatch_in(code, &[(K, k), (BASE, nbase)])
+    h.raise_used(th, ntop);
+    h.enter(proto, code, nbase)
+}
+
+impl H {
+    /// The Lua closure at `ra` called with `nargs` fixed arguments: its prototype and frame
+    /// word (`FP_FRAME`), guarding that it takes exactly `nargs` parameters, not vararg.
+    fn callee(&mut self, ra: Value, nargs: Value) -> (Value, Value) {
+        let cl = self.b.load(I64, ra, 8, false);
+        let cl = self.heap(cl);
+        let proto = self.b.load(I64, cl, crate::gc::LCLOSURE_PROTO as i32, false);
+        self.b.name(proto, "proto");
+        let frame = self.b.load(I64, proto, FP_FRAME as i32, true);
+        // num_params and the vararg bit: equal to nargs only when not vararg.
+        let m = self.c(0x1ffff);
+        let np = self.b.bin(BinOp::And, frame, m);
+        let exact = self.b.icmp(ICmp::Eq, np, nargs);
+        self.or_slow(exact);
+        (proto, frame)
+    }
+
+    /// The top of a frame at `nbase` for a prototype's `frame` word, guarding that the
+    /// thread's stack has room for it.
+    fn frame_top(&mut self, th: Value, nbase: Value, frame: Value) -> Value {
+        let s32 = self.c(32);
+        let max = self.b.bin(BinOp::LShr, frame, s32);
+        let four = self.c(4);
+        let msz = self.b.bin(BinOp::Shl, max, four);
+        let ntop = self.b.bin(BinOp::Add, nbase, msz);
+        let limit = self.b.load(I64, th, THREAD_LIMIT as i32, false);
+        let room = self.b.icmp(ICmp::Ult, ntop, limit);
+        self.or_slow(room);
+        ntop
+    }
+
+    /// The stack's high-water mark covers a new frame up to `ntop` (the collector clears up
+    /// to it).
+    fn raise_used(&mut self, th: Value, ntop: Value) {
+        let used = self.b.load(I64, th, THREAD_USED as i32, false);
+        let up = self.b.icmp(ICmp::Ugt, ntop, used);
+        let nused = self.b.select(up, ntop, used);
+        self.b.store(th, THREAD_USED as i32, nused);
+    }
+
+    /// Goes on in the callee's first instruction `code`, its frame at `nbase`; its code and
+    /// constants are promoted, as a call's callee is known in a trace. A call of the running
+    /// function goes through the control point, as a backward jump does: recursion gets
+    /// traces, and a recursive call closes its trace's loop. Other calls are inlined into
+    /// the trace that records them. (Every prototype has its own `k`, even without
+    /// constants: it holds the inline-cache delta just below.)
+    fn enter(mut self, proto: Value, code: Value, nbase: Value) -> Trace {
+        let k = self.b.load(I64, proto, FP_K as i32, true);
+        self.b.name(k, "k");
+        self.b.promote(code);
+        self.b.promote(k);
+        self.set_frame(nbase, k);
+        let cur_k = self.b.input(K, I64);
+        let rec = self.b.icmp(ICmp::Eq, k, cur_k);
+        let s = self.b.snapshot_to(SnapTo::Fragment(self.ids.lp), 0, &[(PC, code), (K, k), (BASE, nbase)]);
+        self.b.guard_not(rec, s);
+        self.dispatch_in(code, &[(K, k), (BASE, nbase)])
+    }
+
+    /// The running thread's top CallInfo: the thread's frame count less one, and the
+    /// CallInfo's address, guarding that it is a plain Lua frame (kind 0).
+    fn lua_frame(&mut self, th: Value) -> (Value, Value) {
+        let one = self.c(1);
+        let zero = self.c(0);
+        let len = self.b.load(I64, th, THREAD_CI_LEN as i32, false);
+        let buf = self.b.load(I64, th, THREAD_CI_BUF as i32, false);
+        let buf = self.heap(buf);
+        let size = self.c(CI_SIZE as i64);
+        let len1 = self.b.bin(BinOp::Sub, len, one);
+        let off = self.b.bin(BinOp::Mul, len1, size);
+        let ci = self.b.bin(BinOp::Add, buf, off);
+        let kw = self.b.load(I64, ci, CI_KIND as i32, false);
+        let byte = self.c(0xff);
+        let kind = self.b.bin(BinOp::And, kw, byte);
+        let lua = self.b.icmp(ICmp::Eq, kind, zero);
+        self.or_slow(lua);
+        (len1, ci)
+    }
 }
 
 /// How many arguments the TAILCALL fragment moves (more go to the helper).
@@ -1320,38 +1367,13 @@ fn tail_call(ids: Ids, name: &str) -> Trace {
     let most = h.c(TAILCALL_ARGS);
     let few = h.b.icmp(ICmp::Ule, nargs, most);
     h.or_slow(few);
-    let cl = h.b.load(I64, ra, 8, false);
-    let cl = h.heap(cl);
-    let proto = h.b.load(I64, cl, crate::gc::LCLOSURE_PROTO as i32, false);
-    let frame = h.b.load(I64, proto, FP_FRAME as i32, true);
-    let m = h.c(0x1ffff);
-    let np = h.b.bin(BinOp::And, frame, m);
-    let exact = h.b.icmp(ICmp::Eq, np, nargs);
-    h.or_slow(exact);
+    let (proto, frame) = h.callee(ra, nargs);
     let th = h.thread();
-    let len = h.b.load(I64, th, THREAD_CI_LEN as i32, false);
-    let buf = h.b.load(I64, th, THREAD_CI_BUF as i32, false);
-    let buf = h.heap(buf);
-    let size = h.c(CI_SIZE as i64);
-    let len1 = h.b.bin(BinOp::Sub, len, one);
-    let off = h.b.bin(BinOp::Mul, len1, size);
-    let ci = h.b.bin(BinOp::Add, buf, off);
-    let kw = h.b.load(I64, ci, CI_KIND as i32, false);
-    let byte = h.c(0xff);
-    let kind = h.b.bin(BinOp::And, kw, byte);
-    let lua = h.b.icmp(ICmp::Eq, kind, zero);
-    h.or_slow(lua);
-    let s32 = h.c(32);
-    let max = h.b.bin(BinOp::LShr, frame, s32);
+    let (_, ci) = h.lua_frame(th);
     let func = h.b.load(I64, ci, CI_FUNC as i32, false);
     let sixteen = h.c(16);
     let nbase = h.b.bin(BinOp::Add, func, sixteen);
-    let four = h.c(4);
-    let msz = h.b.bin(BinOp::Shl, max, four);
-    let ntop = h.b.bin(BinOp::Add, nbase, msz);
-    let limit = h.b.load(I64, th, THREAD_LIMIT as i32, false);
-    let room = h.b.icmp(ICmp::Ult, ntop, limit);
-    h.or_slow(room);
+    let ntop = h.frame_top(th, nbase, frame);
     // The callee and its arguments, in increasing order (the destination is below, and may
     // overlap: R[A] itself can be overwritten); the copies past the last argument copy the
     // function slot onto itself.
@@ -1370,19 +1392,8 @@ fn tail_call(ids: Ids, name: &str) -> Trace {
     h.b.store(ci, CI_TOP as i32, ntop);
     h.b.store(ci, CI_PC as i32, code);
     h.b.store(ci, CI_PROTO as i32, proto);
-    let used = h.b.load(I64, th, THREAD_USED as i32, false);
-    let up = h.b.icmp(ICmp::Ugt, ntop, used);
-    let nused = h.b.select(up, ntop, used);
-    h.b.store(th, THREAD_USED as i32, nused);
-    let k = h.b.load(I64, proto, FP_K as i32, true);
-    h.b.promote(code);
-    h.b.promote(k);
-    h.set_frame(nbase, k);
-    let cur_k = h.b.input(K, I64);
-    let rec = h.b.icmp(ICmp::Eq, k, cur_k);
-    let s = h.b.snapshot_to(SnapTo::Fragment(ids.lp), 0, &[(PC, code), (K, k), (BASE, nbase)]);
-    h.b.guard_not(rec, s);
-    h.dispatch_in(code, &[(K, k), (BASE, nbase)])
+    h.raise_used(th, ntop);
+    h.enter(proto, code, nbase)
 }
 
 /// CALL of a native: on to the fragment of its builtin (`BUILTIN_*`; 0, any other native,
@@ -1463,18 +1474,7 @@ fn ret(ids: Ids, name: &str, all: Option<u32>) -> Trace {
     let fixed = h.b.icmp(ICmp::Ne, bf, zero);
     h.or_slow(fixed);
     let th = h.thread();
-    let len = h.b.load(I64, th, THREAD_CI_LEN as i32, false);
-    let buf = h.b.load(I64, th, THREAD_CI_BUF as i32, false);
-    let buf = h.heap(buf);
-    let size = h.c(CI_SIZE as i64);
-    let len1 = h.b.bin(BinOp::Sub, len, one);
-    let off = h.b.bin(BinOp::Mul, len1, size);
-    let ci = h.b.bin(BinOp::Add, buf, off);
-    let kw = h.b.load(I64, ci, CI_KIND as i32, false);
-    let byte = h.c(0xff);
-    let kind = h.b.bin(BinOp::And, kw, byte);
-    let lua = h.b.icmp(ICmp::Eq, kind, zero);
-    h.or_slow(lua);
+    let (len1, ci) = h.lua_frame(th);
     let nw = h.b.load(I64, ci, CI_NRESULTS as i32, false);
     let low = h.c(0xffff_ffff);
     let nres = h.b.bin(BinOp::And, nw, low);
@@ -1512,6 +1512,7 @@ fn ret(ids: Ids, name: &str, all: Option<u32>) -> Trace {
     h.b.store(dst, 0, tag);
     h.b.store(dst, 8, val);
     h.b.store(th, THREAD_CI_LEN as i32, len1);
+    let size = h.c(CI_SIZE as i64);
     let caller = h.b.bin(BinOp::Sub, ci, size);
     let cpc = h.b.load(I64, caller, CI_PC as i32, false);
     h.b.name(cpc, "cpc");
@@ -1586,24 +1587,35 @@ fn table_access(ids: Ids, name: &str, op: Op, str_frag: Option<u32>, miss: Optio
     h.dispatch(pc1)
 }
 
+impl H {
+    /// The table register, table and integer key of GETTABLE/GETI (`R[B][RK(C)]`, `R[B][C]`)
+    /// and SETTABLE/SETI (`R[A][RK(B)]`, `R[A][B]`); a key that is not an integer is the
+    /// helper's.
+    fn int_key_operands(&mut self, op: Op) -> (Value, Value, Value) {
+        let get = matches!(op, Op::GetTable | Op::GetI);
+        let (treg, kfield, kflag) = if get { (self.b_(), 40, 57) } else { (self.a(), 24, 56) };
+        let rt = self.reg(treg);
+        self.tag_is(rt, T_TABLE);
+        let tab = self.b.load(I64, rt, 8, false);
+        let tab = self.heap(tab);
+        let key = if matches!(op, Op::GetI | Op::SetI) {
+            self.field(kfield, 0xffff, "key")
+        } else {
+            let kx = self.field(kfield, 0xffff, "kx");
+            let rk = self.rk(kx, kflag);
+            self.tag_is(rk, T_INT);
+            self.b.load(I64, rk, 8, false)
+        };
+        (rt, tab, key)
+    }
+}
+
 /// GETTABLE/GETI with an integer key that the array part does not hold a value for: nil
 /// when the table has no metatable and the key cannot be in the hash part (the key is in
 /// the array part's range, or the hash part has never had a key); else the helper's.
 fn int_miss(ids: Ids, name: &str, op: Op) -> Trace {
     let mut h = H::new(name, ids);
-    let bf = h.b_();
-    let rt = h.reg(bf);
-    h.tag_is(rt, T_TABLE);
-    let tab = h.b.load(I64, rt, 8, false);
-    let tab = h.heap(tab);
-    let key = if op == Op::GetI {
-        h.field(40, 0xffff, "key")
-    } else {
-        let kx = h.field(40, 0xffff, "kx");
-        let rk = h.rk(kx, 57);
-        h.tag_is(rk, T_INT);
-        h.b.load(I64, rk, 8, false)
-    };
+    let (rt, tab, key) = h.int_key_operands(op);
     let zero = h.c(0);
     let one = h.c(1);
     let idx = h.b.bin(BinOp::Sub, key, one);
@@ -1641,19 +1653,7 @@ fn int_miss(ids: Ids, name: &str, op: Op) -> Trace {
 /// key (so the key is in neither part, and no key after it waits there). Else the helper's.
 fn int_set_miss(ids: Ids, name: &str, op: Op) -> Trace {
     let mut h = H::new(name, ids);
-    let a = h.a();
-    let rt = h.reg(a);
-    h.tag_is(rt, T_TABLE);
-    let tab = h.b.load(I64, rt, 8, false);
-    let tab = h.heap(tab);
-    let key = if op == Op::SetI {
-        h.field(24, 0xffff, "key")
-    } else {
-        let kx = h.field(24, 0xffff, "kx");
-        let rk = h.rk(kx, 56);
-        h.tag_is(rk, T_INT);
-        h.b.load(I64, rk, 8, false)
-    };
+    let (_, tab, key) = h.int_key_operands(op);
     let zero = h.c(0);
     let one = h.c(1);
     let mt = h.b.load(I64, tab, TABLE_META as i32, false);

@@ -16,7 +16,7 @@
 //! memory is exact at every exit, and the optimizer's other passes fold what became known
 //! (the guards on carried type tags, for one).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use super::forward::root;
 use crate::ir::*;
@@ -25,10 +25,20 @@ use crate::types::Type;
 /// A cell: a displacement from the root and the type it is accessed as.
 type Cell = (i32, Type);
 
+/// The widest access in bytes (as in `forward`).
+const WIDEST: i32 = 8;
+
 fn overlaps((d0, t0): Cell, (d1, t1): Cell) -> bool {
     let (a0, a1) = (d0 as i64, d0 as i64 + t0.bytes() as i64);
     let (b0, b1) = (d1 as i64, d1 as i64 + t1.bytes() as i64);
     a0 < b1 && b0 < a1
+}
+
+/// The cells of `set` other than `c` that share a byte with it.
+fn overlapping(set: &BTreeSet<Cell>, c: Cell) -> impl Iterator<Item = Cell> + '_ {
+    let lo = c.0.saturating_sub(WIDEST - 1);
+    let hi = c.0.saturating_add(c.1.bytes() as i32 - 1);
+    set.range((lo, Type::I1)..=(hi, Type::F64)).copied().filter(move |&o| o != c && overlaps(o, c))
 }
 
 /// Carries cells across the loop of a peeled trace; a trace without a loop, or whose loop
@@ -77,22 +87,13 @@ pub fn carry(t: &mut Trace) {
         let (b, d) = root(t, base, disp);
         (b == r && mem == class).then_some((d, ty))
     };
-    // Every access through the root in the body, and the cells that only whole accesses of
-    // one type touch.
-    let accesses: Vec<Cell> = t.insts[body_start..].iter().filter_map(cell_of).collect();
-    let mut cells: BTreeMap<Cell, ()> = BTreeMap::new();
-    for &c in &accesses {
-        if accesses.iter().all(|&o| o == c || !overlaps(o, c)) {
-            cells.insert(c, ());
-        }
-    }
-    // The loaded ones only.
-    let loaded: Vec<Cell> = cells
-        .keys()
-        .copied()
-        .filter(|&c| {
-            t.insts[body_start..].iter().any(|i| matches!(i.op, Op::Load { .. }) && cell_of(i) == Some(c))
-        })
+    let cell: Vec<Option<Cell>> = t.insts.iter().map(cell_of).collect();
+    // The cells the body loads that only whole accesses of one type touch in the body.
+    let accessed: BTreeSet<Cell> = cell[body_start..].iter().flatten().copied().collect();
+    let loaded: BTreeSet<Cell> = (body_start..n)
+        .filter(|&i| matches!(t.insts[i].op, Op::Load { .. }))
+        .filter_map(|i| cell[i])
+        .filter(|&c| overlapping(&accessed, c).next().is_none())
         .collect();
     if loaded.is_empty() {
         return;
@@ -101,28 +102,28 @@ pub fn carry(t: &mut Trace) {
     // load of it, unless something that may write it came after.
     let mut at_entry: HashMap<Cell, Value> = HashMap::new();
     for (i, inst) in t.insts[..ls].iter().enumerate() {
-        match inst.op {
-            Op::Load { .. } => {
-                if let Some(c) = cell_of(inst) {
-                    at_entry.entry(c).or_insert(Value(i as u32));
+        match (&inst.op, cell[i]) {
+            (Op::Load { .. }, Some(c)) if loaded.contains(&c) => {
+                at_entry.entry(c).or_insert(Value(i as u32));
+            }
+            (Op::Store { value, .. }, Some(c)) => {
+                for o in overlapping(&loaded, c) {
+                    at_entry.remove(&o);
+                }
+                if loaded.contains(&c) {
+                    at_entry.insert(c, *value);
                 }
             }
-            Op::Store { value, mem, .. } => {
-                if let Some(c) = cell_of(inst) {
-                    at_entry.retain(|&o, _| !overlaps(o, c));
-                    at_entry.insert(c, value);
-                } else if mem.may_alias(class) {
-                    at_entry.clear();
-                }
-            }
-            _ if inst.op.writes_memory() => at_entry.clear(),
+            (Op::Store { mem, .. }, None) if mem.may_alias(class) => at_entry.clear(),
+            (Op::Store { .. }, None) => {}
+            (op, _) if op.writes_memory() => at_entry.clear(),
             _ => {}
         }
     }
     // What the body leaves in each loaded cell (None: it never stores it).
     let mut at_end: HashMap<Cell, Value> = HashMap::new();
-    for inst in &t.insts[body_start..] {
-        if let (Op::Store { value, .. }, Some(c)) = (&inst.op, cell_of(inst)) {
+    for (inst, &c) in t.insts[body_start..].iter().zip(&cell[body_start..]) {
+        if let (Op::Store { value, .. }, Some(c)) = (&inst.op, c) {
             at_end.insert(c, *value);
         }
     }
@@ -194,7 +195,7 @@ pub fn carry(t: &mut Trace) {
         if inst.op.is_positionless() {
             continue;
         }
-        match (&inst.op, cell_of(inst)) {
+        match (&inst.op, cell[i]) {
             (Op::Load { .. }, Some(c)) => {
                 if let Some(&v) = current.get(&c) {
                     m[i] = v;
